@@ -1,0 +1,200 @@
+import { SiftError } from '../errors.js';
+import { isNumericType, isTextual, type IndexSchema } from '../schema/types.js';
+import { decodeCursor, queryFingerprint } from './cursor.js';
+import { checkFilter } from './filter-check.js';
+import { parseFilterExpression } from './filter-expression.js';
+import { parseFilterTree } from './filter-tree.js';
+import { parseTextQuery } from './text-query.js';
+import type { FacetRequest, HighlightRequest, SearchRequest, SortClause } from './types.js';
+
+export interface QueryLimits {
+  maxPageSize: number;
+  maxResultWindow: number;
+  maxQueryLength: number;
+  maxQueryTerms: number;
+  maxFacets: number;
+  maxFacetSize: number;
+}
+
+export const DEFAULT_LIMITS: QueryLimits = {
+  maxPageSize: 100,
+  maxResultWindow: 10_000,
+  maxQueryLength: 512,
+  maxQueryTerms: 32,
+  maxFacets: 16,
+  maxFacetSize: 100,
+};
+
+/** A search as it arrives: GET query parameters (all strings) or a POST body (structured). */
+export interface RawSearchInput {
+  q?: string;
+  filter?: string | Record<string, unknown>;
+  facets?: string | (string | RawFacet)[] | Record<string, Omit<RawFacet, 'field'>>;
+  sort?: string | string[];
+  size?: number;
+  page?: number;
+  cursor?: string;
+  highlight?: string | string[] | { fields?: string[]; pre_tag?: string; post_tag?: string };
+  highlight_pre_tag?: string;
+  highlight_post_tag?: string;
+  fields?: string | string[];
+}
+interface RawFacet {
+  field: string;
+  size?: number;
+  ranges?: { key?: string; from?: number; to?: number }[];
+  stats?: boolean;
+}
+
+const csv = (v: string | string[] | undefined): string[] | undefined =>
+  v === undefined ? undefined : (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
+
+const fieldError = (code: 'INVALID_SORT' | 'INVALID_FACET' | 'INVALID_FIELD', msg: string, field: string) =>
+  new SiftError(code, msg, { field });
+
+function parseSort(raw: RawSearchInput['sort'], schema: IndexSchema): SortClause[] {
+  const items = csv(raw) ?? [];
+  if (items.length > 8) throw new SiftError('INVALID_SORT', 'sort: at most 8 fields');
+  const seen = new Set<string>();
+  const out: SortClause[] = [];
+  for (const item of items) {
+    const desc = item.startsWith('-');
+    const field = desc ? item.slice(1) : item.startsWith('+') ? item.slice(1) : item;
+    if (seen.has(field)) throw fieldError('INVALID_SORT', `sort: field "${field}" appears twice`, field);
+    seen.add(field);
+    if (field === '_score') {
+      out.push({ field, order: desc ? 'asc' : 'desc' });
+      continue;
+    }
+    const spec = schema.fields[field];
+    if (!spec || !Object.hasOwn(schema.fields, field)) throw fieldError('INVALID_SORT', `sort: unknown field "${field}"`, field);
+    if (!spec.sortable && field !== schema.id_field) throw fieldError('INVALID_SORT', `sort: field "${field}" is not sortable`, field);
+    out.push({ field, order: desc ? 'desc' : 'asc' });
+  }
+  // Relevance first by default; engines always add the id as the final tie-break.
+  return out.length ? out : [{ field: '_score', order: 'desc' }];
+}
+
+function parseFacets(raw: RawSearchInput['facets'], schema: IndexSchema, limits: QueryLimits): FacetRequest[] {
+  let list: RawFacet[];
+  if (raw === undefined) {
+    list = Object.entries(schema.fields).filter(([, f]) => f.facet).map(([field]) => ({ field }));
+  } else if (typeof raw === 'string') {
+    list = (csv(raw) ?? []).map((field) => ({ field }));
+  } else if (Array.isArray(raw)) {
+    list = raw.map((f) => (typeof f === 'string' ? { field: f } : f));
+  } else {
+    list = Object.keys(raw).map((field) => ({ ...raw[field], field }));
+  }
+  if (list.length > limits.maxFacets) throw new SiftError('INVALID_FACET', `facets: at most ${limits.maxFacets} facets per request`);
+  const seen = new Set<string>();
+  return list.map((f) => {
+    const spec = Object.hasOwn(schema.fields, f.field) ? schema.fields[f.field] : undefined;
+    if (!spec) throw fieldError('INVALID_FACET', `facets: unknown field "${f.field}"`, f.field);
+    if (!spec.facet) throw fieldError('INVALID_FACET', `facets: field "${f.field}" is not declared as a facet`, f.field);
+    if (seen.has(f.field)) throw fieldError('INVALID_FACET', `facets: field "${f.field}" appears twice`, f.field);
+    seen.add(f.field);
+    const size = f.size ?? 10;
+    if (!Number.isInteger(size) || size < 1 || size > limits.maxFacetSize) {
+      throw fieldError('INVALID_FACET', `facets: size for "${f.field}" must be 1-${limits.maxFacetSize}`, f.field);
+    }
+    const out: FacetRequest = { field: f.field, size };
+    if (f.ranges !== undefined || f.stats !== undefined) {
+      if (!isNumericType(spec.type)) throw fieldError('INVALID_FACET', `facets: ranges and stats need a numeric or date field, "${f.field}" is ${spec.type}`, f.field);
+    }
+    if (f.ranges) {
+      if (f.ranges.length === 0 || f.ranges.length > 32) throw fieldError('INVALID_FACET', `facets: "${f.field}" needs 1-32 ranges`, f.field);
+      out.ranges = f.ranges.map((r, i) => {
+        if (r.from === undefined && r.to === undefined) throw fieldError('INVALID_FACET', `facets: range ${i} of "${f.field}" needs from or to`, f.field);
+        if (r.from !== undefined && r.to !== undefined && r.from > r.to) throw fieldError('INVALID_FACET', `facets: range ${i} of "${f.field}" has from > to`, f.field);
+        return { key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`, ...(r.from !== undefined ? { from: r.from } : {}), ...(r.to !== undefined ? { to: r.to } : {}) };
+      });
+    }
+    if (f.stats) out.stats = true;
+    return out;
+  });
+}
+
+function parseHighlight(input: RawSearchInput, schema: IndexSchema, hasText: boolean): HighlightRequest | null {
+  const raw = input.highlight;
+  let fields: string[] | undefined;
+  let pre = input.highlight_pre_tag;
+  let post = input.highlight_post_tag;
+  if (raw !== undefined && typeof raw === 'object' && !Array.isArray(raw)) {
+    fields = raw.fields;
+    pre = raw.pre_tag ?? pre;
+    post = raw.post_tag ?? post;
+  } else {
+    fields = csv(raw as string | string[] | undefined);
+  }
+  if (fields === undefined) {
+    fields = Object.entries(schema.fields).filter(([, f]) => f.searchable && f.returned && f.type === 'text').map(([n]) => n);
+  }
+  for (const f of fields) {
+    const spec = Object.hasOwn(schema.fields, f) ? schema.fields[f] : undefined;
+    if (!spec) throw fieldError('INVALID_FIELD', `highlight: unknown field "${f}"`, f);
+    if (!spec.searchable || !isTextual(spec.type)) throw fieldError('INVALID_FIELD', `highlight: field "${f}" is not searchable`, f);
+  }
+  if (!hasText || fields.length === 0) return null;
+  for (const [name, tag] of [['pre_tag', pre], ['post_tag', post]] as const) {
+    if (tag !== undefined && tag.length > 64) throw new SiftError('INVALID_REQUEST', `highlight ${name} must be at most 64 characters`);
+  }
+  return { fields, pre_tag: pre ?? '<mark>', post_tag: post ?? '</mark>', snippet_tokens: 24 };
+}
+
+function parseFields(raw: RawSearchInput['fields'], schema: IndexSchema): string[] {
+  const list = csv(raw);
+  if (list === undefined) return Object.entries(schema.fields).filter(([, f]) => f.returned).map(([n]) => n);
+  for (const f of list) {
+    if (!Object.hasOwn(schema.fields, f)) throw fieldError('INVALID_FIELD', `fields: unknown field "${f}"`, f);
+    if (!schema.fields[f]!.returned) throw fieldError('INVALID_FIELD', `fields: field "${f}" is not returned by this index`, f);
+  }
+  return list;
+}
+
+/**
+ * Turns what the client sent into the engine-neutral SearchRequest, checking it against the index schema and
+ * the limits, so engines never see a field that does not exist or a window they cannot serve.
+ */
+export function buildSearchRequest(
+  input: RawSearchInput,
+  schema: IndexSchema,
+  limits: QueryLimits = DEFAULT_LIMITS,
+): { request: SearchRequest; fingerprint: string } {
+  const text = input.q === undefined ? null : parseTextQuery(input.q, { maxLength: limits.maxQueryLength, maxTerms: limits.maxQueryTerms });
+  let filter = null;
+  if (input.filter !== undefined && input.filter !== '') {
+    const parsed = typeof input.filter === 'string' ? parseFilterExpression(input.filter) : parseFilterTree(input.filter);
+    filter = checkFilter(parsed, schema);
+  }
+  const sort = parseSort(input.sort, schema);
+  const facets = parseFacets(input.facets, schema, limits);
+  const size = input.size ?? 10;
+  if (!Number.isInteger(size) || size < 0 || size > limits.maxPageSize) {
+    throw new SiftError('INVALID_REQUEST', `size must be an integer from 0 to ${limits.maxPageSize}, got ${size}`, { field: 'size' });
+  }
+  const page = input.page ?? 1;
+  if (!Number.isInteger(page) || page < 1) throw new SiftError('INVALID_REQUEST', `page must be an integer >= 1, got ${page}`, { field: 'page' });
+  if (page * size > limits.maxResultWindow) {
+    throw new SiftError('WINDOW_TOO_LARGE', `page ${page} x size ${size} goes beyond the result window of ${limits.maxResultWindow}; use next_cursor to page deeper`, { max_result_window: limits.maxResultWindow });
+  }
+  const fingerprint = queryFingerprint([text?.must, text?.mustNot, text?.normalized, filter, sort]);
+  let after = null;
+  if (input.cursor !== undefined && input.cursor !== '') {
+    if (input.page !== undefined && input.page !== 1) throw new SiftError('INVALID_REQUEST', 'use either page or cursor, not both');
+    after = decodeCursor(input.cursor, fingerprint);
+    if (after.values.length !== sort.length) throw new SiftError('INVALID_CURSOR', 'cursor does not match the sort of this query');
+  }
+  const request: SearchRequest = {
+    text,
+    filter,
+    facets,
+    sort,
+    size,
+    from: after ? 0 : (page - 1) * size,
+    after,
+    highlight: parseHighlight(input, schema, text !== null),
+    fields: parseFields(input.fields, schema),
+  };
+  return { request, fingerprint };
+}

@@ -1,0 +1,124 @@
+/**
+ * The engine-neutral query model. HTTP parameters and bodies are parsed into a SearchRequest once
+ * (src/query/request.ts); every engine translates this and nothing else.
+ */
+export type Scalar = string | number | boolean;
+
+export type Filter =
+  | { kind: 'and'; children: Filter[] }
+  | { kind: 'or'; children: Filter[] }
+  | { kind: 'not'; child: Filter }
+  | { kind: 'term'; field: string; value: Scalar }
+  | { kind: 'terms'; field: string; values: Scalar[] }
+  | { kind: 'range'; field: string; gt?: Scalar; gte?: Scalar; lt?: Scalar; lte?: Scalar }
+  | { kind: 'exists'; field: string };
+
+/** Free-text query after parsing: terms are AND-ed; the last bare term may also match as a prefix. */
+export interface TextQuery {
+  /** Each clause is one term or one phrase (several tokens, adjacent and in order). */
+  must: TextClause[];
+  mustNot: TextClause[];
+  /** The raw query, trimmed and lower-cased, for exact-match ranking. */
+  normalized: string;
+}
+export interface TextClause {
+  tokens: string[];
+  /** The clause's last token also matches as a prefix (search as you type). */
+  prefix: boolean;
+}
+
+export interface RangeBucketRequest {
+  key?: string;
+  from?: number;
+  to?: number;
+}
+export interface FacetRequest {
+  field: string;
+  size: number;
+  ranges?: RangeBucketRequest[];
+  stats?: boolean;
+}
+
+export interface SortClause {
+  /** `_score` or a sortable field. */
+  field: string;
+  order: 'asc' | 'desc';
+}
+
+export interface HighlightRequest {
+  fields: string[];
+  pre_tag: string;
+  post_tag: string;
+  /** Approximate snippet length, in tokens. */
+  snippet_tokens: number;
+}
+
+/** The position after the last hit of the previous page: its sort values and id. */
+export interface SearchAfter {
+  values: (Scalar | null)[];
+  id: string;
+}
+
+export interface SearchRequest {
+  text: TextQuery | null;
+  filter: Filter | null;
+  facets: FacetRequest[];
+  /** Never empty: the parser appends nothing, engines add the id tie-break themselves. */
+  sort: SortClause[];
+  size: number;
+  /** 0-based offset; 0 when a cursor is used. */
+  from: number;
+  after: SearchAfter | null;
+  highlight: HighlightRequest | null;
+  /** Fields to return in `document`. */
+  fields: string[];
+}
+
+export interface Hit {
+  id: string;
+  score: number | null;
+  document: Record<string, unknown>;
+  highlights?: Record<string, string[]>;
+  /** Sort values of this hit, in request sort order, for the next cursor. */
+  sortValues: (Scalar | null)[];
+}
+
+export interface FacetBucket {
+  value: Scalar;
+  count: number;
+}
+export interface RangeBucket {
+  key: string;
+  from?: number;
+  to?: number;
+  count: number;
+}
+export interface FacetStats {
+  min: number | null;
+  max: number | null;
+  avg: number | null;
+  sum: number | null;
+  count: number;
+}
+export interface FacetResult {
+  buckets?: FacetBucket[];
+  ranges?: RangeBucket[];
+  stats?: FacetStats;
+}
+
+export interface SearchResult {
+  hits: Hit[];
+  total: number;
+  total_relation: 'eq' | 'gte';
+  facets: Record<string, FacetResult>;
+  partial: boolean;
+}
+
+export interface SuggestRequest {
+  prefix: string;
+  size: number;
+}
+export interface Suggestion {
+  text: string;
+  id: string;
+}

@@ -1,0 +1,37 @@
+/** The index schema: what each field is and what Sift may do with it. Engine-neutral. */
+export const FIELD_TYPES = ['text', 'keyword', 'integer', 'float', 'date', 'boolean'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export interface FieldSpec {
+  type: FieldType;
+  /** Full-text searchable (text and keyword fields only). */
+  searchable: boolean;
+  /** Relevance weight when searchable; 1 by default. */
+  boost: number;
+  filterable: boolean;
+  facet: boolean;
+  sortable: boolean;
+  /** Included in hits unless `fields` asks otherwise. */
+  returned: boolean;
+  required: boolean;
+}
+
+export interface RankingSpec {
+  /** Boost a hit whose field equals the whole query (case-insensitive): known-item search. */
+  exact_match?: { fields: string[]; boost: number };
+  /** Add weight * ln(1 + value) of a numeric field, like Elasticsearch's field_value_factor with log1p. */
+  popularity?: { field: string; weight: number };
+}
+
+export interface IndexSchema {
+  /** Name of the field holding the document id; the id is also returned as `id` on hits. */
+  id_field: string;
+  fields: Record<string, FieldSpec>;
+  ranking: RankingSpec;
+  /** Field whose values are offered as suggestions (prefix completion). */
+  suggest?: { field: string };
+}
+
+/** Numeric and date fields can carry range facets and stats. */
+export const isNumericType = (t: FieldType): boolean => t === 'integer' || t === 'float' || t === 'date';
+export const isTextual = (t: FieldType): boolean => t === 'text' || t === 'keyword';

@@ -1,0 +1,144 @@
+import { SiftError } from '../errors.js';
+import { FIELD_TYPES, isNumericType, isTextual, type FieldSpec, type FieldType, type IndexSchema } from './types.js';
+
+const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
+const FIELD_OPTIONS = new Set(['type', 'searchable', 'boost', 'filterable', 'facet', 'sortable', 'returned', 'required']);
+const TOP_LEVEL = new Set(['id_field', 'fields', 'ranking', 'suggest']);
+export const MAX_FIELDS = 64;
+
+const fail = (field: string | undefined, problem: string): never => {
+  throw new SiftError('INVALID_SCHEMA', field ? `field "${field}": ${problem}` : problem, field ? { field } : undefined);
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function bool(field: string, spec: Record<string, unknown>, key: string, dflt: boolean): boolean {
+  const v = spec[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') fail(field, `option "${key}" must be true or false, got ${JSON.stringify(v)}`);
+  return v as boolean;
+}
+
+function parseField(name: string, raw: unknown): FieldSpec {
+  if (!FIELD_NAME.test(name)) fail(name, 'name must match [a-z_][a-z0-9_]* and be at most 64 characters');
+  if (!isObject(raw)) fail(name, 'must be an object with at least a "type"');
+  const spec = raw as Record<string, unknown>;
+  for (const key of Object.keys(spec)) {
+    if (!FIELD_OPTIONS.has(key)) fail(name, `unknown option "${key}" (known: ${[...FIELD_OPTIONS].join(', ')})`);
+  }
+  const type = spec.type;
+  if (typeof type !== 'string' || !(FIELD_TYPES as readonly string[]).includes(type)) {
+    fail(name, `type must be one of ${FIELD_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
+  }
+  const t = type as FieldType;
+  const searchable = bool(name, spec, 'searchable', t === 'text');
+  if (searchable && !isTextual(t)) fail(name, `a ${t} field cannot be searchable; only text and keyword fields can`);
+  let boost = 1;
+  if (spec.boost !== undefined) {
+    if (typeof spec.boost !== 'number' || !Number.isFinite(spec.boost) || spec.boost <= 0 || spec.boost > 1000) {
+      fail(name, 'boost must be a number in (0, 1000]');
+    }
+    if (!searchable) fail(name, 'boost needs searchable: true');
+    boost = spec.boost as number;
+  }
+  const facet = bool(name, spec, 'facet', false);
+  if (facet && t === 'text') fail(name, 'a text field cannot be a facet; declare it as keyword');
+  const filterable = bool(name, spec, 'filterable', t !== 'text');
+  if (filterable && t === 'text') fail(name, 'a text field cannot be filterable; declare it as keyword');
+  const sortable = bool(name, spec, 'sortable', false);
+  if (sortable && t === 'text') fail(name, 'a text field cannot be sortable; declare it as keyword');
+  return {
+    type: t,
+    searchable,
+    boost,
+    filterable: filterable || facet,
+    facet,
+    sortable,
+    returned: bool(name, spec, 'returned', true),
+    required: bool(name, spec, 'required', false),
+  };
+}
+
+/**
+ * Validates an index schema from a file or a request body and fills in defaults. Every error names the field
+ * and the problem, because a schema is usually written by hand.
+ */
+export function parseSchema(raw: unknown): IndexSchema {
+  if (!isObject(raw)) fail(undefined, 'schema must be an object with "fields"');
+  const obj = raw as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (!TOP_LEVEL.has(key)) fail(undefined, `unknown schema key "${key}" (known: ${[...TOP_LEVEL].join(', ')})`);
+  }
+  if (!isObject(obj.fields) || Object.keys(obj.fields).length === 0) fail(undefined, '"fields" must be a non-empty object');
+  const rawFields = obj.fields as Record<string, unknown>;
+  if (Object.keys(rawFields).length > MAX_FIELDS) fail(undefined, `at most ${MAX_FIELDS} fields are allowed`);
+  const fields: Record<string, FieldSpec> = Object.create(null);
+  for (const [name, spec] of Object.entries(rawFields)) fields[name] = parseField(name, spec);
+
+  const idField = obj.id_field ?? 'id';
+  if (typeof idField !== 'string') fail(undefined, '"id_field" must be a string');
+  const id = idField as string;
+  const idSpec = fields[id];
+  if (!idSpec) fail(id, 'is named as id_field but is not declared in "fields"');
+  else if (idSpec.type !== 'keyword') fail(id, 'the id field must be of type keyword');
+
+  const schema: IndexSchema = { id_field: id, fields, ranking: parseRanking(obj.ranking, fields) };
+  if (obj.suggest !== undefined) {
+    if (!isObject(obj.suggest) || typeof obj.suggest.field !== 'string') fail(undefined, '"suggest" must be {"field": "<name>"}');
+    const f = (obj.suggest as { field: string }).field;
+    const spec = fields[f];
+    if (!spec) fail(f, 'is named in suggest but not declared');
+    else if (!isTextual(spec.type)) fail(f, 'suggestions need a text or keyword field');
+    schema.suggest = { field: f };
+  }
+  if (!Object.values(fields).some((f) => f.searchable)) fail(undefined, 'at least one field must be searchable');
+  return schema;
+}
+
+function parseRanking(raw: unknown, fields: Record<string, FieldSpec>): IndexSchema['ranking'] {
+  if (raw === undefined) return {};
+  if (!isObject(raw)) fail(undefined, '"ranking" must be an object');
+  const r = raw as Record<string, unknown>;
+  const out: IndexSchema['ranking'] = {};
+  for (const key of Object.keys(r)) {
+    if (key !== 'exact_match' && key !== 'popularity') fail(undefined, `unknown ranking key "${key}"`);
+  }
+  if (r.exact_match !== undefined) {
+    const em = r.exact_match as Record<string, unknown>;
+    if (!isObject(em) || !Array.isArray(em.fields) || em.fields.length === 0) {
+      fail(undefined, 'ranking.exact_match must be {"fields": [...], "boost": n}');
+    }
+    for (const f of em.fields as unknown[]) {
+      if (typeof f !== 'string' || !fields[f]) fail(String(f), 'is named in ranking.exact_match but not declared');
+      else if (!isTextual(fields[f]!.type)) fail(f, 'exact-match ranking needs a text or keyword field');
+    }
+    const boost = em.boost ?? 10;
+    if (typeof boost !== 'number' || !(boost > 0) || boost > 1e6) fail(undefined, 'ranking.exact_match.boost must be a positive number');
+    out.exact_match = { fields: em.fields as string[], boost: boost as number };
+  }
+  if (r.popularity !== undefined) {
+    const p = r.popularity as Record<string, unknown>;
+    if (!isObject(p) || typeof p.field !== 'string') fail(undefined, 'ranking.popularity must be {"field": "<numeric>", "weight": n}');
+    const spec = fields[p.field as string];
+    if (!spec) fail(p.field as string, 'is named in ranking.popularity but not declared');
+    else if (!isNumericType(spec.type) || spec.type === 'date') fail(p.field as string, 'popularity needs an integer or float field');
+    const weight = p.weight ?? 1;
+    if (typeof weight !== 'number' || !(weight > 0) || weight > 1000) fail(undefined, 'ranking.popularity.weight must be a positive number');
+    out.popularity = { field: p.field as string, weight: weight as number };
+  }
+  return out;
+}
+
+/** A change is compatible when no existing field changes type; new fields and option changes are fine. */
+export function assertCompatible(current: IndexSchema, next: IndexSchema): void {
+  if (current.id_field !== next.id_field) {
+    throw new SiftError('SCHEMA_MISMATCH', `id_field cannot change from "${current.id_field}" to "${next.id_field}"`);
+  }
+  for (const [name, spec] of Object.entries(current.fields)) {
+    const n = next.fields[name];
+    if (n && n.type !== spec.type) {
+      throw new SiftError('SCHEMA_MISMATCH', `field "${name}": type cannot change from ${spec.type} to ${n.type}; reindex instead`, { field: name });
+    }
+  }
+}
