@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { createEngine } from '../engines/create.js';
+import { isSiftError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../query/request.js';
+import { SearchService } from '../service/search-service.js';
+import { registerImportCommand } from './commands/import.js';
+import { registerIndexCommands } from './commands/index.js';
+import { registerSearchCommand } from './commands/search.js';
+import { registerServeCommand } from './commands/serve.js';
+import { colors } from './format.js';
+
+/** What every command gets: its streams, the configuration and a service over the local data directory. */
+export interface CliContext {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly env: NodeJS.ProcessEnv;
+  /** The configuration (environment, .env and --data-dir), loaded on first use. Throws ConfigError. */
+  config(): Config;
+  /** Opens the configured engine, runs `fn` with a service over it, and closes the engine afterwards. */
+  withService<T>(fn: (service: SearchService, config: Config) => Promise<T>): Promise<T>;
+  /** Set by a command that finished but wants a non-zero exit (e.g. an import with failed documents). */
+  exitCode: number;
+}
+
+/** Exit codes: 0 success, 1 a Sift error or partial failure, 2 bad usage or bad configuration. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+
+function packageVersion(): string {
+  // src/cli/main.ts -> ../../package.json; dist/src/cli/main.js -> ../../../package.json
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'sift' && pkg.version) return pkg.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return '0.0.0';
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('sift')
+    .description('Sift: a search API service over an embedded search engine')
+    .version(packageVersion(), '-V, --version')
+    .option('--data-dir <dir>', 'data directory of the embedded engine (overrides DATA_DIR)')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      outputError: (s, write) => write(colors(ctx.stderr).red(s)),
+    });
+  registerServeCommand(program, ctx);
+  registerImportCommand(program, ctx);
+  registerIndexCommands(program, ctx);
+  registerSearchCommand(program, ctx);
+  return program;
+}
+
+export interface MainOptions {
+  env?: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+}
+
+/**
+ * Runs the CLI on the user's arguments (argv without node and the script) and resolves with the exit code.
+ * `serve` resolves only once the server has stopped.
+ */
+export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
+  const env = opts.env ?? process.env;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  let program: Command | undefined;
+  let config: Config | undefined;
+  const ctx: CliContext = {
+    stdout,
+    stderr,
+    env,
+    exitCode: EXIT.OK,
+    config() {
+      if (!config) {
+        const dataDir = program?.opts<{ dataDir?: string }>().dataDir;
+        config = loadConfig(dataDir !== undefined ? { ...env, DATA_DIR: dataDir } : env);
+      }
+      return config;
+    },
+    async withService(fn) {
+      const cfg = ctx.config();
+      const engine = createEngine(cfg);
+      await engine.open();
+      try {
+        const service = new SearchService(engine, {
+          ...DEFAULT_LIMITS,
+          maxPageSize: cfg.MAX_PAGE_SIZE,
+          maxResultWindow: cfg.MAX_RESULT_WINDOW,
+          maxQueryLength: cfg.MAX_QUERY_LENGTH,
+          maxQueryTerms: cfg.MAX_QUERY_TERMS,
+        });
+        return await fn(service, cfg);
+      } finally {
+        await engine.close();
+      }
+    },
+  };
+  program = buildProgram(ctx);
+  const c = colors(stderr);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; anything else is a usage error.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (err instanceof ConfigError) {
+      stderr.write(c.red('error: invalid configuration') + '\n');
+      for (const p of err.problems) stderr.write(`  - ${p}\n`);
+      return EXIT.USAGE;
+    }
+    if (isSiftError(err)) {
+      stderr.write(c.red(`error ${err.code}: ${err.message}`) + '\n');
+      return EXIT.FAILED;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+      // File system errors (a missing input or schema file) are the user's to fix, not a crash.
+      stderr.write(c.red(`error: ${e.message}`) + '\n');
+      return EXIT.FAILED;
+    }
+    stderr.write(c.red(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`) + '\n');
+    return EXIT.FAILED;
+  }
+}

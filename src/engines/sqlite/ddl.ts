@@ -1,0 +1,74 @@
+import type { IndexSchema } from '../../schema/types.js';
+
+/**
+ * Physical layout of one index: a documents table `d_<n>` with one typed column per field (the id in `id`, the
+ * original JSON in `src`) and an external-content FTS5 table `f_<n>` over the searchable columns, kept in sync by
+ * triggers so a write is one statement and atomic with its text index.
+ */
+export const docsTable = (tid: number) => `d_${tid}`;
+export const ftsTable = (tid: number) => `f_${tid}`;
+
+export function column(schema: IndexSchema, field: string): string {
+  return field === schema.id_field ? 'id' : `c_${field}`;
+}
+
+const SQL_TYPE = { text: 'TEXT', keyword: 'TEXT', integer: 'INTEGER', float: 'REAL', date: 'INTEGER', boolean: 'INTEGER' } as const;
+
+export function dataColumns(schema: IndexSchema): { field: string; col: string; sqlType: string }[] {
+  return Object.entries(schema.fields)
+    .filter(([name]) => name !== schema.id_field)
+    .map(([name, spec]) => ({ field: name, col: column(schema, name), sqlType: SQL_TYPE[spec.type] }));
+}
+
+export function searchableFields(schema: IndexSchema): string[] {
+  return Object.entries(schema.fields).filter(([, f]) => f.searchable).map(([n]) => n);
+}
+
+// unicode61 splits "@scope/pkg-name" into scope, pkg, name; the prefix indexes make search-as-you-type cheap.
+const TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4'";
+
+export function createFtsSql(tid: number, schema: IndexSchema): string[] {
+  const d = docsTable(tid);
+  const f = ftsTable(tid);
+  const cols = searchableFields(schema).map((n) => column(schema, n));
+  const list = cols.join(', ');
+  const newVals = cols.map((c) => `new.${c}`).join(', ');
+  const oldVals = cols.map((c) => `old.${c}`).join(', ');
+  return [
+    `CREATE VIRTUAL TABLE ${f} USING fts5(${list}, content='${d}', content_rowid='rowid', ${TOKENIZER})`,
+    `CREATE TRIGGER ${d}_ai AFTER INSERT ON ${d} BEGIN INSERT INTO ${f}(rowid, ${list}) VALUES (new.rowid, ${newVals}); END`,
+    `CREATE TRIGGER ${d}_ad AFTER DELETE ON ${d} BEGIN INSERT INTO ${f}(${f}, rowid, ${list}) VALUES ('delete', old.rowid, ${oldVals}); END`,
+    `CREATE TRIGGER ${d}_au AFTER UPDATE ON ${d} BEGIN
+       INSERT INTO ${f}(${f}, rowid, ${list}) VALUES ('delete', old.rowid, ${oldVals});
+       INSERT INTO ${f}(rowid, ${list}) VALUES (new.rowid, ${newVals});
+     END`,
+  ];
+}
+
+export function dropFtsSql(tid: number): string[] {
+  const d = docsTable(tid);
+  return [`DROP TRIGGER IF EXISTS ${d}_ai`, `DROP TRIGGER IF EXISTS ${d}_ad`, `DROP TRIGGER IF EXISTS ${d}_au`, `DROP TABLE IF EXISTS ${ftsTable(tid)}`];
+}
+
+export function createIndexSql(tid: number, schema: IndexSchema): string[] {
+  const d = docsTable(tid);
+  const cols = dataColumns(schema).map((c) => `${c.col} ${c.sqlType}`);
+  return [
+    `CREATE TABLE ${d} (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, src TEXT NOT NULL${cols.length ? ', ' + cols.join(', ') : ''})`,
+    ...secondaryIndexSql(tid, schema),
+    ...createFtsSql(tid, schema),
+  ];
+}
+
+/** B-tree indexes for the columns that are filtered, faceted or sorted on. */
+export function secondaryIndexSql(tid: number, schema: IndexSchema): string[] {
+  const d = docsTable(tid);
+  const out: string[] = [];
+  for (const [name, spec] of Object.entries(schema.fields)) {
+    if (name === schema.id_field) continue;
+    if (spec.filterable || spec.sortable || spec.facet) out.push(`CREATE INDEX IF NOT EXISTS ${d}_${name} ON ${d}(${column(schema, name)})`);
+  }
+  const pop = schema.ranking.popularity?.field;
+  if (pop) out.push(`CREATE INDEX IF NOT EXISTS ${d}_${pop} ON ${d}(${column(schema, pop)})`);
+  return out;
+}

@@ -1,0 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runConformance } from '../conformance/suite.js';
+import { SqliteEngine } from './engine.js';
+
+runConformance({
+  name: 'embedded (SQLite FTS5)',
+  makeEngine: async () => new SqliteEngine({ dataDir: mkdtempSync(join(tmpdir(), 'sift-conf-')) }),
+});

@@ -1,0 +1,51 @@
+import type { Filter, Scalar } from '../../query/types.js';
+import type { IndexSchema } from '../../schema/types.js';
+import { column } from './ddl.js';
+
+export interface SqlFragment {
+  sql: string;
+  params: unknown[];
+}
+
+const bind = (v: Scalar): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
+/**
+ * Translates a checked filter into a WHERE fragment on the documents table (alias `d`). Negation is written as
+ * `IS NOT 1` rather than `NOT`, so documents missing the field count as "not equal", the way Elasticsearch's
+ * must_not behaves; SQL's three-valued NOT would silently drop them.
+ */
+export function filterToSql(filter: Filter, schema: IndexSchema): SqlFragment {
+  const params: unknown[] = [];
+  const walk = (f: Filter): string => {
+    switch (f.kind) {
+      case 'and':
+        return f.children.length ? `(${f.children.map(walk).join(' AND ')})` : '1';
+      case 'or':
+        return f.children.length ? `(${f.children.map(walk).join(' OR ')})` : '0';
+      case 'not':
+        return `((${walk(f.child)}) IS NOT 1)`;
+      case 'term':
+        params.push(bind(f.value));
+        return `d.${column(schema, f.field)} = ?`;
+      case 'terms':
+        if (f.values.length === 0) return '0';
+        params.push(...f.values.map(bind));
+        return `d.${column(schema, f.field)} IN (${f.values.map(() => '?').join(', ')})`;
+      case 'range': {
+        const col = `d.${column(schema, f.field)}`;
+        const parts: string[] = [];
+        for (const [op, sql] of [['gt', '>'], ['gte', '>='], ['lt', '<'], ['lte', '<=']] as const) {
+          const v = f[op];
+          if (v !== undefined) {
+            parts.push(`${col} ${sql} ?`);
+            params.push(bind(v));
+          }
+        }
+        return parts.length ? `(${parts.join(' AND ')})` : `${col} IS NOT NULL`;
+      }
+      case 'exists':
+        return `d.${column(schema, f.field)} IS NOT NULL`;
+    }
+  };
+  return { sql: walk(filter), params };
+}
