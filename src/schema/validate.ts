@@ -39,8 +39,9 @@ function parseField(name: string, raw: unknown): FieldSpec {
     if (typeof spec.boost !== 'number' || !Number.isFinite(spec.boost) || spec.boost <= 0 || spec.boost > 1000) {
       fail(name, 'boost must be a number in (0, 1000]');
     }
-    if (!searchable) fail(name, 'boost needs searchable: true');
     boost = spec.boost as number;
+    // boost 1 is the default every normalised schema carries, so a schema read back from the API round-trips.
+    if (!searchable && boost !== 1) fail(name, 'boost needs searchable: true');
   }
   const facet = bool(name, spec, 'facet', false);
   if (facet && t === 'text') fail(name, 'a text field cannot be a facet; declare it as keyword');
