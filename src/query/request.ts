@@ -78,7 +78,11 @@ function parseSort(raw: RawSearchInput['sort'], schema: IndexSchema): SortClause
 function parseFacets(raw: RawSearchInput['facets'], schema: IndexSchema, limits: QueryLimits): FacetRequest[] {
   let list: RawFacet[];
   if (raw === undefined) {
-    list = Object.entries(schema.fields).filter(([, f]) => f.facet).map(([field]) => ({ field }));
+    // Default facets: term counts for keyword/boolean facets, stats for numbers and dates (term buckets of
+    // download counts or timestamps would say nothing).
+    list = Object.entries(schema.fields)
+      .filter(([, f]) => f.facet)
+      .map(([field, f]) => (isNumericType(f.type) ? { field, stats: true } : { field }));
   } else if (typeof raw === 'string') {
     list = (csv(raw) ?? []).map((field) => ({ field }));
   } else if (Array.isArray(raw)) {
