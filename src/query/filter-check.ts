@@ -21,6 +21,7 @@ const fail = (field: string, problem: string): never => {
 };
 
 const show = (v: Scalar): string => {
+  if (typeof v !== 'string') return String(v);
   const s = JSON.stringify(v);
   return s.length > 64 ? `${s.slice(0, 64)}…` : s;
 };
@@ -51,7 +52,8 @@ function parseIsoDate(s: string): number | undefined {
   const month = Number(mo);
   const day = Number(d);
   if (month < 1 || month > 12 || day < 1) return undefined;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59 || Number(oh) > 23 || Number(om) > 59) return undefined;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59 || Number(oh) > 23 || Number(om) > 59)
+    return undefined;
   const date = new Date(0);
   // setUTCFullYear, not Date.UTC, which maps years 0-99 to 1900-1999.
   date.setUTCFullYear(year, month - 1, day);
@@ -66,7 +68,10 @@ function toDate(field: string, v: Scalar): number {
   if (typeof v === 'number') ms = v;
   else if (typeof v === 'string') ms = NUMERIC_STRING.test(v) ? Number(v) : parseIsoDate(v);
   if (ms === undefined || !Number.isInteger(ms) || Math.abs(ms) > MAX_EPOCH_MS) {
-    fail(field, `field "${field}" expects an ISO-8601 date (2024-01-31 or 2024-01-31T12:00:00Z) or epoch milliseconds, got ${show(v)}`);
+    fail(
+      field,
+      `field "${field}" expects an ISO-8601 date (2024-01-31 or 2024-01-31T12:00:00Z) or epoch milliseconds, got ${show(v)}`,
+    );
   }
   return ms as number;
 }
@@ -77,7 +82,10 @@ function convert(field: string, type: FieldType, v: Scalar): Scalar {
       const n = toNumber(field, v);
       if (!Number.isInteger(n)) fail(field, `field "${field}" expects an integer, got ${show(v)}`);
       if (!Number.isSafeInteger(n)) {
-        fail(field, `field "${field}" expects an integer between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got ${show(v)}`);
+        fail(
+          field,
+          `field "${field}" expects an integer between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got ${show(v)}`,
+        );
       }
       return n;
     }
@@ -119,7 +127,11 @@ export function checkFilter(filter: Filter, schema: IndexSchema): Filter {
     }
     case 'range': {
       const type = fieldType(filter.field, schema);
-      if (type === 'boolean') fail(filter.field, `field "${filter.field}" is boolean; a range filter needs a number, date or keyword field`);
+      if (type === 'boolean')
+        fail(
+          filter.field,
+          `field "${filter.field}" is boolean; a range filter needs a number, date or keyword field`,
+        );
       const out: Range = { kind: 'range', field: filter.field };
       for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
         const v = filter[bound];

@@ -35,7 +35,8 @@ const SUGGESTIONS: Record<string, string> = {
 };
 const OPERATOR_CHAR = /[=!<>&|]/;
 
-type TokenKind = 'lparen' | 'rparen' | 'lbracket' | 'rbracket' | 'comma' | 'op' | 'string' | 'number' | 'word' | 'eof';
+type TokenKind =
+  'lparen' | 'rparen' | 'lbracket' | 'rbracket' | 'comma' | 'op' | 'string' | 'number' | 'word' | 'eof';
 
 interface Token {
   kind: TokenKind;
@@ -45,7 +46,11 @@ interface Token {
   value?: string | number;
 }
 
-const fail = (message: string, position: number, extra: { expected?: string; found?: string } = {}): never => {
+const fail = (
+  message: string,
+  position: number,
+  extra: { expected?: string; found?: string } = {},
+): never => {
   throw new SiftError('INVALID_FILTER', `filter: ${message}`, { position, ...extra });
 };
 
@@ -86,7 +91,8 @@ class Lexer {
     const src = this.src;
     while (this.i < src.length) {
       const code = src.charCodeAt(this.i);
-      if (isControl(code)) fail(`control character ${hex4(code)} at position ${this.i}`, this.i, { found: hex4(code) });
+      if (isControl(code))
+        fail(`control character ${hex4(code)} at position ${this.i}`, this.i, { found: hex4(code) });
       if (!/\s/u.test(src[this.i]!)) break;
       this.i++;
     }
@@ -128,10 +134,14 @@ class Lexer {
     const text = this.src.slice(pos, this.i);
     if (COMPARISONS.has(text)) return { kind: 'op', text, pos };
     const hint = SUGGESTIONS[text];
-    return fail(`unknown operator "${clip(text)}" at position ${pos}${hint ? `; did you mean ${hint}?` : ''}`, pos, {
-      found: clip(text),
-      ...(hint ? { expected: hint } : {}),
-    });
+    return fail(
+      `unknown operator "${clip(text)}" at position ${pos}${hint ? `; did you mean ${hint}?` : ''}`,
+      pos,
+      {
+        found: clip(text),
+        ...(hint ? { expected: hint.replace(/"/g, '') } : {}),
+      },
+    );
   }
 
   private bare(): Token {
@@ -140,7 +150,8 @@ class Lexer {
     const text = this.src.slice(pos, this.i);
     if (!NUMBER.test(text)) return { kind: 'word', text, pos, value: text };
     const value = Number(text);
-    if (!Number.isFinite(value)) fail(`number ${clip(text)} at position ${pos} is out of range`, pos, { found: clip(text) });
+    if (!Number.isFinite(value))
+      fail(`number ${clip(text)} at position ${pos} is out of range`, pos, { found: clip(text) });
     return { kind: 'number', text, pos, value };
   }
 
@@ -172,11 +183,16 @@ class Lexer {
       } else {
         // Rejecting unknown escapes keeps `\d` from silently meaning `d`; people who typed it meant something else.
         const bad = e === 'u' ? src.slice(i, i + 6) : `\\${e}`;
-        fail(`invalid escape "${bad}" at position ${i}; use \\\\, \\", \\', \\n, \\t, \\r or \\uXXXX`, i, { found: bad });
+        fail(`invalid escape "${bad}" at position ${i}; use \\\\, \\", \\', \\n, \\t, \\r or \\uXXXX`, i, {
+          found: bad,
+        });
       }
       i += 2;
     }
-    return fail(`unterminated string starting at position ${pos}`, pos, { expected: quote, found: 'end of input' });
+    return fail(`unterminated string starting at position ${pos}`, pos, {
+      expected: quote,
+      found: 'end of input',
+    });
   }
 }
 
@@ -255,10 +271,14 @@ class Parser {
       const inner = this.or();
       const close = this.lex.peek();
       if (close.kind !== 'rparen') {
-        fail(`missing ")" for the "(" at position ${open.pos}; found ${describe(close)} at position ${close.pos}`, close.pos, {
-          expected: ')',
-          found: found(close),
-        });
+        fail(
+          `missing ")" for the "(" at position ${open.pos}; found ${describe(close)} at position ${close.pos}`,
+          close.pos,
+          {
+            expected: ')',
+            found: found(close),
+          },
+        );
       }
       this.lex.next();
       this.depth--;
@@ -301,7 +321,8 @@ class Parser {
     if (isKeyword(op, 'exists')) return { kind: 'exists', field };
     if (isKeyword(op, 'not')) {
       const what = this.lex.next();
-      if (isKeyword(what, 'in')) return { kind: 'not', child: { kind: 'terms', field, values: this.list(what) } };
+      if (isKeyword(what, 'in'))
+        return { kind: 'not', child: { kind: 'terms', field, values: this.list(what) } };
       if (isKeyword(what, 'exists')) return { kind: 'not', child: { kind: 'exists', field } };
       this.expected('IN or EXISTS', what, op);
     }
@@ -310,7 +331,10 @@ class Parser {
 
   private value(after: Token): Scalar {
     const t = this.lex.next();
-    if (t.kind === 'string' || t.kind === 'number') return t.value!;
+    if (t.kind === 'string') return t.value!;
+    // Numbers stay as written: the field's type decides (checkFilter), so `version = 1.0` on a keyword field
+    // means "1.0", not "1", and `downloads >= 1e3` still means 1000.
+    if (t.kind === 'number') return t.text;
     if (t.kind === 'word') {
       const lower = t.text.toLowerCase();
       if (lower === 'true') return true;
@@ -325,14 +349,19 @@ class Parser {
     const open = this.lex.next();
     if (open.kind !== 'lbracket') this.expected('"["', open, inToken);
     if (this.lex.peek().kind === 'rbracket') {
-      fail(`empty IN list at position ${open.pos}; list at least one value`, open.pos, { expected: 'a value', found: ']' });
+      fail(`empty IN list at position ${open.pos}; list at least one value`, open.pos, {
+        expected: 'a value',
+        found: ']',
+      });
     }
     const values: Scalar[] = [];
     let prev = open;
     for (;;) {
       if (values.length === MAX_IN_VALUES) {
         const t = this.lex.peek();
-        fail(`IN list at position ${open.pos} has more than ${MAX_IN_VALUES} values`, t.pos, { found: found(t) });
+        fail(`IN list at position ${open.pos} has more than ${MAX_IN_VALUES} values`, t.pos, {
+          found: found(t),
+        });
       }
       values.push(this.value(prev));
       const sep = this.lex.next();
@@ -346,7 +375,10 @@ class Parser {
 /** Parses a filter expression; throws SiftError INVALID_FILTER with the 0-based position of the problem. */
 export function parseFilterExpression(input: string): Filter {
   if (input.length > MAX_FILTER_LENGTH) {
-    fail(`expression is ${input.length} characters long; at most ${MAX_FILTER_LENGTH} are allowed`, MAX_FILTER_LENGTH);
+    fail(
+      `expression is ${input.length} characters long; at most ${MAX_FILTER_LENGTH} are allowed`,
+      MAX_FILTER_LENGTH,
+    );
   }
   return new Parser(new Lexer(input)).parse();
 }

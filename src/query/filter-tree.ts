@@ -57,7 +57,13 @@ function onlyKey(v: unknown, path: string, what: string): [string, unknown] {
   if (!isPlainObject(v)) return fail(path, `expected ${what}, got ${describe(v)}`);
   const keys = ownKeys(v, path);
   if (keys.length !== 1) {
-    const got = keys.length === 0 ? 'none' : `${keys.length} (${keys.slice(0, 8).map((k) => JSON.stringify(clip(k))).join(', ')})`;
+    const got =
+      keys.length === 0
+        ? 'none'
+        : `${keys.length} (${keys
+            .slice(0, 8)
+            .map((k) => JSON.stringify(clip(k)))
+            .join(', ')})`;
     fail(path, `expected ${what} with exactly one key, got ${got}`);
   }
   const key = keys[0]!;
@@ -66,7 +72,10 @@ function onlyKey(v: unknown, path: string, what: string): [string, unknown] {
 
 function fieldName(name: string, path: string): string {
   if (name.length > MAX_FIELD_LENGTH || !FIELD.test(name)) {
-    fail(path, `invalid field name ${JSON.stringify(clip(name))}; field names are letters, digits, "_" and "."`);
+    fail(
+      path,
+      `invalid field name ${JSON.stringify(clip(name))}; field names are letters, digits, "_" and "."`,
+    );
   }
   return name;
 }
@@ -102,12 +111,16 @@ class TreeParser {
       case 'exists':
         return this.exists(body, at);
       default:
-        return fail(path, `unknown filter ${JSON.stringify(clip(kind))}; expected one of ${NODE_KINDS.join(', ')}`);
+        return fail(
+          path,
+          `unknown filter ${JSON.stringify(clip(kind))}; expected one of ${NODE_KINDS.join(', ')}`,
+        );
     }
   }
 
   private list(kind: 'and' | 'or', body: unknown, path: string, depth: number): Filter {
-    if (!Array.isArray(body) || body.length === 0) fail(path, `expected a non-empty array of filters, got ${describe(body)}`);
+    if (!Array.isArray(body) || body.length === 0)
+      fail(path, `expected a non-empty array of filters, got ${describe(body)}`);
     const children = (body as unknown[]).map((c, i) => this.node(c, `${path}[${i}]`, depth + 1));
     // Same shape as the expression parser's output, so both forms of one filter compare equal.
     if (children.length === 1) return children[0]!;
@@ -118,9 +131,11 @@ class TreeParser {
     const [field, raw] = onlyKey(body, path, 'an object {"<field>": [values]}');
     const at = child(path, field);
     fieldName(field, path);
-    if (!Array.isArray(raw) || raw.length === 0) fail(at, `expected a non-empty array of values, got ${describe(raw)}`);
+    if (!Array.isArray(raw) || raw.length === 0)
+      fail(at, `expected a non-empty array of values, got ${describe(raw)}`);
     const list = raw as unknown[];
-    if (list.length > MAX_TERMS_VALUES) fail(at, `at most ${MAX_TERMS_VALUES} values are allowed, got ${list.length}`);
+    if (list.length > MAX_TERMS_VALUES)
+      fail(at, `at most ${MAX_TERMS_VALUES} values are allowed, got ${list.length}`);
     return { kind: 'terms', field, values: list.map((v, i) => scalar(v, `${at}[${i}]`)) };
   }
 
@@ -128,7 +143,8 @@ class TreeParser {
     const [field, raw] = onlyKey(body, path, 'an object {"<field>": {"gte": value, ...}}');
     const at = child(path, field);
     fieldName(field, path);
-    if (!isPlainObject(raw)) return fail(at, `expected an object of bounds (gt, gte, lt, lte), got ${describe(raw)}`);
+    if (!isPlainObject(raw))
+      return fail(at, `expected an object of bounds (gt, gte, lt, lte), got ${describe(raw)}`);
     const keys = ownKeys(raw, at);
     if (keys.length === 0) fail(at, 'expected at least one bound (gt, gte, lt, lte)');
     const out: Extract<Filter, { kind: 'range' }> = { kind: 'range', field };
@@ -147,7 +163,8 @@ class TreeParser {
     if (typeof body === 'string') return { kind: 'exists', field: fieldName(body, path) };
     const [key, field] = onlyKey(body, path, 'a field name or {"field": "<name>"}');
     if (key !== 'field') fail(path, `expected {"field": "<name>"}, got key ${JSON.stringify(clip(key))}`);
-    if (typeof field !== 'string') return fail(child(path, key), `expected a field name, got ${describe(field)}`);
+    if (typeof field !== 'string')
+      return fail(child(path, key), `expected a field name, got ${describe(field)}`);
     return { kind: 'exists', field: fieldName(field, child(path, key)) };
   }
 }

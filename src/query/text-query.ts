@@ -11,29 +11,30 @@ import type { TextClause, TextQuery } from './types.js';
 export const DEFAULT_MAX_QUERY_LENGTH = 512;
 export const DEFAULT_MAX_QUERY_TERMS = 32;
 
-const TOKEN_CHAR = /[\p{L}\p{N}\p{Co}]/u;
+/** Letters, numbers and private-use characters, as FTS5; unassigned code points are token characters there too. */
+const TOKEN_CHAR = /[\p{L}\p{N}\p{Co}\p{Cn}]/u;
 /**
  * Combining marks FTS5 keeps inside a token and then drops (so "nai\u0308ve" is one token, "naive"); every
  * other mark separates tokens there, which is why marks are not simply stripped before tokenizing.
  */
 const FTS5_DIACRITICS = new Set([
-  0x300, 0x301, 0x302, 0x303, 0x304, 0x306, 0x307, 0x308, 0x309, 0x30a, 0x30b, 0x30c, 0x30f, 0x311, 0x31b, 0x323,
-  0x324, 0x325, 0x326, 0x327, 0x328, 0x32d, 0x32e, 0x330, 0x331,
+  0x300, 0x301, 0x302, 0x303, 0x304, 0x306, 0x307, 0x308, 0x309, 0x30a, 0x30b, 0x30c, 0x30f, 0x311, 0x31b,
+  0x323, 0x324, 0x325, 0x326, 0x327, 0x328, 0x32d, 0x32e, 0x330, 0x331,
 ]);
 /** FTS5 case-folds where lower-casing would leave a variant form: "ς" and "σ" must be the same token. */
 const FOLD_VARIANTS: Record<string, string> = {
-  µ: 'μ',
-  ſ: 's',
-  ẛ: 's',
-  ς: 'σ',
-  ϐ: 'β',
-  ϑ: 'θ',
-  ϕ: 'φ',
-  ϖ: 'π',
-  ϰ: 'κ',
-  ϱ: 'ρ',
-  ϵ: 'ε',
-  ι: 'ι',
+  '\u00b5': '\u03bc', // micro sign to mu
+  '\u017f': 's', // long s
+  '\u1e9b': 's', // long s with dot above
+  '\u03c2': '\u03c3', // final sigma
+  '\u03d0': '\u03b2', // beta symbol
+  '\u03d1': '\u03b8', // theta symbol
+  '\u03d5': '\u03c6', // phi symbol
+  '\u03d6': '\u03c0', // pi symbol
+  '\u03f0': '\u03ba', // kappa symbol
+  '\u03f1': '\u03c1', // rho symbol
+  '\u03f5': '\u03b5', // lunate epsilon
+  '\u1fbe': '\u03b9', // prosgegrammeni
 };
 const ASCII_LETTER = /^[a-z]$/;
 const WHITESPACE = /\s/u;
@@ -113,20 +114,29 @@ function words(q: string): Word[] {
  * matches as a prefix while it is being typed. Operators such as AND, OR, NOT and NEAR are plain words.
  * Returns null when q has no tokens (match all).
  */
-export function parseTextQuery(q: string, opts: { maxLength?: number; maxTerms?: number } = {}): TextQuery | null {
+export function parseTextQuery(
+  q: string,
+  opts: { maxLength?: number; maxTerms?: number } = {},
+): TextQuery | null {
   const maxLength = opts.maxLength ?? DEFAULT_MAX_QUERY_LENGTH;
   const maxTerms = opts.maxTerms ?? DEFAULT_MAX_QUERY_TERMS;
   if (q.length > maxLength) {
-    throw new SiftError('INVALID_QUERY', `q is ${q.length} characters long; at most ${maxLength} are allowed`, {
-      length: q.length,
-      limit: maxLength,
-    });
+    throw new SiftError(
+      'INVALID_QUERY',
+      `q is ${q.length} characters long; at most ${maxLength} are allowed`,
+      {
+        length: q.length,
+        limit: maxLength,
+      },
+    );
   }
   for (let i = 0; i < q.length; i++) {
     const code = q.charCodeAt(i);
     // CR is let through with LF: text pasted from a form arrives with CRLF line ends.
     if (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) {
-      throw new SiftError('INVALID_QUERY', `q contains a control character at position ${i}`, { position: i });
+      throw new SiftError('INVALID_QUERY', `q contains a control character at position ${i}`, {
+        position: i,
+      });
     }
   }
   const parsed = words(q).filter((w) => w.tokens.length > 0);
