@@ -131,7 +131,9 @@ export interface TableOptions {
 /** A cli-table3 table, fitted to the terminal, with colours only when colour is enabled. */
 export function renderTable(head: string[], rows: string[][], opts: TableOptions): string {
   const color = colorEnabled(opts.stream);
-  const natural = head.map((h, i) => Math.max(Array.from(h).length, ...rows.map((r) => Array.from(r[i] ?? '').length)) + 2);
+  const natural = head.map(
+    (h, i) => Math.max(Array.from(h).length, ...rows.map((r) => Array.from(r[i] ?? '').length)) + 2,
+  );
   const colWidths = fitWidths(natural, opts.maxWidth ?? terminalWidth(opts.stream));
   const table = new Table({
     head,
@@ -139,7 +141,7 @@ export function renderTable(head: string[], rows: string[][], opts: TableOptions
     colAligns: head.map((_, i) => (opts.alignRight?.includes(i) ? 'right' : 'left')),
     wordWrap: false,
     truncate: '…',
-    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
+    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [], compact: true },
   });
   for (const row of rows) table.push(row);
   return table.toString();

@@ -31,7 +31,10 @@ function packageVersion(): string {
   // src/cli/main.ts -> ../../package.json; dist/src/cli/main.js -> ../../../package.json
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'sift' && pkg.version) return pkg.version;
     } catch {
       // try the next location
@@ -73,7 +76,6 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   const env = opts.env ?? process.env;
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
-  let program: Command | undefined;
   let config: Config | undefined;
   const ctx: CliContext = {
     stdout,
@@ -82,7 +84,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     exitCode: EXIT.OK,
     config() {
       if (!config) {
-        const dataDir = program?.opts<{ dataDir?: string }>().dataDir;
+        const dataDir = program.opts<{ dataDir?: string }>().dataDir;
         config = loadConfig(dataDir !== undefined ? { ...env, DATA_DIR: dataDir } : env);
       }
       return config;
@@ -105,7 +107,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       }
     },
   };
-  program = buildProgram(ctx);
+  const program = buildProgram(ctx);
   const c = colors(stderr);
   try {
     await program.parseAsync(argv, { from: 'user' });

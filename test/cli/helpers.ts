@@ -18,12 +18,32 @@ export interface RunResult {
 export function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Settings of the developer's shell must not leak into the test.
-  for (const key of ['PORT', 'HOST', 'ENVIRONMENT', 'DEFAULT_INDEX', 'JWT_SECRET', 'FORCE_COLOR', 'NODE_OPTIONS']) delete env[key];
-  return { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', LOAD_SAMPLE_DATA: 'false', NO_COLOR: '1', ...extra };
+  for (const key of [
+    'PORT',
+    'HOST',
+    'ENVIRONMENT',
+    'DEFAULT_INDEX',
+    'JWT_SECRET',
+    'FORCE_COLOR',
+    'NODE_OPTIONS',
+  ])
+    delete env[key];
+  return {
+    ...env,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    LOAD_SAMPLE_DATA: 'false',
+    NO_COLOR: '1',
+    ...extra,
+  };
 }
 
 /** Runs `node --import tsx bin/sift.ts ...args` from the repository root. */
-export function sift(dataDir: string, args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): RunResult {
+export function sift(
+  dataDir: string,
+  args: string[],
+  opts: { input?: string | Buffer; env?: Record<string, string> } = {},
+): RunResult {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/sift.ts', ...args], {
     cwd: ROOT,
     env: cliEnv(dataDir, opts.env),
@@ -36,7 +56,11 @@ export function sift(dataDir: string, args: string[], opts: { input?: string | B
 }
 
 /** Runs the CLI and parses its stdout as JSON, failing with the CLI's stderr when it did not succeed. */
-export function siftJson<T = unknown>(dataDir: string, args: string[], opts: { input?: string | Buffer; expectCode?: number } = {}): T {
+export function siftJson<T = unknown>(
+  dataDir: string,
+  args: string[],
+  opts: { input?: string | Buffer; expectCode?: number } = {},
+): T {
   const r = sift(dataDir, args, opts);
   if (r.code !== (opts.expectCode ?? 0)) {
     throw new Error(`sift ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);

@@ -143,11 +143,30 @@ async function* countBytes(stream: Readable, onBytes: (n: number) => void): Asyn
 }
 
 /** Pipes bytes through a transform and iterates its output; errors on either side surface in the iteration. */
-function through(source: AsyncIterable<Buffer>, transform: NodeJS.ReadWriteStream & Readable): AsyncIterable<Buffer> {
+function through(
+  source: AsyncIterable<Buffer>,
+  transform: NodeJS.ReadWriteStream & Readable,
+): AsyncIterable<Buffer> {
   pipeline(Readable.from(source, { objectMode: false }), transform, () => {
     // Errors reach the consumer through the transform's iterator; nothing to do here.
   });
   return transform as AsyncIterable<Buffer>;
+}
+
+/** Gunzipped bytes; a corrupt or truncated stream stops the input where it broke (what came before is kept). */
+async function* gunzipped(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* through(source, createGunzip());
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      throw new InputStoppedError(
+        undefined,
+        `the gzip input is corrupt or truncated: ${(err as Error).message}`,
+      );
+    }
+    throw err;
+  }
 }
 
 export interface OpenedInput {
@@ -181,12 +200,13 @@ export async function openInput(
     const st = statSync(source); // throws ENOENT with the path in the message
     if (!st.isFile()) throw new SiftError('INVALID_REQUEST', `"${source}" is not a file`);
     totalBytes = st.size;
-    stream = createReadStream(source, { highWaterMark: 256 * 1024 });
+    // Small reads keep the progress (bytes read) close to what was processed, gzip included.
+    stream = createReadStream(source, { highWaterMark: 64 * 1024 });
   }
   let bytes = PeekableBytes.of(countBytes(stream, onBytes));
   const magic = await bytes.peek((h) => h.length >= 2);
   const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
-  if (gzip) bytes = PeekableBytes.of(through(bytes, createGunzip()));
+  if (gzip) bytes = PeekableBytes.of(gunzipped(bytes));
   let chosen = format ?? (source === '-' ? undefined : formatFromPath(source));
   if (!chosen) {
     const head = await bytes.peek((h) => firstSignificantByte(h) !== undefined);
@@ -205,7 +225,10 @@ function parseJsonLine(text: string, line: number): InputRecord | null {
   try {
     return { item: JSON.parse(text), where: { line } };
   } catch (err) {
-    return { item: new SiftError('INVALID_JSON', `not valid JSON: ${(err as Error).message}`, { line }), where: { line } };
+    return {
+      item: new SiftError('INVALID_JSON', `not valid JSON: ${(err as Error).message}`, { line }),
+      where: { line },
+    };
   }
 }
 
@@ -245,7 +268,8 @@ export async function* readJsonArray(bytes: AsyncIterable<Buffer>): AsyncGenerat
     throw new SiftError('INVALID_JSON', `input is not valid JSON: ${(err as Error).message}`);
   }
   if (Array.isArray(value)) {
-    for (let position = 0; position < value.length; position++) yield { item: value[position], where: { position } };
+    for (let position = 0; position < value.length; position++)
+      yield { item: value[position], where: { position } };
   } else if (typeof value === 'object' && value !== null) {
     yield { item: value, where: { position: 0 } };
   } else {
@@ -290,43 +314,63 @@ export class InputStoppedError extends Error {
   }
 }
 
-/** CSV with a header row naming the fields; cells are converted to the schema's types. */
-export async function* readCsv(bytes: AsyncIterable<Buffer>, schema: IndexSchema): AsyncGenerator<InputRecord> {
-  const parser = parseCsv({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true });
+/**
+ * CSV with a header row naming the fields; cells are converted to the schema's types. Broken quoting cannot be
+ * recovered from reliably, so reading stops there (InputStoppedError) after the rows before it were yielded.
+ */
+export async function* readCsv(
+  bytes: AsyncIterable<Buffer>,
+  schema: IndexSchema,
+): AsyncGenerator<InputRecord> {
+  let broken: { line: number | undefined; message: string; recordsBefore: number } | undefined;
+  const parser = parseCsv({
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    info: true,
+    // Rows parsed before an error in the same chunk must not be lost: note the error, stop reading there.
+    skip_records_with_error: true,
+    on_skip: (err: CsvError | undefined) => {
+      if (err && !broken) {
+        broken = {
+          line: typeof err.lines === 'number' ? err.lines : undefined,
+          message: err.message,
+          recordsBefore: parser.info.records,
+        };
+      }
+      return undefined;
+    },
+  });
   const rows = through(bytes, parser) as AsyncIterable<{ record: string[]; info: { lines: number } }>;
+  const stopped = (b: NonNullable<typeof broken>) =>
+    new InputStoppedError(b.line, `CSV cannot be parsed further: ${b.message}`);
   let header: string[] | undefined;
-  try {
-    for await (const { record, info } of rows) {
-      if (!header) {
-        header = record.map((h) => h.trim());
-        if (header.some((h) => h === '')) {
-          throw new SiftError('INVALID_REQUEST', `CSV header (line ${info.lines}) has an empty column name`);
-        }
-        continue;
+  let consumed = 0;
+  for await (const { record, info } of rows) {
+    if (broken && consumed >= broken.recordsBefore) throw stopped(broken);
+    consumed++;
+    if (!header) {
+      header = record.map((h) => h.trim());
+      if (header.some((h) => h === '')) {
+        throw new SiftError('INVALID_REQUEST', `CSV header (line ${info.lines}) has an empty column name`);
       }
-      const line = info.lines;
-      if (record.length !== header.length) {
-        const msg = `row has ${record.length} values but the header has ${header.length} columns`;
-        yield { item: new SiftError('INVALID_DOCUMENT', msg, { line }), where: { line } };
-        continue;
-      }
-      const doc: Record<string, unknown> = {};
-      header.forEach((name, i) => {
-        const spec = Object.hasOwn(schema.fields, name) ? schema.fields[name] : undefined;
-        const v = csvValue(spec, record[i]!);
-        if (v !== undefined) doc[name] = v;
-      });
-      yield { item: doc, where: { line } };
+      continue;
     }
-  } catch (err) {
-    if (isSiftError(err)) throw err;
-    const e = err as CsvError;
-    if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
-      const line = typeof e.lines === 'number' ? e.lines : undefined;
-      throw new InputStoppedError(line, `CSV cannot be parsed further: ${e.message}`);
+    const line = info.lines;
+    if (record.length !== header.length) {
+      const msg = `row has ${record.length} values but the header has ${header.length} columns`;
+      yield { item: new SiftError('INVALID_DOCUMENT', msg, { line }), where: { line } };
+      continue;
     }
-    throw err;
+    const doc: Record<string, unknown> = {};
+    header.forEach((name, i) => {
+      const spec = Object.hasOwn(schema.fields, name) ? schema.fields[name] : undefined;
+      const v = csvValue(spec, record[i]!);
+      if (v !== undefined) doc[name] = v;
+    });
+    yield { item: doc, where: { line } };
   }
+  if (broken) throw stopped(broken);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -353,6 +397,13 @@ function progressBar(ctx: CliContext, totalBytes: number | null): Progress | nul
   });
   bar.start(known ? totalBytes : 1, 0, { docs: '0', rate: '0' });
   let payload = { docs: '0', rate: '0' };
+  // Ctrl-C during the import: give the terminal its cursor back; batches already written stay stored.
+  const onSigint = () => {
+    bar.stop();
+    ctx.stderr.write('interrupted; documents of completed batches are stored\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
   return {
     bytes(total) {
       if (known) bar.update(Math.min(total, totalBytes), payload);
@@ -362,6 +413,7 @@ function progressBar(ctx: CliContext, totalBytes: number | null): Progress | nul
       bar.update(payload);
     },
     stop() {
+      process.off('SIGINT', onSigint);
       bar.stop();
     },
   };
@@ -370,7 +422,12 @@ function progressBar(ctx: CliContext, totalBytes: number | null): Progress | nul
 // ---------------------------------------------------------------------------------------------------------------
 // The command
 
-async function ensureIndex(ctx: CliContext, service: SearchService, index: string, schemaPath: string | undefined) {
+async function ensureIndex(
+  ctx: CliContext,
+  service: SearchService,
+  index: string,
+  schemaPath: string | undefined,
+) {
   try {
     return await service.schemaOf(index);
   } catch (err) {
@@ -394,19 +451,31 @@ function whereText(f: { line?: number; position?: number }): string {
   return 'input';
 }
 
-export async function runImport(ctx: CliContext, service: SearchService, source: string, opts: ImportOptions): Promise<ImportSummary> {
+export async function runImport(
+  ctx: CliContext,
+  service: SearchService,
+  source: string,
+  opts: ImportOptions,
+): Promise<ImportSummary> {
   const started = performance.now();
   let bytesRead = 0;
   let progress: Progress | null = null;
   const input = await openInput(source, opts.format, (n) => {
     bytesRead += n;
     progress?.bytes(bytesRead);
+  }).catch((err: unknown) => {
+    throw err instanceof InputStoppedError ? new SiftError('INVALID_REQUEST', err.message) : err;
   });
   const schema = await ensureIndex(ctx, service, opts.index, opts.schema);
-  if (source === '-' && process.stdin.isTTY) ctx.stderr.write('reading documents from stdin (end with Ctrl-D)...\n');
+  if (source === '-' && process.stdin.isTTY)
+    ctx.stderr.write('reading documents from stdin (end with Ctrl-D)...\n');
 
   const records =
-    input.format === 'ndjson' ? readNdjson(input.bytes) : input.format === 'json' ? readJsonArray(input.bytes) : readCsv(input.bytes, schema);
+    input.format === 'ndjson'
+      ? readNdjson(input.bytes)
+      : input.format === 'json'
+        ? readJsonArray(input.bytes)
+        : readCsv(input.bytes, schema);
 
   const summary: ImportSummary = {
     index: opts.index,
@@ -456,7 +525,12 @@ export async function runImport(ctx: CliContext, service: SearchService, source:
     if (!(err instanceof InputStoppedError)) throw err;
     // Store what was read before the break, then report where reading stopped.
     await flush();
-    const stop: ImportFailure = { ...(err.line !== undefined ? { line: err.line } : {}), id: null, code: 'INVALID_REQUEST', message: err.message };
+    const stop: ImportFailure = {
+      ...(err.line !== undefined ? { line: err.line } : {}),
+      id: null,
+      code: 'INVALID_REQUEST',
+      message: err.message,
+    };
     summary.stopped_at = stop;
     note(stop);
   } finally {
@@ -472,13 +546,17 @@ export function printSummary(ctx: CliContext, s: ImportSummary): void {
   const out = (line = '') => ctx.stdout.write(line + '\n');
   const failed = s.failed > 0 ? c.red(`${formatNumber(s.failed)} failed`) : '0 failed';
   out(
-    `${c.bold(`indexed ${formatNumber(s.indexed)}`)} (${formatNumber(s.created)} created, ${formatNumber(s.updated)} updated), ` +
-      `${failed} into "${s.index}" in ${formatDuration(s.seconds)} (${formatNumber(s.docs_per_second)} docs/s, ${s.format}${s.gzip ? ', gzip' : ''})`,
+    `index "${s.index}": ${c.bold(`${formatNumber(s.indexed)} indexed`)} (${formatNumber(s.created)} created, ` +
+      `${formatNumber(s.updated)} updated), ${failed} in ${formatDuration(s.seconds)}, ` +
+      `${formatNumber(s.docs_per_second)} docs/s [${s.format}${s.gzip ? ', gzip' : ''}]`,
   );
   if (s.stopped_at) out(c.red(`stopped reading at ${whereText(s.stopped_at)}: ${s.stopped_at.message}`));
-  if (s.failures.length > 0) {
-    out(s.failed > s.failures.length ? `first ${s.failures.length} of ${formatNumber(s.failed)} failures:` : 'failures:');
-    for (const f of s.failures) {
+  // The stop is already reported above; list the document failures.
+  const listed = s.failures.filter((f) => f !== s.stopped_at);
+  if (listed.length > 0) {
+    const total = s.failed - (s.stopped_at ? 1 : 0);
+    out(total > listed.length ? `first ${listed.length} of ${formatNumber(total)} failures:` : 'failures:');
+    for (const f of listed) {
       const id = f.id !== null ? ` (id ${JSON.stringify(f.id)})` : '';
       out(`  ${whereText(f)}${id}: ${c.red(f.code)} ${f.message}`);
     }
@@ -487,17 +565,25 @@ export function printSummary(ctx: CliContext, s: ImportSummary): void {
 
 function parseBatch(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_BATCH) throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_BATCH}`);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_BATCH)
+    throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_BATCH}`);
   return n;
 }
 
 export function registerImportCommand(program: Command, ctx: CliContext): void {
   program
     .command('import')
-    .description('import documents from a JSON array, NDJSON or CSV file (optionally gzipped), or "-" for stdin')
+    .description(
+      'import documents from a JSON array, NDJSON or CSV file (optionally gzipped), or "-" for stdin',
+    )
     .argument('<file>', 'input file, or - for stdin')
     .requiredOption('-i, --index <name>', 'target index')
-    .addOption(new Option('-f, --format <format>', 'input format (default: from the extension or the content)').choices(FORMATS))
+    .addOption(
+      new Option(
+        '-f, --format <format>',
+        'input format (default: from the extension or the content)',
+      ).choices(FORMATS),
+    )
     .option('-s, --schema <file>', 'YAML/JSON schema to create the index with when it does not exist')
     .option('-b, --batch <n>', 'documents per batch', parseBatch, 5000)
     .option('--json', 'print the summary as JSON')

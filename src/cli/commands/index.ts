@@ -40,7 +40,8 @@ export function fieldOptions(spec: FieldSpec): string {
   return opts.join(', ');
 }
 
-const shortDate = (iso: string) => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso) ? iso.slice(0, 16).replace('T', ' ') : iso);
+const shortDate = (iso: string) =>
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso) ? iso.slice(0, 16).replace('T', ' ') : iso;
 
 export function registerIndexCommands(program: Command, ctx: CliContext): void {
   const index = program.command('index').description('create, drop, list and inspect indexes');
@@ -56,7 +57,12 @@ export function registerIndexCommands(program: Command, ctx: CliContext): void {
       const raw = readRawSchema(opts.schema);
       const { created, index: info } = await ctx.withService((service) => service.putIndex(name, raw));
       if (opts.json) out(JSON.stringify({ created, index: info }, null, 2));
-      else out(created ? `created index "${name}" (${Object.keys(info.schema.fields).length} fields)` : `index "${name}" already existed; schema updated`);
+      else
+        out(
+          created
+            ? `created index "${name}" (${Object.keys(info.schema.fields).length} fields)`
+            : `index "${name}" already existed; schema updated`,
+        );
     });
 
   index
@@ -84,8 +90,18 @@ export function registerIndexCommands(program: Command, ctx: CliContext): void {
         out('no indexes; create one with "sift index create <name> --schema <file>"');
         return;
       }
-      const rows = list.map((i) => [i.name, formatNumber(i.documents), humanBytes(i.size_bytes), shortDate(i.created_at)]);
-      out(renderTable(['name', 'documents', 'size', 'created'], rows, { stream: ctx.stdout, alignRight: [1, 2] }));
+      const rows = list.map((i) => [
+        i.name,
+        formatNumber(i.documents),
+        humanBytes(i.size_bytes),
+        shortDate(i.created_at),
+      ]);
+      out(
+        renderTable(['name', 'documents', 'size', 'created'], rows, {
+          stream: ctx.stdout,
+          alignRight: [1, 2],
+        }),
+      );
     });
 
   index
@@ -109,12 +125,20 @@ export function registerIndexCommands(program: Command, ctx: CliContext): void {
       out(`${c.bold('id field')}    ${schema.id_field}`);
       if (schema.suggest) out(`${c.bold('suggest')}     ${schema.suggest.field}`);
       if (schema.ranking.exact_match) {
-        out(`${c.bold('exact match')} ${schema.ranking.exact_match.fields.join(', ')} (boost ${schema.ranking.exact_match.boost})`);
+        out(
+          `${c.bold('exact match')} ${schema.ranking.exact_match.fields.join(', ')} (boost ${schema.ranking.exact_match.boost})`,
+        );
       }
       if (schema.ranking.popularity) {
-        out(`${c.bold('popularity')}  ${schema.ranking.popularity.field} (weight ${schema.ranking.popularity.weight})`);
+        out(
+          `${c.bold('popularity')}  ${schema.ranking.popularity.field} (weight ${schema.ranking.popularity.weight})`,
+        );
       }
-      const rows = Object.entries(schema.fields).map(([field, spec]) => [field, spec.type, fieldOptions(spec)]);
+      const rows = Object.entries(schema.fields).map(([field, spec]) => [
+        field,
+        spec.type,
+        fieldOptions(spec),
+      ]);
       out(renderTable(['field', 'type', 'options'], rows, { stream: ctx.stdout }));
     });
 }

@@ -3,7 +3,15 @@ import type { RawSearchInput } from '../../query/request.js';
 import type { FacetResult } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
 import type { SearchResponse } from '../../service/search-service.js';
-import { colors, displayValue, formatNumber, oneLine, renderTable, terminalWidth, type Colors } from '../format.js';
+import {
+  colors,
+  displayValue,
+  formatNumber,
+  oneLine,
+  renderTable,
+  terminalWidth,
+  type Colors,
+} from '../format.js';
 import type { CliContext } from '../main.js';
 
 interface SearchOptions {
@@ -50,7 +58,9 @@ function renderHighlight(snippet: string, c: Colors): string {
 function formatFacet(name: string, facet: FacetResult, c: Colors): string[] {
   const lines: string[] = [];
   if (facet.buckets) {
-    const buckets = facet.buckets.map((b) => `${displayValue(b.value)} ${c.dim(`(${formatNumber(b.count)})`)}`);
+    const buckets = facet.buckets.map(
+      (b) => `${displayValue(b.value)} ${c.dim(`(${formatNumber(b.count)})`)}`,
+    );
     lines.push(`${c.bold(name)}: ${buckets.length ? buckets.join(', ') : c.dim('none')}`);
   }
   if (facet.ranges) {
@@ -60,12 +70,19 @@ function formatFacet(name: string, facet: FacetResult, c: Colors): string[] {
   if (facet.stats) {
     const s = facet.stats;
     const v = (n: number | null) => (n === null ? '-' : formatNumber(n));
-    lines.push(`${c.bold(name)} stats: min ${v(s.min)}, max ${v(s.max)}, avg ${v(s.avg)}, sum ${v(s.sum)}, count ${formatNumber(s.count)}`);
+    lines.push(
+      `${c.bold(name)} stats: min ${v(s.min)}, max ${v(s.max)}, avg ${v(s.avg)}, sum ${v(s.sum)}, count ${formatNumber(s.count)}`,
+    );
   }
   return lines;
 }
 
-export function printResults(ctx: CliContext, res: SearchResponse, schema: IndexSchema, opts: SearchOptions): void {
+export function printResults(
+  ctx: CliContext,
+  res: SearchResponse,
+  schema: IndexSchema,
+  opts: SearchOptions,
+): void {
   const out = (s = '') => ctx.stdout.write(s + '\n');
   const c = colors(ctx.stdout);
   if (res.hits.length === 0) {
@@ -82,7 +99,17 @@ export function printResults(ctx: CliContext, res: SearchResponse, schema: Index
         return snippet !== undefined ? renderHighlight(snippet, c) : displayValue(hit.document[f]);
       }),
     ]);
-    out(renderTable(['#', 'id', 'score', ...fields], rows, { stream: ctx.stdout, maxWidth: terminalWidth(ctx.stdout), alignRight: [0, 2] }));
+    const numeric = fields.flatMap((f, i) => {
+      const type = Object.hasOwn(schema.fields, f) ? schema.fields[f]!.type : undefined;
+      return type === 'integer' || type === 'float' ? [i + 3] : [];
+    });
+    out(
+      renderTable(['#', 'id', 'score', ...fields], rows, {
+        stream: ctx.stdout,
+        maxWidth: terminalWidth(ctx.stdout),
+        alignRight: [0, 2, ...numeric],
+      }),
+    );
   }
   const facetLines = Object.entries(res.facets).flatMap(([name, f]) => formatFacet(name, f, c));
   if (facetLines.length) {
@@ -106,7 +133,7 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
     .option('-n, --size <n>', 'hits per page', intOption(0))
     .option('--page <n>', 'page number (from 1)', intOption(1))
     .option('--cursor <cursor>', 'continue after a previous page (its next_cursor)')
-    .option('--facets <fields>', 'facet fields, comma-separated (default: the schema\'s facet fields)')
+    .option('--facets <fields>', "facet fields, comma-separated (default: the schema's facet fields)")
     .option('--fields <fields>', 'fields to return, comma-separated')
     .option('--json', "print the service's response as JSON")
     .action(async (query: string | undefined, opts: SearchOptions) => {

@@ -18,7 +18,7 @@ export function parsePort(value: string): number {
 export function registerServeCommand(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('run the HTTP API (stops on SIGTERM or Ctrl-C)')
+    .description('run the HTTP API (drains and exits on SIGTERM or Ctrl-C)')
     .option('-p, --port <n>', 'TCP port (overrides PORT)', parsePort)
     .option('--host <host>', 'interface to listen on (overrides HOST)')
     .action(async (opts: ServeOptions) => {
@@ -30,15 +30,9 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
       });
       // Loaded on demand so the other commands do not pay for the HTTP stack at startup.
       const { startServer } = await import('../../server.js');
-      const server = await startServer(config);
-      ctx.stderr.write(`sift ${config.VERSION} listening on ${server.url} (data: ${config.DATA_DIR})\n`);
-      // The server handles SIGTERM itself; Ctrl-C stops it the same graceful way.
-      await new Promise<void>((resolve, reject) => {
-        const onSigint = () => {
-          process.off('SIGINT', onSigint);
-          server.stop().then(resolve, reject);
-        };
-        process.on('SIGINT', onSigint);
-      });
+      await startServer(config);
+      // startServer logs where it listens and owns SIGTERM/SIGINT: it drains, closes the engine and exits the
+      // process itself, so this command never returns while the server runs.
+      await new Promise<never>(() => undefined);
     });
 }
