@@ -20,7 +20,9 @@ export const REDACTED_PATHS = [
  * The process logger, from configuration: LOG_LEVEL, and LOG_FORMAT `json` (one JSON object per line on stdout,
  * for log shippers) or `pretty` (human-readable, through the pino-pretty transport).
  */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT' | 'ENVIRONMENT' | 'VERSION'>): Logger {
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT' | 'ENVIRONMENT' | 'VERSION'>,
+): Logger {
   const options: LoggerOptions = {
     level: config.LOG_LEVEL,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -33,7 +35,11 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT' | '
     ...options,
     transport: {
       target: 'pino-pretty',
-      options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,version,environment' },
+      options: {
+        colorize: process.stdout.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,service,version,environment',
+      },
     },
   });
 }

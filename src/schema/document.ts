@@ -4,7 +4,8 @@ import type { FieldSpec, IndexSchema } from './types.js';
 export type Document = Record<string, unknown>;
 export const MAX_ID_LENGTH = 512;
 // C0 controls except tab, newline and carriage return, plus DEL: never meaningful in stored text.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_TEXT = 65_536;
 

@@ -3,7 +3,7 @@ import type { Engine, IndexInfo } from '../engines/engine.js';
 import { encodeCursor } from '../query/cursor.js';
 import { buildSearchRequest, DEFAULT_LIMITS, type QueryLimits, type RawSearchInput } from '../query/request.js';
 import type { FacetResult, Suggestion } from '../query/types.js';
-import { checkDocument, checkId, type Document } from '../schema/document.js';
+import { checkDocument, checkId, CONTROL, type Document } from '../schema/document.js';
 import type { IndexSchema } from '../schema/types.js';
 import { assertCompatible, parseSchema } from '../schema/validate.js';
 import { checkIndexName } from './index-name.js';
@@ -87,7 +87,7 @@ export class SearchService {
       throw new SiftError('INVALID_REQUEST', `index "${index}" has no suggest field in its schema`, { index });
     }
     if (q.length > this.limits.maxQueryLength) throw new SiftError('INVALID_QUERY', `q is longer than ${this.limits.maxQueryLength} characters`);
-    if (/[\u0000-\u001f\u007f]/.test(q)) throw new SiftError('INVALID_QUERY', 'q contains a control character');
+    if (CONTROL.test(q)) throw new SiftError('INVALID_QUERY', 'q contains a control character');
     if (!Number.isInteger(size) || size < 1 || size > 50) throw new SiftError('INVALID_REQUEST', 'size must be 1-50', { field: 'size' });
     const prefix = q.trim();
     if (!prefix) return { suggestions: [] };

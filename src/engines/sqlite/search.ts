@@ -195,8 +195,14 @@ function runFacet(db: Database.Database, tid: number, schema: IndexSchema, req: 
     const bounds: unknown[] = [];
     const sums = facet.ranges.map((r) => {
       const conds = [`${col} IS NOT NULL`];
-      if (r.from !== undefined) conds.push(`${col} >= ?`) && bounds.push(r.from);
-      if (r.to !== undefined) conds.push(`${col} < ?`) && bounds.push(r.to);
+      if (r.from !== undefined) {
+        conds.push(`${col} >= ?`);
+        bounds.push(r.from);
+      }
+      if (r.to !== undefined) {
+        conds.push(`${col} < ?`);
+        bounds.push(r.to);
+      }
       return `coalesce(sum(CASE WHEN ${conds.join(' AND ')} THEN 1 ELSE 0 END), 0)`;
     });
     const row = db

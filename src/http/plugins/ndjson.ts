@@ -28,8 +28,11 @@ function findProblem(root: unknown, checkKeys: boolean): string | null {
     }
     if (checkKeys) {
       if (Object.hasOwn(value, '__proto__')) return 'a forbidden "__proto__" key';
-      const ctor = Object.hasOwn(value, 'constructor') ? (value as Record<string, unknown>).constructor : undefined;
-      if (typeof ctor === 'object' && ctor !== null && Object.hasOwn(ctor, 'prototype')) return 'a forbidden "constructor.prototype" key';
+      const ctor = Object.hasOwn(value, 'constructor')
+        ? (value as Record<string, unknown>).constructor
+        : undefined;
+      if (typeof ctor === 'object' && ctor !== null && Object.hasOwn(ctor, 'prototype'))
+        return 'a forbidden "constructor.prototype" key';
     }
     for (const key in value) {
       const item = (value as Record<string, unknown>)[key];
@@ -51,7 +54,11 @@ export function parseJsonText(text: string, what = 'body'): unknown {
     const message = err instanceof Error ? err.message : String(err);
     const pos = /position (\d+)/.exec(message);
     const detail = err instanceof RangeError ? `nesting is too deep` : message;
-    throw new SiftError('INVALID_JSON', `${what} is not valid JSON: ${detail}`, pos ? { position: Number(pos[1]) } : undefined);
+    throw new SiftError(
+      'INVALID_JSON',
+      `${what} is not valid JSON: ${detail}`,
+      pos ? { position: Number(pos[1]) } : undefined,
+    );
   }
   const problem = findProblem(value, MAY_POISON.test(text));
   if (problem) throw new SiftError('INVALID_JSON', `${what} is refused: it contains ${problem}`);
@@ -74,7 +81,9 @@ export function parseNdjson(text: string): unknown[] {
     start = end + 1;
     if (raw.trim() === '') continue;
     if (out.length >= MAX_BATCH_ITEMS) {
-      throw new SiftError('PAYLOAD_TOO_LARGE', `a batch may hold at most ${MAX_BATCH_ITEMS} documents`, { max_items: MAX_BATCH_ITEMS });
+      throw new SiftError('PAYLOAD_TOO_LARGE', `a batch may hold at most ${MAX_BATCH_ITEMS} documents`, {
+        max_items: MAX_BATCH_ITEMS,
+      });
     }
     try {
       out.push(parseJsonText(raw, `line ${line}`));
@@ -88,7 +97,8 @@ export function parseNdjson(text: string): unknown[] {
 
 /** Bodies without content are only acceptable where a body is optional anyway. */
 function emptyBody(request: FastifyRequest, done: (err: Error | null, body?: unknown) => void): void {
-  if (request.method === 'DELETE' || request.method === 'GET' || request.method === 'HEAD') done(null, undefined);
+  if (request.method === 'DELETE' || request.method === 'GET' || request.method === 'HEAD')
+    done(null, undefined);
   else done(new SiftError('INVALID_JSON', 'the body is empty; send a JSON value'));
 }
 
@@ -108,7 +118,7 @@ export function registerJsonParser(app: FastifyInstance): void {
 
 /** Adds the NDJSON parser to one (encapsulated) scope: only the batch import route accepts NDJSON. */
 export function registerNdjsonParser(app: FastifyInstance): void {
-  app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, body, done) => {
     try {
       // An empty NDJSON stream is a batch of zero documents.
       done(null, parseNdjson(body as string));

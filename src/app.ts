@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { SiftError } from './errors.js';
+import { DEFAULT_LIMITS, type QueryLimits } from './query/request.js';
+import type { SearchService } from './service/search-service.js';
+import { installErrorHandling, sendError, toSiftError } from './http/plugins/errors.js';
+import { registerJsonParser } from './http/plugins/ndjson.js';
+import { registerOpenApi } from './http/plugins/openapi.js';
+import { documentRoutes } from './http/routes/documents.js';
+import { healthRoutes } from './http/routes/health.js';
+import { indexRoutes } from './http/routes/indexes.js';
+import { searchRoutes } from './http/routes/search.js';
+import { suggestRoutes } from './http/routes/suggest.js';
+import { createAppState, type AppState } from './http/state.js';
+import { createLogger } from './observability/logger.js';
+
+export type { AppState } from './http/state.js';
+
+export interface BuildAppOptions {
+  config: Config;
+  service: SearchService;
+  /** A pino logger; `false` for none; omitted: one built from the configuration. */
+  logger?: Logger | false;
+  state?: AppState;
+}
+
+/** The query limits of the configuration, for the SearchService behind the app. */
+export function limitsFromConfig(config: Config): QueryLimits {
+  return {
+    ...DEFAULT_LIMITS,
+    maxPageSize: config.MAX_PAGE_SIZE,
+    maxResultWindow: config.MAX_RESULT_WINDOW,
+    maxQueryLength: config.MAX_QUERY_LENGTH,
+    maxQueryTerms: config.MAX_QUERY_TERMS,
+  };
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** An incoming x-request-id is kept when it is sane (so ids follow a request across services), else a UUID. */
+export function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
+
+function decodePart(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses control characters (NUL, escape, DEL...) anywhere in the path or in a query parameter, naming the
+ * parameter, before routing and validation see them; also refuses query strings that are not valid
+ * percent-encoded UTF-8, which the query parser would otherwise pass on half-decoded.
+ */
+export function checkRawUrl(url: string): void {
+  if (!url.includes('%') && !CONTROL.test(url)) return;
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (ENCODED_CONTROL.test(path) || CONTROL.test(path)) {
+    throw new SiftError('INVALID_REQUEST', 'the path contains a control character', { location: 'path' });
+  }
+  if (q === -1) return;
+  for (const pair of url.slice(q + 1).split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const rawKey = eq === -1 ? pair : pair.slice(0, eq);
+    const key = decodePart(rawKey);
+    const name = JSON.stringify(key ?? rawKey).slice(0, 80);
+    if (key === null)
+      throw new SiftError('INVALID_REQUEST', `parameter name ${name} is not valid percent-encoded UTF-8`, {
+        location: 'querystring',
+      });
+    if (CONTROL.test(key))
+      throw new SiftError('INVALID_REQUEST', `parameter name ${name} contains a control character`, {
+        location: 'querystring',
+      });
+    const value = eq === -1 ? '' : decodePart(pair.slice(eq + 1));
+    if (value === null)
+      throw new SiftError('INVALID_REQUEST', `parameter ${name} is not valid percent-encoded UTF-8`, {
+        field: key,
+        location: 'querystring',
+      });
+    if (CONTROL.test(value))
+      throw new SiftError('INVALID_REQUEST', `parameter ${name} contains a control character`, {
+        field: key,
+        location: 'querystring',
+      });
+  }
+}
+
+/**
+ * Builds the HTTP application: parsers, error mapping, OpenAPI, routes. It never listens; server.ts does, and
+ * tests use `app.inject()`.
+ */
+export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, service } = opts;
+  const state = opts.state ?? createAppState();
+  const logger = opts.logger === undefined ? createLogger(config) : opts.logger;
+
+  const options: FastifyServerOptions = {
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    genReqId: requestId,
+    requestIdHeader: false,
+    // Shutdown answers come from our own hook, in the error format of the contract (SHUTTING_DOWN); Fastify's
+    // built-in 503 body would not be.
+    return503OnClosing: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { maxParamLength: 2048 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    frameworkErrors: (err, request, reply) => {
+      sendError(reply, toSiftError(err, request));
+    },
+  };
+  const app = (
+    logger === false
+      ? Fastify({ ...options, logger: false })
+      : Fastify({ ...options, loggerInstance: logger as FastifyBaseLogger })
+  ) as FastifyInstance;
+
+  installErrorHandling(app);
+  registerJsonParser(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    checkRawUrl(request.raw.url ?? '');
+    if (state.shuttingDown && !request.url.startsWith('/health')) {
+      reply.header('connection', 'close');
+      throw new SiftError('SHUTTING_DOWN', 'the server is shutting down; retry on another replica', {
+        retry_after: 1,
+      });
+    }
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    // While draining, answered connections close instead of idling in keep-alive, so close() can finish.
+    if (state.shuttingDown) reply.header('connection', 'close');
+    return payload;
+  });
+
+  await registerOpenApi(app, config);
+  await app.register(healthRoutes, { config, service, state });
+  await app.register(searchRoutes, { config, service });
+  await app.register(suggestRoutes, { config, service });
+  await app.register(indexRoutes, { service });
+  await app.register(documentRoutes, { service });
+  await app.ready();
+  return app;
+}

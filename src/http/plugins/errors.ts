@@ -1,0 +1,208 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { SiftError, isSiftError } from '../../errors.js';
+
+/** The error body of the contract, as a schema for route documentation and serialization. */
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object(
+      {
+        code: Type.String({ description: 'Stable error code from docs/errors.md' }),
+        message: Type.String(),
+        details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { additionalProperties: true, description: 'Every error: {"error": {"code", "message", "details"?}}' },
+);
+
+/** Response schemas shared by every API route: any 4xx or 5xx answer is an ErrorResponse. */
+export const errorResponses = { '4xx': ErrorResponse, '5xx': ErrorResponse } as const;
+
+interface AjvError {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** `/facets/0/ranges/1/from` -> `facets[0].ranges[1].from`. */
+function dotted(instancePath: string | undefined): string {
+  if (!instancePath) return '';
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+}
+
+const depth = (e: AjvError): number => (e.instancePath ? e.instancePath.split('/').length - 1 : 0);
+
+/**
+ * Turns Ajv's errors into one readable sentence naming the parameter or field and the problem:
+ * `size: must be <= 100`, `unknown parameter "foo"`, `facets[0].size: must be integer`.
+ */
+export function describeValidation(
+  errors: AjvError[],
+  context: string | undefined,
+): { message: string; field?: string } {
+  const where = context === 'querystring' ? 'parameter' : context === 'params' ? 'path parameter' : 'field';
+  const anyOf = errors.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  let chosen = errors.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf') ?? errors[0];
+  if (anyOf) {
+    // A union failed: the deepest branch error is the most specific, unless every branch failed on type alone.
+    // (A branch that matched the type but failed inside reports at the same depth with another keyword.)
+    const deeper = errors.filter(
+      (e) =>
+        e.keyword !== 'anyOf' &&
+        e.keyword !== 'oneOf' &&
+        (depth(e) > depth(anyOf) || (depth(e) === depth(anyOf) && e.keyword !== 'type')),
+    );
+    if (deeper.length) chosen = deeper.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+    else {
+      const types = [
+        ...new Set(
+          errors
+            .filter((e) => e.keyword === 'type' && e.instancePath === anyOf.instancePath)
+            .map((e) => String(e.params?.type))
+            .flatMap((t) => t.split(',')),
+        ),
+      ];
+      const field = dotted(anyOf.instancePath);
+      const expected = types.length ? types.join(' or ') : 'one of the documented shapes';
+      return { message: `${field || 'body'}: must be ${expected}`, ...(field ? { field } : {}) };
+    }
+  }
+  if (!chosen) return { message: `invalid ${context ?? 'request'}` };
+  const path = dotted(chosen.instancePath);
+  if (chosen.keyword === 'additionalProperties') {
+    const extra = String(chosen.params?.additionalProperty);
+    const name = path ? `${path}.${extra}` : extra;
+    return { message: `${path ? `${path}: ` : ''}unknown ${path ? 'field' : where} "${extra}"`, field: name };
+  }
+  if (chosen.keyword === 'required') {
+    const missing = String(chosen.params?.missingProperty);
+    return {
+      message: `${path ? `${path}: ` : ''}missing required ${path ? 'field' : where} "${missing}"`,
+      field: path ? `${path}.${missing}` : missing,
+    };
+  }
+  const problem = chosen.message ?? 'is invalid';
+  if (!path && chosen.keyword === 'type' && context === 'body') {
+    const type = String(chosen.params?.type);
+    return {
+      message: `the body must be a JSON ${type === 'array' ? 'array' : type === 'object' ? 'object' : type}`,
+    };
+  }
+  if (!path) return { message: `${context ?? 'request'} ${problem}` };
+  return { message: `${path}: ${problem}`, field: path };
+}
+
+const MEDIA_TYPES: Record<string, string> = {
+  'POST /api/indexes/:index/documents': 'application/json or application/x-ndjson',
+};
+
+const hasBody = (request: FastifyRequest): boolean =>
+  request.headers['transfer-encoding'] !== undefined ||
+  (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
+
+/** Maps anything thrown while handling a request to the catalogue. Unknown errors become INTERNAL. */
+export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
+  if (isSiftError(err)) return err;
+  const e = err as Partial<FastifyError> & { validation?: AjvError[]; validationContext?: string };
+  if (e && Array.isArray(e.validation)) {
+    const { message, field } = describeValidation(e.validation, e.validationContext);
+    return new SiftError('INVALID_REQUEST', message, {
+      ...(field ? { field } : {}),
+      location: e.validationContext ?? 'request',
+    });
+  }
+  switch (e?.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const got = request.headers['content-type'];
+      const accepted = MEDIA_TYPES[`${request.method} ${request.routeOptions.url}`] ?? 'application/json';
+      return new SiftError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        got
+          ? `Content-Type "${String(got).slice(0, 100)}" is not accepted here; send ${accepted}`
+          : `a body needs a Content-Type; send ${accepted}`,
+        { accepted: accepted.split(' or ') },
+      );
+    }
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new SiftError(
+        'PAYLOAD_TOO_LARGE',
+        `the body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the configured'} bytes`,
+        {
+          limit_bytes: request.routeOptions.bodyLimit,
+        },
+      );
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new SiftError('INVALID_JSON', 'the body is not valid JSON');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new SiftError('INVALID_JSON', 'the body is empty; send a JSON value');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new SiftError('INVALID_REQUEST', 'the body length does not match Content-Length');
+    case 'FST_ERR_BAD_URL':
+      return new SiftError('INVALID_REQUEST', 'the URL is not valid percent-encoding');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new SiftError('INVALID_REQUEST', 'a path segment is too long');
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new SiftError('INVALID_REQUEST', 'the request does not match any route constraint');
+  }
+  if (
+    err instanceof SyntaxError &&
+    e.statusCode === undefined &&
+    request.body === undefined &&
+    hasBody(request)
+  ) {
+    // A body was sent but never parsed: the SyntaxError came from a body parser, not from a bug in a handler.
+    return new SiftError('INVALID_JSON', `the body is not valid JSON: ${err.message}`);
+  }
+  // Framework errors that already carry a client status (aborted bodies, bad headers) keep their meaning.
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
+  if (status === 400) return new SiftError('INVALID_REQUEST', e.message ?? 'bad request');
+  if (status === 413) return new SiftError('PAYLOAD_TOO_LARGE', e.message ?? 'the body is too large');
+  if (status === 415) return new SiftError('UNSUPPORTED_MEDIA_TYPE', e.message ?? 'unsupported media type');
+  return new SiftError('INTERNAL', `internal error; quote request id ${request.id} when reporting it`, {
+    request_id: request.id,
+  });
+}
+
+function send(reply: FastifyReply, error: SiftError): FastifyReply {
+  if (error.status === 503 || error.status === 429) {
+    const after = error.details?.retry_after;
+    reply.header('retry-after', String(typeof after === 'number' ? Math.ceil(after) : 5));
+  }
+  return reply.code(error.status).type('application/json; charset=utf-8').send(error.toBody());
+}
+
+/** Sends a catalogue error outside the normal handler chain (framework errors, hooks). */
+export function sendError(reply: FastifyReply, error: SiftError): FastifyReply {
+  reply.header('x-request-id', reply.request.id);
+  return send(reply, error);
+}
+
+/**
+ * One error handler and one not-found handler for the whole app, so every error a client sees is
+ * `{"error": {"code", "message", "details"?}}` with the catalogue's status. 5xx are logged with the request id.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const error = toSiftError(err, request);
+    if (error.status >= 500) request.log.error({ err, code: error.code }, 'request failed');
+    else request.log.info({ code: error.code, message: error.message }, 'request rejected');
+    return send(reply, error);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = (request.raw.url ?? request.url).split('?')[0] ?? '';
+    return send(
+      reply,
+      new SiftError('NOT_FOUND', `no route for ${request.method} ${path.slice(0, 200)}`, {
+        method: request.method,
+      }),
+    );
+  });
+}

@@ -1,0 +1,105 @@
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { SearchService } from '../../service/search-service.js';
+import { errorResponses } from '../plugins/errors.js';
+
+export const IndexParams = Type.Object(
+  {
+    index: Type.String({
+      description: 'Index name: 1-64 of a-z, 0-9, "-", "_", starting with a letter or digit',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const Open = (description: string) => Type.Object({}, { additionalProperties: true, description });
+
+export const IndexInfoSchema = Type.Object(
+  {
+    name: Type.String(),
+    schema: Open('The index schema, defaults filled in'),
+    documents: Type.Integer(),
+    size_bytes: Type.Union([Type.Integer(), Type.Null()]),
+    created_at: Type.String(),
+    generation: Type.Integer({ description: 'Bumped by every acknowledged write' }),
+  },
+  { additionalProperties: true },
+);
+
+const SchemaBody = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description:
+      'Index schema: {"id_field": "id", "fields": {"name": {"type": "text", "boost": 3}, ...}, "ranking": {...}, "suggest": {"field": "name"}}',
+  },
+);
+
+export async function indexRoutes(
+  fastify: FastifyInstance,
+  { service }: { service: SearchService },
+): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['indexes'];
+
+  app.get(
+    '/api/indexes',
+    {
+      schema: {
+        tags,
+        summary: 'List indexes',
+        response: { 200: Type.Object({ indexes: Type.Array(IndexInfoSchema) }), ...errorResponses },
+      },
+    },
+    async () => ({ indexes: await service.listIndexes() }),
+  );
+
+  app.put(
+    '/api/indexes/:index',
+    {
+      schema: {
+        tags,
+        summary: 'Create an index, or update its schema compatibly',
+        description:
+          '201 when created, 200 when an existing index was updated. A field may not change type (422).',
+        params: IndexParams,
+        body: SchemaBody,
+        response: { 200: IndexInfoSchema, 201: IndexInfoSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { created, index } = await service.putIndex(req.params.index, req.body);
+      return reply.code(created ? 201 : 200).send(index);
+    },
+  );
+
+  app.get(
+    '/api/indexes/:index',
+    {
+      schema: {
+        tags,
+        summary: 'Schema and stats of an index',
+        params: IndexParams,
+        response: { 200: IndexInfoSchema, ...errorResponses },
+      },
+    },
+    async (req) => service.getIndex(req.params.index),
+  );
+
+  app.delete(
+    '/api/indexes/:index',
+    {
+      schema: {
+        tags,
+        summary: 'Drop an index and all its documents',
+        params: IndexParams,
+        response: { 204: Type.Null({ description: 'Dropped' }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      await service.dropIndex(req.params.index);
+      return reply.code(204).send(null);
+    },
+  );
+}

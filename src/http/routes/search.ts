@@ -1,0 +1,262 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config/config.js';
+import type { RawSearchInput } from '../../query/request.js';
+import type { SearchService } from '../../service/search-service.js';
+import { errorResponses } from '../plugins/errors.js';
+import { IndexParams } from './indexes.js';
+
+const Open = (description?: string) =>
+  Type.Object({}, { additionalProperties: true, ...(description ? { description } : {}) });
+const StringOrList = (description: string) =>
+  Type.Union([Type.String(), Type.Array(Type.String())], { description });
+
+/** GET parameters: all strings except size and page, nothing undeclared. */
+export function searchQuerySchema(config: Config) {
+  return Type.Object(
+    {
+      q: Type.Optional(
+        Type.String({
+          description:
+            'Full-text query: terms, "quoted phrases", -excluded; the last term also matches as a prefix. Empty matches all.',
+        }),
+      ),
+      filter: Type.Optional(
+        Type.String({ description: 'Filter expression, e.g. scope = "@aws-sdk" AND downloads >= 1000' }),
+      ),
+      facets: Type.Optional(Type.String({ description: 'Comma-separated facet fields' })),
+      sort: Type.Optional(
+        Type.String({ description: 'Comma-separated: _score or fields, -field for descending' }),
+      ),
+      size: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: config.MAX_PAGE_SIZE,
+          description: `Page size (default 10, max ${config.MAX_PAGE_SIZE})`,
+        }),
+      ),
+      page: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          description: `1-based page; page x size at most ${config.MAX_RESULT_WINDOW}`,
+        }),
+      ),
+      cursor: Type.Optional(Type.String({ description: 'next_cursor from the previous page' })),
+      highlight: Type.Optional(Type.String({ description: 'Comma-separated fields to highlight' })),
+      highlight_pre_tag: Type.Optional(Type.String({ description: 'Default <mark>' })),
+      highlight_post_tag: Type.Optional(Type.String({ description: 'Default </mark>' })),
+      fields: Type.Optional(Type.String({ description: 'Comma-separated fields to return' })),
+    },
+    { additionalProperties: false },
+  );
+}
+
+const FacetRange = Type.Object(
+  { key: Type.Optional(Type.String()), from: Type.Optional(Type.Number()), to: Type.Optional(Type.Number()) },
+  { additionalProperties: false },
+);
+const facetOptions = {
+  size: Type.Optional(Type.Integer({ minimum: 1, description: 'Buckets to return (default 10)' })),
+  ranges: Type.Optional(Type.Array(FacetRange, { description: 'Numeric or date range buckets' })),
+  stats: Type.Optional(Type.Boolean({ description: 'min, max, avg, sum, count of a numeric field' })),
+};
+const FacetOptions = Type.Object(facetOptions, { additionalProperties: false });
+const FacetSpec = Type.Object({ field: Type.String(), ...facetOptions }, { additionalProperties: false });
+
+/** POST body: the GET fields, with structured forms allowed. */
+export function searchBodySchema(config: Config) {
+  return Type.Object(
+    {
+      q: Type.Optional(Type.String()),
+      filter: Type.Optional(
+        Type.Union([
+          Type.String(),
+          Open(
+            'Filter tree: {"and": [...]}, {"or": [...]}, {"not": ...}, {"term": {...}}, {"terms": {...}}, {"range": {...}}, {"exists": "field"}',
+          ),
+        ]),
+      ),
+      facets: Type.Optional(
+        Type.Union([
+          Type.String(),
+          Type.Array(Type.Union([Type.String(), FacetSpec])),
+          Type.Object({}, { additionalProperties: FacetOptions, description: 'Map of field -> options' }),
+        ]),
+      ),
+      sort: Type.Optional(StringOrList('_score or fields, -field for descending')),
+      size: Type.Optional(Type.Integer({ minimum: 0, maximum: config.MAX_PAGE_SIZE })),
+      page: Type.Optional(Type.Integer({ minimum: 1 })),
+      cursor: Type.Optional(Type.String()),
+      highlight: Type.Optional(
+        Type.Union([
+          Type.String(),
+          Type.Array(Type.String()),
+          Type.Object(
+            {
+              fields: Type.Optional(Type.Array(Type.String())),
+              pre_tag: Type.Optional(Type.String()),
+              post_tag: Type.Optional(Type.String()),
+            },
+            { additionalProperties: false },
+          ),
+        ]),
+      ),
+      highlight_pre_tag: Type.Optional(Type.String()),
+      highlight_post_tag: Type.Optional(Type.String()),
+      fields: Type.Optional(StringOrList('Fields to return')),
+    },
+    { additionalProperties: false },
+  );
+}
+
+const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+const FacetResult = Type.Object(
+  {
+    buckets: Type.Optional(
+      Type.Array(Type.Object({ value: Scalar, count: Type.Integer() }, { additionalProperties: true })),
+    ),
+    ranges: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            key: Type.String(),
+            from: Type.Optional(Type.Number()),
+            to: Type.Optional(Type.Number()),
+            count: Type.Integer(),
+          },
+          { additionalProperties: true },
+        ),
+      ),
+    ),
+    stats: Type.Optional(
+      Type.Object(
+        {
+          min: NullableNumber,
+          max: NullableNumber,
+          avg: NullableNumber,
+          sum: Type.Optional(NullableNumber),
+          count: Type.Integer(),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+export const SearchResponse = Type.Object(
+  {
+    hits: Type.Array(
+      Type.Object(
+        {
+          id: Type.String(),
+          score: Type.Union([Type.Number(), Type.Null()], {
+            description: 'Relevance; null when sorted without _score',
+          }),
+          document: Open('The returned fields of the document'),
+          highlights: Type.Optional(
+            Type.Object(
+              {},
+              { additionalProperties: Type.Array(Type.String()), description: 'field -> snippets' },
+            ),
+          ),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+    total: Type.Integer(),
+    total_relation: Type.Union([Type.Literal('eq'), Type.Literal('gte')]),
+    facets: Type.Object(
+      {},
+      { additionalProperties: FacetResult, description: 'field -> buckets, ranges, stats' },
+    ),
+    next_cursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as cursor for the next page; null on the last page',
+    }),
+    took_ms: Type.Number(),
+    partial: Type.Boolean({ description: 'true when only part of the data answered (never silently)' }),
+  },
+  { additionalProperties: true, description: 'Hits, total, facets and the cursor of the next page' },
+);
+
+export interface SearchRouteOptions {
+  config: Config;
+  service: SearchService;
+}
+
+export async function searchRoutes(
+  fastify: FastifyInstance,
+  { config, service }: SearchRouteOptions,
+): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const Query = searchQuerySchema(config);
+  const Body = searchBodySchema(config);
+  const response = { 200: SearchResponse, ...errorResponses };
+  const getDoc = 'Search with query parameters. Same meaning as the POST form.';
+  const postDoc = 'Search with a JSON body: the GET fields, plus a filter tree and per-facet options.';
+  const fromBody = (body: Static<typeof Body> | undefined): RawSearchInput => (body ?? {}) as RawSearchInput;
+  // A POST without a body is a search with no fields (match all), as the GET form without parameters is.
+  const emptyBodyIsEmptyObject = async (req: { body: unknown }) => {
+    if (req.body === undefined || req.body === null) req.body = {};
+  };
+
+  app.get(
+    '/api/indexes/:index/search',
+    {
+      schema: {
+        tags: ['search'],
+        summary: 'Search an index',
+        description: getDoc,
+        params: IndexParams,
+        querystring: Query,
+        response,
+      },
+    },
+    async (req) => service.search(req.params.index, req.query as RawSearchInput),
+  );
+  app.post(
+    '/api/indexes/:index/search',
+    {
+      schema: {
+        tags: ['search'],
+        summary: 'Search an index (JSON body)',
+        description: postDoc,
+        params: IndexParams,
+        body: Body,
+        response,
+      },
+      preValidation: emptyBodyIsEmptyObject,
+    },
+    async (req) => service.search(req.params.index, fromBody(req.body)),
+  );
+  app.get(
+    '/api/search',
+    {
+      schema: {
+        tags: ['search'],
+        summary: `Search the default index (${config.DEFAULT_INDEX})`,
+        description: getDoc,
+        querystring: Query,
+        response,
+      },
+    },
+    async (req) => service.search(config.DEFAULT_INDEX, req.query as RawSearchInput),
+  );
+  app.post(
+    '/api/search',
+    {
+      schema: {
+        tags: ['search'],
+        summary: `Search the default index (${config.DEFAULT_INDEX}, JSON body)`,
+        description: postDoc,
+        body: Body,
+        response,
+      },
+      preValidation: emptyBodyIsEmptyObject,
+    },
+    async (req) => service.search(config.DEFAULT_INDEX, fromBody(req.body)),
+  );
+}
