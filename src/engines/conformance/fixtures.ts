@@ -29,5 +29,7 @@ export const FIXTURE_DOCS: Record<string, unknown>[] = [
   { name: 'left-pad', summary: 'String left pad', downloads: 1_000_000, license: 'ISC', deprecated: true, published: '2014-03-18' },
   { name: 'semver', summary: 'The semantic version parser used by npm.', downloads: 300_000_000, license: 'ISC', published: '2011-02-11' },
   { name: 'c-plus-plus-parser', summary: 'Parses C++ headers', downloads: 100, published: '2020-01-01' },
+  // Four identical documents: their relevance ties exactly, so only the id orders them.
+  ...['tie-d', 'tie-b', 'tie-a', 'tie-c'].map((name) => ({ name, summary: 'zebra stripes', downloads: 7 })),
   { name: 'xss-demo', summary: 'Demo of <script>alert(1)</script> in JavaScript & HTML', downloads: 10 },
 ];

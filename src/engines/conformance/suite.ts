@@ -163,6 +163,21 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
       });
     }
 
+    check('breaks relevance ties by id, across pages and cursors', async () => {
+      expect(await ids({ q: 'zebra' })).toEqual(['tie-a', 'tie-b', 'tie-c', 'tie-d']);
+      expect(await ids({ q: 'zebra', size: 1, page: 2 })).toEqual(['tie-b']);
+      expect(await ids({ q: 'zebra', size: 2, page: 2 })).toEqual(['tie-c', 'tie-d']);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await svc.search(idx, { q: 'zebra', size: 1, cursor });
+        seen.push(...res.hits.map((h) => h.id));
+        expect(res.total).toBe(4);
+        cursor = res.next_cursor ?? undefined;
+      } while (cursor && seen.length < 10);
+      expect(seen).toEqual(['tie-a', 'tie-b', 'tie-c', 'tie-d']);
+    });
+
     check('refuses a cursor from another query', async () => {
       const first = await svc.search(idx, { q: 'react', size: 1 });
       await expect(svc.search(idx, { q: 'lodash', cursor: first.next_cursor! })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });

@@ -7,6 +7,8 @@ import type { IndexSchema } from '../../schema/types.js';
  */
 export const docsTable = (tid: number) => `d_${tid}`;
 export const ftsTable = (tid: number) => `f_${tid}`;
+/** Narrow table of each document's precomputed popularity score, so ranking never reads the wide rows. */
+export const rankTable = (tid: number) => `r_${tid}`;
 
 export function column(schema: IndexSchema, field: string): string {
   return field === schema.id_field ? 'id' : `c_${field}`;
@@ -25,7 +27,7 @@ export function searchableFields(schema: IndexSchema): string[] {
 }
 
 // unicode61 splits "@scope/pkg-name" into scope, pkg, name; the prefix indexes make search-as-you-type cheap.
-const TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4'";
+const TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'";
 
 export function createFtsSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);
@@ -57,7 +59,36 @@ export function createIndexSql(tid: number, schema: IndexSchema): string[] {
     `CREATE TABLE ${d} (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, src TEXT NOT NULL${cols.length ? ', ' + cols.join(', ') : ''})`,
     ...secondaryIndexSql(tid, schema),
     ...createFtsSql(tid, schema),
+    ...createRankSql(tid, schema),
   ];
+}
+
+/**
+ * The popularity signal `weight * ln(1 + value)`, computed once per write instead of once per match per query,
+ * in a table of two numbers per row that stays in cache. Triggers keep it atomic with the document write.
+ */
+export function createRankSql(tid: number, schema: IndexSchema): string[] {
+  const pop = schema.ranking.popularity;
+  if (!pop) return [];
+  const d = docsTable(tid);
+  const r = rankTable(tid);
+  const expr = (row: string) => `${pop.weight} * ln(1 + max(coalesce(${row}.${column(schema, pop.field)}, 0), 0))`;
+  return [
+    `CREATE TABLE ${r} (rowid INTEGER PRIMARY KEY, b REAL NOT NULL)`,
+    `INSERT INTO ${r} (rowid, b) SELECT rowid, ${expr(d)} FROM ${d}`,
+    // No OR REPLACE here: inside a trigger the outer statement's conflict policy would override it.
+    `CREATE TRIGGER ${d}_rai AFTER INSERT ON ${d} BEGIN INSERT INTO ${r} (rowid, b) VALUES (new.rowid, ${expr('new')}); END`,
+    `CREATE TRIGGER ${d}_rau AFTER UPDATE ON ${d} BEGIN
+       DELETE FROM ${r} WHERE rowid = old.rowid;
+       INSERT INTO ${r} (rowid, b) VALUES (new.rowid, ${expr('new')});
+     END`,
+    `CREATE TRIGGER ${d}_rad AFTER DELETE ON ${d} BEGIN DELETE FROM ${r} WHERE rowid = old.rowid; END`,
+  ];
+}
+
+export function dropRankSql(tid: number): string[] {
+  const d = docsTable(tid);
+  return [`DROP TRIGGER IF EXISTS ${d}_rai`, `DROP TRIGGER IF EXISTS ${d}_rau`, `DROP TRIGGER IF EXISTS ${d}_rad`, `DROP TABLE IF EXISTS ${rankTable(tid)}`];
 }
 
 /** B-tree indexes for the columns that are filtered, faceted or sorted on. */
@@ -68,7 +99,9 @@ export function secondaryIndexSql(tid: number, schema: IndexSchema): string[] {
     if (name === schema.id_field) continue;
     if (spec.filterable || spec.sortable || spec.facet) out.push(`CREATE INDEX IF NOT EXISTS ${d}_${name} ON ${d}(${column(schema, name)})`);
   }
-  const pop = schema.ranking.popularity?.field;
-  if (pop) out.push(`CREATE INDEX IF NOT EXISTS ${d}_${pop} ON ${d}(${column(schema, pop)})`);
+  // Exact-match ranking looks the query up by lower-cased value before scoring.
+  for (const field of schema.ranking.exact_match?.fields ?? []) {
+    out.push(`CREATE INDEX IF NOT EXISTS ${d}_lower_${field} ON ${d}(lower(${column(schema, field)}))`);
+  }
   return out;
 }

@@ -6,7 +6,19 @@ import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '..
 import { toEpochMs, type Document } from '../../schema/document.js';
 import type { IndexSchema } from '../../schema/types.js';
 import type { BulkItem, Engine, EngineHealth, IndexInfo } from '../engine.js';
-import { createFtsSql, createIndexSql, dataColumns, docsTable, dropFtsSql, ftsTable, searchableFields, secondaryIndexSql } from './ddl.js';
+import {
+  createFtsSql,
+  createIndexSql,
+  createRankSql,
+  dataColumns,
+  docsTable,
+  dropFtsSql,
+  dropRankSql,
+  ftsTable,
+  rankTable,
+  searchableFields,
+  secondaryIndexSql,
+} from './ddl.js';
 import { runSearch } from './search.js';
 import { runSuggest } from './suggest.js';
 
@@ -122,10 +134,12 @@ export class SqliteEngine implements Engine {
     const documents = (this.conn.prepare(`SELECT count(*) AS n FROM ${d}`).get() as { n: number }).n;
     let size: number | null = null;
     try {
-      const r = this.conn
-        .prepare(`SELECT sum(pgsize) AS b FROM dbstat WHERE name = ? OR name LIKE ? OR name LIKE ?`)
-        .get(d, `${d}\\_%`, `${ftsTable(row.tid)}%`) as { b: number | null };
-      size = r.b ?? 0;
+      // Every table and index belonging to this index: the documents, the FTS5 shadow tables, the rank table.
+      const objects = this.conn
+        .prepare(`SELECT name FROM sqlite_schema WHERE tbl_name = ? OR tbl_name LIKE ? OR tbl_name = ?`)
+        .all(d, `${ftsTable(row.tid)}%`, rankTable(row.tid)) as { name: string }[];
+      const pages = this.conn.prepare(`SELECT coalesce(sum(pgsize), 0) AS b FROM dbstat WHERE name = ? AND aggregate = TRUE`);
+      size = objects.reduce((sum, o) => sum + (pages.get(o.name) as { b: number }).b, 0);
     } catch {
       size = null;
     }
@@ -166,6 +180,10 @@ export class SqliteEngine implements Engine {
         const f = ftsTable(existing.tid);
         db.exec(`INSERT INTO ${f}(${f}) VALUES ('rebuild')`);
       }
+      if (JSON.stringify(old.ranking.popularity) !== JSON.stringify(schema.ranking.popularity)) {
+        for (const sql of dropRankSql(existing.tid)) db.exec(sql);
+        for (const sql of createRankSql(existing.tid, schema)) db.exec(sql);
+      }
       db.prepare('UPDATE sift_indexes SET schema = ?, generation = generation + 1 WHERE name = ?').run(JSON.stringify(schema), name);
     });
     apply();
@@ -178,7 +196,7 @@ export class SqliteEngine implements Engine {
     if (!row) return false;
     const db = this.conn;
     db.transaction(() => {
-      for (const sql of dropFtsSql(row.tid)) db.exec(sql);
+      for (const sql of [...dropFtsSql(row.tid), ...dropRankSql(row.tid)]) db.exec(sql);
       db.exec(`DROP TABLE IF EXISTS ${docsTable(row.tid)}`);
       db.prepare('DELETE FROM sift_indexes WHERE name = ?').run(name);
     })();

@@ -11,7 +11,7 @@ import type {
   TextQuery,
 } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { column, docsTable, ftsTable, searchableFields } from './ddl.js';
+import { column, docsTable, ftsTable, rankTable, searchableFields } from './ddl.js';
 import { filterToSql } from './filter-sql.js';
 import { highlightRows } from './highlight.js';
 import { matchExpression } from './match.js';
@@ -59,21 +59,23 @@ const whereSql = (s: Scope, extra: string[] = []) => {
 
 /**
  * The ranking: BM25 with per-field boosts, plus an exact-match bonus on name-like fields and a log-scaled
- * popularity signal, both declared in the schema. Returns the SQL and its parameters.
+ * popularity signal, both declared in the schema. The exact matches are looked up first through an index on the
+ * lower-cased value, so scoring compares rowids instead of lower-casing every match; popularity comes from the
+ * narrow rank table `r` (joined by the caller).
  */
-function scoreExpression(s: Scope, schema: IndexSchema, text: TextQuery | null): { sql: string; params: unknown[] } {
-  const parts = [s.textScore];
-  const params: unknown[] = [];
+function scoreExpression(db: Database.Database, tid: number, schema: IndexSchema, textScore: string, rowid: string, text: TextQuery | null): string {
+  const parts = [textScore];
   const exact = schema.ranking.exact_match;
   if (exact && text && text.normalized) {
     for (const field of exact.fields) {
-      parts.push(`(CASE WHEN lower(d.${column(schema, field)}) = ? THEN ${exact.boost} ELSE 0 END)`);
-      params.push(text.normalized);
+      const ids = db
+        .prepare(`SELECT rowid AS r FROM ${docsTable(tid)} WHERE lower(${column(schema, field)}) = ?`)
+        .all(text.normalized) as { r: number }[];
+      if (ids.length) parts.push(`(CASE WHEN ${rowid} IN (${ids.map((x) => x.r).join(', ')}) THEN ${exact.boost} ELSE 0 END)`);
     }
   }
-  const pop = schema.ranking.popularity;
-  if (pop) parts.push(`(${pop.weight} * ln(1 + max(coalesce(d.${column(schema, pop.field)}, 0), 0)))`);
-  return { sql: parts.join(' + '), params };
+  if (schema.ranking.popularity) parts.push('coalesce(r.b, 0)');
+  return parts.join(' + ');
 }
 
 /** Sort keys as expressions over the CTE `m`, nulls last in both directions like Elasticsearch. */
@@ -119,35 +121,13 @@ function afterCondition(keys: SortKey[], values: (Scalar | null)[], id: string):
 
 export function runSearch(db: Database.Database, tid: number, schema: IndexSchema, req: SearchRequest): SearchResult {
   const s = scope(tid, schema, req.text, req.filter);
-  const score = scoreExpression(s, schema, req.text);
-  const sortCols: string[] = [];
-  const keys: SortKey[] = req.sort.map((c, i) => {
-    if (c.field === '_score') return { expr: 'score', order: c.order, nullable: false };
-    sortCols.push(`d.${column(schema, c.field)} AS s${i}`);
-    return { expr: `s${i}`, order: c.order, nullable: true };
-  });
+  const keys: SortKey[] = req.sort.map((c, i) =>
+    c.field === '_score' ? { expr: 'score', order: c.order, nullable: false } : { expr: `s${i}`, order: c.order, nullable: true },
+  );
+  const relevanceOnly = s.match !== null && !req.filter && req.sort.length === 1 && req.sort[0]!.field === '_score' && req.sort[0]!.order === 'desc';
+  const { rows, total: counted } = relevanceOnly ? topByRelevance(db, tid, schema, s, req) : sortedPage(db, tid, schema, s, req, keys);
+  const total = counted ?? countOf(db, s);
   const withScore = req.sort.some((c) => c.field === '_score');
-  const cte =
-    `WITH m AS (SELECT d.rowid AS rid, d.id AS id, d.src AS src, ${score.sql} AS score` +
-    `${sortCols.length ? ', ' + sortCols.join(', ') : ''} FROM ${s.from}${whereSql(s)})`;
-  const cteParams = [...score.params, ...s.params];
-
-  let rows: Record<string, unknown>[];
-  let total: number | null = null;
-  if (req.after) {
-    const after = afterCondition(keys, req.after.values, req.after.id);
-    rows = db
-      .prepare(`${cte} SELECT * FROM m WHERE ${after.sql} ORDER BY ${orderBy(keys)} LIMIT ?`)
-      .all(...cteParams, ...after.params, req.size) as Record<string, unknown>[];
-  } else if (req.size > 0) {
-    rows = db
-      .prepare(`${cte} SELECT *, count(*) OVER () AS total FROM m ORDER BY ${orderBy(keys)} LIMIT ? OFFSET ?`)
-      .all(...cteParams, req.size, req.from) as Record<string, unknown>[];
-    if (rows.length) total = rows[0]!.total as number;
-  } else {
-    rows = [];
-  }
-  if (total === null) total = countOf(db, s);
 
   const hits: Hit[] = rows.map((r) => {
     const src = JSON.parse(r.src as string) as Record<string, unknown>;
@@ -170,6 +150,63 @@ export function runSearch(db: Database.Database, tid: number, schema: IndexSchem
   const facets: Record<string, FacetResult> = {};
   for (const facet of req.facets) facets[facet.field] = runFacet(db, tid, schema, req, facet);
   return { hits, total, total_relation: 'eq', facets, partial: false };
+}
+
+type Row = Record<string, unknown>;
+const rankJoin = (schema: IndexSchema, tid: number, rowid: string) =>
+  schema.ranking.popularity ? ` LEFT JOIN ${rankTable(tid)} r ON r.rowid = ${rowid}` : '';
+
+/**
+ * Any sort, any filter: score and sort keys for every match in a CTE, then the page by keyset or offset.
+ */
+function sortedPage(db: Database.Database, tid: number, schema: IndexSchema, s: Scope, req: SearchRequest, keys: SortKey[]): { rows: Row[]; total: number | null } {
+  const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
+  const sortCols = req.sort.flatMap((c, i) => (c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`]));
+  const cte =
+    `WITH m AS (SELECT d.rowid AS rid, d.id AS id, d.src AS src, ${score} AS score` +
+    `${sortCols.length ? ', ' + sortCols.join(', ') : ''} FROM ${s.from}${rankJoin(schema, tid, 'd.rowid')}${whereSql(s)})`;
+  if (req.after) {
+    const after = afterCondition(keys, req.after.values, req.after.id);
+    const rows = db
+      .prepare(`${cte} SELECT * FROM m WHERE ${after.sql} ORDER BY ${orderBy(keys)} LIMIT ?`)
+      .all(...s.params, ...after.params, req.size) as Row[];
+    return { rows, total: null };
+  }
+  if (req.size === 0) return { rows: [], total: null };
+  const rows = db
+    .prepare(`${cte} SELECT *, count(*) OVER () AS total FROM m ORDER BY ${orderBy(keys)} LIMIT ? OFFSET ?`)
+    .all(...s.params, req.size, req.from) as Row[];
+  return { rows, total: rows.length ? (rows[0]!.total as number) : null };
+}
+
+/**
+ * The common case, a text query ranked by relevance with no filter, without touching the wide documents table
+ * for every match: score all matches from the FTS index and the rank table, find the score of the last hit of
+ * the page, and join documents only for hits at or above it (ties included, so the id tie-break stays exact).
+ */
+function topByRelevance(db: Database.Database, tid: number, schema: IndexSchema, s: Scope, req: SearchRequest): { rows: Row[]; total: number | null } {
+  const f = ftsTable(tid);
+  const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
+  const cte =
+    `WITH m AS MATERIALIZED (SELECT ${f}.rowid AS rid, ${score} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?)`;
+  const total = (db.prepare(`${cte} SELECT count(*) AS n FROM m`).get(s.match) as { n: number }).n;
+  if (req.size === 0) return { rows: [], total };
+  const after = req.after;
+  const last = after ? (after.values[0] as number) : null;
+  // Scores strictly below the cursor's compete for the page; the cursor's own score is settled by id.
+  const cut = after
+    ? `(SELECT score FROM m WHERE score < ? ORDER BY score DESC LIMIT 1 OFFSET ?)`
+    : `(SELECT score FROM m ORDER BY score DESC LIMIT 1 OFFSET ?)`;
+  const cutParams = after ? [last, req.size - 1] : [req.from + req.size - 1];
+  const afterSql = after ? ` AND (m.score < ? OR (m.score = ? AND d.id > ?))` : '';
+  const afterParams = after ? [last, last, after.id] : [];
+  const rows = db
+    .prepare(
+      `${cte} SELECT m.rid AS rid, d.id AS id, d.src AS src, m.score AS score FROM m JOIN ${docsTable(tid)} d ON d.rowid = m.rid ` +
+        `WHERE m.score >= coalesce(${cut}, -1e308)${afterSql} ORDER BY m.score DESC, d.id ASC LIMIT ? OFFSET ?`,
+    )
+    .all(s.match, ...cutParams, ...afterParams, req.size, after ? 0 : req.from) as Row[];
+  return { rows, total };
 }
 
 function countOf(db: Database.Database, s: Scope): number {
