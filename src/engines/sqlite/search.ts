@@ -189,8 +189,7 @@ function topByRelevance(db: Database.Database, tid: number, schema: IndexSchema,
   const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
   const cte =
     `WITH m AS MATERIALIZED (SELECT ${f}.rowid AS rid, ${score} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?)`;
-  const total = (db.prepare(`${cte} SELECT count(*) AS n FROM m`).get(s.match) as { n: number }).n;
-  if (req.size === 0) return { rows: [], total };
+  if (req.size === 0) return { rows: [], total: null };
   const after = req.after;
   const last = after ? (after.values[0] as number) : null;
   // Scores strictly below the cursor's compete for the page; the cursor's own score is settled by id.
@@ -202,11 +201,11 @@ function topByRelevance(db: Database.Database, tid: number, schema: IndexSchema,
   const afterParams = after ? [last, last, after.id] : [];
   const rows = db
     .prepare(
-      `${cte} SELECT m.rid AS rid, d.id AS id, d.src AS src, m.score AS score FROM m JOIN ${docsTable(tid)} d ON d.rowid = m.rid ` +
+      `${cte} SELECT m.rid AS rid, d.id AS id, d.src AS src, m.score AS score, (SELECT count(*) FROM m) AS total FROM m JOIN ${docsTable(tid)} d ON d.rowid = m.rid ` +
         `WHERE m.score >= coalesce(${cut}, -1e308)${afterSql} ORDER BY m.score DESC, d.id ASC LIMIT ? OFFSET ?`,
     )
     .all(s.match, ...cutParams, ...afterParams, req.size, after ? 0 : req.from) as Row[];
-  return { rows, total };
+  return { rows, total: rows.length ? (rows[0]!.total as number) : null };
 }
 
 function countOf(db: Database.Database, s: Scope): number {
