@@ -11,7 +11,16 @@ export async function fullIndex(dir: string, pkgs?: Pkg[]): Promise<{ engine: Sq
   const service = new SearchService(engine);
   const info = existsSync(`${dir}/sift.db`) ? await engine.getIndex('packages') : null;
   const corpus = pkgs ?? (await readCorpus());
-  if (!info || info.documents !== corpus.length) {
+  // An index left by an older engine layout opens but cannot answer: rebuild it as well.
+  const answers = async () => {
+    try {
+      await service.search('packages', { q: 'react', size: 1 });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!info || info.documents !== corpus.length || !(await answers())) {
     await engine.dropIndex('packages');
     await service.putIndex('packages', loadSchemaFile(SCHEMA));
     for (let i = 0; i < corpus.length; i += 10_000) await service.importDocuments('packages', corpus.slice(i, i + 10_000));
