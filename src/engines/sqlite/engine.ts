@@ -19,8 +19,7 @@ import {
   searchableFields,
   secondaryIndexSql,
 } from './ddl.js';
-import { runSearch } from './search.js';
-import { runSuggest } from './suggest.js';
+import { ReadPool } from './read-pool.js';
 
 interface IndexRow {
   name: string;
@@ -48,7 +47,10 @@ export class SqliteEngine implements Engine {
   private db: Database.Database | null = null;
   private readonly indexes = new Map<string, OpenIndex>();
 
-  constructor(private readonly opts: { dataDir: string; file?: string }) {}
+  private pool: ReadPool | null = null;
+
+  /** `readers`: threads that run searches off the event loop (default 2, one per core of a small machine). */
+  constructor(private readonly opts: { dataDir: string; file?: string; readers?: number }) {}
 
   get path(): string {
     return join(this.opts.dataDir, this.opts.file ?? 'sift.db');
@@ -69,10 +71,13 @@ export class SqliteEngine implements Engine {
       name TEXT PRIMARY KEY, tid INTEGER NOT NULL UNIQUE, schema TEXT NOT NULL,
       created_at TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 0)`);
     this.db = db;
+    this.pool = new ReadPool(this.path, this.opts.readers ?? 2);
   }
 
   async close(): Promise<void> {
     if (!this.db) return;
+    await this.pool?.close();
+    this.pool = null;
     try {
       this.db.pragma('optimize');
     } finally {
@@ -85,6 +90,11 @@ export class SqliteEngine implements Engine {
   private get conn(): Database.Database {
     if (!this.db) throw new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed');
     return this.db;
+  }
+
+  private get readers(): ReadPool {
+    if (!this.pool) throw new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed');
+    return this.pool;
   }
 
   async health(): Promise<EngineHealth> {
@@ -245,12 +255,12 @@ export class SqliteEngine implements Engine {
 
   async search(index: string, request: SearchRequest): Promise<SearchResult> {
     const idx = this.handle(index);
-    return runSearch(this.conn, idx.tid, idx.schema, request);
+    return this.readers.run<SearchResult>({ op: 'search', tid: idx.tid, schema: idx.schema, request });
   }
 
   async suggest(index: string, request: SuggestRequest): Promise<Suggestion[]> {
     const idx = this.handle(index);
-    return runSuggest(this.conn, idx.tid, idx.schema, request);
+    return this.readers.run<Suggestion[]>({ op: 'suggest', tid: idx.tid, schema: idx.schema, request });
   }
 
 }
