@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 /**
  * All benchmarks in sequence (relevance, import, search), a summary table, and bench/results/latest.json with the
  * machine, the versions and every number.
@@ -26,7 +27,7 @@ function machine() {
     total_memory_gb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     node: process.version,
     sqlite,
-    corpus: CORPUS,
+    corpus: basename(CORPUS),
   };
 }
 
