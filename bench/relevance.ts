@@ -15,7 +15,13 @@ export async function relevance(): Promise<Record<string, number>> {
   let missing = 0;
   const misses: string[] = [];
   for (const p of top) {
-    const res = await service.search('packages', { q: p.name, size: 100, facets: '', highlight: [], fields: 'name' });
+    const res = await service.search('packages', {
+      q: p.name,
+      size: 100,
+      facets: '',
+      highlight: [],
+      fields: 'name',
+    });
     const rank = res.hits.findIndex((h) => h.id === p.name) + 1;
     if (rank === 0) missing++;
     else rr += 1 / rank;

@@ -1,10 +1,10 @@
-import { basename } from 'node:path';
 /**
  * All benchmarks in sequence (relevance, import, search), a summary table, and bench/results/latest.json with the
  * machine, the versions and every number.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { importBench } from './import.js';

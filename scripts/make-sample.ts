@@ -19,9 +19,17 @@ const rows: { name: string; downloads: number; line: string }[] = [];
 for await (const line of createInterface({ input: createReadStream(source).pipe(createGunzip()) })) {
   if (!line.trim()) continue;
   const doc = JSON.parse(line);
-  rows.push({ name: doc.name, downloads: doc.downloads ?? 0, line: JSON.stringify({ ...doc, scope: doc.scope ?? undefined }) });
+  rows.push({
+    name: doc.name,
+    downloads: doc.downloads ?? 0,
+    line: JSON.stringify({ ...doc, scope: doc.scope ?? undefined }),
+  });
 }
 rows.sort((a, b) => b.downloads - a.downloads || (a.name < b.name ? -1 : 1));
 const picked = rows.slice(0, count).sort((a, b) => (a.name < b.name ? -1 : 1));
-await pipeline(Readable.from(picked.map((r) => r.line + '\n')), createGzip({ level: 9 }), createWriteStream('data/sample/packages.ndjson.gz'));
+await pipeline(
+  Readable.from(picked.map((r) => r.line + '\n')),
+  createGzip({ level: 9 }),
+  createWriteStream('data/sample/packages.ndjson.gz'),
+);
 console.log(`wrote ${picked.length} of ${rows.length} packages to data/sample/packages.ndjson.gz`);

@@ -20,6 +20,8 @@ describe('error catalogue', () => {
   it('builds the response body of the HTTP contract', () => {
     const err = new SiftError('INVALID_FILTER', 'bad', { position: 3 });
     expect(err.status).toBe(400);
-    expect(err.toBody()).toEqual({ error: { code: 'INVALID_FILTER', message: 'bad', details: { position: 3 } } });
+    expect(err.toBody()).toEqual({
+      error: { code: 'INVALID_FILTER', message: 'bad', details: { position: 3 } },
+    });
   });
 });

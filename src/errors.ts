@@ -3,19 +3,57 @@
  * code, its HTTP status and its meaning stay stable; docs/errors.md is checked against this table by a test.
  */
 export const ERRORS = {
-  INVALID_REQUEST: { status: 400, description: 'The request is malformed: a parameter or body field has the wrong type, is unknown, or is out of range.' },
-  INVALID_JSON: { status: 400, description: 'The body is not valid JSON (or a line of an NDJSON body is not).' },
-  INVALID_FILTER: { status: 400, description: 'The filter expression or tree is invalid; the message names the position or the field.' },
-  INVALID_QUERY: { status: 400, description: 'The full-text query cannot be used (too long, too many terms, control characters).' },
+  INVALID_REQUEST: {
+    status: 400,
+    description:
+      'The request is malformed: a parameter or body field has the wrong type, is unknown, or is out of range.',
+  },
+  INVALID_JSON: {
+    status: 400,
+    description: 'The body is not valid JSON (or a line of an NDJSON body is not).',
+  },
+  INVALID_FILTER: {
+    status: 400,
+    description: 'The filter expression or tree is invalid; the message names the position or the field.',
+  },
+  INVALID_QUERY: {
+    status: 400,
+    description: 'The full-text query cannot be used (too long, too many terms, control characters).',
+  },
   INVALID_SORT: { status: 400, description: 'A sort field is unknown or not sortable.' },
-  INVALID_FACET: { status: 400, description: 'A facet field is unknown or not declared as a facet, or its options are invalid.' },
-  INVALID_FIELD: { status: 400, description: 'A field named in fields or highlight is unknown, not returned or not searchable.' },
-  INVALID_CURSOR: { status: 400, description: 'The cursor is not one Sift issued, or belongs to a different query.' },
-  INVALID_SCHEMA: { status: 400, description: 'An index schema is invalid; the message names the field and the problem.' },
-  INVALID_INDEX_NAME: { status: 400, description: 'An index name must be 1-64 characters of a-z, 0-9, "-" and "_", starting with a letter or digit.' },
-  INVALID_DOCUMENT_ID: { status: 400, description: 'A document id must be 1-512 characters without control characters.' },
-  INVALID_DOCUMENT: { status: 400, description: 'A document does not match its index schema; the message names the field.' },
-  WINDOW_TOO_LARGE: { status: 400, description: 'page x size goes beyond the maximum result window; use a cursor to go deeper.' },
+  INVALID_FACET: {
+    status: 400,
+    description: 'A facet field is unknown or not declared as a facet, or its options are invalid.',
+  },
+  INVALID_FIELD: {
+    status: 400,
+    description: 'A field named in fields or highlight is unknown, not returned or not searchable.',
+  },
+  INVALID_CURSOR: {
+    status: 400,
+    description: 'The cursor is not one Sift issued, or belongs to a different query.',
+  },
+  INVALID_SCHEMA: {
+    status: 400,
+    description: 'An index schema is invalid; the message names the field and the problem.',
+  },
+  INVALID_INDEX_NAME: {
+    status: 400,
+    description:
+      'An index name must be 1-64 characters of a-z, 0-9, "-" and "_", starting with a letter or digit.',
+  },
+  INVALID_DOCUMENT_ID: {
+    status: 400,
+    description: 'A document id must be 1-512 characters without control characters.',
+  },
+  INVALID_DOCUMENT: {
+    status: 400,
+    description: 'A document does not match its index schema; the message names the field.',
+  },
+  WINDOW_TOO_LARGE: {
+    status: 400,
+    description: 'page x size goes beyond the maximum result window; use a cursor to go deeper.',
+  },
   UNAUTHORIZED: { status: 401, description: 'Credentials are missing or invalid.' },
   FORBIDDEN: { status: 403, description: 'The credentials do not allow this operation or index.' },
   NOT_FOUND: { status: 404, description: 'No route answers this method and path.' },
@@ -25,11 +63,26 @@ export const ERRORS = {
   INDEX_EXISTS: { status: 409, description: 'The index already exists with an incompatible schema.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The Content-Type is not one this route accepts.' },
-  SCHEMA_MISMATCH: { status: 422, description: 'A schema change is not compatible with the existing index (a field changed type).' },
-  RATE_LIMITED: { status: 429, description: 'Too many requests; retry after the number of seconds in Retry-After.' },
-  INTERNAL: { status: 500, description: 'A bug in Sift. The response carries the request id to find it in the logs.' },
-  ENGINE_UNAVAILABLE: { status: 503, description: 'The search engine cannot be reached; retry after Retry-After seconds.' },
-  SHUTTING_DOWN: { status: 503, description: 'The process is draining for shutdown; another replica will answer.' },
+  SCHEMA_MISMATCH: {
+    status: 422,
+    description: 'A schema change is not compatible with the existing index (a field changed type).',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    description: 'Too many requests; retry after the number of seconds in Retry-After.',
+  },
+  INTERNAL: {
+    status: 500,
+    description: 'A bug in Sift. The response carries the request id to find it in the logs.',
+  },
+  ENGINE_UNAVAILABLE: {
+    status: 503,
+    description: 'The search engine cannot be reached; retry after Retry-After seconds.',
+  },
+  SHUTTING_DOWN: {
+    status: 503,
+    description: 'The process is draining for shutdown; another replica will answer.',
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

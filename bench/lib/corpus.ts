@@ -4,7 +4,9 @@ import { createGunzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 /** The team's full npm corpus (227k packages). Benchmarks only: the product never reads it. */
-export const CORPUS = process.env.SIFT_CORPUS ?? fileURLToPath(new URL('../../../shared/data/npm-packages.jsonl.gz', import.meta.url));
+export const CORPUS =
+  process.env.SIFT_CORPUS ??
+  fileURLToPath(new URL('../../../shared/data/npm-packages.jsonl.gz', import.meta.url));
 export const SCHEMA = fileURLToPath(new URL('../../data/sample/packages.schema.yaml', import.meta.url));
 export const WORK_DIR = fileURLToPath(new URL('../.work', import.meta.url));
 
@@ -19,7 +21,10 @@ export interface Pkg {
 export async function readCorpus(): Promise<Pkg[]> {
   if (!existsSync(CORPUS)) throw new Error(`corpus not found at ${CORPUS}; set SIFT_CORPUS`);
   const out: Pkg[] = [];
-  const lines = createInterface({ input: createReadStream(CORPUS).pipe(createGunzip()), crlfDelay: Infinity });
+  const lines = createInterface({
+    input: createReadStream(CORPUS).pipe(createGunzip()),
+    crlfDelay: Infinity,
+  });
   for await (const line of lines) if (line.trim()) out.push(JSON.parse(line));
   return out;
 }
@@ -47,11 +52,16 @@ export function realQueries(pkgs: Pkg[], n = 300): string[] {
   const pick = <T>(arr: T[]) => arr[Math.floor(rand() * arr.length)]!;
   while (out.size < n * 0.4) out.add(pick(byPop.slice(0, 20_000)).name);
   while (out.size < n * 0.7) {
-    const parts = pick(byPop.slice(0, 50_000)).name.split(/[@/._-]+/).filter((p) => p.length > 2);
+    const parts = pick(byPop.slice(0, 50_000))
+      .name.split(/[@/._-]+/)
+      .filter((p) => p.length > 2);
     if (parts.length) out.add(pick(parts));
   }
   while (out.size < n) {
-    const words = pick(byPop.slice(0, 50_000)).summary.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 3);
+    const words = pick(byPop.slice(0, 50_000))
+      .summary.toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length > 3);
     if (words.length >= 2) {
       const i = Math.floor(rand() * (words.length - 1));
       out.add(rand() < 0.5 ? words[i]! : `${words[i]} ${words[i + 1]}`);

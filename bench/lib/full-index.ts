@@ -5,7 +5,10 @@ import { SearchService } from '../../src/service/search-service.js';
 import { SCHEMA, readCorpus, type Pkg } from './corpus.js';
 
 /** Opens (building it once) an embedded index of the full corpus in `dir`, for the query benchmarks. */
-export async function fullIndex(dir: string, pkgs?: Pkg[]): Promise<{ engine: SqliteEngine; service: SearchService }> {
+export async function fullIndex(
+  dir: string,
+  pkgs?: Pkg[],
+): Promise<{ engine: SqliteEngine; service: SearchService }> {
   const engine = new SqliteEngine({ dataDir: dir });
   await engine.open();
   const service = new SearchService(engine);
@@ -23,7 +26,8 @@ export async function fullIndex(dir: string, pkgs?: Pkg[]): Promise<{ engine: Sq
   if (!info || info.documents !== corpus.length || !(await answers())) {
     await engine.dropIndex('packages');
     await service.putIndex('packages', loadSchemaFile(SCHEMA));
-    for (let i = 0; i < corpus.length; i += 10_000) await service.importDocuments('packages', corpus.slice(i, i + 10_000));
+    for (let i = 0; i < corpus.length; i += 10_000)
+      await service.importDocuments('packages', corpus.slice(i, i + 10_000));
   }
   return { engine, service };
 }

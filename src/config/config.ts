@@ -1,11 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { BASE_DEFAULTS, DEVELOPMENT_JWT_SECRET, ENVIRONMENT_DEFAULTS, ENVIRONMENTS, type Environment } from './defaults.js';
+import {
+  BASE_DEFAULTS,
+  DEVELOPMENT_JWT_SECRET,
+  ENVIRONMENT_DEFAULTS,
+  ENVIRONMENTS,
+  type Environment,
+} from './defaults.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 const settings = z.object({
   HOST: z.string().min(1),
@@ -67,12 +80,17 @@ function packageVersion(): string {
  * Builds the configuration once: base defaults < environment defaults < .env file < process environment.
  * Every bad value is reported by name in one error, and the result is frozen so nothing changes it later.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env, dotenvPath = '.env'): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  dotenvPath = '.env',
+): Config {
   const fromFile = readDotenv(dotenvPath);
   const merged: Record<string, string | undefined> = { ...fromFile, ...env };
   const environment = (merged.ENVIRONMENT ?? 'development').toLowerCase();
   if (!(ENVIRONMENTS as readonly string[]).includes(environment)) {
-    throw new ConfigError([`ENVIRONMENT: must be one of ${ENVIRONMENTS.join(', ')}, got "${merged.ENVIRONMENT}"`]);
+    throw new ConfigError([
+      `ENVIRONMENT: must be one of ${ENVIRONMENTS.join(', ')}, got "${merged.ENVIRONMENT}"`,
+    ]);
   }
   const envName = environment as Environment;
   const layered: Record<string, string | undefined> = { ...BASE_DEFAULTS, ...ENVIRONMENT_DEFAULTS[envName] };
@@ -91,8 +109,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   if (parsed.success && envName === 'production' && parsed.data.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
-    problems.push('JWT_SECRET: production refuses the development secret; set a random secret of 32+ characters');
+    problems.push(
+      'JWT_SECRET: production refuses the development secret; set a random secret of 32+ characters',
+    );
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return Object.freeze({ ...parsed.data, CORS_ORIGINS: Object.freeze([...parsed.data.CORS_ORIGINS]) as string[], ENVIRONMENT: envName, VERSION: packageVersion() });
+  return Object.freeze({
+    ...parsed.data,
+    CORS_ORIGINS: Object.freeze([...parsed.data.CORS_ORIGINS]) as string[],
+    ENVIRONMENT: envName,
+    VERSION: packageVersion(),
+  });
 }

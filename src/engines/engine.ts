@@ -42,6 +42,8 @@ export interface Engine {
 
   listIndexes(): Promise<IndexInfo[]>;
   getIndex(name: string): Promise<IndexInfo | null>;
+  /** Existence only: cheap enough for readiness probes, unlike getIndex's statistics. */
+  hasIndex(name: string): Promise<boolean>;
   /** Creates the index, or applies a compatible schema change; returns whether it was created. */
   putIndex(name: string, schema: IndexSchema): Promise<{ created: boolean }>;
   dropIndex(name: string): Promise<boolean>;

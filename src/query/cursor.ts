@@ -28,7 +28,10 @@ export function decodeCursor(cursor: string, fingerprint: string): SearchAfter {
     if (cursor.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
     body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorBody;
   } catch {
-    throw new SiftError('INVALID_CURSOR', 'cursor is not one Sift issued (it must be a next_cursor value, unchanged)');
+    throw new SiftError(
+      'INVALID_CURSOR',
+      'cursor is not one Sift issued (it must be a next_cursor value, unchanged)',
+    );
   }
   const a = body?.a;
   const valid =
@@ -41,7 +44,10 @@ export function decodeCursor(cursor: string, fingerprint: string): SearchAfter {
     a.values.every((x) => x === null || ['string', 'number', 'boolean'].includes(typeof x));
   if (!valid) throw new SiftError('INVALID_CURSOR', 'cursor is malformed');
   if (body.f !== fingerprint) {
-    throw new SiftError('INVALID_CURSOR', 'cursor belongs to a different query: keep q, filter, sort and facets unchanged while paging');
+    throw new SiftError(
+      'INVALID_CURSOR',
+      'cursor belongs to a different query: keep q, filter, sort and facets unchanged while paging',
+    );
   }
   return { values: a.values, id: a.id };
 }

@@ -67,15 +67,21 @@ function parseSort(raw: RawSearchInput['sort'], schema: IndexSchema): SortClause
       continue;
     }
     const spec = schema.fields[field];
-    if (!spec || !Object.hasOwn(schema.fields, field)) throw fieldError('INVALID_SORT', `sort: unknown field "${field}"`, field);
-    if (!spec.sortable && field !== schema.id_field) throw fieldError('INVALID_SORT', `sort: field "${field}" is not sortable`, field);
+    if (!spec || !Object.hasOwn(schema.fields, field))
+      throw fieldError('INVALID_SORT', `sort: unknown field "${field}"`, field);
+    if (!spec.sortable && field !== schema.id_field)
+      throw fieldError('INVALID_SORT', `sort: field "${field}" is not sortable`, field);
     out.push({ field, order: desc ? 'desc' : 'asc' });
   }
   // Relevance first by default; engines always add the id as the final tie-break.
   return out.length ? out : [{ field: '_score', order: 'desc' }];
 }
 
-function parseFacets(raw: RawSearchInput['facets'], schema: IndexSchema, limits: QueryLimits): FacetRequest[] {
+function parseFacets(
+  raw: RawSearchInput['facets'],
+  schema: IndexSchema,
+  limits: QueryLimits,
+): FacetRequest[] {
   let list: RawFacet[];
   if (raw === undefined) {
     // Default facets: term counts for keyword/boolean facets, stats for numbers and dates (term buckets of
@@ -90,28 +96,47 @@ function parseFacets(raw: RawSearchInput['facets'], schema: IndexSchema, limits:
   } else {
     list = Object.keys(raw).map((field) => ({ ...raw[field], field }));
   }
-  if (list.length > limits.maxFacets) throw new SiftError('INVALID_FACET', `facets: at most ${limits.maxFacets} facets per request`);
+  if (list.length > limits.maxFacets)
+    throw new SiftError('INVALID_FACET', `facets: at most ${limits.maxFacets} facets per request`);
   const seen = new Set<string>();
   return list.map((f) => {
     const spec = Object.hasOwn(schema.fields, f.field) ? schema.fields[f.field] : undefined;
     if (!spec) throw fieldError('INVALID_FACET', `facets: unknown field "${f.field}"`, f.field);
-    if (!spec.facet) throw fieldError('INVALID_FACET', `facets: field "${f.field}" is not declared as a facet`, f.field);
-    if (seen.has(f.field)) throw fieldError('INVALID_FACET', `facets: field "${f.field}" appears twice`, f.field);
+    if (!spec.facet)
+      throw fieldError('INVALID_FACET', `facets: field "${f.field}" is not declared as a facet`, f.field);
+    if (seen.has(f.field))
+      throw fieldError('INVALID_FACET', `facets: field "${f.field}" appears twice`, f.field);
     seen.add(f.field);
     const size = f.size ?? 10;
     if (!Number.isInteger(size) || size < 1 || size > limits.maxFacetSize) {
-      throw fieldError('INVALID_FACET', `facets: size for "${f.field}" must be 1-${limits.maxFacetSize}`, f.field);
+      throw fieldError(
+        'INVALID_FACET',
+        `facets: size for "${f.field}" must be 1-${limits.maxFacetSize}`,
+        f.field,
+      );
     }
     const out: FacetRequest = { field: f.field, size };
     if (f.ranges !== undefined || f.stats !== undefined) {
-      if (!isNumericType(spec.type)) throw fieldError('INVALID_FACET', `facets: ranges and stats need a numeric or date field, "${f.field}" is ${spec.type}`, f.field);
+      if (!isNumericType(spec.type))
+        throw fieldError(
+          'INVALID_FACET',
+          `facets: ranges and stats need a numeric or date field, "${f.field}" is ${spec.type}`,
+          f.field,
+        );
     }
     if (f.ranges) {
-      if (f.ranges.length === 0 || f.ranges.length > 32) throw fieldError('INVALID_FACET', `facets: "${f.field}" needs 1-32 ranges`, f.field);
+      if (f.ranges.length === 0 || f.ranges.length > 32)
+        throw fieldError('INVALID_FACET', `facets: "${f.field}" needs 1-32 ranges`, f.field);
       out.ranges = f.ranges.map((r, i) => {
-        if (r.from === undefined && r.to === undefined) throw fieldError('INVALID_FACET', `facets: range ${i} of "${f.field}" needs from or to`, f.field);
-        if (r.from !== undefined && r.to !== undefined && r.from > r.to) throw fieldError('INVALID_FACET', `facets: range ${i} of "${f.field}" has from > to`, f.field);
-        return { key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`, ...(r.from !== undefined ? { from: r.from } : {}), ...(r.to !== undefined ? { to: r.to } : {}) };
+        if (r.from === undefined && r.to === undefined)
+          throw fieldError('INVALID_FACET', `facets: range ${i} of "${f.field}" needs from or to`, f.field);
+        if (r.from !== undefined && r.to !== undefined && r.from > r.to)
+          throw fieldError('INVALID_FACET', `facets: range ${i} of "${f.field}" has from > to`, f.field);
+        return {
+          key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
+          ...(r.from !== undefined ? { from: r.from } : {}),
+          ...(r.to !== undefined ? { to: r.to } : {}),
+        };
       });
     }
     if (f.stats) out.stats = true;
@@ -119,7 +144,11 @@ function parseFacets(raw: RawSearchInput['facets'], schema: IndexSchema, limits:
   });
 }
 
-function parseHighlight(input: RawSearchInput, schema: IndexSchema, hasText: boolean): HighlightRequest | null {
+function parseHighlight(
+  input: RawSearchInput,
+  schema: IndexSchema,
+  hasText: boolean,
+): HighlightRequest | null {
   const raw = input.highlight;
   let fields: string[] | undefined;
   let pre = input.highlight_pre_tag;
@@ -132,26 +161,38 @@ function parseHighlight(input: RawSearchInput, schema: IndexSchema, hasText: boo
     fields = csv(raw as string | string[] | undefined);
   }
   if (fields === undefined) {
-    fields = Object.entries(schema.fields).filter(([, f]) => f.searchable && f.returned && f.type === 'text').map(([n]) => n);
+    fields = Object.entries(schema.fields)
+      .filter(([, f]) => f.searchable && f.returned && f.type === 'text')
+      .map(([n]) => n);
   }
   for (const f of fields) {
     const spec = Object.hasOwn(schema.fields, f) ? schema.fields[f] : undefined;
     if (!spec) throw fieldError('INVALID_FIELD', `highlight: unknown field "${f}"`, f);
-    if (!spec.searchable || !isTextual(spec.type)) throw fieldError('INVALID_FIELD', `highlight: field "${f}" is not searchable`, f);
+    if (!spec.searchable || !isTextual(spec.type))
+      throw fieldError('INVALID_FIELD', `highlight: field "${f}" is not searchable`, f);
   }
   if (!hasText || fields.length === 0) return null;
-  for (const [name, tag] of [['pre_tag', pre], ['post_tag', post]] as const) {
-    if (tag !== undefined && tag.length > 64) throw new SiftError('INVALID_REQUEST', `highlight ${name} must be at most 64 characters`);
+  for (const [name, tag] of [
+    ['pre_tag', pre],
+    ['post_tag', post],
+  ] as const) {
+    if (tag !== undefined && tag.length > 64)
+      throw new SiftError('INVALID_REQUEST', `highlight ${name} must be at most 64 characters`);
   }
   return { fields, pre_tag: pre ?? '<mark>', post_tag: post ?? '</mark>', snippet_tokens: 24 };
 }
 
 function parseFields(raw: RawSearchInput['fields'], schema: IndexSchema): string[] {
   const list = csv(raw);
-  if (list === undefined) return Object.entries(schema.fields).filter(([, f]) => f.returned).map(([n]) => n);
+  if (list === undefined)
+    return Object.entries(schema.fields)
+      .filter(([, f]) => f.returned)
+      .map(([n]) => n);
   for (const f of list) {
-    if (!Object.hasOwn(schema.fields, f)) throw fieldError('INVALID_FIELD', `fields: unknown field "${f}"`, f);
-    if (!schema.fields[f]!.returned) throw fieldError('INVALID_FIELD', `fields: field "${f}" is not returned by this index`, f);
+    if (!Object.hasOwn(schema.fields, f))
+      throw fieldError('INVALID_FIELD', `fields: unknown field "${f}"`, f);
+    if (!schema.fields[f]!.returned)
+      throw fieldError('INVALID_FIELD', `fields: field "${f}" is not returned by this index`, f);
   }
   return list;
 }
@@ -165,29 +206,44 @@ export function buildSearchRequest(
   schema: IndexSchema,
   limits: QueryLimits = DEFAULT_LIMITS,
 ): { request: SearchRequest; fingerprint: string } {
-  const text = input.q === undefined ? null : parseTextQuery(input.q, { maxLength: limits.maxQueryLength, maxTerms: limits.maxQueryTerms });
+  const text =
+    input.q === undefined
+      ? null
+      : parseTextQuery(input.q, { maxLength: limits.maxQueryLength, maxTerms: limits.maxQueryTerms });
   let filter = null;
   if (input.filter !== undefined && input.filter !== '') {
-    const parsed = typeof input.filter === 'string' ? parseFilterExpression(input.filter) : parseFilterTree(input.filter);
+    const parsed =
+      typeof input.filter === 'string' ? parseFilterExpression(input.filter) : parseFilterTree(input.filter);
     filter = checkFilter(parsed, schema);
   }
   const sort = parseSort(input.sort, schema);
   const facets = parseFacets(input.facets, schema, limits);
   const size = input.size ?? 10;
   if (!Number.isInteger(size) || size < 0 || size > limits.maxPageSize) {
-    throw new SiftError('INVALID_REQUEST', `size must be an integer from 0 to ${limits.maxPageSize}, got ${size}`, { field: 'size' });
+    throw new SiftError(
+      'INVALID_REQUEST',
+      `size must be an integer from 0 to ${limits.maxPageSize}, got ${size}`,
+      { field: 'size' },
+    );
   }
   const page = input.page ?? 1;
-  if (!Number.isInteger(page) || page < 1) throw new SiftError('INVALID_REQUEST', `page must be an integer >= 1, got ${page}`, { field: 'page' });
+  if (!Number.isInteger(page) || page < 1)
+    throw new SiftError('INVALID_REQUEST', `page must be an integer >= 1, got ${page}`, { field: 'page' });
   if (page * size > limits.maxResultWindow) {
-    throw new SiftError('WINDOW_TOO_LARGE', `page ${page} x size ${size} goes beyond the result window of ${limits.maxResultWindow}; use next_cursor to page deeper`, { max_result_window: limits.maxResultWindow });
+    throw new SiftError(
+      'WINDOW_TOO_LARGE',
+      `page ${page} x size ${size} goes beyond the result window of ${limits.maxResultWindow}; use next_cursor to page deeper`,
+      { max_result_window: limits.maxResultWindow },
+    );
   }
   const fingerprint = queryFingerprint([text?.must, text?.mustNot, text?.normalized, filter, sort]);
   let after = null;
   if (input.cursor !== undefined && input.cursor !== '') {
-    if (input.page !== undefined && input.page !== 1) throw new SiftError('INVALID_REQUEST', 'use either page or cursor, not both');
+    if (input.page !== undefined && input.page !== 1)
+      throw new SiftError('INVALID_REQUEST', 'use either page or cursor, not both');
     after = decodeCursor(input.cursor, fingerprint);
-    if (after.values.length !== sort.length) throw new SiftError('INVALID_CURSOR', 'cursor does not match the sort of this query');
+    if (after.values.length !== sort.length)
+      throw new SiftError('INVALID_CURSOR', 'cursor does not match the sort of this query');
   }
   const request: SearchRequest = {
     text,

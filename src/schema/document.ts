@@ -16,7 +16,10 @@ const bad = (field: string, problem: string): never => {
 export function checkId(id: unknown): string {
   if (typeof id === 'number' && Number.isSafeInteger(id)) id = String(id);
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || CONTROL.test(id)) {
-    throw new SiftError('INVALID_DOCUMENT_ID', `document id must be a string of 1-${MAX_ID_LENGTH} characters without control characters, got ${JSON.stringify(id)?.slice(0, 80)}`);
+    throw new SiftError(
+      'INVALID_DOCUMENT_ID',
+      `document id must be a string of 1-${MAX_ID_LENGTH} characters without control characters, got ${JSON.stringify(id)?.slice(0, 80)}`,
+    );
   }
   return id as string;
 }
@@ -24,7 +27,8 @@ export function checkId(id: unknown): string {
 /** Parses a date given as ISO-8601 text or epoch milliseconds; returns epoch ms or undefined. */
 export function toEpochMs(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && Math.abs(v) <= 8.64e15 ? v : undefined;
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) return undefined;
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v))
+    return undefined;
   const ms = Date.parse(v);
   return Number.isNaN(ms) ? undefined : ms;
 }
@@ -40,17 +44,24 @@ function coerce(name: string, spec: FieldSpec, v: unknown): unknown {
       return v;
     }
     case 'integer':
-      if (typeof v !== 'number' || !Number.isSafeInteger(v)) return bad(name, `expects an integer within ±2^53, got ${JSON.stringify(v)?.slice(0, 40)}`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v))
+        return bad(name, `expects an integer within ±2^53, got ${JSON.stringify(v)?.slice(0, 40)}`);
       return v;
     case 'float':
-      if (typeof v !== 'number' || !Number.isFinite(v)) return bad(name, `expects a finite number, got ${JSON.stringify(v)?.slice(0, 40)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        return bad(name, `expects a finite number, got ${JSON.stringify(v)?.slice(0, 40)}`);
       return v;
     case 'boolean':
-      if (typeof v !== 'boolean') return bad(name, `expects true or false, got ${JSON.stringify(v)?.slice(0, 40)}`);
+      if (typeof v !== 'boolean')
+        return bad(name, `expects true or false, got ${JSON.stringify(v)?.slice(0, 40)}`);
       return v;
     case 'date': {
       const ms = toEpochMs(v);
-      if (ms === undefined) return bad(name, `expects an ISO-8601 date or epoch milliseconds, got ${JSON.stringify(v)?.slice(0, 40)}`);
+      if (ms === undefined)
+        return bad(
+          name,
+          `expects an ISO-8601 date or epoch milliseconds, got ${JSON.stringify(v)?.slice(0, 40)}`,
+        );
       return new Date(ms).toISOString();
     }
   }
@@ -63,7 +74,11 @@ const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v)
  * declared type, dates normalised to ISO-8601 UTC. Unknown fields are an error rather than silently dropped, so a
  * typo in a field name shows up at write time instead of as a search that never matches.
  */
-export function checkDocument(schema: IndexSchema, raw: unknown, idHint?: string): { id: string; document: Document } {
+export function checkDocument(
+  schema: IndexSchema,
+  raw: unknown,
+  idHint?: string,
+): { id: string; document: Document } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new SiftError('INVALID_DOCUMENT', `a document must be a JSON object, got ${typeName(raw)}`);
   }
@@ -85,7 +100,8 @@ export function checkDocument(schema: IndexSchema, raw: unknown, idHint?: string
   let id: string;
   if (idHint !== undefined) {
     id = checkId(idHint);
-    if (given !== undefined && given !== id) bad(schema.id_field, `is "${String(given)}" but the URL names "${id}"`);
+    if (given !== undefined && given !== id)
+      bad(schema.id_field, `is "${String(given)}" but the URL names "${id}"`);
   } else {
     if (given === undefined) bad(schema.id_field, 'is the id field and is missing');
     id = checkId(given);

@@ -1,13 +1,33 @@
 import { SiftError } from '../errors.js';
-import { FIELD_TYPES, isNumericType, isTextual, type FieldSpec, type FieldType, type IndexSchema } from './types.js';
+import {
+  FIELD_TYPES,
+  isNumericType,
+  isTextual,
+  type FieldSpec,
+  type FieldType,
+  type IndexSchema,
+} from './types.js';
 
 const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
-const FIELD_OPTIONS = new Set(['type', 'searchable', 'boost', 'filterable', 'facet', 'sortable', 'returned', 'required']);
+const FIELD_OPTIONS = new Set([
+  'type',
+  'searchable',
+  'boost',
+  'filterable',
+  'facet',
+  'sortable',
+  'returned',
+  'required',
+]);
 const TOP_LEVEL = new Set(['id_field', 'fields', 'ranking', 'suggest']);
 export const MAX_FIELDS = 64;
 
 const fail = (field: string | undefined, problem: string): never => {
-  throw new SiftError('INVALID_SCHEMA', field ? `field "${field}": ${problem}` : problem, field ? { field } : undefined);
+  throw new SiftError(
+    'INVALID_SCHEMA',
+    field ? `field "${field}": ${problem}` : problem,
+    field ? { field } : undefined,
+  );
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -25,7 +45,8 @@ function parseField(name: string, raw: unknown): FieldSpec {
   if (!isObject(raw)) fail(name, 'must be an object with at least a "type"');
   const spec = raw as Record<string, unknown>;
   for (const key of Object.keys(spec)) {
-    if (!FIELD_OPTIONS.has(key)) fail(name, `unknown option "${key}" (known: ${[...FIELD_OPTIONS].join(', ')})`);
+    if (!FIELD_OPTIONS.has(key))
+      fail(name, `unknown option "${key}" (known: ${[...FIELD_OPTIONS].join(', ')})`);
   }
   const type = spec.type;
   if (typeof type !== 'string' || !(FIELD_TYPES as readonly string[]).includes(type)) {
@@ -33,10 +54,16 @@ function parseField(name: string, raw: unknown): FieldSpec {
   }
   const t = type as FieldType;
   const searchable = bool(name, spec, 'searchable', t === 'text');
-  if (searchable && !isTextual(t)) fail(name, `a ${t} field cannot be searchable; only text and keyword fields can`);
+  if (searchable && !isTextual(t))
+    fail(name, `a ${t} field cannot be searchable; only text and keyword fields can`);
   let boost = 1;
   if (spec.boost !== undefined) {
-    if (typeof spec.boost !== 'number' || !Number.isFinite(spec.boost) || spec.boost <= 0 || spec.boost > 1000) {
+    if (
+      typeof spec.boost !== 'number' ||
+      !Number.isFinite(spec.boost) ||
+      spec.boost <= 0 ||
+      spec.boost > 1000
+    ) {
       fail(name, 'boost must be a number in (0, 1000]');
     }
     boost = spec.boost as number;
@@ -69,9 +96,11 @@ export function parseSchema(raw: unknown): IndexSchema {
   if (!isObject(raw)) fail(undefined, 'schema must be an object with "fields"');
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!TOP_LEVEL.has(key)) fail(undefined, `unknown schema key "${key}" (known: ${[...TOP_LEVEL].join(', ')})`);
+    if (!TOP_LEVEL.has(key))
+      fail(undefined, `unknown schema key "${key}" (known: ${[...TOP_LEVEL].join(', ')})`);
   }
-  if (!isObject(obj.fields) || Object.keys(obj.fields).length === 0) fail(undefined, '"fields" must be a non-empty object');
+  if (!isObject(obj.fields) || Object.keys(obj.fields).length === 0)
+    fail(undefined, '"fields" must be a non-empty object');
   const rawFields = obj.fields as Record<string, unknown>;
   if (Object.keys(rawFields).length > MAX_FIELDS) fail(undefined, `at most ${MAX_FIELDS} fields are allowed`);
   const fields: Record<string, FieldSpec> = Object.create(null);
@@ -86,14 +115,16 @@ export function parseSchema(raw: unknown): IndexSchema {
 
   const schema: IndexSchema = { id_field: id, fields, ranking: parseRanking(obj.ranking, fields) };
   if (obj.suggest !== undefined) {
-    if (!isObject(obj.suggest) || typeof obj.suggest.field !== 'string') fail(undefined, '"suggest" must be {"field": "<name>"}');
+    if (!isObject(obj.suggest) || typeof obj.suggest.field !== 'string')
+      fail(undefined, '"suggest" must be {"field": "<name>"}');
     const f = (obj.suggest as { field: string }).field;
     const spec = fields[f];
     if (!spec) fail(f, 'is named in suggest but not declared');
     else if (!isTextual(spec.type)) fail(f, 'suggestions need a text or keyword field');
     schema.suggest = { field: f };
   }
-  if (!Object.values(fields).some((f) => f.searchable)) fail(undefined, 'at least one field must be searchable');
+  if (!Object.values(fields).some((f) => f.searchable))
+    fail(undefined, 'at least one field must be searchable');
   return schema;
 }
 
@@ -111,21 +142,26 @@ function parseRanking(raw: unknown, fields: Record<string, FieldSpec>): IndexSch
       fail(undefined, 'ranking.exact_match must be {"fields": [...], "boost": n}');
     }
     for (const f of em.fields as unknown[]) {
-      if (typeof f !== 'string' || !fields[f]) fail(String(f), 'is named in ranking.exact_match but not declared');
+      if (typeof f !== 'string' || !fields[f])
+        fail(String(f), 'is named in ranking.exact_match but not declared');
       else if (!isTextual(fields[f]!.type)) fail(f, 'exact-match ranking needs a text or keyword field');
     }
     const boost = em.boost ?? 10;
-    if (typeof boost !== 'number' || !(boost > 0) || boost > 1e6) fail(undefined, 'ranking.exact_match.boost must be a positive number');
+    if (typeof boost !== 'number' || !(boost > 0) || boost > 1e6)
+      fail(undefined, 'ranking.exact_match.boost must be a positive number');
     out.exact_match = { fields: em.fields as string[], boost: boost as number };
   }
   if (r.popularity !== undefined) {
     const p = r.popularity as Record<string, unknown>;
-    if (!isObject(p) || typeof p.field !== 'string') fail(undefined, 'ranking.popularity must be {"field": "<numeric>", "weight": n}');
+    if (!isObject(p) || typeof p.field !== 'string')
+      fail(undefined, 'ranking.popularity must be {"field": "<numeric>", "weight": n}');
     const spec = fields[p.field as string];
     if (!spec) fail(p.field as string, 'is named in ranking.popularity but not declared');
-    else if (!isNumericType(spec.type) || spec.type === 'date') fail(p.field as string, 'popularity needs an integer or float field');
+    else if (!isNumericType(spec.type) || spec.type === 'date')
+      fail(p.field as string, 'popularity needs an integer or float field');
     const weight = p.weight ?? 1;
-    if (typeof weight !== 'number' || !(weight > 0) || weight > 1000) fail(undefined, 'ranking.popularity.weight must be a positive number');
+    if (typeof weight !== 'number' || !(weight > 0) || weight > 1000)
+      fail(undefined, 'ranking.popularity.weight must be a positive number');
     out.popularity = { field: p.field as string, weight: weight as number };
   }
   return out;
@@ -134,12 +170,19 @@ function parseRanking(raw: unknown, fields: Record<string, FieldSpec>): IndexSch
 /** A change is compatible when no existing field changes type; new fields and option changes are fine. */
 export function assertCompatible(current: IndexSchema, next: IndexSchema): void {
   if (current.id_field !== next.id_field) {
-    throw new SiftError('SCHEMA_MISMATCH', `id_field cannot change from "${current.id_field}" to "${next.id_field}"`);
+    throw new SiftError(
+      'SCHEMA_MISMATCH',
+      `id_field cannot change from "${current.id_field}" to "${next.id_field}"`,
+    );
   }
   for (const [name, spec] of Object.entries(current.fields)) {
     const n = next.fields[name];
     if (n && n.type !== spec.type) {
-      throw new SiftError('SCHEMA_MISMATCH', `field "${name}": type cannot change from ${spec.type} to ${n.type}; reindex instead`, { field: name });
+      throw new SiftError(
+        'SCHEMA_MISMATCH',
+        `field "${name}": type cannot change from ${spec.type} to ${n.type}; reindex instead`,
+        { field: name },
+      );
     }
   }
 }

@@ -18,7 +18,11 @@ function sampleDir(): string {
  * Loads the bundled `packages` sample under the given index name when that index does not exist yet, so a
  * fresh `npm start` answers real queries. Returns the number of documents loaded (0 when it already existed).
  */
-export async function loadSampleIfEmpty(service: SearchService, indexName: string, log: (msg: string) => void): Promise<number> {
+export async function loadSampleIfEmpty(
+  service: SearchService,
+  indexName: string,
+  log: (msg: string) => void,
+): Promise<number> {
   if (await service.engine.getIndex(indexName)) return 0;
   const dir = sampleDir();
   const schema = loadSchemaFile(`${dir}/packages.schema.yaml`);
@@ -26,7 +30,10 @@ export async function loadSampleIfEmpty(service: SearchService, indexName: strin
   log(`loading the bundled sample into index "${indexName}"`);
   let batch: unknown[] = [];
   let loaded = 0;
-  const lines = createInterface({ input: createReadStream(`${dir}/packages.ndjson.gz`).pipe(createGunzip()), crlfDelay: Infinity });
+  const lines = createInterface({
+    input: createReadStream(`${dir}/packages.ndjson.gz`).pipe(createGunzip()),
+    crlfDelay: Infinity,
+  });
   for await (const line of lines) {
     if (!line.trim()) continue;
     batch.push(JSON.parse(line));

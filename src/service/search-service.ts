@@ -1,7 +1,12 @@
 import { SiftError } from '../errors.js';
 import type { Engine, IndexInfo } from '../engines/engine.js';
 import { encodeCursor } from '../query/cursor.js';
-import { buildSearchRequest, DEFAULT_LIMITS, type QueryLimits, type RawSearchInput } from '../query/request.js';
+import {
+  buildSearchRequest,
+  DEFAULT_LIMITS,
+  type QueryLimits,
+  type RawSearchInput,
+} from '../query/request.js';
 import type { FacetResult, Suggestion } from '../query/types.js';
 import { checkDocument, checkId, CONTROL, type Document } from '../schema/document.js';
 import type { IndexSchema } from '../schema/types.js';
@@ -84,11 +89,15 @@ export class SearchService {
   async suggest(index: string, q: string, size = 5): Promise<{ suggestions: Suggestion[] }> {
     const schema = await this.schemaOf(index);
     if (!schema.suggest) {
-      throw new SiftError('INVALID_REQUEST', `index "${index}" has no suggest field in its schema`, { index });
+      throw new SiftError('INVALID_REQUEST', `index "${index}" has no suggest field in its schema`, {
+        index,
+      });
     }
-    if (q.length > this.limits.maxQueryLength) throw new SiftError('INVALID_QUERY', `q is longer than ${this.limits.maxQueryLength} characters`);
+    if (q.length > this.limits.maxQueryLength)
+      throw new SiftError('INVALID_QUERY', `q is longer than ${this.limits.maxQueryLength} characters`);
     if (CONTROL.test(q)) throw new SiftError('INVALID_QUERY', 'q contains a control character');
-    if (!Number.isInteger(size) || size < 1 || size > 50) throw new SiftError('INVALID_REQUEST', 'size must be 1-50', { field: 'size' });
+    if (!Number.isInteger(size) || size < 1 || size > 50)
+      throw new SiftError('INVALID_REQUEST', 'size must be 1-50', { field: 'size' });
     const prefix = q.trim();
     if (!prefix) return { suggestions: [] };
     return { suggestions: await this.engine.suggest(index, { prefix, size }) };
@@ -118,7 +127,8 @@ export class SearchService {
   async dropIndex(index: string): Promise<void> {
     checkIndexName(index);
     this.schemas.delete(index);
-    if (!(await this.engine.dropIndex(index))) throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
+    if (!(await this.engine.dropIndex(index)))
+      throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
   }
 
   async putDocument(index: string, id: string, raw: unknown): Promise<{ created: boolean; id: string }> {
@@ -132,7 +142,11 @@ export class SearchService {
     await this.schemaOf(index);
     checkId(id);
     const document = await this.engine.get(index, id);
-    if (!document) throw new SiftError('DOCUMENT_NOT_FOUND', `document "${id}" does not exist in index "${index}"`, { index, id });
+    if (!document)
+      throw new SiftError('DOCUMENT_NOT_FOUND', `document "${id}" does not exist in index "${index}"`, {
+        index,
+        id,
+      });
     return { id, document };
   }
 
@@ -140,7 +154,10 @@ export class SearchService {
     await this.schemaOf(index);
     checkId(id);
     if (!(await this.engine.delete(index, id))) {
-      throw new SiftError('DOCUMENT_NOT_FOUND', `document "${id}" does not exist in index "${index}"`, { index, id });
+      throw new SiftError('DOCUMENT_NOT_FOUND', `document "${id}" does not exist in index "${index}"`, {
+        index,
+        id,
+      });
     }
   }
 
@@ -156,9 +173,17 @@ export class SearchService {
     // Within one batch the last occurrence of an id wins, as it would if the items were sent one by one.
     const flush = async () => {
       if (!pending.length) return;
-      const outcome = await this.engine.bulkUpsert(index, pending.map(({ id, document }) => ({ id, document })));
+      const outcome = await this.engine.bulkUpsert(
+        index,
+        pending.map(({ id, document }) => ({ id, document })),
+      );
       pending.forEach((p, i) => {
-        results[p.pos] = { index: p.pos, id: p.id, status: outcome[i]!.created ? 201 : 200, result: outcome[i]!.created ? 'created' : 'updated' };
+        results[p.pos] = {
+          index: p.pos,
+          id: p.id,
+          status: outcome[i]!.created ? 201 : 200,
+          result: outcome[i]!.created ? 'created' : 'updated',
+        };
       });
       pending = [];
     };
@@ -170,8 +195,16 @@ export class SearchService {
         pending.push({ pos, ...doc });
       } catch (err) {
         if (!(err instanceof SiftError)) throw err;
-        const rawId = typeof item === 'object' && item !== null && !(item instanceof SiftError) ? (item as Record<string, unknown>)[schema.id_field] : undefined;
-        results[pos] = { index: pos, id: typeof rawId === 'string' ? rawId : null, status: err.status, error: err.toBody().error };
+        const rawId =
+          typeof item === 'object' && item !== null && !(item instanceof SiftError)
+            ? (item as Record<string, unknown>)[schema.id_field]
+            : undefined;
+        results[pos] = {
+          index: pos,
+          id: typeof rawId === 'string' ? rawId : null,
+          status: err.status,
+          error: err.toBody().error,
+        };
       }
       if (pending.length >= WRITE_CHUNK) await flush();
     }

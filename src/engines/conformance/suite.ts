@@ -23,7 +23,8 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     const idx = 'conformance';
     const check = (title: string, fn: () => Promise<void>) =>
       skips[title] ? it.skip(`${title} (skipped: ${skips[title]})`, fn) : it(title, fn);
-    const ids = async (input: Parameters<SearchService['search']>[1]) => (await svc.search(idx, input)).hits.map((h) => h.id);
+    const ids = async (input: Parameters<SearchService['search']>[1]) =>
+      (await svc.search(idx, input)).hits.map((h) => h.id);
 
     beforeAll(async () => {
       engine = await makeEngine();
@@ -54,12 +55,26 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
 
     check('finds scoped and hyphenated names by their parts', async () => {
       expect(await ids({ q: 'types node', size: 50 })).toContain('@types/node');
-      expect(await ids({ q: 'dom', size: 50 })).toEqual(expect.arrayContaining(['react-dom', '@types/react-dom']));
+      expect(await ids({ q: 'dom', size: 50 })).toEqual(
+        expect.arrayContaining(['react-dom', '@types/react-dom']),
+      );
       expect((await ids({ q: 'react-dom' }))[0]).toBe('react-dom');
     });
 
     check('treats operator words and punctuation as plain search text', async () => {
-      for (const q of ['c++', 'AND', 'NOT', 'OR', 'lodash.merge', '"unterminated', '*', '(', 'NEAR(a b)', 'a:b', '^x']) {
+      for (const q of [
+        'c++',
+        'AND',
+        'NOT',
+        'OR',
+        'lodash.merge',
+        '"unterminated',
+        '*',
+        '(',
+        'NEAR(a b)',
+        'a:b',
+        '^x',
+      ]) {
         await expect(svc.search(idx, { q })).resolves.toBeDefined();
       }
       expect((await ids({ q: 'lodash.merge' }))[0]).toBe('lodash.merge');
@@ -88,16 +103,37 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
 
     check('filters with the expression language and the JSON tree alike', async () => {
       const expr = await ids({ filter: 'scope = "@types" AND downloads >= 1000000', sort: 'name', size: 50 });
-      const tree = await ids({ filter: { and: [{ term: { scope: '@types' } }, { range: { downloads: { gte: 1000000 } } }] }, sort: 'name', size: 50 });
+      const tree = await ids({
+        filter: { and: [{ term: { scope: '@types' } }, { range: { downloads: { gte: 1000000 } } }] },
+        sort: 'name',
+        size: 50,
+      });
       expect(expr).toEqual(tree);
       expect(expr).toEqual(['@types/node', '@types/react', '@types/react-dom']);
-      expect(await ids({ filter: 'deprecated = true', sort: 'name', size: 50 })).toEqual(['left-pad', 'request']);
+      expect(await ids({ filter: 'deprecated = true', sort: 'name', size: 50 })).toEqual([
+        'left-pad',
+        'request',
+      ]);
       const notDeprecated = await ids({ filter: 'NOT deprecated = true', size: 50 });
       expect(notDeprecated).not.toContain('request');
       expect(notDeprecated).toContain('react'); // documents without the field count as "not true"
-      expect(await ids({ filter: 'license IN ["ISC", "BSD-3-Clause"]', sort: 'name', size: 50 })).toEqual(['left-pad', 'request', 'semver']);
-      expect(await ids({ filter: 'published < "2012-01-01"', sort: 'name', size: 50 })).toEqual(['express', 'request', 'semver']);
-      expect(await ids({ filter: 'published >= "2016-05-17T10:00:00Z" AND published < "2017-01-01"', sort: 'name', size: 50 })).toEqual(['@types/node']);
+      expect(await ids({ filter: 'license IN ["ISC", "BSD-3-Clause"]', sort: 'name', size: 50 })).toEqual([
+        'left-pad',
+        'request',
+        'semver',
+      ]);
+      expect(await ids({ filter: 'published < "2012-01-01"', sort: 'name', size: 50 })).toEqual([
+        'express',
+        'request',
+        'semver',
+      ]);
+      expect(
+        await ids({
+          filter: 'published >= "2016-05-17T10:00:00Z" AND published < "2017-01-01"',
+          sort: 'name',
+          size: 50,
+        }),
+      ).toEqual(['@types/node']);
       expect(await ids({ filter: 'scope EXISTS', size: 50 })).toHaveLength(4);
     });
 
@@ -113,7 +149,16 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     check('computes range buckets and stats', async () => {
       const res = await svc.search(idx, {
         size: 0,
-        facets: [{ field: 'downloads', ranges: [{ key: 'small', to: 1_000_000 }, { key: 'big', from: 1_000_000 }], stats: true }],
+        facets: [
+          {
+            field: 'downloads',
+            ranges: [
+              { key: 'small', to: 1_000_000 },
+              { key: 'big', from: 1_000_000 },
+            ],
+            stats: true,
+          },
+        ],
       });
       const d = res.facets.downloads!;
       expect(d.ranges!.map((r) => r.count).reduce((a, b) => a + b, 0)).toBe(FIXTURE_DOCS.length);
@@ -144,7 +189,9 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
       const all = await ids({ sort: 'name', size: 50 });
       const p2 = await ids({ sort: 'name', size: 3, page: 2 });
       expect(p2).toEqual(all.slice(3, 6));
-      await expect(svc.search(idx, { size: 100, page: 101 })).rejects.toMatchObject({ code: 'WINDOW_TOO_LARGE' });
+      await expect(svc.search(idx, { size: 100, page: 101 })).rejects.toMatchObject({
+        code: 'WINDOW_TOO_LARGE',
+      });
     });
 
     for (const sort of [undefined, 'name', '-downloads', 'license', '-license,-downloads']) {
@@ -180,7 +227,9 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
 
     check('refuses a cursor from another query', async () => {
       const first = await svc.search(idx, { q: 'react', size: 1 });
-      await expect(svc.search(idx, { q: 'lodash', cursor: first.next_cursor! })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+      await expect(svc.search(idx, { q: 'lodash', cursor: first.next_cursor! })).rejects.toMatchObject({
+        code: 'INVALID_CURSOR',
+      });
     });
 
     check('highlights matches, escaping the document text', async () => {
@@ -188,7 +237,10 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
       const hit = res.hits.find((h) => h.id === 'xss-demo');
       expect(hit?.highlights?.summary?.[0]).toContain('<mark>JavaScript</mark>');
       expect(hit?.highlights?.summary?.[0]).toContain('&lt;script&gt;');
-      const custom = await svc.search(idx, { q: 'javascript', highlight: { fields: ['summary'], pre_tag: '[', post_tag: ']' } });
+      const custom = await svc.search(idx, {
+        q: 'javascript',
+        highlight: { fields: ['summary'], pre_tag: '[', post_tag: ']' },
+      });
       expect(custom.hits[0]?.highlights?.summary?.[0]).toMatch(/\[javascript\]/i);
     });
 
@@ -204,10 +256,19 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     });
 
     check('upserts, reads and deletes single documents', async () => {
-      const created = await svc.putDocument(idx, 'zzz-new', { name: 'zzz-new', summary: 'brand new quasar package', downloads: 5 });
+      const created = await svc.putDocument(idx, 'zzz-new', {
+        name: 'zzz-new',
+        summary: 'brand new quasar package',
+        downloads: 5,
+      });
       expect(created.created).toBe(true);
-      expect((await svc.putDocument(idx, 'zzz-new', { summary: 'updated quasar package', downloads: 6 })).created).toBe(false);
-      expect((await svc.getDocument(idx, 'zzz-new')).document).toMatchObject({ name: 'zzz-new', downloads: 6 });
+      expect(
+        (await svc.putDocument(idx, 'zzz-new', { summary: 'updated quasar package', downloads: 6 })).created,
+      ).toBe(false);
+      expect((await svc.getDocument(idx, 'zzz-new')).document).toMatchObject({
+        name: 'zzz-new',
+        downloads: 6,
+      });
       expect(await ids({ q: 'quasar' })).toEqual(['zzz-new']);
       expect(await ids({ q: 'brand' })).toEqual([]);
       await svc.deleteDocument(idx, 'zzz-new');
@@ -255,7 +316,9 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     });
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
-      await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({ code: 'INDEX_NOT_FOUND' });
+      await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({
+        code: 'INDEX_NOT_FOUND',
+      });
     });
   });
 }

@@ -14,7 +14,14 @@ export function column(schema: IndexSchema, field: string): string {
   return field === schema.id_field ? 'id' : `c_${field}`;
 }
 
-const SQL_TYPE = { text: 'TEXT', keyword: 'TEXT', integer: 'INTEGER', float: 'REAL', date: 'INTEGER', boolean: 'INTEGER' } as const;
+const SQL_TYPE = {
+  text: 'TEXT',
+  keyword: 'TEXT',
+  integer: 'INTEGER',
+  float: 'REAL',
+  date: 'INTEGER',
+  boolean: 'INTEGER',
+} as const;
 
 export function dataColumns(schema: IndexSchema): { field: string; col: string; sqlType: string }[] {
   return Object.entries(schema.fields)
@@ -23,7 +30,9 @@ export function dataColumns(schema: IndexSchema): { field: string; col: string; 
 }
 
 export function searchableFields(schema: IndexSchema): string[] {
-  return Object.entries(schema.fields).filter(([, f]) => f.searchable).map(([n]) => n);
+  return Object.entries(schema.fields)
+    .filter(([, f]) => f.searchable)
+    .map(([n]) => n);
 }
 
 // unicode61 splits "@scope/pkg-name" into scope, pkg, name; the prefix indexes make search-as-you-type cheap.
@@ -49,7 +58,12 @@ export function createFtsSql(tid: number, schema: IndexSchema): string[] {
 
 export function dropFtsSql(tid: number): string[] {
   const d = docsTable(tid);
-  return [`DROP TRIGGER IF EXISTS ${d}_ai`, `DROP TRIGGER IF EXISTS ${d}_ad`, `DROP TRIGGER IF EXISTS ${d}_au`, `DROP TABLE IF EXISTS ${ftsTable(tid)}`];
+  return [
+    `DROP TRIGGER IF EXISTS ${d}_ai`,
+    `DROP TRIGGER IF EXISTS ${d}_ad`,
+    `DROP TRIGGER IF EXISTS ${d}_au`,
+    `DROP TABLE IF EXISTS ${ftsTable(tid)}`,
+  ];
 }
 
 export function createIndexSql(tid: number, schema: IndexSchema): string[] {
@@ -72,7 +86,8 @@ export function createRankSql(tid: number, schema: IndexSchema): string[] {
   if (!pop) return [];
   const d = docsTable(tid);
   const r = rankTable(tid);
-  const expr = (row: string) => `${pop.weight} * ln(1 + max(coalesce(${row}.${column(schema, pop.field)}, 0), 0))`;
+  const expr = (row: string) =>
+    `${pop.weight} * ln(1 + max(coalesce(${row}.${column(schema, pop.field)}, 0), 0))`;
   return [
     `CREATE TABLE ${r} (rowid INTEGER PRIMARY KEY, b REAL NOT NULL)`,
     `INSERT INTO ${r} (rowid, b) SELECT rowid, ${expr(d)} FROM ${d}`,
@@ -88,7 +103,12 @@ export function createRankSql(tid: number, schema: IndexSchema): string[] {
 
 export function dropRankSql(tid: number): string[] {
   const d = docsTable(tid);
-  return [`DROP TRIGGER IF EXISTS ${d}_rai`, `DROP TRIGGER IF EXISTS ${d}_rau`, `DROP TRIGGER IF EXISTS ${d}_rad`, `DROP TABLE IF EXISTS ${rankTable(tid)}`];
+  return [
+    `DROP TRIGGER IF EXISTS ${d}_rai`,
+    `DROP TRIGGER IF EXISTS ${d}_rau`,
+    `DROP TRIGGER IF EXISTS ${d}_rad`,
+    `DROP TABLE IF EXISTS ${rankTable(tid)}`,
+  ];
 }
 
 /** B-tree indexes for the columns that are filtered, faceted or sorted on. */
@@ -97,7 +117,8 @@ export function secondaryIndexSql(tid: number, schema: IndexSchema): string[] {
   const out: string[] = [];
   for (const [name, spec] of Object.entries(schema.fields)) {
     if (name === schema.id_field) continue;
-    if (spec.filterable || spec.sortable || spec.facet) out.push(`CREATE INDEX IF NOT EXISTS ${d}_${name} ON ${d}(${column(schema, name)})`);
+    if (spec.filterable || spec.sortable || spec.facet)
+      out.push(`CREATE INDEX IF NOT EXISTS ${d}_${name} ON ${d}(${column(schema, name)})`);
   }
   // Exact-match ranking looks the query up by lower-cased value before scoring.
   for (const field of schema.ranking.exact_match?.fields ?? []) {

@@ -121,7 +121,10 @@ export class SqliteEngine implements Engine {
     const names = ['id', 'src', ...cols.map((c) => c.col)];
     const upsert = this.conn.prepare(
       `INSERT INTO ${d} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ` +
-        `ON CONFLICT(id) DO UPDATE SET ${names.slice(1).map((n) => `${n} = excluded.${n}`).join(', ')}`,
+        `ON CONFLICT(id) DO UPDATE SET ${names
+          .slice(1)
+          .map((n) => `${n} = excluded.${n}`)
+          .join(', ')}`,
     );
     const toRow = (doc: Document): unknown[] => {
       const values = cols.map(({ field }) => {
@@ -134,7 +137,13 @@ export class SqliteEngine implements Engine {
       });
       return [doc[schema.id_field], JSON.stringify(doc), ...values];
     };
-    const open: OpenIndex = { tid: row.tid, schema, upsert, exists: this.conn.prepare(`SELECT 1 FROM ${d} WHERE id = ?`), toRow };
+    const open: OpenIndex = {
+      tid: row.tid,
+      schema,
+      upsert,
+      exists: this.conn.prepare(`SELECT 1 FROM ${d} WHERE id = ?`),
+      toRow,
+    };
     this.indexes.set(name, open);
     return open;
   }
@@ -148,12 +157,21 @@ export class SqliteEngine implements Engine {
       const objects = this.conn
         .prepare(`SELECT name FROM sqlite_schema WHERE tbl_name = ? OR tbl_name LIKE ? OR tbl_name = ?`)
         .all(d, `${ftsTable(row.tid)}%`, rankTable(row.tid)) as { name: string }[];
-      const pages = this.conn.prepare(`SELECT coalesce(sum(pgsize), 0) AS b FROM dbstat WHERE name = ? AND aggregate = TRUE`);
+      const pages = this.conn.prepare(
+        `SELECT coalesce(sum(pgsize), 0) AS b FROM dbstat WHERE name = ? AND aggregate = TRUE`,
+      );
       size = objects.reduce((sum, o) => sum + (pages.get(o.name) as { b: number }).b, 0);
     } catch {
       size = null;
     }
-    return { name: row.name, schema: JSON.parse(row.schema), documents, size_bytes: size, created_at: row.created_at, generation: row.generation };
+    return {
+      name: row.name,
+      schema: JSON.parse(row.schema),
+      documents,
+      size_bytes: size,
+      created_at: row.created_at,
+      generation: row.generation,
+    };
   }
 
   async listIndexes(): Promise<IndexInfo[]> {
@@ -166,14 +184,24 @@ export class SqliteEngine implements Engine {
     return row ? this.info(row) : null;
   }
 
+  async hasIndex(name: string): Promise<boolean> {
+    return this.row(name) !== undefined;
+  }
+
   async putIndex(name: string, schema: IndexSchema): Promise<{ created: boolean }> {
     const db = this.conn;
     const existing = this.row(name);
     const apply = db.transaction(() => {
       if (!existing) {
-        const tid = ((db.prepare('SELECT max(tid) AS t FROM sift_indexes').get() as { t: number | null }).t ?? 0) + 1;
+        const tid =
+          ((db.prepare('SELECT max(tid) AS t FROM sift_indexes').get() as { t: number | null }).t ?? 0) + 1;
         for (const sql of createIndexSql(tid, schema)) db.exec(sql);
-        db.prepare('INSERT INTO sift_indexes (name, tid, schema, created_at) VALUES (?, ?, ?, ?)').run(name, tid, JSON.stringify(schema), new Date().toISOString());
+        db.prepare('INSERT INTO sift_indexes (name, tid, schema, created_at) VALUES (?, ?, ?, ?)').run(
+          name,
+          tid,
+          JSON.stringify(schema),
+          new Date().toISOString(),
+        );
         return;
       }
       // A compatible change: add the new columns, index what became filterable, and rebuild the text index
@@ -181,7 +209,8 @@ export class SqliteEngine implements Engine {
       const old = JSON.parse(existing.schema) as IndexSchema;
       const have = new Set(dataColumns(old).map((c) => c.col));
       for (const c of dataColumns(schema)) {
-        if (!have.has(c.col)) db.exec(`ALTER TABLE ${docsTable(existing.tid)} ADD COLUMN ${c.col} ${c.sqlType}`);
+        if (!have.has(c.col))
+          db.exec(`ALTER TABLE ${docsTable(existing.tid)} ADD COLUMN ${c.col} ${c.sqlType}`);
       }
       for (const sql of secondaryIndexSql(existing.tid, schema)) db.exec(sql);
       if (searchableFields(old).join() !== searchableFields(schema).join()) {
@@ -194,7 +223,10 @@ export class SqliteEngine implements Engine {
         for (const sql of dropRankSql(existing.tid)) db.exec(sql);
         for (const sql of createRankSql(existing.tid, schema)) db.exec(sql);
       }
-      db.prepare('UPDATE sift_indexes SET schema = ?, generation = generation + 1 WHERE name = ?').run(JSON.stringify(schema), name);
+      db.prepare('UPDATE sift_indexes SET schema = ?, generation = generation + 1 WHERE name = ?').run(
+        JSON.stringify(schema),
+        name,
+      );
     });
     apply();
     this.indexes.delete(name);
@@ -239,7 +271,8 @@ export class SqliteEngine implements Engine {
 
   async get(index: string, id: string): Promise<Document | null> {
     const idx = this.handle(index);
-    const row = this.conn.prepare(`SELECT src FROM ${docsTable(idx.tid)} WHERE id = ?`).get(id) as { src: string } | undefined;
+    const row = this.conn.prepare(`SELECT src FROM ${docsTable(idx.tid)} WHERE id = ?`).get(id) as
+      { src: string } | undefined;
     return row ? (JSON.parse(row.src) as Document) : null;
   }
 
@@ -262,5 +295,4 @@ export class SqliteEngine implements Engine {
     const idx = this.handle(index);
     return this.readers.run<Suggestion[]>({ op: 'suggest', tid: idx.tid, schema: idx.schema, request });
   }
-
 }

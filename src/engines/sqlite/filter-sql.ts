@@ -34,7 +34,12 @@ export function filterToSql(filter: Filter, schema: IndexSchema): SqlFragment {
       case 'range': {
         const col = `d.${column(schema, f.field)}`;
         const parts: string[] = [];
-        for (const [op, sql] of [['gt', '>'], ['gte', '>='], ['lt', '<'], ['lte', '<=']] as const) {
+        for (const [op, sql] of [
+          ['gt', '>'],
+          ['gte', '>='],
+          ['lt', '<'],
+          ['lte', '<='],
+        ] as const) {
           const v = f[op];
           if (v !== undefined) {
             parts.push(`${col} ${sql} ?`);

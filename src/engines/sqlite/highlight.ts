@@ -7,7 +7,8 @@ import { ftsTable, searchableFields } from './ddl.js';
 const OPEN = '\u0001';
 const CLOSE = '\u0002';
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**
  * Highlights for one page of hits, from FTS5's own snippet(): it knows where the matched tokens are, including
@@ -24,12 +25,18 @@ export function highlightRows(
 ): Map<number, Record<string, string[]>> {
   const searchable = searchableFields(schema);
   const f = ftsTable(tid);
-  const cols = hl.fields.map((field) => ({ field, idx: searchable.indexOf(field) })).filter((c) => c.idx >= 0);
+  const cols = hl.fields
+    .map((field) => ({ field, idx: searchable.indexOf(field) }))
+    .filter((c) => c.idx >= 0);
   const out = new Map<number, Record<string, string[]>>();
   if (!cols.length) return out;
-  const select = cols.map((c, i) => `snippet(${f}, ${c.idx}, '${OPEN}', '${CLOSE}', '…', ${hl.snippet_tokens}) AS h${i}`).join(', ');
+  const select = cols
+    .map((c, i) => `snippet(${f}, ${c.idx}, '${OPEN}', '${CLOSE}', '…', ${hl.snippet_tokens}) AS h${i}`)
+    .join(', ');
   const rows = db
-    .prepare(`SELECT rowid AS rid, ${select} FROM ${f} WHERE ${f} MATCH ? AND rowid IN (${rowids.map(() => '?').join(', ')})`)
+    .prepare(
+      `SELECT rowid AS rid, ${select} FROM ${f} WHERE ${f} MATCH ? AND rowid IN (${rowids.map(() => '?').join(', ')})`,
+    )
     .all(match, ...rowids) as Record<string, unknown>[];
   for (const row of rows) {
     const marks: Record<string, string[]> = {};

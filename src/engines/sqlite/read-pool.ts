@@ -40,21 +40,28 @@ export class ReadPool {
 
   private spawn(): Reader {
     const worker = fromSource
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`, {
-          eval: true,
-          workerData: { path: this.path },
-        })
+      ? new Worker(
+          `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
+          {
+            eval: true,
+            workerData: { path: this.path },
+          },
+        )
       : new Worker(WORKER_URL, { workerData: { path: this.path } });
     const reader: Reader = { worker, busy: 0 };
-    worker.on('message', (msg: { id: number; ok: boolean; result?: unknown; error?: { message: string; code?: string } }) => {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      reader.busy--;
-      if (msg.ok) p.resolve(msg.result);
-      else if (msg.error?.code === 'SQLITE_BUSY' || msg.error?.code === 'SQLITE_LOCKED') p.reject(new SiftError('ENGINE_UNAVAILABLE', 'the database is busy; retry shortly'));
-      else p.reject(new Error(`embedded engine read failed: ${msg.error?.message}`));
-    });
+    worker.on(
+      'message',
+      (msg: { id: number; ok: boolean; result?: unknown; error?: { message: string; code?: string } }) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        reader.busy--;
+        if (msg.ok) p.resolve(msg.result);
+        else if (msg.error?.code === 'SQLITE_BUSY' || msg.error?.code === 'SQLITE_LOCKED')
+          p.reject(new SiftError('ENGINE_UNAVAILABLE', 'the database is busy; retry shortly'));
+        else p.reject(new Error(`embedded engine read failed: ${msg.error?.message}`));
+      },
+    );
     worker.on('error', (err) => this.fail(reader, err));
     worker.on('exit', (code) => {
       if (!this.closed) this.fail(reader, new Error(`reader thread exited with code ${code}`));
@@ -76,7 +83,8 @@ export class ReadPool {
   }
 
   run<T>(task: TaskInput): Promise<T> {
-    if (this.closed) return Promise.reject(new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed'));
+    if (this.closed)
+      return Promise.reject(new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed'));
     const reader = this.readers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     reader.busy++;
@@ -92,7 +100,8 @@ export class ReadPool {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.readers.map((r) => r.worker.terminate()));
-    for (const p of this.pending.values()) p.reject(new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine closed'));
+    for (const p of this.pending.values())
+      p.reject(new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine closed'));
     this.pending.clear();
     this.readers = [];
   }

@@ -16,7 +16,10 @@ db.pragma('mmap_size = 268435456');
 
 parentPort!.on('message', (task: ReadTask) => {
   try {
-    const result = task.op === 'search' ? runSearch(db, task.tid, task.schema, task.request) : runSuggest(db, task.tid, task.schema, task.request);
+    const result =
+      task.op === 'search'
+        ? runSearch(db, task.tid, task.schema, task.request)
+        : runSuggest(db, task.tid, task.schema, task.request);
     parentPort!.postMessage({ id: task.id, ok: true, result });
   } catch (err) {
     const e = err as Error & { code?: string };

@@ -63,7 +63,14 @@ const whereSql = (s: Scope, extra: string[] = []) => {
  * lower-cased value, so scoring compares rowids instead of lower-casing every match; popularity comes from the
  * narrow rank table `r` (joined by the caller).
  */
-function scoreExpression(db: Database.Database, tid: number, schema: IndexSchema, textScore: string, rowid: string, text: TextQuery | null): string {
+function scoreExpression(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  textScore: string,
+  rowid: string,
+  text: TextQuery | null,
+): string {
   const parts = [textScore];
   const exact = schema.ranking.exact_match;
   if (exact && text && text.normalized) {
@@ -71,7 +78,10 @@ function scoreExpression(db: Database.Database, tid: number, schema: IndexSchema
       const ids = db
         .prepare(`SELECT rowid AS r FROM ${docsTable(tid)} WHERE lower(${column(schema, field)}) = ?`)
         .all(text.normalized) as { r: number }[];
-      if (ids.length) parts.push(`(CASE WHEN ${rowid} IN (${ids.map((x) => x.r).join(', ')}) THEN ${exact.boost} ELSE 0 END)`);
+      if (ids.length)
+        parts.push(
+          `(CASE WHEN ${rowid} IN (${ids.map((x) => x.r).join(', ')}) THEN ${exact.boost} ELSE 0 END)`,
+        );
     }
   }
   if (schema.ranking.popularity) parts.push('coalesce(r.b, 0)');
@@ -96,7 +106,11 @@ function orderBy(keys: SortKey[]): string {
 }
 
 /** Keyset condition "strictly after (values, id)" in the sort order, for cursors. */
-function afterCondition(keys: SortKey[], values: (Scalar | null)[], id: string): { sql: string; params: unknown[] } {
+function afterCondition(
+  keys: SortKey[],
+  values: (Scalar | null)[],
+  id: string,
+): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const build = (i: number): string => {
     if (i === keys.length) {
@@ -119,13 +133,27 @@ function afterCondition(keys: SortKey[], values: (Scalar | null)[], id: string):
   return { sql: build(0), params };
 }
 
-export function runSearch(db: Database.Database, tid: number, schema: IndexSchema, req: SearchRequest): SearchResult {
+export function runSearch(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  req: SearchRequest,
+): SearchResult {
   const s = scope(tid, schema, req.text, req.filter);
   const keys: SortKey[] = req.sort.map((c, i) =>
-    c.field === '_score' ? { expr: 'score', order: c.order, nullable: false } : { expr: `s${i}`, order: c.order, nullable: true },
+    c.field === '_score'
+      ? { expr: 'score', order: c.order, nullable: false }
+      : { expr: `s${i}`, order: c.order, nullable: true },
   );
-  const relevanceOnly = s.match !== null && !req.filter && req.sort.length === 1 && req.sort[0]!.field === '_score' && req.sort[0]!.order === 'desc';
-  const { rows, total: counted } = relevanceOnly ? topByRelevance(db, tid, schema, s, req) : sortedPage(db, tid, schema, s, req, keys);
+  const relevanceOnly =
+    s.match !== null &&
+    !req.filter &&
+    req.sort.length === 1 &&
+    req.sort[0]!.field === '_score' &&
+    req.sort[0]!.order === 'desc';
+  const { rows, total: counted } = relevanceOnly
+    ? topByRelevance(db, tid, schema, s, req)
+    : sortedPage(db, tid, schema, s, req, keys);
   const total = counted ?? countOf(db, s);
   const withScore = req.sort.some((c) => c.field === '_score');
 
@@ -137,11 +165,20 @@ export function runSearch(db: Database.Database, tid: number, schema: IndexSchem
       id: r.id as string,
       score: withScore ? (r.score as number) : null,
       document,
-      sortValues: keys.map((k) => (k.expr === 'score' ? (r.score as number) : ((r[k.expr] as Scalar | null) ?? null))),
+      sortValues: keys.map((k) =>
+        k.expr === 'score' ? (r.score as number) : ((r[k.expr] as Scalar | null) ?? null),
+      ),
     };
   });
   if (req.highlight && s.match && hits.length) {
-    const marks = highlightRows(db, tid, schema, s.match, rows.map((r) => r.rid as number), req.highlight);
+    const marks = highlightRows(
+      db,
+      tid,
+      schema,
+      s.match,
+      rows.map((r) => r.rid as number),
+      req.highlight,
+    );
     hits.forEach((h, i) => {
       const m = marks.get(rows[i]!.rid as number);
       if (m && Object.keys(m).length) h.highlights = m;
@@ -159,9 +196,18 @@ const rankJoin = (schema: IndexSchema, tid: number, rowid: string) =>
 /**
  * Any sort, any filter: score and sort keys for every match in a CTE, then the page by keyset or offset.
  */
-function sortedPage(db: Database.Database, tid: number, schema: IndexSchema, s: Scope, req: SearchRequest, keys: SortKey[]): { rows: Row[]; total: number | null } {
+function sortedPage(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  s: Scope,
+  req: SearchRequest,
+  keys: SortKey[],
+): { rows: Row[]; total: number | null } {
   const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
-  const sortCols = req.sort.flatMap((c, i) => (c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`]));
+  const sortCols = req.sort.flatMap((c, i) =>
+    c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`],
+  );
   const cte =
     `WITH m AS (SELECT d.rowid AS rid, d.id AS id, d.src AS src, ${score} AS score` +
     `${sortCols.length ? ', ' + sortCols.join(', ') : ''} FROM ${s.from}${rankJoin(schema, tid, 'd.rowid')}${whereSql(s)})`;
@@ -184,11 +230,16 @@ function sortedPage(db: Database.Database, tid: number, schema: IndexSchema, s: 
  * for every match: score all matches from the FTS index and the rank table, find the score of the last hit of
  * the page, and join documents only for hits at or above it (ties included, so the id tie-break stays exact).
  */
-function topByRelevance(db: Database.Database, tid: number, schema: IndexSchema, s: Scope, req: SearchRequest): { rows: Row[]; total: number | null } {
+function topByRelevance(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  s: Scope,
+  req: SearchRequest,
+): { rows: Row[]; total: number | null } {
   const f = ftsTable(tid);
   const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
-  const cte =
-    `WITH m AS MATERIALIZED (SELECT ${f}.rowid AS rid, ${score} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?)`;
+  const cte = `WITH m AS MATERIALIZED (SELECT ${f}.rowid AS rid, ${score} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?)`;
   if (req.size === 0) return { rows: [], total: null };
   const after = req.after;
   const last = after ? (after.values[0] as number) : null;
@@ -209,10 +260,17 @@ function topByRelevance(db: Database.Database, tid: number, schema: IndexSchema,
 }
 
 function countOf(db: Database.Database, s: Scope): number {
-  return (db.prepare(`SELECT count(*) AS n FROM ${s.from}${whereSql(s)}`).get(...s.params) as { n: number }).n;
+  return (db.prepare(`SELECT count(*) AS n FROM ${s.from}${whereSql(s)}`).get(...s.params) as { n: number })
+    .n;
 }
 
-function runFacet(db: Database.Database, tid: number, schema: IndexSchema, req: SearchRequest, facet: FacetRequest): FacetResult {
+function runFacet(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  req: SearchRequest,
+  facet: FacetRequest,
+): FacetResult {
   const s = scope(tid, schema, req.text, filterWithoutField(req.filter, facet.field));
   const spec = schema.fields[facet.field]!;
   const col = `d.${column(schema, facet.field)}`;
@@ -244,12 +302,25 @@ function runFacet(db: Database.Database, tid: number, schema: IndexSchema, req: 
     const row = db
       .prepare(`SELECT ${sums.map((x, i) => `${x} AS r${i}`).join(', ')} FROM ${s.from}${whereSql(s)}`)
       .get(...bounds, ...s.params) as Record<string, number>;
-    out.ranges = facet.ranges.map((r, i) => ({ key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`, ...(r.from !== undefined ? { from: r.from } : {}), ...(r.to !== undefined ? { to: r.to } : {}), count: row[`r${i}`] ?? 0 }));
+    out.ranges = facet.ranges.map((r, i) => ({
+      key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
+      ...(r.from !== undefined ? { from: r.from } : {}),
+      ...(r.to !== undefined ? { to: r.to } : {}),
+      count: row[`r${i}`] ?? 0,
+    }));
   }
   if (facet.stats) {
     const row = db
-      .prepare(`SELECT min(${col}) AS min, max(${col}) AS max, avg(${col}) AS avg, sum(${col}) AS sum, count(${col}) AS count FROM ${s.from}${whereSql(s)}`)
-      .get(...s.params) as { min: number | null; max: number | null; avg: number | null; sum: number | null; count: number };
+      .prepare(
+        `SELECT min(${col}) AS min, max(${col}) AS max, avg(${col}) AS avg, sum(${col}) AS sum, count(${col}) AS count FROM ${s.from}${whereSql(s)}`,
+      )
+      .get(...s.params) as {
+      min: number | null;
+      max: number | null;
+      avg: number | null;
+      sum: number | null;
+      count: number;
+    };
     out.stats = row;
   }
   return out;

@@ -10,7 +10,12 @@ import { columnPrefixMatch } from './match.js';
  * the typed words. Values that start with the whole typed text come first, then the most popular, then the
  * shortest, so "rea" offers "react" before "@types/react-dom".
  */
-export function runSuggest(db: Database.Database, tid: number, schema: IndexSchema, req: SuggestRequest): Suggestion[] {
+export function runSuggest(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  req: SuggestRequest,
+): Suggestion[] {
   const field = schema.suggest!.field;
   const col = `d.${column(schema, field)}`;
   const text = parseTextQuery(req.prefix);
@@ -26,11 +31,18 @@ export function runSuggest(db: Database.Database, tid: number, schema: IndexSche
   if (schema.fields[field]!.searchable) {
     const f = ftsTable(tid);
     rows = db
-      .prepare(`SELECT ${col} AS text, d.id AS id FROM ${f} JOIN ${docsTable(tid)} d ON d.rowid = ${f}.rowid WHERE ${f} MATCH ? ${order}`)
-      .all(columnPrefixMatch(column(schema, field), tokens), ...params, req.size) as { text: string; id: string }[];
+      .prepare(
+        `SELECT ${col} AS text, d.id AS id FROM ${f} JOIN ${docsTable(tid)} d ON d.rowid = ${f}.rowid WHERE ${f} MATCH ? ${order}`,
+      )
+      .all(columnPrefixMatch(column(schema, field), tokens), ...params, req.size) as {
+      text: string;
+      id: string;
+    }[];
   } else {
     rows = db
-      .prepare(`SELECT ${col} AS text, d.id AS id FROM ${docsTable(tid)} d WHERE substr(lower(${col}), 1, ?) = ? ${order}`)
+      .prepare(
+        `SELECT ${col} AS text, d.id AS id FROM ${docsTable(tid)} d WHERE substr(lower(${col}), 1, ?) = ? ${order}`,
+      )
       .all(lowered.length, lowered, ...params, req.size) as { text: string; id: string }[];
   }
   return rows.filter((r) => r.text !== null).map((r) => ({ text: r.text, id: r.id }));

@@ -96,8 +96,7 @@ export async function healthRoutes(
       let defaultIndex: { ok: boolean; detail?: string } = { ok: false, detail: 'engine unavailable' };
       if (engine.ok) {
         try {
-          const info = await service.engine.getIndex(config.DEFAULT_INDEX);
-          defaultIndex = info
+          defaultIndex = (await service.engine.hasIndex(config.DEFAULT_INDEX))
             ? { ok: true }
             : { ok: false, detail: `index "${config.DEFAULT_INDEX}" does not exist` };
         } catch (err) {
