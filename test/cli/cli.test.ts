@@ -2,20 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportSummary } from '../../src/cli/commands/import.js';
 import { fixture, sift, siftJson, tempDir } from './helpers.js';
 
-interface ImportSummary {
-  index: string;
-  format: string;
-  gzip: boolean;
-  indexed: number;
-  created: number;
-  updated: number;
-  failed: number;
-  seconds: number;
-  docs_per_second: number;
-  failures: { line?: number; position?: number; id: string | null; code: string; message: string }[];
-}
 interface IndexStats {
   name: string;
   documents: number;
