@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { SiftError } from '../errors.js';
-import type { FieldSpec, FieldType, IndexSchema } from '../schema/types.js';
+import { errorOf } from '../../test/support/errors.js';
+import { fieldSpec } from '../../test/support/schema.js';
+import type { FieldSpec, IndexSchema } from '../schema/types.js';
 import { checkFilter } from './filter-check.js';
 import { parseFilterExpression } from './filter-expression.js';
 import { parseFilterTree } from './filter-tree.js';
 import type { Filter, Scalar } from './types.js';
 
-const spec = (type: FieldType, options: Partial<FieldSpec> = {}): FieldSpec => ({
-  type,
-  searchable: false,
-  boost: 1,
-  filterable: type !== 'text',
-  facet: false,
-  sortable: false,
-  returned: true,
-  required: false,
-  ...options,
-});
+const spec = fieldSpec;
 
 const schema: IndexSchema = {
   id_field: 'name',
@@ -35,15 +26,6 @@ const check = (f: Filter, s: IndexSchema = schema) => checkFilter(f, s);
 const term = (field: string, value: Scalar): Filter => ({ kind: 'term', field, value });
 const checkTerm = (field: string, value: Scalar) => (check(term(field, value)) as { value: Scalar }).value;
 
-function errorOf(fn: () => unknown): SiftError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SiftError);
-    return err as SiftError;
-  }
-  throw new Error('expected an error');
-}
 const termError = (field: string, value: Scalar) => errorOf(() => check(term(field, value)));
 
 describe('checkFilter: fields', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SiftError } from '../errors.js';
-import type { FieldSpec, FieldType, IndexSchema } from '../schema/types.js';
+import { errorOf } from '../../test/support/errors.js';
+import { fieldSpec } from '../../test/support/schema.js';
+import type { IndexSchema } from '../schema/types.js';
 import { checkFilter } from './filter-check.js';
 import { parseFilterExpression } from './filter-expression.js';
 import { MAX_TERMS_VALUES, MAX_TREE_DEPTH, MAX_TREE_NODES, parseFilterTree } from './filter-tree.js';
@@ -10,32 +11,13 @@ const parse = (input: unknown, path?: string) => parseFilterTree(input, path);
 /** Bodies arrive as JSON, and JSON.parse is what makes "__proto__" an ordinary own key. */
 const json = (text: string) => parseFilterTree(JSON.parse(text));
 
-function errorOf(fn: () => unknown): SiftError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SiftError);
-    return err as SiftError;
-  }
-  throw new Error('expected an error');
-}
 const messageOf = (input: unknown) => errorOf(() => parse(input)).message;
 
 const term = (field: string, value: string | number | boolean): Filter => ({ kind: 'term', field, value });
 
-const spec = (type: FieldType): FieldSpec => ({
-  type,
-  searchable: false,
-  boost: 1,
-  filterable: true,
-  facet: false,
-  sortable: false,
-  returned: true,
-  required: false,
-});
 const schema: IndexSchema = {
   id_field: 'scope',
-  fields: { scope: spec('keyword'), downloads: spec('integer'), deprecated: spec('boolean') },
+  fields: { scope: fieldSpec('keyword'), downloads: fieldSpec('integer'), deprecated: fieldSpec('boolean') },
   ranking: {},
 };
 

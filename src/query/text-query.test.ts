@@ -1,23 +1,13 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SiftError } from '../errors.js';
 import { DEFAULT_MAX_QUERY_LENGTH, DEFAULT_MAX_QUERY_TERMS, parseTextQuery, tokenize } from './text-query.js';
 import type { TextClause, TextQuery } from './types.js';
+import { errorOf } from '../../test/support/errors.js';
 
 const word = (...tokens: string[]): TextClause => ({ tokens, prefix: false });
 const typing = (...tokens: string[]): TextClause => ({ tokens, prefix: true });
 const parse = (q: string, opts?: { maxLength?: number; maxTerms?: number }) => parseTextQuery(q, opts);
 const must = (q: string) => parse(q)?.must;
-
-function errorOf(fn: () => unknown): SiftError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SiftError);
-    return err as SiftError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('tokenize', () => {
   it.each<[string, string[]]>([

@@ -2,17 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { csvValue, formatFromPath, readCsv, readNdjson, sniffFormat } from '../../src/cli/commands/import.js';
 import { fitWidths, formatDuration, formatNumber, humanBytes, truncate } from '../../src/cli/format.js';
 import type { FieldSpec, IndexSchema } from '../../src/schema/types.js';
+import { fieldSpec } from '../support/schema.js';
 
-const spec = (type: FieldSpec['type']): FieldSpec => ({
-  type,
-  searchable: false,
-  boost: 1,
-  filterable: true,
-  facet: false,
-  sortable: false,
-  returned: true,
-  required: false,
-});
+const spec = (type: FieldSpec['type']) => fieldSpec(type, { filterable: true });
 
 async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {
   for (const p of parts) yield Buffer.from(p);
