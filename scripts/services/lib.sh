@@ -1,0 +1,69 @@
+# Shared helpers for the scripts that install, start and stop the real services Sift's tests run against.
+# Every service runs on a loopback address, keeps its downloads under the user's cache directory (never in the
+# repository) and records what it started in a run directory, so a second `start` finds the running instance and
+# `stop` only stops what was started.
+set -euo pipefail
+
+SIFT_CACHE_DIR="${SIFT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sift}"
+SIFT_RUN_DIR="${SIFT_RUN_DIR:-$SIFT_CACHE_DIR/run}"
+mkdir -p "$SIFT_CACHE_DIR" "$SIFT_RUN_DIR"
+
+# The unprivileged account that runs servers which refuse root (Elasticsearch, OpenSearch).
+SIFT_SERVICE_USER="${SIFT_SERVICE_USER:-sift-svc}"
+
+log() { echo "[$(basename "$0" .sh)] $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# A free TCP port on 127.0.0.1, picked by the kernel.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL SECONDS [PID]: poll until URL answers 2xx, or fail (early if PID dies).
+wait_http() {
+  local url="$1" seconds="$2" pid="${3:-}" i
+  for ((i = 0; i < seconds * 4; i++)); do
+    if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then return 0; fi
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    sleep 0.25
+  done
+  return 1
+}
+
+# apt_install PACKAGE...: install Debian packages that are missing (needs root; runs `apt-get update` once).
+apt_install() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  ((${#missing[@]} == 0)) && return 0
+  [[ $(id -u) -eq 0 ]] || die "missing Debian packages ${missing[*]}; install them as root"
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# ensure_service_user: create the unprivileged account if it does not exist (as root only).
+ensure_service_user() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  id "$SIFT_SERVICE_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$SIFT_SERVICE_USER"
+}
+
+# as_service_user CMD...: run CMD as the unprivileged account when we are root, else as ourselves.
+as_service_user() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u "$SIFT_SERVICE_USER" -- "$@"; else "$@"; fi
+}
+
+# pid_alive FILE: true when FILE names a running process.
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# stop_pid FILE SECONDS: TERM the process named in FILE, KILL it after SECONDS, remove FILE.
+stop_pid() {
+  local file="$1" seconds="${2:-30}" pid i
+  [[ -f "$file" ]] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < seconds * 4; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
