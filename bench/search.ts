@@ -67,7 +67,7 @@ export interface SearchBenchResult {
   ceiling: { c1: LoadResult; c50: LoadResult };
 }
 
-function searchPath(q: string, set: ParamSet): string {
+export function searchPath(q: string, set: ParamSet): string {
   const params: Record<string, string> = { q, ...PARAM_SETS[set] };
   return (
     '/api/search?' +
@@ -104,7 +104,12 @@ async function engineRun(service: SearchService, queries: string[], set: ParamSe
 }
 
 /** autocannon at `connections` for SECONDS, each request taking the next path of `paths`. */
-function load(url: string, paths: string[], connections: number): Promise<LoadResult> {
+export function load(
+  url: string,
+  paths: string[],
+  connections: number,
+  seconds = SECONDS,
+): Promise<LoadResult> {
   let next = 0;
   const latencies: number[] = [];
   let bytes = 0;
@@ -113,7 +118,7 @@ function load(url: string, paths: string[], connections: number): Promise<LoadRe
       {
         url,
         connections,
-        duration: SECONDS,
+        duration: seconds,
         timeout: 10,
         requests: [
           { method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] }) },
@@ -192,7 +197,7 @@ async function pollLiveness(url: string, done: Promise<unknown>): Promise<Livene
 }
 
 /** Sequential warm-up of a server (JIT, caches), bounded in time. */
-async function warmHttp(url: string, paths: string[], maxMs = 30_000): Promise<void> {
+export async function warmHttp(url: string, paths: string[], maxMs = 30_000): Promise<void> {
   const until = Date.now() + maxMs;
   for (const p of paths) {
     if (Date.now() > until) return;
@@ -254,6 +259,11 @@ async function searchBenchInner(): Promise<SearchBenchResult> {
       ENVIRONMENT: 'production',
       JWT_SECRET: 'bench-only-secret-0123456789abcdef0123456789',
       DEFAULT_INDEX: INDEX,
+      // This benchmark measures the search itself: no result cache, no rate limit (bench/hardening.ts measures
+      // the cached path).
+      CACHE_TTL_SECONDS: '0',
+      RATE_LIMIT_ENABLED: 'false',
+      AUTH_PUBLIC_READS: 'true',
     });
     for (const set of sets) {
       const paths = queries.map((q) => searchPath(q, set));

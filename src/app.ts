@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { SiftError } from './errors.js';
@@ -9,9 +10,20 @@ import type { SearchService } from './service/search-service.js';
 import { installErrorHandling, sendError, toSiftError } from './http/plugins/errors.js';
 import { registerJsonParser } from './http/plugins/ndjson.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
+import { registerCacheHeaders } from './http/plugins/cache-headers.js';
+import { registerHttpMetrics } from './http/plugins/metrics.js';
+import { registerRateLimit } from './http/plugins/rate-limit.js';
+import { registerSecurity } from './http/plugins/security.js';
+import { installAuth } from './http/plugins/auth.js';
+import { keyRoutes } from './http/routes/keys.js';
+import { Authenticator } from './auth/authenticator.js';
+import { EngineKeyStore, type KeyStore } from './auth/key-store.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { registerHandoff } from './workers/handoff.js';
 import { documentRoutes } from './http/routes/documents.js';
 import { healthRoutes } from './http/routes/health.js';
 import { indexRoutes } from './http/routes/indexes.js';
+import { reindexRoutes } from './http/routes/reindex.js';
 import { searchRoutes } from './http/routes/search.js';
 import { suggestRoutes } from './http/routes/suggest.js';
 import { createAppState, type AppState } from './http/state.js';
@@ -25,6 +37,10 @@ export interface BuildAppOptions {
   /** A pino logger; `false` for none; omitted: one built from the configuration. */
   logger?: Logger | false;
   state?: AppState;
+  /** The shared Redis connection (rate limit counters); null or omitted counts in process memory. */
+  redis?: Redis | null;
+  /** Where API keys live; omitted: the reserved keys index of the service's engine. */
+  keyStore?: KeyStore;
 }
 
 /** The query limits of the configuration, for the SearchService behind the app. */
@@ -35,6 +51,8 @@ export function limitsFromConfig(config: Config): QueryLimits {
     maxResultWindow: config.MAX_RESULT_WINDOW,
     maxQueryLength: config.MAX_QUERY_LENGTH,
     maxQueryTerms: config.MAX_QUERY_TERMS,
+    maxFacets: config.MAX_FACETS,
+    maxFacetSize: config.MAX_FACET_BUCKETS,
   };
 }
 
@@ -114,6 +132,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     genReqId: requestId,
     requestIdHeader: false,
+    // X-Forwarded-For is believed only from the configured proxies; anyone else could forge a client address.
+    trustProxy: config.TRUSTED_PROXIES.length > 0 ? [...config.TRUSTED_PROXIES] : false,
     // Shutdown answers come from our own hook, in the error format of the contract (SHUTTING_DOWN); Fastify's
     // built-in 503 body would not be.
     return503OnClosing: false,
@@ -132,6 +152,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   ) as FastifyInstance;
 
   installErrorHandling(app);
+  registerHttpMetrics(app);
+  registerHandoff(app);
   registerJsonParser(app);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -150,12 +172,20 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     return payload;
   });
 
+  await registerSecurity(app, config);
+  const auth = await Authenticator.create(config, opts.keyStore ?? new EngineKeyStore(service.engine));
+  installAuth(app, config, auth);
+  await registerRateLimit(app, config, opts.redis ?? null);
+  registerCacheHeaders(app);
   await registerOpenApi(app, config);
+  if (config.METRICS_ENABLED) await app.register(metricsRoutes);
   await app.register(healthRoutes, { config, service, state });
   await app.register(searchRoutes, { config, service });
   await app.register(suggestRoutes, { config, service });
   await app.register(indexRoutes, { service });
+  await app.register(reindexRoutes, { service });
   await app.register(documentRoutes, { service });
+  await app.register(keyRoutes, { keys: auth.keys });
   await app.ready();
   return app;
 }

@@ -55,17 +55,40 @@ export const ERRORS = {
     description: 'page x size goes beyond the maximum result window; use a cursor to go deeper.',
   },
   UNAUTHORIZED: { status: 401, description: 'Credentials are missing or invalid.' },
+  CREDENTIALS_EXPIRED: {
+    status: 401,
+    description: 'The API key, scoped key or token has expired; get a new one.',
+  },
   FORBIDDEN: { status: 403, description: 'The credentials do not allow this operation or index.' },
   NOT_FOUND: { status: 404, description: 'No route answers this method and path.' },
   INDEX_NOT_FOUND: { status: 404, description: 'The index does not exist.' },
   DOCUMENT_NOT_FOUND: { status: 404, description: 'The document does not exist in the index.' },
+  KEY_NOT_FOUND: { status: 404, description: 'No API key has this id.' },
   METHOD_NOT_ALLOWED: { status: 405, description: 'The path exists but not for this method.' },
   INDEX_EXISTS: { status: 409, description: 'The index already exists with an incompatible schema.' },
+  REINDEX_IN_PROGRESS: {
+    status: 409,
+    description: 'A reindex or rollback of this index is already running; retry when it has finished.',
+  },
+  NO_PREVIOUS_VERSION: {
+    status: 409,
+    description: 'The index has no previous version to roll back to (it was never reindexed).',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The Content-Type is not one this route accepts.' },
   SCHEMA_MISMATCH: {
     status: 422,
     description: 'A schema change is not compatible with the existing index (a field changed type).',
+  },
+  REINDEX_INCOMPATIBLE: {
+    status: 422,
+    description:
+      'A document does not fit the schema of the version being built; the message names the document and field. Nothing was switched.',
+  },
+  DOCUMENT_REJECTED: {
+    status: 422,
+    description:
+      'The search engine refused a document that passed the schema check (for example a value it cannot index); the message carries its reason.',
   },
   RATE_LIMITED: {
     status: 429,
@@ -78,6 +101,10 @@ export const ERRORS = {
   ENGINE_UNAVAILABLE: {
     status: 503,
     description: 'The search engine cannot be reached; retry after Retry-After seconds.',
+  },
+  ENGINE_TIMEOUT: {
+    status: 503,
+    description: 'The engine did not answer within ENGINE_TIMEOUT_MS; retry after Retry-After seconds.',
   },
   SHUTTING_DOWN: {
     status: 503,

@@ -2,6 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, limitsFromConfig } from './app.js';
+import { buildEngineStack } from './cache/engine-stack.js';
+import { awaitRedis, createRedisClient } from './cache/redis-client.js';
 import type { Config } from './config/config.js';
 import type { Engine } from './engines/engine.js';
 import { createEngine } from './engines/create.js';
@@ -17,6 +19,8 @@ export interface StartServerOptions {
   handleSignals?: boolean;
   /** How the process ends after a signal; process.exit by default. */
   exit?: (code: number) => void;
+  /** Load the bundled sample into an empty engine when configured (default true; cluster workers pass false). */
+  loadSample?: boolean;
 }
 
 export interface RunningServer {
@@ -48,21 +52,34 @@ function clientUrl(config: Config, address: AddressInfo): string {
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config);
   const exit = opts.exit ?? ((code: number) => process.exit(code));
-  const engine = createEngine(config);
-  await engine.open();
+  const rawEngine = createEngine(config);
+  await rawEngine.open();
+  const redis = config.REDIS_HOST ? createRedisClient(config, logger) : null;
+  if (redis) await awaitRedis(redis, 2000);
+  // The service sees the engine through the result cache, the engine deadline and the call metrics.
+  const stack = buildEngineStack(config, rawEngine, redis);
+  const engine = stack.engine;
+  const closeEngine = async () => {
+    try {
+      await engine.close();
+    } finally {
+      await stack.close().catch(() => undefined);
+      redis?.disconnect();
+    }
+  };
   const state = createAppState();
   const service = new SearchService(engine, limitsFromConfig(config));
   let built: FastifyInstance | undefined;
   try {
-    if (config.LOAD_SAMPLE_DATA && config.SEARCH_ENGINE === 'embedded') {
+    if (opts.loadSample !== false && config.LOAD_SAMPLE_DATA && config.SEARCH_ENGINE === 'embedded') {
       const loaded = await loadSampleIfEmpty(service, config.DEFAULT_INDEX, (msg) => logger.info(msg));
       if (loaded > 0) logger.info(`loaded ${loaded} sample documents into index "${config.DEFAULT_INDEX}"`);
     }
-    built = await buildApp({ config, service, logger, state });
+    built = await buildApp({ config, service, logger, state, redis });
     await built.listen({ host: config.HOST, port: config.PORT });
   } catch (err) {
     await built?.close().catch(() => undefined);
-    await engine.close().catch(() => undefined);
+    await closeEngine().catch(() => undefined);
     throw err;
   }
   const app = built;
@@ -90,7 +107,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       } finally {
         clearInterval(sweep);
         try {
-          await engine.close();
+          await closeEngine();
         } finally {
           removeSignalHandlers();
         }

@@ -7,8 +7,11 @@ import { DEFAULT_LIMITS } from '../query/request.js';
 import { SearchService } from '../service/search-service.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerIndexCommands } from './commands/index.js';
+import { registerReindexCommand } from './commands/reindex.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerKeysCommands } from './commands/keys.js';
+import { registerTokenCommands } from './commands/token.js';
 import { colors } from './format.js';
 
 /** What every command gets: its streams, the configuration and a service over the local data directory. */
@@ -59,6 +62,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerImportCommand(program, ctx);
   registerIndexCommands(program, ctx);
   registerSearchCommand(program, ctx);
+  registerReindexCommand(program, ctx);
+  registerKeysCommands(program, ctx);
+  registerTokenCommands(program, ctx);
   return program;
 }
 

@@ -28,7 +28,7 @@ const settings = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']),
   DATA_DIR: z.string().min(1),
   DEFAULT_INDEX: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a valid index name'),
-  SEARCH_ENGINE: z.enum(['embedded']),
+  SEARCH_ENGINE: z.enum(['embedded', 'elasticsearch', 'opensearch']),
   LOAD_SAMPLE_DATA: bool,
   CORS_ORIGINS: list,
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
@@ -36,6 +36,19 @@ const settings = z.object({
   ELASTICSEARCH_HOST: z.string(),
   ELASTICSEARCH_PORT: int(1, 65535),
   ELASTICSEARCH_TIMEOUT: int(1, 600),
+  ELASTICSEARCH_URL: z
+    .string()
+    .regex(/^(|https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*)$/, 'must be http(s) URLs, comma-separated'),
+  ELASTICSEARCH_USERNAME: z.string(),
+  ELASTICSEARCH_PASSWORD: z.string(),
+  ELASTICSEARCH_API_KEY: z.string(),
+  ELASTICSEARCH_CA_FILE: z.string(),
+  ELASTICSEARCH_INDEX_PREFIX: z.string().regex(/^(|[a-z0-9][a-z0-9_-]{0,31})$/, 'must be a short index-name prefix'),
+  ELASTICSEARCH_REFRESH: z.enum(['wait_for', 'true', 'false']),
+  ELASTICSEARCH_BULK_DOCS: int(1, 100_000),
+  ELASTICSEARCH_BULK_BYTES: int(1024, 1024 ** 3),
+  ELASTICSEARCH_BULK_CONCURRENCY: int(1, 64),
+  ELASTICSEARCH_RETRIES: int(0, 20),
   REDIS_HOST: z.string(),
   REDIS_PORT: int(1, 65535),
   REDIS_DB: int(0, 15),
@@ -47,6 +60,28 @@ const settings = z.object({
   SHUTDOWN_GRACE_MS: int(0, 600_000),
   KEEP_ALIVE_TIMEOUT_MS: int(1000, 3_600_000),
   REQUEST_TIMEOUT_MS: int(100, 3_600_000),
+  CACHE_TTL_SECONDS: int(0, 86_400),
+  CACHE_MAX_ENTRIES: int(1, 10_000_000),
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000),
+  CACHE_NAMESPACE: z.string().regex(/^[\w:.-]{0,100}$/, 'letters, digits, "_", ":", "." and "-" only'),
+  TRUSTED_PROXIES: list,
+  RATE_LIMIT_ENABLED: bool,
+  RATE_LIMIT_SEARCH_PER_MINUTE: int(1, 10_000_000),
+  RATE_LIMIT_WRITE_PER_MINUTE: int(1, 10_000_000),
+  RATE_LIMIT_ADMIN_PER_MINUTE: int(1, 10_000_000),
+  MAX_FACETS: int(1, 256),
+  MAX_FACET_BUCKETS: int(1, 10_000),
+  ENGINE_TIMEOUT_MS: int(10, 3_600_000),
+  METRICS_ENABLED: bool,
+  AUTH_REQUIRED: bool,
+  AUTH_PUBLIC_READS: bool,
+  AUTH_KEY_CACHE_SECONDS: int(0, 3600),
+  AUTH_PROTECT_METRICS: bool,
+  JWT_ALGORITHM: z.enum(['HS256', 'RS256']),
+  JWT_PUBLIC_KEY_FILE: z.string(),
+  JWT_JWKS_FILE: z.string(),
+  JWT_ISSUER: z.string(),
+  JWT_AUDIENCE: z.string(),
 });
 
 export type Settings = z.infer<typeof settings>;
@@ -76,6 +111,24 @@ function packageVersion(): string {
   }
 }
 
+/** Auth settings that are valid one by one but not together. */
+function authProblems(s: Settings, env: Environment): string[] {
+  const problems: string[] = [];
+  if (env !== 'development' && !s.AUTH_REQUIRED)
+    problems.push(
+      `AUTH_REQUIRED: ${env} always requires credentials for writes and admin; only development may set false`,
+    );
+  if (s.JWT_ALGORITHM === 'RS256' && !s.JWT_PUBLIC_KEY_FILE === !s.JWT_JWKS_FILE)
+    problems.push('JWT_ALGORITHM: RS256 needs exactly one of JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE');
+  if (s.JWT_ALGORITHM === 'HS256' && (s.JWT_PUBLIC_KEY_FILE || s.JWT_JWKS_FILE))
+    problems.push('JWT_ALGORITHM: JWT_PUBLIC_KEY_FILE and JWT_JWKS_FILE need JWT_ALGORITHM=RS256');
+  for (const key of ['JWT_PUBLIC_KEY_FILE', 'JWT_JWKS_FILE'] as const) {
+    if (s[key] && !existsSync(s[key]))
+      problems.push(`${key}: file not found (got ${JSON.stringify(s[key])})`);
+  }
+  return problems;
+}
+
 /**
  * Builds the configuration once: base defaults < environment defaults < .env file < process environment.
  * Every bad value is reported by name in one error, and the result is frozen so nothing changes it later.
@@ -98,7 +151,8 @@ export function loadConfig(
     const v = merged[key];
     if (v !== undefined && v !== '') layered[key] = v;
     // An explicitly empty value clears list-like settings (e.g. CORS_ORIGINS= disables CORS).
-    else if (v === '' && (key === 'CORS_ORIGINS' || key === 'REDIS_HOST')) layered[key] = '';
+    else if (v === '' && (key === 'CORS_ORIGINS' || key === 'REDIS_HOST' || key === 'TRUSTED_PROXIES'))
+      layered[key] = '';
   }
   const parsed = settings.safeParse(layered);
   const problems: string[] = [];
@@ -108,7 +162,13 @@ export function loadConfig(
       problems.push(`${key}: ${issue.message} (got ${JSON.stringify(layered[key])})`);
     }
   }
-  if (parsed.success && envName === 'production' && parsed.data.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
+  if (parsed.success) problems.push(...authProblems(parsed.data, envName));
+  if (
+    parsed.success &&
+    envName === 'production' &&
+    parsed.data.JWT_ALGORITHM === 'HS256' &&
+    parsed.data.JWT_SECRET === DEVELOPMENT_JWT_SECRET
+  ) {
     problems.push(
       'JWT_SECRET: production refuses the development secret; set a random secret of 32+ characters',
     );
@@ -117,6 +177,7 @@ export function loadConfig(
   return Object.freeze({
     ...parsed.data,
     CORS_ORIGINS: Object.freeze([...parsed.data.CORS_ORIGINS]) as string[],
+    TRUSTED_PROXIES: Object.freeze([...parsed.data.TRUSTED_PROXIES]) as string[],
     ENVIRONMENT: envName,
     VERSION: packageVersion(),
   });

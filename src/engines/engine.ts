@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { Document } from '../schema/document.js';
 import type { IndexSchema } from '../schema/types.js';
 import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../query/types.js';
@@ -11,6 +12,30 @@ export interface IndexInfo {
   created_at: string;
   /** Bumped by every acknowledged write; caches key on it. */
   generation: number;
+  /** The physical version the name points at (`<name>-v<N>` on the cluster engines); a reindex makes N+1. */
+  version: number;
+  /** The version a reindex replaced and kept for `reindex --rollback`, or null. */
+  previous_version: number | null;
+}
+
+export interface ReindexProgress {
+  copied: number;
+  total: number;
+}
+
+export interface ReindexOptions {
+  /** The schema of the new version; the current one when absent. Any schema is allowed: the data is copied. */
+  schema?: IndexSchema;
+  onProgress?: (progress: ReindexProgress) => void;
+}
+
+export interface ReindexResult {
+  index: string;
+  from_version: number;
+  to_version: number;
+  /** Documents in the version the name points at after the switch. */
+  documents: number;
+  took_ms: number;
 }
 
 export interface EngineHealth {
@@ -23,6 +48,12 @@ export interface EngineHealth {
 export interface BulkItem {
   id: string;
   document: Document;
+}
+/** One item of a bulk write: stored (created or replaced), or refused with a catalogue error. */
+export interface BulkItemResult {
+  created: boolean;
+  /** Present when this item was not stored; the other items of the batch are unaffected. */
+  error?: { code: ErrorCode; message: string };
 }
 export interface WriteOptions {
   /** Wait until the write is visible to search (read-your-writes). */
@@ -50,10 +81,21 @@ export interface Engine {
 
   /** Stores or replaces one document durably before resolving; returns whether it was new. */
   upsert(index: string, item: BulkItem, opts?: WriteOptions): Promise<{ created: boolean }>;
-  /** Stores many documents; all of them are durable when it resolves. Returns, per item, whether it was new. */
-  bulkUpsert(index: string, items: BulkItem[], opts?: WriteOptions): Promise<{ created: boolean }[]>;
+  /**
+   * Stores many documents; every item reported without an error is durable when it resolves. Returns, per item,
+   * whether it was new, or the error that kept it out.
+   */
+  bulkUpsert(index: string, items: BulkItem[], opts?: WriteOptions): Promise<BulkItemResult[]>;
   get(index: string, id: string): Promise<Document | null>;
   delete(index: string, id: string, opts?: WriteOptions): Promise<boolean>;
+
+  /**
+   * Builds the next version of an index, copies every document into it while writes go on (none is lost),
+   * verifies the counts, then points the name at it atomically. The replaced version is kept for rollback.
+   */
+  reindex(name: string, opts?: ReindexOptions): Promise<ReindexResult>;
+  /** Points the name back at the version the last reindex replaced; INDEX_NOT_FOUND-like errors when none. */
+  rollbackReindex(name: string): Promise<ReindexResult>;
 
   search(index: string, request: SearchRequest): Promise<SearchResult>;
   suggest(index: string, request: SuggestRequest): Promise<Suggestion[]>;

@@ -19,7 +19,7 @@ export function filterFields(f: Filter, out = new Set<string>()): Set<string> {
 /** The top-level AND-ed parts of a filter. */
 export function conjuncts(f: Filter | null): Filter[] {
   if (!f) return [];
-  return f.kind === 'and' ? f.children : [f];
+  return f.kind === 'and' && !f.pinned ? f.children : [f];
 }
 
 /**
@@ -30,6 +30,7 @@ export function conjuncts(f: Filter | null): Filter[] {
  */
 export function filterWithoutField(filter: Filter | null, field: string): Filter | null {
   const kept = conjuncts(filter).filter((c) => {
+    if (c.kind === 'and' && c.pinned) return true;
     const fields = filterFields(c);
     return !(fields.size === 1 && fields.has(field));
   });

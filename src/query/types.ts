@@ -5,7 +5,8 @@
 export type Scalar = string | number | boolean;
 
 export type Filter =
-  | { kind: 'and'; children: Filter[] }
+  // `pinned`: a restriction the client cannot lift (a scoped key's filter); disjunctive facets never drop it.
+  | { kind: 'and'; children: Filter[]; pinned?: true }
   | { kind: 'or'; children: Filter[] }
   | { kind: 'not'; child: Filter }
   | { kind: 'term'; field: string; value: Scalar }

@@ -1,5 +1,5 @@
-import { SiftError } from '../errors.js';
-import type { Engine, IndexInfo } from '../engines/engine.js';
+import { ERRORS, SiftError } from '../errors.js';
+import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engines/engine.js';
 import { encodeCursor } from '../query/cursor.js';
 import {
   buildSearchRequest,
@@ -7,11 +7,14 @@ import {
   type QueryLimits,
   type RawSearchInput,
 } from '../query/request.js';
-import type { FacetResult, Suggestion } from '../query/types.js';
+import type { FacetResult, Filter, Suggestion } from '../query/types.js';
 import { checkDocument, checkId, CONTROL, type Document } from '../schema/document.js';
 import type { IndexSchema } from '../schema/types.js';
 import { assertCompatible, parseSchema } from '../schema/validate.js';
-import { checkIndexName } from './index-name.js';
+import { withRestriction, type Restriction } from '../auth/restriction.js';
+// Every index name a user gives is checked by checkUserIndex, which also refuses Sift's system indexes.
+import { checkUserIndex as checkIndexName, isSystemIndex } from '../auth/system-index.js';
+import { checkFilter } from '../query/filter-check.js';
 
 export interface SearchResponse {
   hits: { id: string; score: number | null; document: Document; highlights?: Record<string, string[]> }[];
@@ -62,10 +65,13 @@ export class SearchService {
     return info.schema;
   }
 
-  async search(index: string, input: RawSearchInput): Promise<SearchResponse> {
+  /** `restriction`: a filter the caller cannot lift (a scoped key's), ANDed in before the engine sees it. */
+  async search(index: string, input: RawSearchInput, restriction?: Restriction): Promise<SearchResponse> {
     const started = performance.now();
     const schema = await this.schemaOf(index);
     const { request, fingerprint } = buildSearchRequest(input, schema, this.limits);
+    if (restriction?.filter)
+      request.filter = withRestriction(checkFilter(restriction.filter, schema), request.filter);
     const result = await this.engine.search(index, request);
     const last = result.hits.at(-1);
     // A full page may have more behind it; a short page is the end.
@@ -86,7 +92,12 @@ export class SearchService {
     };
   }
 
-  async suggest(index: string, q: string, size = 5): Promise<{ suggestions: Suggestion[] }> {
+  async suggest(
+    index: string,
+    q: string,
+    size = 5,
+    restriction?: Restriction,
+  ): Promise<{ suggestions: Suggestion[] }> {
     const schema = await this.schemaOf(index);
     if (!schema.suggest) {
       throw new SiftError('INVALID_REQUEST', `index "${index}" has no suggest field in its schema`, {
@@ -100,11 +111,46 @@ export class SearchService {
       throw new SiftError('INVALID_REQUEST', 'size must be 1-50', { field: 'size' });
     const prefix = q.trim();
     if (!prefix) return { suggestions: [] };
+    if (restriction?.filter)
+      return { suggestions: await this.restrictedSuggest(index, schema, prefix, size, restriction.filter) };
     return { suggestions: await this.engine.suggest(index, { prefix, size }) };
   }
 
   async listIndexes(): Promise<IndexInfo[]> {
-    return this.engine.listIndexes();
+    return (await this.engine.listIndexes()).filter((i) => !isSystemIndex(i.name));
+  }
+
+  /**
+   * Suggestions under a restriction: engines suggest without filters, so candidates are over-fetched and only
+   * those whose documents pass the restriction are kept (checked with one search by id).
+   */
+  private async restrictedSuggest(
+    index: string,
+    schema: IndexSchema,
+    prefix: string,
+    size: number,
+    restriction: Filter,
+  ): Promise<Suggestion[]> {
+    const candidates = await this.engine.suggest(index, { prefix, size: Math.min(size * 5, 100) });
+    if (!candidates.length) return [];
+    const ids = [...new Set(candidates.map((c) => c.id))];
+    const filter = checkFilter(
+      { kind: 'and', children: [restriction, { kind: 'terms', field: schema.id_field, values: ids }] },
+      schema,
+    );
+    const allowed = await this.engine.search(index, {
+      text: null,
+      filter,
+      facets: [],
+      sort: [{ field: schema.id_field, order: 'asc' }],
+      size: ids.length,
+      from: 0,
+      after: null,
+      highlight: null,
+      fields: [],
+    });
+    const pass = new Set(allowed.hits.map((h) => h.id));
+    return candidates.filter((c) => pass.has(c.id)).slice(0, size);
   }
 
   async getIndex(index: string): Promise<IndexInfo> {
@@ -129,6 +175,38 @@ export class SearchService {
     this.schemas.delete(index);
     if (!(await this.engine.dropIndex(index)))
       throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
+  }
+
+  /**
+   * Builds the next version of an index (with a new schema when given: any change, type changes included, since
+   * the documents are copied and checked against it), then switches to it; the replaced version is kept for
+   * rollbackReindex. See docs/reindex.md.
+   */
+  async reindex(
+    index: string,
+    rawSchema?: unknown,
+    onProgress?: ReindexOptions['onProgress'],
+  ): Promise<ReindexResult> {
+    checkIndexName(index);
+    const schema = rawSchema === undefined ? undefined : parseSchema(rawSchema);
+    try {
+      return await this.engine.reindex(index, {
+        ...(schema ? { schema } : {}),
+        ...(onProgress ? { onProgress } : {}),
+      });
+    } finally {
+      this.schemas.delete(index);
+    }
+  }
+
+  /** Points the index back at the version the last reindex replaced, carrying over the writes made since. */
+  async rollbackReindex(index: string): Promise<ReindexResult> {
+    checkIndexName(index);
+    try {
+      return await this.engine.rollbackReindex(index);
+    } finally {
+      this.schemas.delete(index);
+    }
   }
 
   async putDocument(index: string, id: string, raw: unknown): Promise<{ created: boolean; id: string }> {
@@ -178,12 +256,15 @@ export class SearchService {
         pending.map(({ id, document }) => ({ id, document })),
       );
       pending.forEach((p, i) => {
-        results[p.pos] = {
-          index: p.pos,
-          id: p.id,
-          status: outcome[i]!.created ? 201 : 200,
-          result: outcome[i]!.created ? 'created' : 'updated',
-        };
+        const item = outcome[i]!;
+        results[p.pos] = item.error
+          ? { index: p.pos, id: p.id, status: ERRORS[item.error.code].status, error: item.error }
+          : {
+              index: p.pos,
+              id: p.id,
+              status: item.created ? 201 : 200,
+              result: item.created ? 'created' : 'updated',
+            };
       });
       pending = [];
     };

@@ -18,7 +18,9 @@ export function parsePort(value: string): number {
 export function registerServeCommand(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('run the HTTP API (drains and exits on SIGTERM or Ctrl-C)')
+    .description(
+      'run the HTTP API with WORKERS worker processes (SIGHUP: rolling restart; SIGTERM or Ctrl-C: drain and exit)',
+    )
     .option('-p, --port <n>', 'TCP port (overrides PORT)', parsePort)
     .option('--host <host>', 'interface to listen on (overrides HOST)')
     .action(async (opts: ServeOptions) => {
@@ -28,11 +30,12 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
         ...(opts.port !== undefined ? { PORT: opts.port } : {}),
         ...(opts.host !== undefined ? { HOST: opts.host } : {}),
       });
-      // Loaded on demand so the other commands do not pay for the HTTP stack at startup.
-      const { startServer } = await import('../../server.js');
-      await startServer(config);
-      // startServer logs where it listens and owns SIGTERM/SIGINT: it drains, closes the engine and exits the
-      // process itself, so this command never returns while the server runs.
+      // Loaded on demand so the other commands do not pay for the HTTP stack at startup. The cluster primary
+      // forks WORKERS workers that re-run this same command line; SIGHUP replaces them one at a time.
+      const { runCluster } = await import('../../workers/cluster.js');
+      await runCluster(config);
+      // The primary and the workers own SIGTERM/SIGINT: they drain, close the engine and exit the process
+      // themselves, so this command never returns while the server runs.
       await new Promise<never>(() => undefined);
     });
 }

@@ -8,6 +8,7 @@ import { SiftError } from '../../errors.js';
 import { SearchService } from '../../service/search-service.js';
 import type { Engine } from '../engine.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './fixtures.js';
+import { reindexCases } from './reindex-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -314,6 +315,8 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
       changed.fields.license!.type = 'integer';
       await expect(svc.putIndex(idx, changed)).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
     });
+
+    reindexCases(check, () => svc);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

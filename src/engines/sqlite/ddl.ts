@@ -126,3 +126,45 @@ export function secondaryIndexSql(tid: number, schema: IndexSchema): string[] {
   }
   return out;
 }
+
+/**
+ * The change log of a version: the id of every document written or deleted since the log was created, one row per
+ * id, the latest change last (AUTOINCREMENT so a sequence number is never reused). A reindex replays it onto the
+ * version it is building, and a rollback onto the version it returns to. Triggers make it atomic with the write
+ * and catch writers in every process sharing the database.
+ */
+export const logTable = (tid: number) => `l_${tid}`;
+
+export function createLogSql(tid: number): string[] {
+  const d = docsTable(tid);
+  const l = logTable(tid);
+  // Delete then insert: plain statements, so the conflict policy of the triggering statement cannot interfere.
+  const note = (row: string) =>
+    `DELETE FROM ${l} WHERE id = ${row}.id; INSERT INTO ${l} (id) VALUES (${row}.id);`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${l} (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE)`,
+    `CREATE TRIGGER IF NOT EXISTS ${d}_lai AFTER INSERT ON ${d} BEGIN ${note('new')} END`,
+    `CREATE TRIGGER IF NOT EXISTS ${d}_lau AFTER UPDATE ON ${d} BEGIN ${note('old')} ${note('new')} END`,
+    `CREATE TRIGGER IF NOT EXISTS ${d}_lad AFTER DELETE ON ${d} BEGIN ${note('old')} END`,
+  ];
+}
+
+export function dropLogSql(tid: number): string[] {
+  const d = docsTable(tid);
+  return [
+    `DROP TRIGGER IF EXISTS ${d}_lai`,
+    `DROP TRIGGER IF EXISTS ${d}_lau`,
+    `DROP TRIGGER IF EXISTS ${d}_lad`,
+    `DROP TABLE IF EXISTS ${logTable(tid)}`,
+  ];
+}
+
+/** Everything of one physical version: change log, text index, rank table, documents (with its B-tree indexes). */
+export function dropVersionSql(tid: number): string[] {
+  return [
+    ...dropLogSql(tid),
+    ...dropFtsSql(tid),
+    ...dropRankSql(tid),
+    `DROP TABLE IF EXISTS ${docsTable(tid)}`,
+  ];
+}

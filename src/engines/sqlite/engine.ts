@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SiftError } from '../../errors.js';
 import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../../query/types.js';
-import { toEpochMs, type Document } from '../../schema/document.js';
+import type { Document } from '../../schema/document.js';
 import type { IndexSchema } from '../../schema/types.js';
-import type { BulkItem, Engine, EngineHealth, IndexInfo } from '../engine.js';
+import type { BulkItem, Engine, EngineHealth, IndexInfo, ReindexOptions, ReindexResult } from '../engine.js';
 import {
   createFtsSql,
   createIndexSql,
@@ -14,28 +14,16 @@ import {
   docsTable,
   dropFtsSql,
   dropRankSql,
+  dropVersionSql,
   ftsTable,
   rankTable,
   searchableFields,
   secondaryIndexSql,
 } from './ddl.js';
+import { allocateTid, ensureMetaTable, parseJob, type IndexRow } from './meta.js';
 import { ReadPool } from './read-pool.js';
-
-interface IndexRow {
-  name: string;
-  tid: number;
-  schema: string;
-  created_at: string;
-  generation: number;
-}
-
-interface OpenIndex {
-  tid: number;
-  schema: IndexSchema;
-  upsert: Database.Statement;
-  exists: Database.Statement;
-  toRow: (doc: Document) => unknown[];
-}
+import { Versioning } from './versioning.js';
+import { versionWriter, type VersionWriter } from './version-writer.js';
 
 /**
  * The embedded engine: one SQLite database in DATA_DIR holding every index. WAL with synchronous=FULL means a
@@ -45,7 +33,9 @@ interface OpenIndex {
 export class SqliteEngine implements Engine {
   readonly name = 'embedded';
   private db: Database.Database | null = null;
-  private readonly indexes = new Map<string, OpenIndex>();
+  private readonly indexes = new Map<string, VersionWriter>();
+  private current: Database.Statement | null = null;
+  private versioning: Versioning | null = null;
 
   private pool: ReadPool | null = null;
 
@@ -67,10 +57,10 @@ export class SqliteEngine implements Engine {
     // Page cache and mmap sized for a search workload: reads dominate and the text index is hot.
     db.pragma('cache_size = -65536');
     db.pragma('mmap_size = 268435456');
-    db.exec(`CREATE TABLE IF NOT EXISTS sift_indexes (
-      name TEXT PRIMARY KEY, tid INTEGER NOT NULL UNIQUE, schema TEXT NOT NULL,
-      created_at TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 0)`);
+    ensureMetaTable(db);
     this.db = db;
+    this.current = db.prepare('SELECT tid, schema FROM sift_indexes WHERE name = ?');
+    this.versioning = new Versioning(db, (name) => this.row(name));
     this.pool = new ReadPool(this.path, this.opts.readers ?? 2);
   }
 
@@ -83,6 +73,8 @@ export class SqliteEngine implements Engine {
     } finally {
       this.db.close();
       this.db = null;
+      this.current = null;
+      this.versioning = null;
       this.indexes.clear();
     }
   }
@@ -110,42 +102,28 @@ export class SqliteEngine implements Engine {
     return this.conn.prepare('SELECT * FROM sift_indexes WHERE name = ?').get(name) as IndexRow | undefined;
   }
 
-  private handle(name: string): OpenIndex {
+  /**
+   * The version the name points at now. Checked against the meta row on every call (one primary-key lookup), so
+   * a reindex, rollback or schema change made by another process or thread is noticed before the next statement;
+   * writers call it inside their transaction, where no switch can slip in between.
+   */
+  private handle(name: string): VersionWriter {
+    if (!this.current) throw new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed');
+    const now = this.current.get(name) as { tid: number; schema: string } | undefined;
+    if (!now) {
+      this.indexes.delete(name);
+      throw new SiftError('INDEX_NOT_FOUND', `index "${name}" does not exist`, { index: name });
+    }
     const cached = this.indexes.get(name);
-    if (cached) return cached;
-    const row = this.row(name);
-    if (!row) throw new SiftError('INDEX_NOT_FOUND', `index "${name}" does not exist`, { index: name });
-    const schema = JSON.parse(row.schema) as IndexSchema;
-    const cols = dataColumns(schema);
-    const d = docsTable(row.tid);
-    const names = ['id', 'src', ...cols.map((c) => c.col)];
-    const upsert = this.conn.prepare(
-      `INSERT INTO ${d} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ` +
-        `ON CONFLICT(id) DO UPDATE SET ${names
-          .slice(1)
-          .map((n) => `${n} = excluded.${n}`)
-          .join(', ')}`,
-    );
-    const toRow = (doc: Document): unknown[] => {
-      const values = cols.map(({ field }) => {
-        const v = doc[field];
-        if (v === undefined || v === null) return null;
-        const type = schema.fields[field]!.type;
-        if (type === 'boolean') return v ? 1 : 0;
-        if (type === 'date') return toEpochMs(v) ?? null;
-        return v;
-      });
-      return [doc[schema.id_field], JSON.stringify(doc), ...values];
-    };
-    const open: OpenIndex = {
-      tid: row.tid,
-      schema,
-      upsert,
-      exists: this.conn.prepare(`SELECT 1 FROM ${d} WHERE id = ?`),
-      toRow,
-    };
+    if (cached && cached.tid === now.tid && cached.schemaText === now.schema) return cached;
+    const open = versionWriter(this.conn, now.tid, JSON.parse(now.schema) as IndexSchema, now.schema);
     this.indexes.set(name, open);
     return open;
+  }
+
+  private get versions(): Versioning {
+    if (!this.versioning) throw new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed');
+    return this.versioning;
   }
 
   private info(row: IndexRow): IndexInfo {
@@ -171,6 +149,8 @@ export class SqliteEngine implements Engine {
       size_bytes: size,
       created_at: row.created_at,
       generation: row.generation,
+      version: row.version,
+      previous_version: row.prev_version,
     };
   }
 
@@ -190,11 +170,11 @@ export class SqliteEngine implements Engine {
 
   async putIndex(name: string, schema: IndexSchema): Promise<{ created: boolean }> {
     const db = this.conn;
-    const existing = this.row(name);
+    let existing: IndexRow | undefined;
     const apply = db.transaction(() => {
+      existing = this.row(name);
       if (!existing) {
-        const tid =
-          ((db.prepare('SELECT max(tid) AS t FROM sift_indexes').get() as { t: number | null }).t ?? 0) + 1;
+        const tid = allocateTid(db);
         for (const sql of createIndexSql(tid, schema)) db.exec(sql);
         db.prepare('INSERT INTO sift_indexes (name, tid, schema, created_at) VALUES (?, ?, ?, ?)').run(
           name,
@@ -204,6 +184,8 @@ export class SqliteEngine implements Engine {
         );
         return;
       }
+      // A change in place while a reindex copies the old layout would be lost at the switch.
+      this.versions.checkNoJob(existing);
       // A compatible change: add the new columns, index what became filterable, and rebuild the text index
       // only when the set of searchable fields changed (boosts are query-time weights and need nothing).
       const old = JSON.parse(existing.schema) as IndexSchema;
@@ -228,22 +210,27 @@ export class SqliteEngine implements Engine {
         name,
       );
     });
-    apply();
+    apply.immediate();
     this.indexes.delete(name);
     return { created: !existing };
   }
 
   async dropIndex(name: string): Promise<boolean> {
-    const row = this.row(name);
-    if (!row) return false;
     const db = this.conn;
-    db.transaction(() => {
-      for (const sql of [...dropFtsSql(row.tid), ...dropRankSql(row.tid)]) db.exec(sql);
-      db.exec(`DROP TABLE IF EXISTS ${docsTable(row.tid)}`);
-      db.prepare('DELETE FROM sift_indexes WHERE name = ?').run(name);
-    })();
+    // Every version goes: the live one, the one kept for rollback and one a reindex is building (that reindex
+    // notices at its next batch and stops).
+    const dropped = db
+      .transaction(() => {
+        const row = this.row(name);
+        if (!row) return false;
+        const tids = new Set([row.tid, row.prev_tid, parseJob(row)?.tid]);
+        for (const tid of tids) if (tid != null) for (const sql of dropVersionSql(tid)) db.exec(sql);
+        db.prepare('DELETE FROM sift_indexes WHERE name = ?').run(name);
+        return true;
+      })
+      .immediate();
     this.indexes.delete(name);
-    return true;
+    return dropped;
   }
 
   private bump(name: string): void {
@@ -255,44 +242,83 @@ export class SqliteEngine implements Engine {
   }
 
   async bulkUpsert(index: string, items: BulkItem[]): Promise<{ created: boolean }[]> {
-    const idx = this.handle(index);
-    // One transaction per batch: one fsync for the lot, and all-or-nothing if the process dies mid-way.
+    // One transaction per batch: one fsync for the lot, and all-or-nothing if the process dies mid-way. It takes
+    // the write lock up front and looks the version up inside it, so a write can never land in a version that a
+    // reindex switched away from a moment earlier.
     const write = this.conn.transaction((batch: BulkItem[]) => {
+      const idx = this.handle(index);
       const out = batch.map((item) => {
-        const created = idx.exists.get(item.id) === undefined;
-        idx.upsert.run(...idx.toRow({ ...item.document, [idx.schema.id_field]: item.id }));
+        const created = !idx.exists(item.id);
+        idx.upsert({ ...item.document, [idx.schema.id_field]: item.id });
         return { created };
       });
       this.bump(index);
       return out;
     });
-    return write(items);
+    return write.immediate(items);
   }
 
   async get(index: string, id: string): Promise<Document | null> {
-    const idx = this.handle(index);
-    const row = this.conn.prepare(`SELECT src FROM ${docsTable(idx.tid)} WHERE id = ?`).get(id) as
-      { src: string } | undefined;
-    return row ? (JSON.parse(row.src) as Document) : null;
+    const src = this.handle(index).source(id);
+    return src !== undefined ? (JSON.parse(src) as Document) : null;
   }
 
   async delete(index: string, id: string): Promise<boolean> {
-    const idx = this.handle(index);
     const remove = this.conn.transaction(() => {
-      const changed = this.conn.prepare(`DELETE FROM ${docsTable(idx.tid)} WHERE id = ?`).run(id).changes > 0;
+      const changed = this.handle(index).remove(id);
       if (changed) this.bump(index);
       return changed;
     });
-    return remove();
+    return remove.immediate();
+  }
+
+  async reindex(name: string, opts: ReindexOptions = {}): Promise<ReindexResult> {
+    try {
+      return await this.versions.reindex(name, opts);
+    } finally {
+      this.indexes.delete(name);
+    }
+  }
+
+  async rollbackReindex(name: string): Promise<ReindexResult> {
+    try {
+      return await this.versions.rollback(name);
+    } finally {
+      this.indexes.delete(name);
+    }
+  }
+
+  /**
+   * Runs a read on a reader thread against the live version. A read that was handed a version which a switch
+   * (here or in another process) dropped before the thread got to it is run again on the new one.
+   */
+  private async read<T>(index: string, task: (idx: VersionWriter) => Parameters<ReadPool['run']>[0]) {
+    for (let attempt = 0; ; attempt++) {
+      const idx = this.handle(index);
+      try {
+        return await this.readers.run<T>(task(idx));
+      } catch (err) {
+        if (attempt >= 2 || !/no such table/.test((err as Error).message)) throw err;
+        this.indexes.delete(index);
+      }
+    }
   }
 
   async search(index: string, request: SearchRequest): Promise<SearchResult> {
-    const idx = this.handle(index);
-    return this.readers.run<SearchResult>({ op: 'search', tid: idx.tid, schema: idx.schema, request });
+    return this.read<SearchResult>(index, (idx) => ({
+      op: 'search',
+      tid: idx.tid,
+      schema: idx.schema,
+      request,
+    }));
   }
 
   async suggest(index: string, request: SuggestRequest): Promise<Suggestion[]> {
-    const idx = this.handle(index);
-    return this.readers.run<Suggestion[]>({ op: 'suggest', tid: idx.tid, schema: idx.schema, request });
+    return this.read<Suggestion[]>(index, (idx) => ({
+      op: 'suggest',
+      tid: idx.tid,
+      schema: idx.schema,
+      request,
+    }));
   }
 }

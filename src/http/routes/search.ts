@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { restrictionOf } from '../../auth/restriction.js';
 import type { Config } from '../../config/config.js';
 import type { RawSearchInput } from '../../query/request.js';
 import type { SearchService } from '../../service/search-service.js';
@@ -215,7 +216,8 @@ export async function searchRoutes(
         response,
       },
     },
-    async (req) => service.search(req.params.index, req.query as RawSearchInput),
+    async (req) =>
+      service.search(req.params.index, req.query as RawSearchInput, restrictionOf(req.principal)),
   );
   app.post(
     '/api/indexes/:index/search',
@@ -230,7 +232,7 @@ export async function searchRoutes(
       },
       preValidation: emptyBodyIsEmptyObject,
     },
-    async (req) => service.search(req.params.index, fromBody(req.body)),
+    async (req) => service.search(req.params.index, fromBody(req.body), restrictionOf(req.principal)),
   );
   app.get(
     '/api/search',
@@ -243,7 +245,8 @@ export async function searchRoutes(
         response,
       },
     },
-    async (req) => service.search(config.DEFAULT_INDEX, req.query as RawSearchInput),
+    async (req) =>
+      service.search(config.DEFAULT_INDEX, req.query as RawSearchInput, restrictionOf(req.principal)),
   );
   app.post(
     '/api/search',
@@ -257,6 +260,6 @@ export async function searchRoutes(
       },
       preValidation: emptyBodyIsEmptyObject,
     },
-    async (req) => service.search(config.DEFAULT_INDEX, fromBody(req.body)),
+    async (req) => service.search(config.DEFAULT_INDEX, fromBody(req.body), restrictionOf(req.principal)),
   );
 }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { restrictionOf } from '../../auth/restriction.js';
 import type { Config } from '../../config/config.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
@@ -45,7 +46,8 @@ export async function suggestRoutes(
         response,
       },
     },
-    async (req) => service.suggest(req.params.index, req.query.q ?? '', req.query.size ?? 5),
+    async (req) =>
+      service.suggest(req.params.index, req.query.q ?? '', req.query.size ?? 5, restrictionOf(req.principal)),
   );
   app.get(
     '/api/suggest',
@@ -58,6 +60,12 @@ export async function suggestRoutes(
         response,
       },
     },
-    async (req) => service.suggest(config.DEFAULT_INDEX, req.query.q ?? '', req.query.size ?? 5),
+    async (req) =>
+      service.suggest(
+        config.DEFAULT_INDEX,
+        req.query.q ?? '',
+        req.query.size ?? 5,
+        restrictionOf(req.principal),
+      ),
   );
 }

@@ -1,0 +1,53 @@
+import { Client } from '@elastic/elasticsearch';
+import {
+  answerOrUnavailable,
+  cleanQuery,
+  type ClusterConnection,
+  type ClusterRequest,
+  type ClusterResponse,
+  type ClusterTransport,
+} from './transport.js';
+
+/** Elasticsearch 8.x/9.x through the official client; it answers bodies, `meta: true` adds the status. */
+export class ElasticsearchTransport implements ClusterTransport {
+  readonly product = 'elasticsearch' as const;
+  private readonly client: Client;
+
+  constructor(conn: ClusterConnection) {
+    this.client = new Client({
+      nodes: conn.nodes,
+      ...(conn.apiKey
+        ? { auth: { apiKey: conn.apiKey } }
+        : conn.username
+          ? { auth: { username: conn.username, password: conn.password ?? '' } }
+          : {}),
+      ...(conn.ca ? { tls: { ca: conn.ca } } : {}),
+      requestTimeout: conn.requestTimeoutMs,
+      // Sift retries writes itself with backoff and answers searches with 503 at once: a client-side retry
+      // loop would multiply the request timeout.
+      maxRetries: 0,
+    });
+  }
+
+  async request<T>(req: ClusterRequest, opts: { timeoutMs?: number } = {}): Promise<ClusterResponse<T>> {
+    try {
+      const res = await this.client.transport.request(
+        {
+          method: req.method,
+          path: req.path,
+          ...(req.body !== undefined ? { body: req.body as Record<string, unknown> } : {}),
+          ...(req.bulkBody !== undefined ? { bulkBody: req.bulkBody } : {}),
+          querystring: cleanQuery(req.querystring),
+        },
+        { meta: true, ...(opts.timeoutMs ? { requestTimeout: opts.timeoutMs } : {}) },
+      );
+      return { status: res.statusCode ?? 200, body: res.body as T };
+    } catch (err) {
+      return answerOrUnavailable(this.product, err) as ClusterResponse<T>;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { SiftError } from '../../errors.js';
+import { tokenize } from '../../query/text-query.js';
+import type { Document } from '../../schema/document.js';
+import type { FieldSpec, IndexSchema } from '../../schema/types.js';
+
+/**
+ * Index schema -> cluster mapping, and document -> indexed source.
+ *
+ * Text analysis is Sift's own tokenizer (the one the embedded engine's FTS5 index uses), applied before indexing:
+ * every searchable field gets a hidden copy `_sift.t.<field>` holding its tokens separated by spaces, which the
+ * cluster indexes with its built-in `whitespace` analyzer. Matching, phrases and prefixes therefore behave exactly
+ * as on the embedded engine, and no analysis plugin is needed (minimal distributions ship none). The original
+ * field keeps the `standard` analyzer for the cluster's highlighter, which marks the matched words in the
+ * original text. Other hidden fields: `_sift.id` (the id, the final sort key), `_sift.x.<field>` (lower-cased
+ * value for the exact-match boost), `_sift.s`/`_sift.slen` (lower-cased suggest value and its length). They are
+ * left out of the stored source, so `get` and hits return the document as written.
+ */
+
+export const SIFT = '_sift';
+/** Upper bound of a keyword we index; longer values are kept in the source but not indexed (Lucene's limit). */
+const KEYWORD_LIMIT = 8191;
+
+/** The version marker in the mapping: which logical index and schema a physical index belongs to. */
+export interface IndexMeta {
+  index: string;
+  version: number;
+  schema: IndexSchema;
+  created_at: string;
+  /** Generation carried over from earlier versions and schema changes, so the generation never goes back. */
+  generation_base: number;
+}
+
+/** Field names the cluster reserves or Sift uses for its hidden fields. */
+const RESERVED = new Set([
+  SIFT,
+  '_id',
+  '_index',
+  '_source',
+  '_routing',
+  '_seq_no',
+  '_primary_term',
+  '_version',
+  '_field_names',
+  '_ignored',
+  '_doc_count',
+  '_tier',
+  '_data_stream_timestamp',
+  '_feature',
+  '_nested_path',
+  '_type',
+]);
+
+export function checkFieldNames(schema: IndexSchema): void {
+  for (const name of Object.keys(schema.fields)) {
+    if (RESERVED.has(name))
+      throw new SiftError('INVALID_SCHEMA', `field "${name}" is a name the search cluster reserves`, {
+        field: name,
+      });
+  }
+}
+
+/** A text field that is filtered, sorted or faceted on is reached through its keyword sub-field. */
+const needsKeyword = (spec: FieldSpec) => spec.filterable || spec.sortable || spec.facet;
+
+/** The path of a field for filters, sorts and aggregations. */
+export function valuePath(schema: IndexSchema, field: string): string {
+  return schema.fields[field]?.type === 'text' ? `${field}.kw` : field;
+}
+
+export const tokenPath = (field: string) => `${SIFT}.t.${field}`;
+export const exactPath = (field: string) => `${SIFT}.x.${field}`;
+export const ID_PATH = `${SIFT}.id`;
+export const SUGGEST_PATH = `${SIFT}.s`;
+export const SUGGEST_LENGTH_PATH = `${SIFT}.slen`;
+
+function fieldMapping(spec: FieldSpec): Record<string, unknown> {
+  switch (spec.type) {
+    case 'text':
+      return {
+        type: 'text',
+        analyzer: 'standard',
+        ...(spec.searchable ? { index_options: 'offsets' } : { index: false }),
+        ...(needsKeyword(spec) ? { fields: { kw: { type: 'keyword', ignore_above: KEYWORD_LIMIT } } } : {}),
+      };
+    case 'keyword':
+      return {
+        type: 'keyword',
+        ignore_above: KEYWORD_LIMIT,
+        // A searchable keyword (a package name) is highlighted through a word-analyzed copy.
+        ...(spec.searchable
+          ? { fields: { hl: { type: 'text', analyzer: 'standard', index_options: 'offsets' } } }
+          : {}),
+      };
+    case 'integer':
+      return { type: 'long' };
+    case 'float':
+      return { type: 'double' };
+    case 'date':
+      return { type: 'date', format: 'strict_date_optional_time||epoch_millis' };
+    case 'boolean':
+      return { type: 'boolean' };
+  }
+}
+
+const searchable = (schema: IndexSchema) =>
+  Object.entries(schema.fields)
+    .filter(([, s]) => s.searchable)
+    .map(([n]) => n);
+
+export function mappingsFor(schema: IndexSchema, meta: IndexMeta): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(schema.fields)) properties[name] = fieldMapping(spec);
+  const tokens: Record<string, unknown> = {};
+  for (const name of searchable(schema)) {
+    tokens[name] = {
+      type: 'text',
+      analyzer: 'whitespace',
+      // Search-as-you-type: prefixes of 1-10 characters are indexed terms, so a prefix query is a term lookup.
+      index_prefixes: { min_chars: 1, max_chars: 10 },
+      index_phrases: false,
+    };
+  }
+  const exact: Record<string, unknown> = {};
+  for (const name of schema.ranking.exact_match?.fields ?? [])
+    exact[name] = { type: 'keyword', ignore_above: KEYWORD_LIMIT };
+  properties[SIFT] = {
+    type: 'object',
+    dynamic: 'strict',
+    properties: {
+      id: { type: 'keyword' },
+      t: { type: 'object', dynamic: 'strict', properties: tokens },
+      x: { type: 'object', dynamic: 'strict', properties: exact },
+      s: { type: 'keyword', ignore_above: KEYWORD_LIMIT },
+      slen: { type: 'integer' },
+    },
+  };
+  return {
+    dynamic: 'strict',
+    _meta: { sift: meta },
+    _source: { excludes: [`${SIFT}.*`, SIFT] },
+    properties,
+  };
+}
+
+/** Index settings of a new physical version. */
+export function settingsFor(maxResultWindow: number): Record<string, unknown> {
+  return {
+    // One shard keeps term statistics and facet counts exact; a replica wherever a second node exists.
+    number_of_shards: 1,
+    auto_expand_replicas: '0-1',
+    max_result_window: Math.max(10_000, maxResultWindow),
+  };
+}
+
+/**
+ * What Sift derives from the schema into hidden fields. When it changes, existing documents must be re-derived,
+ * which the cluster engine does by reindexing into a new version.
+ */
+export function derivedShape(schema: IndexSchema): string {
+  return JSON.stringify({
+    t: searchable(schema),
+    x: schema.ranking.exact_match?.fields ?? [],
+    s: schema.suggest?.field ?? null,
+    kw: Object.entries(schema.fields)
+      .filter(([, s]) => s.type === 'text' && needsKeyword(s))
+      .map(([n]) => n),
+  });
+}
+
+/** Ids are the cluster's `_id` unless longer than its 512-byte limit; then a digest stands in for them. */
+export function docId(id: string): string {
+  return Buffer.byteLength(id) <= 512 ? id : `~sift-sha256:${sha256(id)}`;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The source to index: the document as given plus the hidden derived fields. */
+export function toSource(schema: IndexSchema, id: string, document: Document): Record<string, unknown> {
+  const t: Record<string, string> = {};
+  for (const name of searchable(schema)) {
+    const v = document[name];
+    if (typeof v === 'string') t[name] = tokenize(v).join(' ');
+  }
+  const x: Record<string, string> = {};
+  for (const name of schema.ranking.exact_match?.fields ?? []) {
+    const v = document[name];
+    if (typeof v === 'string') x[name] = v.trim().replace(/\s+/g, ' ').toLowerCase();
+  }
+  const hidden: Record<string, unknown> = { id, t, x };
+  const sf = schema.suggest?.field;
+  const sv = sf ? document[sf] : undefined;
+  if (typeof sv === 'string') {
+    hidden.s = sv.toLowerCase();
+    hidden.slen = sv.length;
+  }
+  return { ...document, [schema.id_field]: id, [SIFT]: hidden };
+}

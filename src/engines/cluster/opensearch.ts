@@ -1,0 +1,49 @@
+import { Client } from '@opensearch-project/opensearch';
+import {
+  answerOrUnavailable,
+  cleanQuery,
+  type ClusterConnection,
+  type ClusterRequest,
+  type ClusterResponse,
+  type ClusterTransport,
+} from './transport.js';
+
+/** OpenSearch 2.x/3.x through the official client; its answers come wrapped as `{ body, statusCode }`. */
+export class OpenSearchTransport implements ClusterTransport {
+  readonly product = 'opensearch' as const;
+  private readonly client: Client;
+
+  constructor(conn: ClusterConnection) {
+    this.client = new Client({
+      nodes: conn.nodes,
+      ...(conn.username ? { auth: { username: conn.username, password: conn.password ?? '' } } : {}),
+      ...(conn.apiKey ? { headers: { authorization: `ApiKey ${conn.apiKey}` } } : {}),
+      ...(conn.ca ? { ssl: { ca: conn.ca } } : {}),
+      requestTimeout: conn.requestTimeoutMs,
+      // See the Elasticsearch transport: retries are Sift's own, with backoff, for writes only.
+      maxRetries: 0,
+    });
+  }
+
+  async request<T>(req: ClusterRequest, opts: { timeoutMs?: number } = {}): Promise<ClusterResponse<T>> {
+    try {
+      const res = await this.client.transport.request(
+        {
+          method: req.method,
+          path: req.path,
+          ...(req.body !== undefined ? { body: req.body as Record<string, unknown> } : {}),
+          ...(req.bulkBody !== undefined ? { bulkBody: req.bulkBody } : {}),
+          querystring: cleanQuery(req.querystring),
+        },
+        opts.timeoutMs ? { requestTimeout: opts.timeoutMs } : {},
+      );
+      return { status: res.statusCode ?? 200, body: res.body as T };
+    } catch (err) {
+      return answerOrUnavailable(this.product, err) as ClusterResponse<T>;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

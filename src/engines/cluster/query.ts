@@ -1,0 +1,166 @@
+import type { HighlightRequest, SearchRequest, TextClause, TextQuery } from '../../query/types.js';
+import type { IndexSchema } from '../../schema/types.js';
+import { planFacets } from './aggregations.js';
+import { toClusterSortValue } from './cursor.js';
+import type { QueryDsl } from './filter.js';
+import { exactPath, ID_PATH, tokenPath, valuePath } from './mapping.js';
+
+/**
+ * SearchRequest -> search body. User text reaches the cluster only as single tokens inside term, prefix and
+ * match_phrase queries on the whitespace-analyzed token fields: never query_string, never a script, so nothing a
+ * user types is query syntax.
+ */
+
+/** A prefix match alone is worth this share of a whole-word match, so "expre" ranks "express" but below exact words. */
+const PREFIX_WEIGHT = 0.5;
+
+interface Weighted {
+  name: string;
+  boost: number;
+}
+
+const searchableFields = (schema: IndexSchema): Weighted[] =>
+  Object.entries(schema.fields)
+    .filter(([, s]) => s.searchable)
+    .map(([name, s]) => ({ name, boost: s.boost }));
+
+function fieldClause(c: TextClause, path: string, boost: number): QueryDsl {
+  const phrase = c.tokens.join(' ');
+  if (c.tokens.length === 1) {
+    const term = { term: { [path]: { value: c.tokens[0], boost } } };
+    if (!c.prefix) return term;
+    return {
+      bool: {
+        should: [term, { prefix: { [path]: { value: c.tokens[0], boost: boost * PREFIX_WEIGHT } } }],
+        minimum_should_match: 1,
+      },
+    };
+  }
+  if (!c.prefix) return { match_phrase: { [path]: { query: phrase, boost } } };
+  return { match_phrase_prefix: { [path]: { query: phrase, boost, max_expansions: 200 } } };
+}
+
+/** One clause matches in any searchable field (like an FTS5 term without a column filter). */
+function clauseQuery(c: TextClause, fields: Weighted[]): QueryDsl {
+  const per = fields.map((f) => fieldClause(c, tokenPath(f.name), f.boost));
+  return per.length === 1 ? per[0]! : { bool: { should: per, minimum_should_match: 1 } };
+}
+
+function textParts(text: TextQuery | null, schema: IndexSchema): { must: QueryDsl[]; mustNot: QueryDsl[] } {
+  const fields = searchableFields(schema);
+  if (!text || fields.length === 0) return { must: [], mustNot: [] };
+  return {
+    must: text.must.map((c) => clauseQuery(c, fields)),
+    mustNot: text.mustNot.map((c) => clauseQuery(c, fields)),
+  };
+}
+
+/** The schema's ranking signals around the relevance query: exact-name boost and log-scaled popularity. */
+function ranked(bool: Record<string, unknown>, text: TextQuery | null, schema: IndexSchema): QueryDsl {
+  const exact = schema.ranking.exact_match;
+  if (exact && text && text.normalized) {
+    bool.should = exact.fields.map((f) => ({
+      constant_score: { filter: { term: { [exactPath(f)]: text.normalized } }, boost: exact.boost },
+    }));
+  }
+  const query: QueryDsl = { bool };
+  const pop = schema.ranking.popularity;
+  if (!pop) return query;
+  const path = valuePath(schema, pop.field);
+  const nonNegative = { range: { [path]: { gte: 0 } } };
+  return {
+    function_score: {
+      query,
+      functions: [
+        // weight * ln(1 + value), the same signal as the embedded engine's rank table.
+        {
+          filter: nonNegative,
+          field_value_factor: { field: path, modifier: 'ln1p', missing: 0 },
+          weight: pop.weight,
+        },
+        // Missing or negative values add nothing (ln1p of a negative is undefined); a function must still match,
+        // or the cluster would add its default of 1.
+        {
+          filter: { bool: { must_not: [nonNegative] } },
+          field_value_factor: { field: path, factor: 0, modifier: 'none', missing: 0 },
+        },
+      ],
+      score_mode: 'sum',
+      boost_mode: 'sum',
+    },
+  };
+}
+
+function highlightBody(hl: HighlightRequest, text: TextQuery, schema: IndexSchema): QueryDsl | null {
+  const fields: Record<string, unknown> = {};
+  for (const field of hl.fields) {
+    const spec = schema.fields[field];
+    if (!spec?.searchable) continue;
+    // Keyword fields are highlighted through their standard-analyzed sub-field.
+    const path = spec.type === 'keyword' ? `${field}.hl` : field;
+    const should = text.must.map((c) => {
+      if (c.tokens.length > 1) return { match_phrase: { [path]: c.tokens.join(' ') } };
+      return c.prefix
+        ? { prefix: { [path]: c.tokens[0] } }
+        : { match: { [path]: { query: c.tokens[0], operator: 'and' } } };
+    });
+    if (!should.length) continue;
+    fields[path] = { highlight_query: { bool: { should, minimum_should_match: 1 } } };
+  }
+  if (!Object.keys(fields).length) return null;
+  return {
+    type: 'unified',
+    encoder: 'html',
+    pre_tags: [hl.pre_tag],
+    post_tags: [hl.post_tag],
+    number_of_fragments: 1,
+    // About snippet_tokens words of ordinary text.
+    fragment_size: hl.snippet_tokens * 7,
+    no_match_size: 0,
+    require_field_match: true,
+    fields,
+  };
+}
+
+export function searchBody(
+  schema: IndexSchema,
+  req: SearchRequest,
+  opts: { timeoutMs: number; trackTotalHits: boolean | number },
+): QueryDsl {
+  const { must, mustNot } = textParts(req.text, schema);
+  const plan = planFacets(req.filter, req.facets, schema);
+  // Without text every match scores 0 and only the ranking signals order them, like the embedded engine.
+  const bool: Record<string, unknown> = {
+    must: must.length ? must : [{ match_all: { boost: 0 } }],
+    ...(mustNot.length ? { must_not: mustNot } : {}),
+    ...(plan.shared.length ? { filter: plan.shared } : {}),
+  };
+  const sort: QueryDsl[] = req.sort.map((c) =>
+    c.field === '_score'
+      ? { _score: { order: c.order } }
+      : { [valuePath(schema, c.field)]: { order: c.order, missing: '_last' } },
+  );
+  sort.push({ [ID_PATH]: { order: 'asc' } });
+  const body: QueryDsl = {
+    query: ranked(bool, req.text, schema),
+    sort,
+    size: req.size,
+    from: req.after ? 0 : req.from,
+    track_total_hits: opts.trackTotalHits,
+    timeout: `${Math.max(1, opts.timeoutMs)}ms`,
+    _source: req.fields.length ? req.fields : false,
+  };
+  if (req.after) {
+    body.search_after = [
+      ...req.sort.map((c, i) => toClusterSortValue(schema, c, req.after!.values[i] ?? null)),
+      req.after.id,
+    ];
+  }
+  if (plan.postFilter) body.post_filter = plan.postFilter;
+  if (req.facets.length) body.aggs = plan.aggs;
+  if (req.highlight && req.text) {
+    const hl = highlightBody(req.highlight, req.text, schema);
+    if (hl) body.highlight = hl;
+  }
+  return body;
+}

@@ -1,0 +1,74 @@
+import { SiftError } from '../../errors.js';
+
+/**
+ * The one seam between Sift's cluster engine and an official client. Elasticsearch's client returns bodies and
+ * OpenSearch's wraps them in `{ body }`, and their errors are different classes; behind this interface both
+ * answer `{ status, body }` and fail only with SiftError ENGINE_UNAVAILABLE, so the translation above it is
+ * shared.
+ */
+export interface ClusterRequest {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD';
+  path: string;
+  body?: unknown;
+  /** NDJSON lines for _bulk, already serialised. */
+  bulkBody?: string;
+  querystring?: Record<string, string | number | boolean | undefined>;
+}
+
+export interface ClusterResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+export interface ClusterTransport {
+  /** `elasticsearch` or `opensearch`. */
+  readonly product: 'elasticsearch' | 'opensearch';
+  /** Any HTTP status is an answer; only a cluster that cannot be reached (or does not answer in time) throws. */
+  request<T = unknown>(req: ClusterRequest, opts?: { timeoutMs?: number }): Promise<ClusterResponse<T>>;
+  close(): Promise<void>;
+}
+
+export interface ClusterConnection {
+  /** One or more node URLs. */
+  nodes: string[];
+  username?: string;
+  password?: string;
+  apiKey?: string;
+  /** PEM of the certificate authority for https nodes. */
+  ca?: string;
+  /** Longest a request to the cluster may take. */
+  requestTimeoutMs: number;
+}
+
+/** Seconds a client should wait before retrying when the cluster is down. */
+export const RETRY_AFTER_S = 5;
+
+export const unavailable = (product: string, cause: string): SiftError =>
+  new SiftError('ENGINE_UNAVAILABLE', `${product} is unavailable: ${cause}`, { retry_after: RETRY_AFTER_S });
+
+interface ClientErrorLike {
+  name?: string;
+  message?: string;
+  meta?: { statusCode?: number; body?: unknown };
+}
+
+/**
+ * Maps a client's failure to an answer or to ENGINE_UNAVAILABLE: response errors carry a status and a body,
+ * everything else (refused connection, timeout, no living node) means the cluster cannot serve.
+ */
+export function answerOrUnavailable(product: string, err: unknown): ClusterResponse {
+  const e = err as ClientErrorLike;
+  if (e?.name === 'ResponseError' && typeof e.meta?.statusCode === 'number') {
+    return { status: e.meta.statusCode, body: e.meta.body };
+  }
+  if (err instanceof SiftError) throw err;
+  throw unavailable(product, `${e?.name ?? 'error'}: ${e?.message ?? String(err)}`);
+}
+
+/** Builds the query string the clients expect, dropping unset values. */
+export function cleanQuery(q: ClusterRequest['querystring']): Record<string, string> | undefined {
+  if (!q) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) out[k] = String(v);
+  return out;
+}

@@ -1,0 +1,60 @@
+import type Database from 'better-sqlite3';
+import { toEpochMs, type Document } from '../../schema/document.js';
+import type { IndexSchema } from '../../schema/types.js';
+import { dataColumns, docsTable } from './ddl.js';
+
+/** Prepared writes into one physical version (one documents table) under one schema. */
+export interface VersionWriter {
+  readonly tid: number;
+  readonly schema: IndexSchema;
+  /** The schema as stored in the meta table: a cheap way to notice that another process changed it. */
+  readonly schemaText: string;
+  /** Inserts or replaces a document that already carries its id in the id field. */
+  upsert(doc: Document): void;
+  exists(id: string): boolean;
+  remove(id: string): boolean;
+  /** The stored JSON of a document, or undefined. */
+  source(id: string): string | undefined;
+}
+
+export function versionWriter(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  schemaText = JSON.stringify(schema),
+): VersionWriter {
+  const cols = dataColumns(schema);
+  const d = docsTable(tid);
+  const names = ['id', 'src', ...cols.map((c) => c.col)];
+  const upsert = db.prepare(
+    `INSERT INTO ${d} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ` +
+      `ON CONFLICT(id) DO UPDATE SET ${names
+        .slice(1)
+        .map((n) => `${n} = excluded.${n}`)
+        .join(', ')}`,
+  );
+  const exists = db.prepare(`SELECT 1 FROM ${d} WHERE id = ?`).pluck();
+  const remove = db.prepare(`DELETE FROM ${d} WHERE id = ?`);
+  const source = db.prepare(`SELECT src FROM ${d} WHERE id = ?`).pluck();
+  // Typed columns: dates as epoch milliseconds and booleans as 0/1, so SQL can filter, sort and facet them.
+  const toRow = (doc: Document): unknown[] => {
+    const values = cols.map(({ field }) => {
+      const v = doc[field];
+      if (v === undefined || v === null) return null;
+      const type = schema.fields[field]!.type;
+      if (type === 'boolean') return v ? 1 : 0;
+      if (type === 'date') return toEpochMs(v) ?? null;
+      return v;
+    });
+    return [doc[schema.id_field], JSON.stringify(doc), ...values];
+  };
+  return {
+    tid,
+    schema,
+    schemaText,
+    upsert: (doc) => void upsert.run(...toRow(doc)),
+    exists: (id) => exists.get(id) !== undefined,
+    remove: (id) => remove.run(id).changes > 0,
+    source: (id) => source.get(id) as string | undefined,
+  };
+}

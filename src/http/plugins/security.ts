@@ -1,0 +1,47 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config/config.js';
+
+/**
+ * Security headers on every response (helmet) and CORS for the configured origins only (CORS_ORIGINS:
+ * development allows the usual local front-end ports; an empty list sends no CORS headers, so browsers on other
+ * origins cannot read answers). The CSP is strict enough for an API and still lets /docs (Swagger UI, served
+ * from this origin) run: its scripts and styles are same-origin files, its inline styles and data: images need
+ * the two relaxations below.
+ */
+export async function registerSecurity(app: FastifyInstance, config: Config): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+  });
+  if (config.CORS_ORIGINS.length === 0) return;
+  await app.register(cors, {
+    origin: [...config.CORS_ORIGINS],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
+    exposedHeaders: [
+      'x-request-id',
+      'x-cache',
+      'retry-after',
+      'ratelimit-limit',
+      'ratelimit-remaining',
+      'ratelimit-reset',
+    ],
+    maxAge: 600,
+  });
+}
