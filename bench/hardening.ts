@@ -64,10 +64,12 @@ async function startCluster(env: Record<string, string>): Promise<ClusterChild> 
     url,
     workers: () => {
       try {
-        return execFileSync('ps', ['-o', 'pid=', '--ppid', String(proc.pid)], { encoding: 'utf8' })
+        // Node children only: the TypeScript loader keeps an esbuild service process of its own.
+        return execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(proc.pid)], { encoding: 'utf8' })
           .split('\n')
-          .filter((l) => l.trim())
-          .map(Number);
+          .map((l) => l.trim().split(/\s+/))
+          .filter(([pid, comm]) => pid && comm === 'node')
+          .map(([pid]) => Number(pid));
       } catch {
         return []; // ps exits 1 when there are none
       }

@@ -14,6 +14,10 @@ export function cacheNamespace(config: Config): string {
   const identity =
     config.SEARCH_ENGINE === 'embedded'
       ? `embedded|${hostname()}|${resolve(config.DATA_DIR)}`
-      : `${config.SEARCH_ENGINE}|${config.ELASTICSEARCH_HOST}:${config.ELASTICSEARCH_PORT}`;
+      : [
+          config.SEARCH_ENGINE,
+          config.ELASTICSEARCH_URL || `${config.ELASTICSEARCH_HOST}:${config.ELASTICSEARCH_PORT}`,
+          config.ELASTICSEARCH_INDEX_PREFIX,
+        ].join('|');
   return `sift:${createHash('sha256').update(identity).digest('hex').slice(0, 16)}:`;
 }

@@ -39,6 +39,12 @@ export interface BatchResult {
   items: BatchItemResult[];
 }
 
+/**
+ * Another process sharing the engine (a second worker, `sift reindex`, `sift index create`) can change a schema
+ * behind this one's cache; it is read again at most this often, so such a change is in force here within it.
+ */
+const SCHEMA_RECHECK_MS = 1000;
+
 /** One batch is written as engine calls of at most this many documents. */
 const WRITE_CHUNK = 5000;
 
@@ -48,7 +54,7 @@ const WRITE_CHUNK = 5000;
  */
 export class SearchService {
   // Schemas are read on every request; keep them in memory and refresh on index changes made through here.
-  private readonly schemas = new Map<string, IndexSchema>();
+  private readonly schemas = new Map<string, { schema: IndexSchema; at: number }>();
 
   constructor(
     readonly engine: Engine,
@@ -58,10 +64,10 @@ export class SearchService {
   async schemaOf(index: string): Promise<IndexSchema> {
     checkIndexName(index);
     const cached = this.schemas.get(index);
-    if (cached) return cached;
+    if (cached && performance.now() - cached.at < SCHEMA_RECHECK_MS) return cached.schema;
     const info = await this.engine.getIndex(index);
     if (!info) throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
-    this.schemas.set(index, info.schema);
+    this.schemas.set(index, { schema: info.schema, at: performance.now() });
     return info.schema;
   }
 

@@ -47,6 +47,21 @@ export class ElasticsearchTransport implements ClusterTransport {
     }
   }
 
+  async openPointInTime(index: string, keepAlive: string): Promise<string> {
+    const res = await this.request<Record<string, string>>({
+      method: 'POST',
+      path: `/${encodeURIComponent(index)}/_pit`,
+      querystring: { keep_alive: keepAlive },
+    });
+    const id = res.body?.id;
+    if (res.status !== 200 || !id) throw new Error(`point in time on ${index}: ${res.status} ${JSON.stringify(res.body)}`);
+    return id;
+  }
+
+  async closePointInTime(id: string): Promise<void> {
+    await this.request({ method: 'DELETE', path: '/_pit', body: { id } });
+  }
+
   async close(): Promise<void> {
     await this.client.close();
   }

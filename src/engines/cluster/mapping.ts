@@ -29,6 +29,8 @@ export interface IndexMeta {
   created_at: string;
   /** Generation carried over from earlier versions and schema changes, so the generation never goes back. */
   generation_base: number;
+  /** The version this one replaced (kept for rollback), when a reindex made it. */
+  previous_version?: number | null;
 }
 
 /** Field names the cluster reserves or Sift uses for its hidden fields. */

@@ -43,6 +43,21 @@ export class OpenSearchTransport implements ClusterTransport {
     }
   }
 
+  async openPointInTime(index: string, keepAlive: string): Promise<string> {
+    const res = await this.request<Record<string, string>>({
+      method: 'POST',
+      path: `/${encodeURIComponent(index)}/_search/point_in_time`,
+      querystring: { keep_alive: keepAlive },
+    });
+    const id = res.body?.pit_id;
+    if (res.status !== 200 || !id) throw new Error(`point in time on ${index}: ${res.status} ${JSON.stringify(res.body)}`);
+    return id;
+  }
+
+  async closePointInTime(id: string): Promise<void> {
+    await this.request({ method: 'DELETE', path: '/_search/point_in_time', body: { pit_id: [id] } });
+  }
+
   async close(): Promise<void> {
     await this.client.close();
   }

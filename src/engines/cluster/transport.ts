@@ -25,6 +25,9 @@ export interface ClusterTransport {
   readonly product: 'elasticsearch' | 'opensearch';
   /** Any HTTP status is an answer; only a cluster that cannot be reached (or does not answer in time) throws. */
   request<T = unknown>(req: ClusterRequest, opts?: { timeoutMs?: number }): Promise<ClusterResponse<T>>;
+  /** Opens a point-in-time over an index (a consistent view for a long scan); its id for `pit` in a search. */
+  openPointInTime(index: string, keepAlive: string): Promise<string>;
+  closePointInTime(id: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,11 @@ export function answerOrUnavailable(product: string, err: unknown): ClusterRespo
     return { status: e.meta.statusCode, body: e.meta.body };
   }
   if (err instanceof SiftError) throw err;
+  if (e?.name === 'TimeoutError') {
+    throw new SiftError('ENGINE_TIMEOUT', `${product} did not answer in time: ${e.message ?? ''}`, {
+      retry_after: RETRY_AFTER_S,
+    });
+  }
   throw unavailable(product, `${e?.name ?? 'error'}: ${e?.message ?? String(err)}`);
 }
 

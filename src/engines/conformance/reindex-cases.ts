@@ -7,6 +7,9 @@ import type { SearchService } from '../../service/search-service.js';
 import type { ReindexProgress } from '../engine.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './fixtures.js';
 
+/** Shared by every load, so ids and values never repeat across loads. */
+let counter = 1_000_000;
+
 type Check = (title: string, fn: () => Promise<void>) => void;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,7 +42,6 @@ function writeLoad(svc: SearchService, index: string, existing: string[], writer
   const expected = new Map<string, number | null>();
   let running = true;
   let writes = 0;
-  let counter = 1_000_000;
   const loop = async (w: number) => {
     const mine = existing.filter((_, i) => i % writers === w);
     let k = 0;
@@ -47,7 +49,7 @@ function writeLoad(svc: SearchService, index: string, existing: string[], writer
       const op = k % 3;
       const n = counter++;
       if (op === 0) {
-        const id = `live-${w}-${k}`;
+        const id = `live-${w}-${k}-${n}`;
         await svc.putDocument(index, id, { name: id, summary: 'written during reindex', downloads: n });
         expected.set(id, n);
       } else if (op === 1 && mine.length) {

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import type { Config } from '../../config/config.js';
+import { SiftError } from '../../errors.js';
+import { createLogger } from '../../observability/logger.js';
+import { ClusterEngine } from './engine.js';
+import { ElasticsearchTransport } from './elasticsearch.js';
+import { OpenSearchTransport } from './opensearch.js';
+import type { ClusterConnection } from './transport.js';
+
+/** The cluster connection of the configuration: ELASTICSEARCH_URL, or the seed's host and port. */
+export function connectionFromConfig(config: Config): ClusterConnection {
+  const nodes = config.ELASTICSEARCH_URL
+    ? config.ELASTICSEARCH_URL.split(',').map((s) => s.trim())
+    : [`http://${config.ELASTICSEARCH_HOST}:${config.ELASTICSEARCH_PORT}`];
+  let ca: string | undefined;
+  if (config.ELASTICSEARCH_CA_FILE) {
+    try {
+      ca = readFileSync(config.ELASTICSEARCH_CA_FILE, 'utf8');
+    } catch (err) {
+      throw new SiftError('ENGINE_UNAVAILABLE', `ELASTICSEARCH_CA_FILE cannot be read: ${(err as Error).message}`);
+    }
+  }
+  return {
+    nodes,
+    ...(config.ELASTICSEARCH_USERNAME
+      ? { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD }
+      : {}),
+    ...(config.ELASTICSEARCH_API_KEY ? { apiKey: config.ELASTICSEARCH_API_KEY } : {}),
+    ...(ca ? { ca } : {}),
+    requestTimeoutMs: config.ELASTICSEARCH_TIMEOUT * 1000,
+  };
+}
+
+export function createClusterEngine(
+  config: Config,
+  product: 'elasticsearch' | 'opensearch',
+  overrides: { prefix?: string } = {},
+): ClusterEngine {
+  const conn = connectionFromConfig(config);
+  const transport = product === 'elasticsearch' ? new ElasticsearchTransport(conn) : new OpenSearchTransport(conn);
+  // A search must be answered (even if only with a 503) before the HTTP request itself times out.
+  const searchTimeoutMs = Math.max(200, Math.min(conn.requestTimeoutMs, config.REQUEST_TIMEOUT_MS - 1000));
+  return new ClusterEngine({
+    transport,
+    prefix: overrides.prefix ?? config.ELASTICSEARCH_INDEX_PREFIX,
+    refresh: config.ELASTICSEARCH_REFRESH,
+    bulk: {
+      maxDocs: config.ELASTICSEARCH_BULK_DOCS,
+      maxBytes: config.ELASTICSEARCH_BULK_BYTES,
+      concurrency: config.ELASTICSEARCH_BULK_CONCURRENCY,
+      retries: config.ELASTICSEARCH_RETRIES,
+    },
+    searchTimeoutMs,
+    writeTimeoutMs: conn.requestTimeoutMs,
+    maxResultWindow: config.MAX_RESULT_WINDOW,
+    log: createLogger(config),
+  });
+}

@@ -1,0 +1,189 @@
+import type { IndexSchema } from '../../schema/types.js';
+import type { Names } from './names.js';
+import type { ClusterTransport } from './transport.js';
+import { unavailable } from './transport.js';
+
+/**
+ * Sift's bookkeeping in the cluster: one hidden system index holding, per logical index, the marker of a reindex
+ * (which version is being built, from which) and the deletes seen while it copies. Every Sift process reads the
+ * marker after each write, so all of them dual-write while a copy runs, whichever process started it.
+ */
+export interface Marker {
+  index: string;
+  /**
+   * copying: documents are being copied from `from` to `to`; done: the alias points at `to` and `from` is kept
+   * for rollback. In both states writes landing in one version are carried to the other (see engine.replay).
+   */
+  state: 'copying' | 'done';
+  from: string;
+  to: string;
+  from_version: number;
+  to_version: number;
+  from_schema: IndexSchema;
+  to_schema: IndexSchema;
+  started_at: string;
+  /** Process that runs the copy, for the operator. */
+  owner: string;
+}
+
+const SYSTEM_MAPPING = {
+  dynamic: 'strict',
+  properties: {
+    kind: { type: 'keyword' },
+    index: { type: 'keyword' },
+    state: { type: 'keyword' },
+    from: { type: 'keyword' },
+    to: { type: 'keyword' },
+    from_version: { type: 'integer' },
+    to_version: { type: 'integer' },
+    from_schema: { type: 'object', enabled: false },
+    to_schema: { type: 'object', enabled: false },
+    started_at: { type: 'date' },
+    owner: { type: 'keyword' },
+    id: { type: 'keyword' },
+    version: { type: 'long' },
+  },
+};
+
+const markerId = (name: string) => `reindex:${name}`;
+
+export class ReindexMarkers {
+  constructor(
+    private readonly t: ClusterTransport,
+    private readonly names: Names,
+  ) {}
+
+  private docPath(id: string): string {
+    return `/${encodeURIComponent(this.names.system)}/_doc/${encodeURIComponent(id)}`;
+  }
+
+  private async ensureIndex(): Promise<void> {
+    const res = await this.t.request({
+      method: 'PUT',
+      path: `/${encodeURIComponent(this.names.system)}`,
+      body: {
+        settings: { number_of_shards: 1, auto_expand_replicas: '0-1', hidden: true },
+        mappings: SYSTEM_MAPPING,
+      },
+    });
+    const type = (res.body as { error?: { type?: string } })?.error?.type;
+    if (res.status >= 300 && type !== 'resource_already_exists_exception') {
+      throw unavailable(this.t.product, `cannot create the system index: ${JSON.stringify(res.body)}`);
+    }
+  }
+
+  /** The marker of a running or just-finished reindex; read in real time (not through search). */
+  async get(name: string): Promise<Marker | null> {
+    const res = await this.t.request<{ found?: boolean; _source?: Marker }>({
+      method: 'GET',
+      path: this.docPath(markerId(name)),
+    });
+    if (res.status === 404) return null;
+    if (res.status >= 300) throw unavailable(this.t.product, `reading the reindex marker answered ${res.status}`);
+    return res.body.found ? (res.body._source ?? null) : null;
+  }
+
+  /**
+   * Claims the index for a reindex: fails with `false` when another copy is running. A finished marker is
+   * replaced (its sequence number and primary term make the replacement conditional).
+   */
+  async claim(marker: Marker): Promise<boolean> {
+    await this.ensureIndex();
+    const current = await this.t.request<{
+      found?: boolean;
+      _source?: Marker;
+      _seq_no?: number;
+      _primary_term?: number;
+    }>({ method: 'GET', path: this.docPath(markerId(marker.index)) });
+    const doc = { kind: 'marker', ...marker };
+    if (current.status === 200 && current.body.found) {
+      if (current.body._source?.state === 'copying') return false;
+      const res = await this.t.request({
+        method: 'PUT',
+        path: this.docPath(markerId(marker.index)),
+        body: doc,
+        querystring: {
+          if_seq_no: current.body._seq_no,
+          if_primary_term: current.body._primary_term,
+          refresh: 'true',
+        },
+      });
+      return res.status < 300;
+    }
+    const res = await this.t.request({
+      method: 'PUT',
+      path: `/${encodeURIComponent(this.names.system)}/_create/${encodeURIComponent(markerId(marker.index))}`,
+      body: doc,
+      querystring: { refresh: 'true' },
+    });
+    return res.status < 300;
+  }
+
+  async update(marker: Marker): Promise<void> {
+    const res = await this.t.request({
+      method: 'PUT',
+      path: this.docPath(markerId(marker.index)),
+      body: { kind: 'marker', ...marker },
+      querystring: { refresh: 'true' },
+    });
+    if (res.status >= 300) throw unavailable(this.t.product, `updating the reindex marker answered ${res.status}`);
+  }
+
+  /** Deletes seen during a copy: re-applied to the new version once the copy is over. */
+  async recordDeletes(name: string, marker: Marker, deletes: { id: string; seq: number }[]): Promise<void> {
+    const lines = deletes
+      .map(
+        (d) =>
+          `${JSON.stringify({ index: { _index: this.names.system, _id: `del:${marker.to}:${d.id}` } })}\n` +
+          `${JSON.stringify({ kind: 'delete', index: name, to: marker.to, id: d.id, version: d.seq })}\n`,
+      )
+      .join('');
+    const res = await this.t.request<{ errors?: boolean }>({ method: 'POST', path: '/_bulk', bulkBody: lines });
+    if (res.status >= 300 || res.body.errors)
+      throw unavailable(this.t.product, `recording deletes for the reindex failed (${res.status})`);
+  }
+
+  /** Every delete recorded for the version `to`. */
+  async deletesFor(to: string): Promise<{ id: string; version: number }[]> {
+    const out: { id: string; version: number }[] = [];
+    let after: unknown[] | undefined;
+    // Recorded without waiting for a refresh: make every one of them searchable first.
+    await this.t.request({ method: 'POST', path: `/${encodeURIComponent(this.names.system)}/_refresh` });
+    for (;;) {
+      const res = await this.t.request<{
+        hits?: { hits: { _source: { id: string; version: number }; sort: unknown[] }[] };
+      }>({
+        method: 'POST',
+        path: `/${encodeURIComponent(this.names.system)}/_search`,
+        body: {
+          size: 1000,
+          query: { bool: { filter: [{ term: { kind: 'delete' } }, { term: { to } }] } },
+          sort: [{ id: 'asc' }],
+          ...(after ? { search_after: after } : {}),
+        },
+      });
+      if (res.status === 404) return out;
+      if (res.status >= 300) throw unavailable(this.t.product, `reading recorded deletes answered ${res.status}`);
+      const hits = res.body.hits?.hits ?? [];
+      out.push(...hits.map((h) => h._source));
+      if (hits.length < 1000) return out;
+      after = hits.at(-1)!.sort;
+    }
+  }
+
+  /** Forgets the marker and the recorded deletes of an index. */
+  async clear(name: string, to?: string): Promise<void> {
+    await this.t.request({
+      method: 'DELETE',
+      path: this.docPath(markerId(name)),
+      querystring: { refresh: 'true' },
+    });
+    if (!to) return;
+    const deletes = await this.deletesFor(to);
+    if (!deletes.length) return;
+    const lines = deletes
+      .map((d) => `${JSON.stringify({ delete: { _index: this.names.system, _id: `del:${to}:${d.id}` } })}\n`)
+      .join('');
+    await this.t.request({ method: 'POST', path: '/_bulk', bulkBody: lines, querystring: { refresh: 'true' } });
+  }
+}
