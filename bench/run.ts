@@ -1,12 +1,13 @@
 /**
- * All benchmarks in sequence (relevance, import, search), a summary table, and bench/results/latest.json with the
- * machine, the versions and every number.
+ * All benchmarks in sequence (relevance, import, search, hardening), a summary table, and
+ * bench/results/latest.json with the machine, the versions and every number.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { hardeningBench } from './hardening.js';
 import { importBench } from './import.js';
 import { CORPUS } from './lib/corpus.js';
 import { relevance } from './relevance.js';
@@ -42,6 +43,8 @@ export async function runAll() {
   const imp = await importBench();
   console.log();
   const search = await searchBench();
+  console.log();
+  const hardening = await hardeningBench();
 
   const row = (rate: number, p50: number, p99: number, errors: number) => ({
     'rate (/s)': rate,
@@ -78,6 +81,11 @@ export async function runAll() {
         `${l.failures} failed (1 s timeout)`,
     );
   }
+  console.log(
+    `cached search (one worker, c=50): ${hardening.cached_c50.rps}/s, p99 ${hardening.cached_c50.p99_ms} ms = ` +
+      `${hardening.cached_vs_ceiling} of the bare ceiling (${hardening.ceiling_c50.rps}/s); SIGHUP under load: ` +
+      `${hardening.rolling_restart.failed} failed of ${hardening.rolling_restart.requests}`,
+  );
 
   const results = {
     machine: info,
@@ -85,6 +93,7 @@ export async function runAll() {
     relevance: rel,
     import: imp,
     search,
+    hardening,
   };
   mkdirSync(RESULTS, { recursive: true });
   const file = `${RESULTS}latest.json`;

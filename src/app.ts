@@ -152,7 +152,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   ) as FastifyInstance;
 
   installErrorHandling(app);
-  registerHttpMetrics(app);
+  if (config.METRICS_ENABLED) registerHttpMetrics(app);
   registerHandoff(app);
   registerJsonParser(app);
 

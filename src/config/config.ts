@@ -43,7 +43,9 @@ const settings = z.object({
   ELASTICSEARCH_PASSWORD: z.string(),
   ELASTICSEARCH_API_KEY: z.string(),
   ELASTICSEARCH_CA_FILE: z.string(),
-  ELASTICSEARCH_INDEX_PREFIX: z.string().regex(/^(|[a-z0-9][a-z0-9_-]{0,31})$/, 'must be a short index-name prefix'),
+  ELASTICSEARCH_INDEX_PREFIX: z
+    .string()
+    .regex(/^(|[a-z0-9][a-z0-9_-]{0,31})$/, 'must be a short index-name prefix'),
   ELASTICSEARCH_REFRESH: z.enum(['wait_for', 'true', 'false']),
   ELASTICSEARCH_BULK_DOCS: int(1, 100_000),
   ELASTICSEARCH_BULK_BYTES: int(1024, 1024 ** 3),

@@ -115,20 +115,26 @@ export const SETTING_DOCS: Record<SettingName, string> = {
   CORS_ORIGINS: 'Comma-separated allowed origins',
   JWT_SECRET: 'HS256 secret; production refuses the development value',
   JWT_EXPIRE_HOURS: 'Token lifetime (development 24, production 8)',
-  ELASTICSEARCH_HOST: 'Cluster host for the elasticsearch/opensearch engines when `ELASTICSEARCH_URL` is empty',
+  ELASTICSEARCH_HOST:
+    'Cluster host for the elasticsearch/opensearch engines when `ELASTICSEARCH_URL` is empty',
   ELASTICSEARCH_PORT: 'Cluster port when `ELASTICSEARCH_URL` is empty',
-  ELASTICSEARCH_TIMEOUT: 'Cluster request timeout, seconds (searches are also bounded by `REQUEST_TIMEOUT_MS`)',
-  ELASTICSEARCH_URL: 'Cluster node URLs, comma-separated (`https://es1:9200,https://es2:9200`); overrides host and port',
+  ELASTICSEARCH_TIMEOUT:
+    'Cluster request timeout, seconds (searches are also bounded by `REQUEST_TIMEOUT_MS`)',
+  ELASTICSEARCH_URL:
+    'Cluster node URLs, comma-separated (`https://es1:9200,https://es2:9200`); overrides host and port',
   ELASTICSEARCH_USERNAME: 'Basic-auth user for the cluster (empty: none)',
   ELASTICSEARCH_PASSWORD: 'Basic-auth password for the cluster',
   ELASTICSEARCH_API_KEY: 'API key for the cluster (base64 `id:key`); used instead of basic auth when set',
   ELASTICSEARCH_CA_FILE: 'PEM file of the CA that signed the cluster certificate (https)',
-  ELASTICSEARCH_INDEX_PREFIX: 'Prefix of every index and alias Sift creates in the cluster (share a cluster safely)',
-  ELASTICSEARCH_REFRESH: 'Refresh after writes: `wait_for` (read-your-writes), `true` (force) or `false` (fastest)',
+  ELASTICSEARCH_INDEX_PREFIX:
+    'Prefix of every index and alias Sift creates in the cluster (share a cluster safely)',
+  ELASTICSEARCH_REFRESH:
+    'Refresh after writes: `wait_for` (read-your-writes), `true` (force) or `false` (fastest)',
   ELASTICSEARCH_BULK_DOCS: 'Most documents in one bulk request',
   ELASTICSEARCH_BULK_BYTES: 'Most bytes in one bulk request',
   ELASTICSEARCH_BULK_CONCURRENCY: 'Bulk requests in flight at once per import',
-  ELASTICSEARCH_RETRIES: 'Retries (with exponential backoff) of writes the cluster pushes back (429/503/timeouts)',
+  ELASTICSEARCH_RETRIES:
+    'Retries (with exponential backoff) of writes the cluster pushes back (429/503/timeouts)',
   REDIS_HOST: 'Redis host for the shared cache; empty = in-process cache',
   REDIS_PORT: 'Redis port',
   REDIS_DB: 'Redis database number',

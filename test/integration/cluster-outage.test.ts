@@ -53,7 +53,8 @@ describe('cluster outage and recovery (real OpenSearch node, stopped and restart
     await engine.open();
     const service = new SearchService(engine, limitsFromConfig(config));
     await service.putIndex(INDEX, SCHEMA);
-    expect((await service.importDocuments(INDEX, DOCS)).failed).toBe(0);
+    const imported = await service.importDocuments(INDEX, DOCS);
+    expect(imported.items.filter((i) => i.error)).toEqual([]);
     app = await buildApp({ config, service, logger: false });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   }, 360_000);
@@ -78,7 +79,9 @@ describe('cluster outage and recovery (real OpenSearch node, stopped and restart
     const elapsed = Date.now() - started;
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(((await down.json()) as { error: { code: string } }).error.code).toMatch(/^ENGINE_(UNAVAILABLE|TIMEOUT)$/);
+    expect(((await down.json()) as { error: { code: string } }).error.code).toMatch(
+      /^ENGINE_(UNAVAILABLE|TIMEOUT)$/,
+    );
     // The contract: an answer (not a hang, not a dropped connection) within the request timeout.
     expect(elapsed).toBeLessThan(REQUEST_TIMEOUT_MS);
     const ready = await fetch(`${base}/health/ready`);

@@ -80,6 +80,8 @@ export function batches(lines: Line[], maxDocs: number, maxBytes: number): Line[
 
 function itemCode(status: number, type: string | undefined): ErrorCode {
   if (status === 404 && type === 'index_not_found_exception') return 'INDEX_NOT_FOUND';
+  // A write block (an operator's, or the disk flood-stage watermark) is the cluster refusing writes, not the data.
+  if (type === 'cluster_block_exception') return 'ENGINE_UNAVAILABLE';
   if (RETRYABLE_STATUS.has(status)) return 'ENGINE_UNAVAILABLE';
   return 'DOCUMENT_REJECTED';
 }
@@ -126,7 +128,9 @@ export async function runBulk(
             retry_after: 5,
           });
         } else if (res.status >= 300 || !res.body.items) {
-          throw new Error(`bulk request failed with ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+          throw new Error(
+            `bulk request failed with ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`,
+          );
         } else {
           res.body.items.forEach((wrapped, i) => {
             const line = pending[i]!;

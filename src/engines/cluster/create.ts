@@ -17,7 +17,10 @@ export function connectionFromConfig(config: Config): ClusterConnection {
     try {
       ca = readFileSync(config.ELASTICSEARCH_CA_FILE, 'utf8');
     } catch (err) {
-      throw new SiftError('ENGINE_UNAVAILABLE', `ELASTICSEARCH_CA_FILE cannot be read: ${(err as Error).message}`);
+      throw new SiftError(
+        'ENGINE_UNAVAILABLE',
+        `ELASTICSEARCH_CA_FILE cannot be read: ${(err as Error).message}`,
+      );
     }
   }
   return {
@@ -37,7 +40,8 @@ export function createClusterEngine(
   overrides: { prefix?: string } = {},
 ): ClusterEngine {
   const conn = connectionFromConfig(config);
-  const transport = product === 'elasticsearch' ? new ElasticsearchTransport(conn) : new OpenSearchTransport(conn);
+  const transport =
+    product === 'elasticsearch' ? new ElasticsearchTransport(conn) : new OpenSearchTransport(conn);
   // A search must be answered (even if only with a 503) before the HTTP request itself times out.
   const searchTimeoutMs = Math.max(200, Math.min(conn.requestTimeoutMs, config.REQUEST_TIMEOUT_MS - 1000));
   return new ClusterEngine({

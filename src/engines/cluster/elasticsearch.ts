@@ -54,7 +54,8 @@ export class ElasticsearchTransport implements ClusterTransport {
       querystring: { keep_alive: keepAlive },
     });
     const id = res.body?.id;
-    if (res.status !== 200 || !id) throw new Error(`point in time on ${index}: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200 || !id)
+      throw new Error(`point in time on ${index}: ${res.status} ${JSON.stringify(res.body)}`);
     return id;
   }
 

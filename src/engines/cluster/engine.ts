@@ -21,6 +21,7 @@ import {
   checkFieldNames,
   derivedShape,
   docId,
+  fromSource,
   ID_PATH,
   mappingsFor,
   settingsFor,
@@ -58,28 +59,12 @@ export interface Resolved {
   meta: IndexMeta;
 }
 
-interface SearchResponseBody {
-  timed_out?: boolean;
-  _shards?: { total: number; successful: number; failed: number; failures?: unknown[] };
-  hits: {
-    total?: { value: number; relation: 'eq' | 'gte' };
-    hits: {
-      _id: string;
-      _score: number | null;
-      _source?: Record<string, unknown>;
-      sort?: unknown[];
-      highlight?: Record<string, string[]>;
-    }[];
-  };
-  aggregations?: Record<string, Record<string, unknown>>;
-}
-
 interface ErrorBody {
   error?: { type?: string; reason?: string; root_cause?: { type?: string; reason?: string }[] };
 }
 
-const errorType = (body: unknown) => (body as ErrorBody)?.error?.type;
-const errorReason = (body: unknown) => {
+export const errorType = (body: unknown) => (body as ErrorBody)?.error?.type;
+export const errorReason = (body: unknown) => {
   const e = (body as ErrorBody)?.error;
   return e?.root_cause?.[0]?.reason ?? e?.reason ?? JSON.stringify(body)?.slice(0, 300);
 };
@@ -295,7 +280,9 @@ export class ClusterEngine implements Engine {
       },
     });
     if (res.status === 400 && errorType(res.body) === 'invalid_alias_name_exception') {
-      throw new SiftError('INDEX_EXISTS', `"${name}" is taken by another index in the cluster`, { index: name });
+      throw new SiftError('INDEX_EXISTS', `"${name}" is taken by another index in the cluster`, {
+        index: name,
+      });
     }
     if (res.status === 400 && errorType(res.body) === 'resource_already_exists_exception') {
       throw new SiftError('INDEX_EXISTS', `index "${name}" already exists`, { index: name });
@@ -336,9 +323,13 @@ export class ClusterEngine implements Engine {
       body: { _meta: mappings._meta, properties: mappings.properties },
     });
     if (res.status === 400) {
-      throw new SiftError('SCHEMA_MISMATCH', `the cluster refused the schema change: ${errorReason(res.body)}`, {
-        index: name,
-      });
+      throw new SiftError(
+        'SCHEMA_MISMATCH',
+        `the cluster refused the schema change: ${errorReason(res.body)}`,
+        {
+          index: name,
+        },
+      );
     }
     this.check(res, 'update mapping', name);
     return { created: false };
@@ -431,8 +422,14 @@ export class ClusterEngine implements Engine {
     });
     if (!replays.length) return;
     if (deletes.length) await this.markers.recordDeletes(name, marker, deletes);
-    // Same refresh policy as the write itself: once acknowledged, it is searchable in whichever version serves next.
-    const results = await runBulk(this.t, replays, this.bulkOptions(opts));
+    // A write that waits to be searchable makes its replay searchable too, so it is visible in whichever version
+    // serves next; the replay refreshes at once (one shard, only while a reindex is under way or a previous
+    // version is kept) rather than adding a second wait for the periodic refresh to the write's latency.
+    const policy = this.bulkOptions(opts);
+    const results = await runBulk(this.t, replays, {
+      ...policy,
+      refresh: policy.refresh === 'false' ? 'false' : 'true',
+    });
     results.forEach((r, i) => {
       // A version conflict means a newer write (or the copy of it) is there already: nothing to do.
       if (!r.ok && r.error?.type !== 'version_conflict_engine_exception' && r.status !== 404) {
@@ -461,10 +458,13 @@ export class ClusterEngine implements Engine {
       source: toSource(r.meta.schema, item.id, item.document),
     }));
     const outcomes = await this.write(index, ops, opts);
-    return outcomes.map((o) => (o.ok ? { created: o.created ?? false } : { created: false, error: o.error! }));
+    return outcomes.map((o) =>
+      o.ok ? { created: o.created ?? false } : { created: false, error: o.error! },
+    );
   }
 
   async get(index: string, id: string): Promise<Document | null> {
+    const r = await this.require(index);
     const res = await this.t.request<{ found?: boolean; _source?: Document }>({
       method: 'GET',
       path: `/${encodeURIComponent(this.names.alias(index))}/_doc/${encodeURIComponent(docId(id))}`,
@@ -473,7 +473,7 @@ export class ClusterEngine implements Engine {
       throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
     if (res.status === 404) return null;
     this.check(res, 'get document', index);
-    return res.body.found ? (res.body._source ?? null) : null;
+    return res.body.found && res.body._source ? fromSource(r.meta.schema, res.body._source) : null;
   }
 
   async delete(index: string, id: string, opts?: WriteOptions): Promise<boolean> {
@@ -497,106 +497,25 @@ export class ClusterEngine implements Engine {
     return switchBack(this, name);
   }
 
-  // ---- Search ----
+  // ---- Search (src/engines/cluster/search.ts) ----
 
   async search(index: string, request: SearchRequest): Promise<SearchResult> {
     const r = await this.require(index);
-    const schema = r.meta.schema;
-    const body = searchBody(schema, request, {
-      timeoutMs: Math.max(100, this.opts.searchTimeoutMs - 500),
-      trackTotalHits: true,
-    });
-    const res = await this.t.request<SearchResponseBody & ErrorBody>(
-      { method: 'POST', path: `/${encodeURIComponent(this.names.alias(index))}/_search`, body },
-      { timeoutMs: this.opts.searchTimeoutMs },
-    );
-    if (res.status === 400 && request.after) {
-      throw new SiftError('INVALID_CURSOR', `the cursor does not fit this index: ${errorReason(res.body)}`);
-    }
-    if (res.status === 400 && errorType(res.body) === 'search_phase_execution_exception') {
-      throw new SiftError('INVALID_REQUEST', `the cluster refused the query: ${errorReason(res.body)}`);
-    }
-    this.check(res, 'search', index);
-    const shards = res.body._shards;
-    const partial = Boolean(res.body.timed_out) || (shards?.failed ?? 0) > 0;
-    if (partial) {
-      this.opts.log?.warn(
-        { index, timed_out: res.body.timed_out, shards: shards, failures: shards?.failures?.slice(0, 3) },
-        'partial search result: the cluster timed out or some shards failed',
-      );
-    }
-    const withScore = request.sort.some((c) => c.field === '_score');
-    const hits: Hit[] = res.body.hits.hits.map((h) => {
-      const sort = h.sort ?? [];
-      const id = String(sort[sort.length - 1] ?? h._id);
-      const hit: Hit = {
-        id,
-        score: withScore ? (h._score ?? null) : null,
-        document: h._source ?? {},
-        sortValues: request.sort.map((c, i) => fromClusterSortValue(schema, c, sort[i])),
-      };
-      if (h.highlight) {
-        const marks: Record<string, string[]> = {};
-        for (const [path, frags] of Object.entries(h.highlight)) {
-          if (frags.length) marks[path.endsWith('.hl') ? path.slice(0, -3) : path] = [frags[0]!];
-        }
-        if (Object.keys(marks).length) hit.highlights = marks;
-      }
-      return hit;
-    });
-    return {
-      hits,
-      total: res.body.hits.total?.value ?? hits.length,
-      total_relation: res.body.hits.total?.relation ?? 'eq',
-      facets: readFacets(request.facets, schema, res.body.aggregations),
-      partial,
-    };
+    return runSearch(this.searchContext(), index, r.meta.schema, request);
   }
 
   async suggest(index: string, request: SuggestRequest): Promise<Suggestion[]> {
     const r = await this.require(index);
-    const schema = r.meta.schema;
-    const field = schema.suggest?.field;
-    if (!field) return [];
-    const text = parseTextQuery(request.prefix);
-    const tokens = text ? text.must.flatMap((c) => c.tokens) : [];
-    if (!tokens.length) return [];
-    const lowered = request.prefix.toLowerCase();
-    const matching = schema.fields[field]?.searchable
-      ? tokens.map((t, i) =>
-          i === tokens.length - 1 ? { prefix: { [tokenPath(field)]: t } } : { term: { [tokenPath(field)]: t } },
-        )
-      : [{ prefix: { [SUGGEST_PATH]: lowered } }];
-    const pop = schema.ranking.popularity;
-    const body = {
-      size: request.size,
-      _source: [field],
-      track_total_hits: false,
-      timeout: `${Math.max(100, this.opts.searchTimeoutMs - 500)}ms`,
-      // Values that start with the whole typed text score 1, the rest 0; then popularity, shortness and id.
-      query: {
-        bool: {
-          filter: matching,
-          should: [{ constant_score: { filter: { prefix: { [SUGGEST_PATH]: lowered } }, boost: 1 } }],
-        },
-      },
-      sort: [
-        { _score: { order: 'desc' } },
-        ...(pop ? [{ [valuePath(schema, pop.field)]: { order: 'desc', missing: 0 } }] : []),
-        { [SUGGEST_LENGTH_PATH]: { order: 'asc', missing: '_last' } },
-        { [ID_PATH]: { order: 'asc' } },
-      ],
+    return runSuggest(this.searchContext(), index, r.meta.schema, request);
+  }
+
+  private searchContext(): SearchContext {
+    return {
+      transport: this.t,
+      alias: this.names.alias.bind(this.names),
+      timeoutMs: this.opts.searchTimeoutMs,
+      check: this.check.bind(this),
+      ...(this.opts.log ? { log: this.opts.log } : {}),
     };
-    const res = this.check(
-      await this.t.request<SearchResponseBody>(
-        { method: 'POST', path: `/${encodeURIComponent(this.names.alias(index))}/_search`, body },
-        { timeoutMs: this.opts.searchTimeoutMs },
-      ),
-      'suggest',
-      index,
-    );
-    return res.body.hits.hits
-      .filter((h) => typeof h._source?.[field] === 'string')
-      .map((h) => ({ text: h._source![field] as string, id: String(h.sort?.[h.sort.length - 1] ?? h._id) }));
   }
 }

@@ -27,10 +27,13 @@ export function filterToDsl(filter: Filter, schema: IndexSchema): QueryDsl {
     case 'term':
       return { term: { [valuePath(schema, filter.field)]: filter.value } };
     case 'terms':
-      return filter.values.length ? { terms: { [valuePath(schema, filter.field)]: filter.values } } : MATCH_NONE;
+      return filter.values.length
+        ? { terms: { [valuePath(schema, filter.field)]: filter.values } }
+        : MATCH_NONE;
     case 'range': {
       const bounds: Record<string, unknown> = {};
-      for (const op of ['gt', 'gte', 'lt', 'lte'] as const) if (filter[op] !== undefined) bounds[op] = filter[op];
+      for (const op of ['gt', 'gte', 'lt', 'lte'] as const)
+        if (filter[op] !== undefined) bounds[op] = filter[op];
       const path = valuePath(schema, filter.field);
       return Object.keys(bounds).length ? { range: { [path]: bounds } } : { exists: { field: path } };
     }

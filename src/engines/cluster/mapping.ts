@@ -99,7 +99,9 @@ function fieldMapping(spec: FieldSpec): Record<string, unknown> {
     case 'float':
       return { type: 'double' };
     case 'date':
-      return { type: 'date', format: 'strict_date_optional_time||epoch_millis' };
+      // Sift sends epoch milliseconds; reading them first keeps a negative number (before 1970) from being
+      // taken for a year by the ISO parser.
+      return { type: 'date', format: 'epoch_millis||strict_date_optional_time' };
     case 'boolean':
       return { type: 'boolean' };
   }
@@ -196,5 +198,26 @@ export function toSource(schema: IndexSchema, id: string, document: Document): R
     hidden.s = sv.toLowerCase();
     hidden.slen = sv.length;
   }
-  return { ...document, [schema.id_field]: id, [SIFT]: hidden };
+  const source: Record<string, unknown> = { ...document, [schema.id_field]: id, [SIFT]: hidden };
+  // Dates go in as epoch milliseconds: every engine version parses those alike, while ISO years beyond 9999 (which
+  // Sift accepts) are refused by some. fromSource turns them back into Sift's ISO form.
+  for (const [name, spec] of Object.entries(schema.fields)) {
+    const v = source[name];
+    if (spec.type === 'date' && typeof v === 'string') {
+      const ms = Date.parse(v);
+      if (!Number.isNaN(ms)) source[name] = ms;
+    }
+  }
+  return source;
+}
+
+/** A stored source back into the document Sift returns (dates as ISO-8601 UTC, as they were validated). */
+export function fromSource(schema: IndexSchema, source: Record<string, unknown>): Document {
+  const doc: Document = { ...source };
+  delete doc[SIFT];
+  for (const [name, spec] of Object.entries(schema.fields)) {
+    const v = doc[name];
+    if (spec.type === 'date' && typeof v === 'number') doc[name] = new Date(v).toISOString();
+  }
+  return doc;
 }

@@ -50,7 +50,8 @@ export class OpenSearchTransport implements ClusterTransport {
       querystring: { keep_alive: keepAlive },
     });
     const id = res.body?.pit_id;
-    if (res.status !== 200 || !id) throw new Error(`point in time on ${index}: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200 || !id)
+      throw new Error(`point in time on ${index}: ${res.status} ${JSON.stringify(res.body)}`);
     return id;
   }
 

@@ -6,7 +6,7 @@ import type { ReindexOptions, ReindexResult } from '../engine.js';
 import { runBulk, type BulkOp } from './bulk.js';
 import type { ClusterEngine } from './engine.js';
 import { docId, ID_PATH, toSource, type IndexMeta } from './mapping.js';
-import type { Marker } from './system.js';
+import { STALE_AFTER_MS, type Marker } from './system.js';
 
 /**
  * Reindex on a cluster, in the order that keeps every acknowledged write:
@@ -73,9 +73,14 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
     from_schema: current.meta.schema,
     to_schema: schema,
     started_at: new Date().toISOString(),
+    heartbeat_at: new Date().toISOString(),
     owner: `${hostname()}:${process.pid}`,
   };
-  if (!(await engine.markers.claim(marker))) {
+  const claimed = await engine.markers.claim(marker, async (stale) => {
+    await engine.markers.clearDeletes(stale.to).catch(() => undefined);
+    await t.request({ method: 'DELETE', path: `/${encodeURIComponent(stale.to)}` });
+  });
+  if (!claimed) {
     throw new SiftError('REINDEX_IN_PROGRESS', `a reindex of "${name}" is already running`, { index: name });
   }
   let pit: string | null = null;
@@ -93,18 +98,17 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
       name,
     );
     pit = await t.openPointInTime(marker.from, KEEP_ALIVE);
-    const total = (
-      engine.check(
-        await t.request<{ hits: { total: { value: number } } }>({
-          method: 'POST',
-          path: '/_search',
-          body: { size: 0, track_total_hits: true, pit: { id: pit, keep_alive: KEEP_ALIVE } },
-        }),
-        'count',
-        name,
-      ).body
-    ).hits.total.value;
+    const total = engine.check(
+      await t.request<{ hits: { total: { value: number } } }>({
+        method: 'POST',
+        path: '/_search',
+        body: { size: 0, track_total_hits: true, pit: { id: pit, keep_alive: KEEP_ALIVE } },
+      }),
+      'count',
+      name,
+    ).body.hits.total.value;
     let copied = 0;
+    let beat = Date.now();
     let after: unknown[] | undefined;
     opts.onProgress?.({ copied, total });
     for (;;) {
@@ -166,6 +170,10 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
       });
       copied += hits.length;
       opts.onProgress?.({ copied, total });
+      if (Date.now() - beat > STALE_AFTER_MS / 4) {
+        beat = Date.now();
+        await engine.markers.update({ ...marker, heartbeat_at: new Date(beat).toISOString() });
+      }
       after = hits.at(-1)!.sort;
     }
     await t.closePointInTime(pit!).catch(() => undefined);
@@ -219,7 +227,11 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
 
 async function countOf(engine: ClusterEngine, index: string, name: string): Promise<number> {
   const t = engine.transport;
-  engine.check(await t.request({ method: 'POST', path: `/${encodeURIComponent(index)}/_refresh` }), 'refresh', name);
+  engine.check(
+    await t.request({ method: 'POST', path: `/${encodeURIComponent(index)}/_refresh` }),
+    'refresh',
+    name,
+  );
   return engine.check(
     await t.request<{ count: number }>({ method: 'GET', path: `/${encodeURIComponent(index)}/_count` }),
     'count',
@@ -264,7 +276,9 @@ export async function switchBack(engine: ClusterEngine, name: string): Promise<R
   }
   const target = versions.get(previous)!;
   const generation = await engine.generation(name);
-  const targetMeta = await engine.transport.request<Record<string, { mappings?: { _meta?: { sift?: IndexMeta } } }>>({
+  const targetMeta = await engine.transport.request<
+    Record<string, { mappings?: { _meta?: { sift?: IndexMeta } } }>
+  >({
     method: 'GET',
     path: `/${encodeURIComponent(target)}/_mapping`,
   });
@@ -298,7 +312,11 @@ export async function switchBack(engine: ClusterEngine, name: string): Promise<R
     owner: `${hostname()}:${process.pid}`,
   });
   // Carried writes are sent without waiting for a refresh; make them searchable before the name points here.
-  engine.check(await t.request({ method: 'POST', path: `/${encodeURIComponent(target)}/_refresh` }), 'refresh', name);
+  engine.check(
+    await t.request({ method: 'POST', path: `/${encodeURIComponent(target)}/_refresh` }),
+    'refresh',
+    name,
+  );
   engine.check(
     await t.request({
       method: 'POST',

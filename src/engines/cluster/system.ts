@@ -22,9 +22,14 @@ export interface Marker {
   from_schema: IndexSchema;
   to_schema: IndexSchema;
   started_at: string;
+  /** Refreshed while the copy runs; a copying marker whose heartbeat stopped belongs to a process that died. */
+  heartbeat_at?: string;
   /** Process that runs the copy, for the operator. */
   owner: string;
 }
+
+/** A copy that has not reported for this long is considered dead and may be taken over. */
+export const STALE_AFTER_MS = 120_000;
 
 const SYSTEM_MAPPING = {
   dynamic: 'strict',
@@ -39,6 +44,7 @@ const SYSTEM_MAPPING = {
     from_schema: { type: 'object', enabled: false },
     to_schema: { type: 'object', enabled: false },
     started_at: { type: 'date' },
+    heartbeat_at: { type: 'date' },
     owner: { type: 'keyword' },
     id: { type: 'keyword' },
     version: { type: 'long' },
@@ -70,6 +76,14 @@ export class ReindexMarkers {
     if (res.status >= 300 && type !== 'resource_already_exists_exception') {
       throw unavailable(this.t.product, `cannot create the system index: ${JSON.stringify(res.body)}`);
     }
+    // An index made by an older Sift gets the fields added since (the mapping is strict).
+    if (res.status >= 300) {
+      await this.t.request({
+        method: 'PUT',
+        path: `/${encodeURIComponent(this.names.system)}/_mapping`,
+        body: SYSTEM_MAPPING,
+      });
+    }
   }
 
   /** The marker of a running or just-finished reindex; read in real time (not through search). */
@@ -79,15 +93,17 @@ export class ReindexMarkers {
       path: this.docPath(markerId(name)),
     });
     if (res.status === 404) return null;
-    if (res.status >= 300) throw unavailable(this.t.product, `reading the reindex marker answered ${res.status}`);
+    if (res.status >= 300)
+      throw unavailable(this.t.product, `reading the reindex marker answered ${res.status}`);
     return res.body.found ? (res.body._source ?? null) : null;
   }
 
   /**
-   * Claims the index for a reindex: fails with `false` when another copy is running. A finished marker is
-   * replaced (its sequence number and primary term make the replacement conditional).
+   * Claims the index for a reindex: fails with `false` when another copy is running. A finished marker, or a copy
+   * whose heartbeat stopped, is replaced (its sequence number and primary term make the replacement conditional,
+   * so two processes cannot both take over).
    */
-  async claim(marker: Marker): Promise<boolean> {
+  async claim(marker: Marker, onStale: (stale: Marker) => Promise<void>): Promise<boolean> {
     await this.ensureIndex();
     const current = await this.t.request<{
       found?: boolean;
@@ -97,7 +113,13 @@ export class ReindexMarkers {
     }>({ method: 'GET', path: this.docPath(markerId(marker.index)) });
     const doc = { kind: 'marker', ...marker };
     if (current.status === 200 && current.body.found) {
-      if (current.body._source?.state === 'copying') return false;
+      const running = current.body._source;
+      if (running?.state === 'copying') {
+        const beat = Date.parse(running.heartbeat_at ?? running.started_at);
+        if (Date.now() - beat < STALE_AFTER_MS) return false;
+        // The process that ran this copy stopped reporting: drop what it half built and take over.
+        await onStale(running);
+      }
       const res = await this.t.request({
         method: 'PUT',
         path: this.docPath(markerId(marker.index)),
@@ -126,7 +148,8 @@ export class ReindexMarkers {
       body: { kind: 'marker', ...marker },
       querystring: { refresh: 'true' },
     });
-    if (res.status >= 300) throw unavailable(this.t.product, `updating the reindex marker answered ${res.status}`);
+    if (res.status >= 300)
+      throw unavailable(this.t.product, `updating the reindex marker answered ${res.status}`);
   }
 
   /** Deletes seen during a copy: re-applied to the new version once the copy is over. */
@@ -138,7 +161,11 @@ export class ReindexMarkers {
           `${JSON.stringify({ kind: 'delete', index: name, to: marker.to, id: d.id, version: d.seq })}\n`,
       )
       .join('');
-    const res = await this.t.request<{ errors?: boolean }>({ method: 'POST', path: '/_bulk', bulkBody: lines });
+    const res = await this.t.request<{ errors?: boolean }>({
+      method: 'POST',
+      path: '/_bulk',
+      bulkBody: lines,
+    });
     if (res.status >= 300 || res.body.errors)
       throw unavailable(this.t.product, `recording deletes for the reindex failed (${res.status})`);
   }
@@ -163,7 +190,8 @@ export class ReindexMarkers {
         },
       });
       if (res.status === 404) return out;
-      if (res.status >= 300) throw unavailable(this.t.product, `reading recorded deletes answered ${res.status}`);
+      if (res.status >= 300)
+        throw unavailable(this.t.product, `reading recorded deletes answered ${res.status}`);
       const hits = res.body.hits?.hits ?? [];
       out.push(...hits.map((h) => h._source));
       if (hits.length < 1000) return out;
@@ -178,12 +206,21 @@ export class ReindexMarkers {
       path: this.docPath(markerId(name)),
       querystring: { refresh: 'true' },
     });
-    if (!to) return;
+    if (to) await this.clearDeletes(to);
+  }
+
+  /** Forgets the deletes recorded for the version `to`. */
+  async clearDeletes(to: string): Promise<void> {
     const deletes = await this.deletesFor(to);
     if (!deletes.length) return;
     const lines = deletes
       .map((d) => `${JSON.stringify({ delete: { _index: this.names.system, _id: `del:${to}:${d.id}` } })}\n`)
       .join('');
-    await this.t.request({ method: 'POST', path: '/_bulk', bulkBody: lines, querystring: { refresh: 'true' } });
+    await this.t.request({
+      method: 'POST',
+      path: '/_bulk',
+      bulkBody: lines,
+      querystring: { refresh: 'true' },
+    });
   }
 }

@@ -280,6 +280,10 @@ export function reindexCases(check: Check, service: () => SearchService): void {
     expect((await svc().search(index, { q: 'reindex', size: 1 })).total).toBeGreaterThan(0);
     const res = await running;
     await sleep(50);
+    // A cluster acknowledges a write only once it is searchable (up to a refresh interval), so fewer writes fit in
+    // the reindex than on the embedded engine: keep the load going until it has done enough, without a clock.
+    // (Bounded only so that a load that failed reaches stop(), which reports its error.)
+    for (let i = 0; load.writes <= 20 && i < 400; i++) await sleep(50);
     await load.stop();
     expect(load.writes).toBeGreaterThan(20);
     const afterReindex = await snapshot(svc(), index);

@@ -1,0 +1,147 @@
+import { SiftError } from '../../errors.js';
+import { parseTextQuery } from '../../query/text-query.js';
+import type { Hit, SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../../query/types.js';
+import type { IndexSchema } from '../../schema/types.js';
+import { readFacets } from './aggregations.js';
+import { fromClusterSortValue } from './cursor.js';
+import { errorReason, errorType } from './engine.js';
+import { fromSource, ID_PATH, SUGGEST_LENGTH_PATH, SUGGEST_PATH, tokenPath, valuePath } from './mapping.js';
+import { searchBody } from './query.js';
+import type { ClusterResponse, ClusterTransport } from './transport.js';
+
+/** What a search needs from the engine: the transport, names, the time budget, error mapping and the log. */
+export interface SearchContext {
+  transport: ClusterTransport;
+  alias(name: string): string;
+  timeoutMs: number;
+  check<T>(res: ClusterResponse<T>, what: string, index?: string): ClusterResponse<T>;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+interface SearchResponseBody {
+  timed_out?: boolean;
+  _shards?: { total: number; successful: number; failed: number; failures?: unknown[] };
+  hits: {
+    total?: { value: number; relation: 'eq' | 'gte' };
+    hits: {
+      _id: string;
+      _score: number | null;
+      _source?: Record<string, unknown>;
+      sort?: unknown[];
+      highlight?: Record<string, string[]>;
+    }[];
+  };
+  aggregations?: Record<string, Record<string, unknown>>;
+}
+
+interface ErrorBody {
+  error?: { type?: string; reason?: string };
+}
+
+/** One search: the body from query.ts, the answer back into hits, facets and the partial flag. */
+export async function runSearch(
+  ctx: SearchContext,
+  index: string,
+  schema: IndexSchema,
+  request: SearchRequest,
+): Promise<SearchResult> {
+  const body = searchBody(schema, request, {
+    timeoutMs: Math.max(100, ctx.timeoutMs - 500),
+    trackTotalHits: true,
+  });
+  const res = await ctx.transport.request<SearchResponseBody & ErrorBody>(
+    { method: 'POST', path: `/${encodeURIComponent(ctx.alias(index))}/_search`, body },
+    { timeoutMs: ctx.timeoutMs },
+  );
+  if (res.status === 400 && request.after) {
+    throw new SiftError('INVALID_CURSOR', `the cursor does not fit this index: ${errorReason(res.body)}`);
+  }
+  if (res.status === 400 && errorType(res.body) === 'search_phase_execution_exception') {
+    throw new SiftError('INVALID_REQUEST', `the cluster refused the query: ${errorReason(res.body)}`);
+  }
+  ctx.check(res, 'search', index);
+  const shards = res.body._shards;
+  const partial = Boolean(res.body.timed_out) || (shards?.failed ?? 0) > 0;
+  if (partial) {
+    ctx.log?.warn(
+      { index, timed_out: res.body.timed_out, shards: shards, failures: shards?.failures?.slice(0, 3) },
+      'partial search result: the cluster timed out or some shards failed',
+    );
+  }
+  const withScore = request.sort.some((c) => c.field === '_score');
+  const hits: Hit[] = res.body.hits.hits.map((h) => {
+    const sort = h.sort ?? [];
+    const id = String(sort[sort.length - 1] ?? h._id);
+    const hit: Hit = {
+      id,
+      score: withScore ? (h._score ?? null) : null,
+      document: fromSource(schema, h._source ?? {}),
+      sortValues: request.sort.map((c, i) => fromClusterSortValue(schema, c, sort[i])),
+    };
+    if (h.highlight) {
+      const marks: Record<string, string[]> = {};
+      for (const [path, frags] of Object.entries(h.highlight)) {
+        if (frags.length) marks[path.endsWith('.hl') ? path.slice(0, -3) : path] = [frags[0]!];
+      }
+      if (Object.keys(marks).length) hit.highlights = marks;
+    }
+    return hit;
+  });
+  return {
+    hits,
+    total: res.body.hits.total?.value ?? hits.length,
+    total_relation: res.body.hits.total?.relation ?? 'eq',
+    facets: readFacets(request.facets, schema, res.body.aggregations),
+    partial,
+  };
+}
+
+export async function runSuggest(
+  ctx: SearchContext,
+  index: string,
+  schema: IndexSchema,
+  request: SuggestRequest,
+): Promise<Suggestion[]> {
+  const field = schema.suggest?.field;
+  if (!field) return [];
+  const text = parseTextQuery(request.prefix);
+  const tokens = text ? text.must.flatMap((c) => c.tokens) : [];
+  if (!tokens.length) return [];
+  const lowered = request.prefix.toLowerCase();
+  const matching = schema.fields[field]?.searchable
+    ? tokens.map((t, i) =>
+        i === tokens.length - 1 ? { prefix: { [tokenPath(field)]: t } } : { term: { [tokenPath(field)]: t } },
+      )
+    : [{ prefix: { [SUGGEST_PATH]: lowered } }];
+  const pop = schema.ranking.popularity;
+  const body = {
+    size: request.size,
+    _source: [field],
+    track_total_hits: false,
+    timeout: `${Math.max(100, ctx.timeoutMs - 500)}ms`,
+    // Values that start with the whole typed text score 1, the rest 0; then popularity, shortness and id.
+    query: {
+      bool: {
+        filter: matching,
+        should: [{ constant_score: { filter: { prefix: { [SUGGEST_PATH]: lowered } }, boost: 1 } }],
+      },
+    },
+    sort: [
+      { _score: { order: 'desc' } },
+      ...(pop ? [{ [valuePath(schema, pop.field)]: { order: 'desc', missing: 0 } }] : []),
+      { [SUGGEST_LENGTH_PATH]: { order: 'asc', missing: '_last' } },
+      { [ID_PATH]: { order: 'asc' } },
+    ],
+  };
+  const res = ctx.check(
+    await ctx.transport.request<SearchResponseBody>(
+      { method: 'POST', path: `/${encodeURIComponent(ctx.alias(index))}/_search`, body },
+      { timeoutMs: ctx.timeoutMs },
+    ),
+    'suggest',
+    index,
+  );
+  return res.body.hits.hits
+    .filter((h) => typeof h._source?.[field] === 'string')
+    .map((h) => ({ text: h._source![field] as string, id: String(h.sort?.[h.sort.length - 1] ?? h._id) }));
+}
