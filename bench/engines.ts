@@ -13,7 +13,6 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { createClusterEngine } from '../src/engines/cluster/create.js';
-import type { ClusterEngine } from '../src/engines/cluster/engine.js';
 import { toSource } from '../src/engines/cluster/mapping.js';
 import { searchBody } from '../src/engines/cluster/query.js';
 import { buildSearchRequest, type RawSearchInput } from '../src/query/request.js';
@@ -165,7 +164,8 @@ async function overheadBench(url: string, queries: string[], schema: IndexSchema
     return JSON.stringify(searchBody(schema, request, { timeoutMs: 29_000, trackTotalHits: true }));
   });
   const siftUrls = queries.map(
-    (q) => `${sift.url}/api/indexes/${INDEX}/search?q=${encodeURIComponent(q)}&size=10&facets=&highlight=&fields=name`,
+    (q) =>
+      `${sift.url}/api/indexes/${INDEX}/search?q=${encodeURIComponent(q)}&size=10&facets=&highlight=&fields=name`,
   );
   const siftTimes: number[] = [];
   const directTimes: number[] = [];
@@ -234,7 +234,10 @@ async function equivalenceBench(url: string, pkgs: Pkg[], queries: string[]) {
   let totalsEqual = 0;
   const disagreements: string[] = [];
   for (const q of queries) {
-    const [a, b] = await Promise.all([local.search(INDEX, { ...PLAIN, q }), remote.search(INDEX, { ...PLAIN, q })]);
+    const [a, b] = await Promise.all([
+      local.search(INDEX, { ...PLAIN, q }),
+      remote.search(INDEX, { ...PLAIN, q }),
+    ]);
     const ids = new Set(a.hits.map((h) => h.id));
     const denom = Math.max(a.hits.length, b.hits.length);
     overlap += denom === 0 ? 1 : b.hits.filter((h) => ids.has(h.id)).length / denom;

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, limitsFromConfig } from './app.js';
 import { buildEngineStack } from './cache/engine-stack.js';
+import { EngineKeyStore } from './auth/key-store.js';
 import { awaitRedis, createRedisClient } from './cache/redis-client.js';
 import type { Config } from './config/config.js';
 import type { Engine } from './engines/engine.js';
@@ -75,7 +76,15 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       const loaded = await loadSampleIfEmpty(service, config.DEFAULT_INDEX, (msg) => logger.info(msg));
       if (loaded > 0) logger.info(`loaded ${loaded} sample documents into index "${config.DEFAULT_INDEX}"`);
     }
-    built = await buildApp({ config, service, logger, state, redis });
+    // API keys bypass the result cache: key records (digests included) never land in Redis.
+    built = await buildApp({
+      config,
+      service,
+      logger,
+      state,
+      redis,
+      keyStore: new EngineKeyStore(rawEngine),
+    });
     await built.listen({ host: config.HOST, port: config.PORT });
   } catch (err) {
     await built?.close().catch(() => undefined);

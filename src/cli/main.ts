@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { pino } from 'pino';
+import { buildEngineStack } from '../cache/engine-stack.js';
+import { awaitRedis, createRedisClient } from '../cache/redis-client.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createEngine } from '../engines/create.js';
 import { isSiftError } from '../errors.js';
@@ -99,8 +102,14 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       const cfg = ctx.config();
       const engine = createEngine(cfg);
       await engine.open();
+      // With a shared Redis, the CLI's writes must invalidate what running servers cached, like theirs do.
+      const redis = cfg.REDIS_HOST
+        ? createRedisClient(cfg, pino({ level: 'warn' }, pino.destination(2)))
+        : null;
+      if (redis) await awaitRedis(redis, 2000);
+      const stack = redis ? buildEngineStack(cfg, engine, redis) : null;
       try {
-        const service = new SearchService(engine, {
+        const service = new SearchService(stack?.engine ?? engine, {
           ...DEFAULT_LIMITS,
           maxPageSize: cfg.MAX_PAGE_SIZE,
           maxResultWindow: cfg.MAX_RESULT_WINDOW,
@@ -110,6 +119,8 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
         return await fn(service, cfg);
       } finally {
         await engine.close();
+        await stack?.close().catch(() => undefined);
+        redis?.disconnect();
       }
     },
   };

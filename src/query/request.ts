@@ -88,7 +88,11 @@ function parseFacets(
     // download counts or timestamps would say nothing).
     list = Object.entries(schema.fields)
       .filter(([, f]) => f.facet)
-      .map(([field, f]) => (isNumericType(f.type) ? { field, stats: true } : { field }));
+      // Defaults must never trip the limits the operator set, so they are cut down to them.
+      .slice(0, limits.maxFacets)
+      .map(([field, f]) =>
+        isNumericType(f.type) ? { field, stats: true } : { field, size: Math.min(10, limits.maxFacetSize) },
+      );
   } else if (typeof raw === 'string') {
     list = (csv(raw) ?? []).map((field) => ({ field }));
   } else if (Array.isArray(raw)) {

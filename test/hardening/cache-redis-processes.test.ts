@@ -3,6 +3,7 @@ import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceUrl } from '../support/services.js';
 import { DOCS, INDEX, SCHEMA, killQuietly, spawnServer, tempDir, type Child } from '../http/helpers.js';
+import { sift } from '../cli/helpers.js';
 import { redisEnv, send } from './helpers.js';
 
 /**
@@ -93,5 +94,22 @@ describe('result cache shared through Redis by two processes', { timeout: 120_00
     const after = await send(q, { agent });
     expect(after.headers['x-cache']).toBe('MISS');
     expect(JSON.parse(after.body).total).toBe(25);
+  });
+
+  it('a `sift import` run beside the servers invalidates what they cached', async () => {
+    const q = `${a!.url}/api/indexes/${INDEX}/search?q=dirigible&size=0`;
+    expect(JSON.parse((await send(q, { agent })).body).total).toBe(0);
+    expect((await send(q, { agent })).headers['x-cache']).toBe('HIT');
+    const ndjson = Array.from({ length: 5 }, (_, i) =>
+      JSON.stringify({ id: `dirigible-${i}`, title: `Dirigible ${i}` }),
+    ).join('\n');
+    const run = sift(dataDir, ['import', '-', '--index', INDEX, '--format', 'ndjson'], {
+      input: ndjson,
+      env: { DEFAULT_INDEX: INDEX, ...redisEnv(serviceUrl('redis')) },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const after = await send(q, { agent });
+    expect(after.headers['x-cache']).toBe('MISS');
+    expect(JSON.parse(after.body).total).toBe(5);
   });
 });

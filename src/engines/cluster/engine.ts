@@ -1,6 +1,5 @@
 import { SiftError } from '../../errors.js';
-import type { Hit, SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../../query/types.js';
-import { parseTextQuery } from '../../query/text-query.js';
+import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../../query/types.js';
 import { checkDocument, type Document } from '../../schema/document.js';
 import type { IndexSchema } from '../../schema/types.js';
 import type {
@@ -13,30 +12,23 @@ import type {
   ReindexResult,
   WriteOptions,
 } from '../engine.js';
-import { readFacets } from './aggregations.js';
 import { runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
-import { fromClusterSortValue } from './cursor.js';
 import { Names } from './names.js';
 import {
   checkFieldNames,
   derivedShape,
   docId,
   fromSource,
-  ID_PATH,
   mappingsFor,
   settingsFor,
-  SUGGEST_LENGTH_PATH,
-  SUGGEST_PATH,
   toSource,
-  tokenPath,
-  valuePath,
   type IndexMeta,
 } from './mapping.js';
-import { searchBody } from './query.js';
+import { runSearch, runSuggest, type SearchContext } from './search.js';
 import { copyAndSwitch, switchBack } from './reindex.js';
 import { ReindexMarkers, type Marker } from './system.js';
 import type { ClusterResponse, ClusterTransport } from './transport.js';
-import { unavailable } from './transport.js';
+import { errorReason, errorType, unavailable } from './transport.js';
 
 export interface ClusterEngineOptions {
   transport: ClusterTransport;
@@ -58,16 +50,6 @@ export interface Resolved {
   physical: string;
   meta: IndexMeta;
 }
-
-interface ErrorBody {
-  error?: { type?: string; reason?: string; root_cause?: { type?: string; reason?: string }[] };
-}
-
-export const errorType = (body: unknown) => (body as ErrorBody)?.error?.type;
-export const errorReason = (body: unknown) => {
-  const e = (body as ErrorBody)?.error;
-  return e?.root_cause?.[0]?.reason ?? e?.reason ?? JSON.stringify(body)?.slice(0, 300);
-};
 
 /**
  * The Elasticsearch and OpenSearch engine: one implementation over a ClusterTransport. A logical index is an

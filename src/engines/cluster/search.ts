@@ -4,10 +4,9 @@ import type { Hit, SearchRequest, SearchResult, SuggestRequest, Suggestion } fro
 import type { IndexSchema } from '../../schema/types.js';
 import { readFacets } from './aggregations.js';
 import { fromClusterSortValue } from './cursor.js';
-import { errorReason, errorType } from './engine.js';
 import { fromSource, ID_PATH, SUGGEST_LENGTH_PATH, SUGGEST_PATH, tokenPath, valuePath } from './mapping.js';
 import { searchBody } from './query.js';
-import type { ClusterResponse, ClusterTransport } from './transport.js';
+import { errorReason, errorType, type ClusterResponse, type ClusterTransport } from './transport.js';
 
 /** What a search needs from the engine: the transport, names, the time budget, error mapping and the log. */
 export interface SearchContext {

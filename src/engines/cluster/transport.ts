@@ -80,3 +80,16 @@ export function cleanQuery(q: ClusterRequest['querystring']): Record<string, str
   for (const [k, v] of Object.entries(q)) if (v !== undefined) out[k] = String(v);
   return out;
 }
+
+/** The error part of a cluster's answer. */
+interface ErrorBody {
+  error?: { type?: string; reason?: string; root_cause?: { type?: string; reason?: string }[] };
+}
+
+/** The cluster's error type (`index_not_found_exception`...), if the body is an error. */
+export const errorType = (body: unknown) => (body as ErrorBody)?.error?.type;
+/** The most specific reason the cluster gave, for messages. */
+export const errorReason = (body: unknown) => {
+  const e = (body as ErrorBody)?.error;
+  return e?.root_cause?.[0]?.reason ?? e?.reason ?? JSON.stringify(body)?.slice(0, 300);
+};

@@ -298,7 +298,16 @@ export class SqliteEngine implements Engine {
       try {
         return await this.readers.run<T>(task(idx));
       } catch (err) {
-        if (attempt >= 2 || !/no such table/.test((err as Error).message)) throw err;
+        const message = (err as Error).message;
+        // Another process changed the schema (a reindex) after this request was checked against the old one.
+        if (/no such column/.test(message)) {
+          this.indexes.delete(index);
+          throw new SiftError(
+            'INVALID_REQUEST',
+            `index "${index}" changed its schema while this request was being checked; a field it names no longer exists, retry`,
+          );
+        }
+        if (attempt >= 2 || !/no such table/.test(message)) throw err;
         this.indexes.delete(index);
       }
     }
