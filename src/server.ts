@@ -10,7 +10,7 @@ import type { Engine } from './engines/engine.js';
 import { createEngine } from './engines/create.js';
 import { createAppState, type AppState } from './http/state.js';
 import { createLogger } from './observability/logger.js';
-import { loadSampleIfEmpty } from './service/sample-data.js';
+import { loadSampleAtStart } from './service/sample-data.js';
 import { SearchService } from './service/search-service.js';
 
 export interface StartServerOptions {
@@ -72,10 +72,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   const service = new SearchService(engine, limitsFromConfig(config));
   let built: FastifyInstance | undefined;
   try {
-    if (opts.loadSample !== false && config.LOAD_SAMPLE_DATA && config.SEARCH_ENGINE === 'embedded') {
-      const loaded = await loadSampleIfEmpty(service, config.DEFAULT_INDEX, (msg) => logger.info(msg));
-      if (loaded > 0) logger.info(`loaded ${loaded} sample documents into index "${config.DEFAULT_INDEX}"`);
-    }
+    if (opts.loadSample !== false) await loadSampleAtStart(service, config, logger);
     // API keys bypass the result cache: key records (digests included) never land in Redis.
     built = await buildApp({
       config,

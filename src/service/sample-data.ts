@@ -45,3 +45,22 @@ export async function loadSampleIfEmpty(
   if (batch.length) loaded += (await service.importDocuments(indexName, batch)).indexed;
   return loaded;
 }
+
+/**
+ * Start-up sample loading for any engine. On the embedded engine a failure is fatal (the data directory is
+ * broken); a cluster may simply not be up yet, so there it is logged and readiness stays 503 until data exists.
+ */
+export async function loadSampleAtStart(
+  service: SearchService,
+  config: { LOAD_SAMPLE_DATA: boolean; SEARCH_ENGINE: string; DEFAULT_INDEX: string },
+  logger: { info(msg: string): void; warn(obj: object, msg: string): void },
+): Promise<void> {
+  if (!config.LOAD_SAMPLE_DATA) return;
+  try {
+    const loaded = await loadSampleIfEmpty(service, config.DEFAULT_INDEX, (m) => logger.info(m));
+    if (loaded > 0) logger.info(`loaded ${loaded} sample documents into index "${config.DEFAULT_INDEX}"`);
+  } catch (err) {
+    if (config.SEARCH_ENGINE === 'embedded') throw err;
+    logger.warn({ err }, `sample data not loaded: ${(err as Error).message}`);
+  }
+}

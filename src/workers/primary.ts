@@ -5,7 +5,7 @@ import { serveClusterGenerations } from '../cache/cluster-generations.js';
 import type { Config } from '../config/config.js';
 import { createEngine } from '../engines/create.js';
 import { CLUSTER_WORKER_ENV, serveClusterMetrics } from '../metrics/cluster-metrics.js';
-import { loadSampleIfEmpty } from '../service/sample-data.js';
+import { loadSampleAtStart } from '../service/sample-data.js';
 import { SearchService } from '../service/search-service.js';
 import { RestartBackoff } from './backoff.js';
 import { HANDOFF, isWorkerReady } from './messages.js';
@@ -18,6 +18,8 @@ interface Tracked {
   startedAt: number;
   /** Being stopped on purpose (rolling restart, shutdown): its exit is not a crash. */
   retiring: boolean;
+  /** It reported listening; before that it holds no connection, so a signal ending it loses nothing. */
+  listening: boolean;
 }
 
 export interface PrimaryOptions {
@@ -26,14 +28,11 @@ export interface PrimaryOptions {
 
 /** Work done once, before any worker exists: two workers racing to create the sample index would collide. */
 async function prepareData(config: Config, logger: Logger): Promise<void> {
-  if (!config.LOAD_SAMPLE_DATA || config.SEARCH_ENGINE !== 'embedded') return;
+  if (!config.LOAD_SAMPLE_DATA) return;
   const engine = createEngine(config);
   await engine.open();
   try {
-    const loaded = await loadSampleIfEmpty(new SearchService(engine), config.DEFAULT_INDEX, (m) =>
-      logger.info(m),
-    );
-    if (loaded > 0) logger.info(`loaded ${loaded} sample documents into index "${config.DEFAULT_INDEX}"`);
+    await loadSampleAtStart(new SearchService(engine), config, logger);
   } finally {
     await engine.close();
   }
@@ -63,7 +62,7 @@ export async function runPrimary(
 
   const fork = (): Promise<Tracked> => {
     const worker = cluster.fork({ [CLUSTER_WORKER_ENV]: '1' });
-    const tracked: Tracked = { worker, startedAt: Date.now(), retiring: false };
+    const tracked: Tracked = { worker, startedAt: Date.now(), retiring: false, listening: false };
     live.set(worker.id, tracked);
     return new Promise<Tracked>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -74,6 +73,7 @@ export async function runPrimary(
       const onMessage = (message: unknown) => {
         if (!isWorkerReady(message)) return;
         cleanup();
+        tracked.listening = true;
         url = message.url;
         logger.info({ worker_pid: worker.process.pid }, `worker ${worker.process.pid} listening`);
         resolve(tracked);
@@ -129,6 +129,8 @@ export async function runPrimary(
     const timer = setTimeout(() => worker.process.kill('SIGKILL'), graceMs);
     const [code, signal] = await exited;
     clearTimeout(timer);
+    // A worker still starting up when asked to stop may die of the signal before its handler exists: not a failure.
+    if (!tracked.listening && signal === 'SIGTERM') return 0;
     return signal ? 1 : (code ?? 1);
   };
 
