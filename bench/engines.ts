@@ -242,7 +242,7 @@ async function equivalenceBench(url: string, pkgs: Pkg[], queries: string[]) {
     const denom = Math.max(a.hits.length, b.hits.length);
     overlap += denom === 0 ? 1 : b.hits.filter((h) => ids.has(h.id)).length / denom;
 
-    const sorted = { ...PLAIN, q, sort: 'downloads:desc' };
+    const sorted = { ...PLAIN, q, sort: '-downloads' };
     const [c, d] = await Promise.all([local.search(INDEX, sorted), remote.search(INDEX, sorted)]);
     const same = c.hits.map((h) => h.id).join('\n') === d.hits.map((h) => h.id).join('\n');
     if (same) exact++;
@@ -272,7 +272,11 @@ export async function enginesBench() {
   const queries = realQueries(pkgs, QUERIES);
   console.log(`engines: embedded vs Elasticsearch, ${pkgs.length} documents, ${queries.length} queries`);
   const url = startElasticsearch();
-  const version = ((await (await fetch(url)).json()) as { version: { number: string } }).version.number;
+  // The minimal distribution has no `GET /` (no main module): read the version off the local node.
+  const nodes = (await (await fetch(`${url}/_nodes/_local`)).json()) as {
+    nodes: Record<string, { version: string }>;
+  };
+  const version = Object.values(nodes.nodes)[0]?.version ?? 'unknown';
   console.log(`elasticsearch ${version} at ${url}`);
 
   const imported = await importBench(url, pkgs, schema);

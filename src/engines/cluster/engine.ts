@@ -30,6 +30,9 @@ import { ReindexMarkers, type Marker } from './system.js';
 import type { ClusterResponse, ClusterTransport } from './transport.js';
 import { errorReason, errorType, unavailable } from './transport.js';
 
+/** How long a search may reuse an alias resolution. */
+const READ_RESOLVE_MS = 1000;
+
 export interface ClusterEngineOptions {
   transport: ClusterTransport;
   /** Prefix of every index and alias Sift creates. */
@@ -63,6 +66,7 @@ export class ClusterEngine implements Engine {
   private versionText: string | null = null;
   /** Indexes this process is reindexing right now. */
   readonly reindexing = new Set<string>();
+  private readonly readResolved = new Map<string, { resolved: Resolved; at: number }>();
 
   constructor(readonly opts: ClusterEngineOptions) {
     this.t = opts.transport;
@@ -146,6 +150,26 @@ export class ClusterEngine implements Engine {
     // A physical version of another index can carry this name (an index "books-v1" beside "books"): not ours.
     if (!meta || meta.index !== name || physical === this.names.alias(name)) return null;
     return { physical, meta };
+  }
+
+  /**
+   * Searches and suggestions reuse a resolution for up to a second: looking the alias up costs a cluster round
+   * trip, which would otherwise be most of what Sift adds to a query. Lifecycle changes made through this
+   * process drop it at once; ones made by another process are seen within the second (the search itself always
+   * goes through the alias, so only the schema used to translate can be that old).
+   */
+  private async requireForRead(name: string): Promise<Resolved> {
+    const hit = this.readResolved.get(name);
+    if (hit && Date.now() - hit.at < READ_RESOLVE_MS) return hit.resolved;
+    const resolved = await this.require(name);
+    this.readResolved.set(name, { resolved, at: Date.now() });
+    return resolved;
+  }
+
+  /** Forgets cached resolutions after a lifecycle change (this process's own, or any: pass nothing). */
+  forgetResolved(name?: string): void {
+    if (name === undefined) this.readResolved.clear();
+    else this.readResolved.delete(name);
   }
 
   async require(name: string): Promise<Resolved> {
@@ -274,6 +298,14 @@ export class ClusterEngine implements Engine {
   }
 
   async putIndex(name: string, schema: IndexSchema): Promise<{ created: boolean }> {
+    try {
+      return await this.putIndexNow(name, schema);
+    } finally {
+      this.forgetResolved(name);
+    }
+  }
+
+  private async putIndexNow(name: string, schema: IndexSchema): Promise<{ created: boolean }> {
     checkFieldNames(schema);
     const existing = await this.resolve(name);
     if (!existing) {
@@ -318,6 +350,14 @@ export class ClusterEngine implements Engine {
   }
 
   async dropIndex(name: string): Promise<boolean> {
+    try {
+      return await this.dropIndexNow(name);
+    } finally {
+      this.forgetResolved(name);
+    }
+  }
+
+  private async dropIndexNow(name: string): Promise<boolean> {
     const versions = await this.versions(name);
     const live = await this.resolve(name);
     if (!live && versions.size === 0) return false;
@@ -472,22 +512,30 @@ export class ClusterEngine implements Engine {
   // ---- Reindex ----
 
   async reindex(name: string, opts: ReindexOptions = {}): Promise<ReindexResult> {
-    return copyAndSwitch(this, name, opts);
+    try {
+      return await copyAndSwitch(this, name, opts);
+    } finally {
+      this.forgetResolved(name);
+    }
   }
 
   async rollbackReindex(name: string): Promise<ReindexResult> {
-    return switchBack(this, name);
+    try {
+      return await switchBack(this, name);
+    } finally {
+      this.forgetResolved(name);
+    }
   }
 
   // ---- Search (src/engines/cluster/search.ts) ----
 
   async search(index: string, request: SearchRequest): Promise<SearchResult> {
-    const r = await this.require(index);
+    const r = await this.requireForRead(index);
     return runSearch(this.searchContext(), index, r.meta.schema, request);
   }
 
   async suggest(index: string, request: SuggestRequest): Promise<Suggestion[]> {
-    const r = await this.require(index);
+    const r = await this.requireForRead(index);
     return runSuggest(this.searchContext(), index, r.meta.schema, request);
   }
 
