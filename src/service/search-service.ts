@@ -1,4 +1,4 @@
-import { ERRORS, SiftError } from '../errors.js';
+import { ERRORS, isSiftError, SiftError } from '../errors.js';
 import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engines/engine.js';
 import { encodeCursor } from '../query/cursor.js';
 import {
@@ -71,11 +71,30 @@ export class SearchService {
     return info.schema;
   }
 
+  /**
+   * Runs `check` against the cached schema. A 4xx refusal may come from a schema that another process changed
+   * within the last second (a reindex), so it is tried once more against a fresh read before it stands.
+   */
+  private async withSchema<T>(index: string, check: (schema: IndexSchema) => T): Promise<T> {
+    const schema = await this.schemaOf(index);
+    try {
+      return check(schema);
+    } catch (err) {
+      if (!isSiftError(err) || err.status >= 500) throw err;
+      this.schemas.delete(index);
+      const fresh = await this.schemaOf(index);
+      if (JSON.stringify(fresh) === JSON.stringify(schema)) throw err;
+      return check(fresh);
+    }
+  }
+
   /** `restriction`: a filter the caller cannot lift (a scoped key's), ANDed in before the engine sees it. */
   async search(index: string, input: RawSearchInput, restriction?: Restriction): Promise<SearchResponse> {
     const started = performance.now();
-    const schema = await this.schemaOf(index);
-    const { request, fingerprint } = buildSearchRequest(input, schema, this.limits);
+    const { schema, request, fingerprint } = await this.withSchema(index, (schema) => ({
+      schema,
+      ...buildSearchRequest(input, schema, this.limits),
+    }));
     if (restriction?.filter)
       request.filter = withRestriction(checkFilter(restriction.filter, schema), request.filter);
     const result = await this.engine.search(index, request);
@@ -216,8 +235,7 @@ export class SearchService {
   }
 
   async putDocument(index: string, id: string, raw: unknown): Promise<{ created: boolean; id: string }> {
-    const schema = await this.schemaOf(index);
-    const doc = checkDocument(schema, raw, id);
+    const doc = await this.withSchema(index, (schema) => checkDocument(schema, raw, id));
     const { created } = await this.engine.upsert(index, doc);
     return { created, id: doc.id };
   }

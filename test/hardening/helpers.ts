@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Agent, request as httpRequest } from 'node:http';
-import type { Child } from '../http/helpers.js';
+import { spawnFixture, type Child } from '../http/helpers.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLUSTER = fileURLToPath(new URL('./fixtures/cluster.ts', import.meta.url));
 
 /** host and port of a `redis://host:port` URL, as Sift's settings. */
@@ -13,47 +11,8 @@ export function redisEnv(url: string): Record<string, string> {
 }
 
 /** Spawns the cluster fixture (primary + WORKERS workers) and waits until every worker listens. */
-export async function spawnCluster(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CLUSTER], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ENVIRONMENT: 'development',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOAD_SAMPLE_DATA: 'false',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`cluster did not start in ${timeoutMs} ms:\n${out}`)),
-      timeoutMs,
-    );
-    const onData = () => {
-      const m = /SIFT_READY (\S+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.stdout!.off('data', onData);
-      resolve(m[1]!);
-    };
-    proc.stdout!.on('data', onData);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`cluster exited early (code ${code}, signal ${signal}):\n${out}`));
-    });
-  });
-  return { proc, url, output: () => out, exited };
+export function spawnCluster(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
+  return spawnFixture(CLUSTER, 'cluster', env, timeoutMs);
 }
 
 export interface Answer {

@@ -243,8 +243,21 @@ export interface Child {
 }
 
 /** Spawns the real server (fixtures/serve.ts) on an ephemeral port and waits until it listens. */
-export async function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SERVE], {
+export function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<Child> {
+  return spawnFixture(SERVE, 'server', env, timeoutMs);
+}
+
+/**
+ * Spawns a fixture script that prints `SIFT_READY <url>` once it serves, with a clean development environment
+ * plus `env`, and waits for that line; a fixture that exits first fails with everything it printed.
+ */
+export async function spawnFixture(
+  script: string,
+  what: string,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<Child> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -267,21 +280,20 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30_00
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)),
+      () => reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${out}`)),
       timeoutMs,
     );
     const onData = () => {
       const m = /SIFT_READY (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        proc.stdout!.off('data', onData);
-        resolve(m[1]!);
-      }
+      if (!m) return;
+      clearTimeout(timer);
+      proc.stdout!.off('data', onData);
+      resolve(m[1]!);
     };
     proc.stdout!.on('data', onData);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`server exited early (code ${code}, signal ${signal}):\n${out}`));
+      reject(new Error(`${what} exited early (code ${code}, signal ${signal}):\n${out}`));
     });
   });
   return { proc, url, output: () => out, exited };
