@@ -1,7 +1,7 @@
 import { Client } from '@elastic/elasticsearch';
 import {
   answerOrUnavailable,
-  cleanQuery,
+  clientParams,
   type ClusterConnection,
   type ClusterRequest,
   type ClusterResponse,
@@ -31,16 +31,10 @@ export class ElasticsearchTransport implements ClusterTransport {
 
   async request<T>(req: ClusterRequest, opts: { timeoutMs?: number } = {}): Promise<ClusterResponse<T>> {
     try {
-      const res = await this.client.transport.request(
-        {
-          method: req.method,
-          path: req.path,
-          ...(req.body !== undefined ? { body: req.body as Record<string, unknown> } : {}),
-          ...(req.bulkBody !== undefined ? { bulkBody: req.bulkBody } : {}),
-          querystring: cleanQuery(req.querystring),
-        },
-        { meta: true, ...(opts.timeoutMs ? { requestTimeout: opts.timeoutMs } : {}) },
-      );
+      const res = await this.client.transport.request(clientParams(req), {
+        meta: true,
+        ...(opts.timeoutMs ? { requestTimeout: opts.timeoutMs } : {}),
+      });
       return { status: res.statusCode ?? 200, body: res.body as T };
     } catch (err) {
       return answerOrUnavailable(this.product, err) as ClusterResponse<T>;

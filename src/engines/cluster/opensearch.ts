@@ -1,7 +1,7 @@
 import { Client } from '@opensearch-project/opensearch';
 import {
   answerOrUnavailable,
-  cleanQuery,
+  clientParams,
   type ClusterConnection,
   type ClusterRequest,
   type ClusterResponse,
@@ -28,13 +28,7 @@ export class OpenSearchTransport implements ClusterTransport {
   async request<T>(req: ClusterRequest, opts: { timeoutMs?: number } = {}): Promise<ClusterResponse<T>> {
     try {
       const res = await this.client.transport.request(
-        {
-          method: req.method,
-          path: req.path,
-          ...(req.body !== undefined ? { body: req.body as Record<string, unknown> } : {}),
-          ...(req.bulkBody !== undefined ? { bulkBody: req.bulkBody } : {}),
-          querystring: cleanQuery(req.querystring),
-        },
+        clientParams(req),
         opts.timeoutMs ? { requestTimeout: opts.timeoutMs } : {},
       );
       return { status: res.statusCode ?? 200, body: res.body as T };

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterEngine, uniquePrefix } from '../../../test/support/cluster.js';
 import { FIXTURE_SCHEMA } from '../conformance/fixtures.js';
+import { snapshot } from '../conformance/reindex-cases.js';
 import { SearchService } from '../../service/search-service.js';
 import type { ClusterEngine } from './engine.js';
 
@@ -27,17 +28,6 @@ describe('reindex across processes (real OpenSearch node)', () => {
     await a.close();
     await b.close();
   });
-
-  async function allIds(svc: SearchService, index: string): Promise<Map<string, unknown>> {
-    const out = new Map<string, unknown>();
-    let cursor: string | undefined;
-    for (;;) {
-      const res = await svc.search(index, { sort: 'name', size: 100, cursor, fields: 'name,downloads' });
-      for (const h of res.hits) out.set(h.id, h.document.downloads);
-      if (!res.next_cursor) return out;
-      cursor = res.next_cursor;
-    }
-  }
 
   it('keeps every write made through another process while one reindexes', async () => {
     const index = 'cross-process';
@@ -72,7 +62,7 @@ describe('reindex across processes (real OpenSearch node)', () => {
     expect(res.to_version).toBe(res.from_version + 1);
     expect(progress.at(-1)).toBeGreaterThanOrEqual(6000 - writes);
     const want = new Map([...expected].filter(([, v]) => v !== null));
-    const got = await allIds(svcB, index);
+    const got = await snapshot(svcB, index);
     const missing = [...want].filter(([id, v]) => got.get(id) !== v).map(([id]) => id);
     const extra = [...got.keys()].filter((id) => !want.has(id));
     expect({ missing: missing.slice(0, 10), extra: extra.slice(0, 10) }).toEqual({ missing: [], extra: [] });

@@ -189,20 +189,7 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
     }
 
     const documents = await settledCount(engine, name, marker);
-    engine.check(
-      await t.request({
-        method: 'POST',
-        path: '/_aliases',
-        body: {
-          actions: [
-            { remove: { index: marker.from, alias: engine.names.alias(name) } },
-            { add: { index: marker.to, alias: engine.names.alias(name) } },
-          ],
-        },
-      }),
-      'switch alias',
-      name,
-    );
+    await switchAlias(engine, name, marker.from, marker.to);
     await engine.markers.update({ ...marker, state: 'done' });
     await t.request({
       method: 'PUT',
@@ -317,20 +304,7 @@ export async function switchBack(engine: ClusterEngine, name: string): Promise<R
     'refresh',
     name,
   );
-  engine.check(
-    await t.request({
-      method: 'POST',
-      path: '/_aliases',
-      body: {
-        actions: [
-          { remove: { index: current.physical, alias: engine.names.alias(name) } },
-          { add: { index: target, alias: engine.names.alias(name) } },
-        ],
-      },
-    }),
-    'switch alias',
-    name,
-  );
+  await switchAlias(engine, name, current.physical, target);
   const count = engine.check(
     await t.request<{ count: number }>({ method: 'GET', path: `/${encodeURIComponent(target)}/_count` }),
     'count',
@@ -343,4 +317,18 @@ export async function switchBack(engine: ClusterEngine, name: string): Promise<R
     documents: count,
     took_ms: Math.round(performance.now() - started),
   };
+}
+
+/** Points the name from one physical version to another in one `_aliases` call: readers never see neither. */
+async function switchAlias(engine: ClusterEngine, name: string, from: string, to: string): Promise<void> {
+  const alias = engine.names.alias(name);
+  engine.check(
+    await engine.transport.request({
+      method: 'POST',
+      path: '/_aliases',
+      body: { actions: [{ remove: { index: from, alias } }, { add: { index: to, alias } }] },
+    }),
+    'switch alias',
+    name,
+  );
 }

@@ -93,3 +93,14 @@ export const errorReason = (body: unknown) => {
   const e = (body as ErrorBody)?.error;
   return e?.root_cause?.[0]?.reason ?? e?.reason ?? JSON.stringify(body)?.slice(0, 300);
 };
+
+/** The request parameters both official clients' `transport.request` take, built from Sift's request. */
+export function clientParams(req: ClusterRequest) {
+  return {
+    method: req.method,
+    path: req.path,
+    ...(req.body !== undefined ? { body: req.body as Record<string, unknown> } : {}),
+    ...(req.bulkBody !== undefined ? { bulkBody: req.bulkBody } : {}),
+    querystring: cleanQuery(req.querystring),
+  };
+}
