@@ -110,6 +110,26 @@ export const ERRORS = {
     status: 503,
     description: 'The process is draining for shutdown; another replica will answer.',
   },
+  DEPLOY_INVALID: {
+    status: 400,
+    description: 'A deploy command or its steps file is invalid; the message names the flag or step.',
+  },
+  DEPLOY_UNSUPPORTED: {
+    status: 400,
+    description: 'The target or traffic router cannot do this (for example weights on a Service selector).',
+  },
+  DEPLOY_LOCKED: {
+    status: 409,
+    description: 'Another deploy holds the target\'s lock; the message names its owner and when it expires.',
+  },
+  DEPLOY_NO_RELEASE: {
+    status: 409,
+    description: 'promote, abort or rollback found no release in a state it can act on; nothing was changed.',
+  },
+  DEPLOY_TARGET_UNAVAILABLE: {
+    status: 503,
+    description: 'The deploy target (the Kubernetes API server, nginx or the host) cannot be reached or refused.',
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

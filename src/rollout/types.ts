@@ -1,0 +1,187 @@
+/**
+ * The three axes of a release, each a small interface with sibling implementations:
+ *   Target        where Sift runs (Kubernetes Deployments, or processes on one host),
+ *   TrafficRouter who gets the requests (a Service selector, Istio VirtualService weights, an nginx upstream),
+ *   Analysis      whether the new version is healthy (HTTP probes, Prometheus queries).
+ * Strategies (blue-green, rolling, canary) are written once against these, so each works on every target.
+ *
+ * Sift runs as two colours, blue and green. Blue-green and canary put the new version on the idle colour and move
+ * traffic; rolling replaces the live colour's instances in place.
+ */
+
+export const COLORS = ['blue', 'green'] as const;
+export type Color = (typeof COLORS)[number];
+export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
+
+/** One colour's workload as the target sees it now. */
+export interface TrackState {
+  readonly color: Color;
+  /** The image (Kubernetes) or release (host) the colour runs; null when it was never deployed. */
+  readonly image: string | null;
+  /** Instances asked for. */
+  readonly desired: number;
+  /** Instances that run the current image and pass readiness. */
+  readonly ready: number;
+  /** Instances that run the current image, ready or not. */
+  readonly updated: number;
+  /** Instances of any image that still exist (old ones included while a rollout is in progress). */
+  readonly total: number;
+  /** A target-specific revision (Deployment generation/revision, host release counter). */
+  readonly revision?: string;
+}
+
+export interface TargetState {
+  readonly kind: TargetKind;
+  /** Human description of where this is: `namespace/app on https://api:6443`, `host behind nginx :8080`. */
+  readonly where: string;
+  readonly tracks: Readonly<Record<Color, TrackState>>;
+}
+
+export type TargetKind = 'kubernetes' | 'host';
+
+/** One running copy of Sift: a pod or a process. */
+export interface Instance {
+  readonly id: string;
+  readonly color: Color;
+  readonly image: string | null;
+  /** Where it listens, for messages (`10.0.0.5:8000`, `127.0.0.1:8101`). */
+  readonly address: string;
+  readonly ready: boolean;
+}
+
+/** What a probe saw. A failed probe is a measurement, never an exception. */
+export interface ProbeResult {
+  readonly instance: string;
+  readonly path: string;
+  readonly ok: boolean;
+  readonly status: number | null;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  /** Called whenever the readiness picture changes (for the progress view). */
+  readonly onProgress?: (track: TrackState) => void;
+}
+
+/** The outcome of waiting for a colour: ready, or why not (timed out, progress deadline exceeded, ...). */
+export type ReadyResult =
+  | { readonly ok: true; readonly track: TrackState }
+  | { readonly ok: false; readonly track: TrackState; readonly reason: string };
+
+/** Where Sift runs. Writes honour the target's dry-run mode (server-side dry run on Kubernetes). */
+export interface Target {
+  readonly kind: TargetKind;
+  state(): Promise<TargetState>;
+  /**
+   * Runs `image` on `color`. When the colour has instances this is a rolling update of them (surge first, old
+   * instances drained and removed as new ones become ready); with zero instances it only records the image.
+   */
+  setImage(color: Color, image: string): Promise<void>;
+  scale(color: Color, replicas: number): Promise<void>;
+  /**
+   * Resolves when every desired instance of `color` runs its current image and is ready, old instances are gone,
+   * and the endpoints that carry traffic list no old instance.
+   */
+  waitReady(color: Color, options: WaitOptions): Promise<ReadyResult>;
+  instances(color: Color): Promise<Instance[]>;
+  /** GET `path` on one instance (through the API server's pod proxy on Kubernetes). */
+  probe(instance: Instance, path: string, timeoutMs: number): Promise<ProbeResult>;
+  /** Puts `color` back on the image it ran before the last setImage (rolling rollback, `rollout undo`). */
+  undo(color: Color): Promise<void>;
+  /** The release record and lock live with the target, so two operators on two machines see the same. */
+  readonly store: ReleaseStore;
+  close?(): Promise<void>;
+}
+
+/** Who gets traffic: a percentage per colour, summing to 100. */
+export type TrafficSplit = Readonly<Record<Color, number>>;
+
+export interface RouterCheck {
+  readonly ok: boolean;
+  /** What the router's live configuration says (read back, not remembered). */
+  readonly actual: TrafficSplit | null;
+  readonly detail?: string;
+}
+
+export interface TrafficRouter {
+  /** `service-selector`, `virtual-service`, `nginx`. */
+  readonly kind: string;
+  /** False when the router can only send all traffic to one colour (a Service selector). */
+  readonly supportsWeights: boolean;
+  current(): Promise<TrafficSplit>;
+  /** All traffic to `color`, atomically. */
+  switchTo(color: Color): Promise<void>;
+  /** `percent` of traffic to `color`, the rest to the other colour. Refused (ROLLOUT_UNSUPPORTED) without weights. */
+  setWeight(color: Color, percent: number): Promise<void>;
+  /** Reads the live configuration back and compares it with `expected`. */
+  verify(expected: TrafficSplit): Promise<RouterCheck>;
+}
+
+/** One measured value of an analysis, with its threshold and verdict. */
+export interface Measurement {
+  /** `probe /health/ready`, `error ratio`, `p99 latency`, `front-door success`. */
+  readonly name: string;
+  readonly value: number | null;
+  /** Human threshold: `<= 0.01`, `>= 8/10`, `200`. */
+  readonly threshold: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export interface AnalysisContext {
+  /** The colour under test. */
+  readonly color: Color;
+  readonly target: Target;
+  readonly signal: AbortSignal;
+}
+
+export interface Analysis {
+  readonly name: string;
+  run(ctx: AnalysisContext): Promise<Measurement[]>;
+}
+
+export type Strategy = 'blue-green' | 'rolling' | 'canary';
+
+/** One canary step: a weight to hold for a while (analysed at the end), or a pause until `promote`. */
+export type CanaryStep =
+  | { readonly weight: number }
+  | { readonly pause: { readonly seconds?: number } }
+  | { readonly analysis: true };
+
+export type ReleasePhase =
+  'progressing' | 'paused' | 'succeeded' | 'rolled-back' | 'rollback-failed' | 'aborted';
+
+/** What `sift deploy status` shows and `promote|abort|rollback` act on; written by the strategies. */
+export interface ReleaseRecord {
+  readonly id: string;
+  readonly strategy: Strategy;
+  readonly phase: ReleasePhase;
+  /** The colour that served before the release, and its image. */
+  readonly stable: { readonly color: Color; readonly image: string | null };
+  /** The colour and image being released. For rolling, the same colour as stable. */
+  readonly candidate: { readonly color: Color; readonly image: string };
+  /** For canary: the index of the next step to run and the weight now on the candidate. */
+  readonly step?: number;
+  readonly weight?: number;
+  readonly steps?: readonly CanaryStep[];
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly message: string;
+  /** Who started it: user@host pid. */
+  readonly owner: string;
+}
+
+export interface Lock {
+  readonly owner: string;
+  release(): Promise<void>;
+}
+
+export interface ReleaseStore {
+  /** Takes the target's deploy lock, or throws DEPLOY_LOCKED naming the holder. Stale locks expire. */
+  lock(owner: string): Promise<Lock>;
+  read(): Promise<ReleaseRecord | null>;
+  write(record: ReleaseRecord): Promise<void>;
+}
