@@ -8,6 +8,7 @@ import { createEngine } from '../engines/create.js';
 import { isSiftError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../query/request.js';
 import { SearchService } from '../service/search-service.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerIndexCommands } from './commands/index.js';
 import { registerReindexCommand } from './commands/reindex.js';
@@ -68,6 +69,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerReindexCommand(program, ctx);
   registerKeysCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerDeployCommands(program, ctx);
   return program;
 }
 

@@ -172,6 +172,8 @@ export interface ReleaseRecord {
   readonly message: string;
   /** Who started it: user@host pid. */
   readonly owner: string;
+  /** The traffic router it moved (`service-selector`, `virtual-service+service-selector`, `nginx`). */
+  readonly router?: string;
 }
 
 export interface Lock {

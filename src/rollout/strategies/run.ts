@@ -104,6 +104,7 @@ export class ReleaseRun {
       updatedAt: now,
       message: `releasing ${candidate.image} on ${candidate.color}`,
       owner: this.ctx.owner,
+      router: this.ctx.router.kind,
       ...extra,
     };
     await this.save();

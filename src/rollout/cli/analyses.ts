@@ -1,0 +1,78 @@
+import { SiftError } from '../../errors.js';
+import {
+  errorRatioCheck,
+  frontDoorAnalysis,
+  latencyCheck,
+  PrometheusClient,
+  probeAnalysis,
+  sampledAnalysis,
+} from '../analysis/index.js';
+import { parseDuration } from '../duration.js';
+import type { Analysis } from '../types.js';
+
+/** The analysis flags of `sift deploy` (strings, as commander gives them). */
+export interface AnalysisFlags {
+  frontDoor?: string;
+  frontDoorRequests: string;
+  frontDoorMinSuccess: string;
+  probePath?: string[];
+  prometheus?: string;
+  maxErrorRatio: string;
+  maxP99: string;
+  analysisWindow: string;
+  analysisSamples: string;
+  analysisInterval: string;
+}
+
+function num(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new SiftError('DEPLOY_INVALID', `${flag}: "${value}" is not a number`);
+  }
+  return n;
+}
+
+/**
+ * Before traffic reaches the candidate: every instance answers the probe paths (the seed's live, ready and a
+ * search), and with --prometheus its error ratio and p99 stay under the limits. After traffic moved: requests
+ * through the front door (nginx's URL on a host, or --front-door) must succeed.
+ */
+export function buildAnalyses(
+  flags: AnalysisFlags,
+  frontDoor: string | undefined,
+): { analyses: Analysis[]; afterSwitch: Analysis[] } {
+  const analyses: Analysis[] = [
+    probeAnalysis(flags.probePath ? { checks: flags.probePath.map((path) => ({ path })) } : {}),
+  ];
+  if (flags.prometheus) {
+    const source = new PrometheusClient({ url: flags.prometheus });
+    const window = flags.analysisWindow;
+    const checks = [
+      errorRatioCheck(source, { maxRatio: num(flags.maxErrorRatio, '--max-error-ratio'), window }),
+      latencyCheck(source, { maxSeconds: num(flags.maxP99, '--max-p99'), window }),
+    ];
+    const samples = num(flags.analysisSamples, '--analysis-samples');
+    analyses.push(
+      samples > 1
+        ? sampledAnalysis(checks, {
+            samples,
+            intervalMs: parseDuration(flags.analysisInterval, '--analysis-interval'),
+          })
+        : {
+            name: 'prometheus',
+            run: async (ctx) => (await Promise.all(checks.map((c) => c.run(ctx)))).flat(),
+          },
+    );
+  }
+  const url = flags.frontDoor ?? frontDoor;
+  const afterSwitch = url
+    ? [
+        frontDoorAnalysis({
+          url,
+          requests: num(flags.frontDoorRequests, '--front-door-requests'),
+          minSuccessRatio: num(flags.frontDoorMinSuccess, '--front-door-min-success'),
+        }),
+      ]
+    : [];
+  return { analyses, afterSwitch };
+}
