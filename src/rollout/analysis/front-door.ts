@@ -1,0 +1,91 @@
+import type { Analysis, AnalysisContext, Measurement } from '../types.js';
+import {
+  FRONT_DOOR_INTERVAL_MS,
+  FRONT_DOOR_MIN_SUCCESS_RATIO,
+  FRONT_DOOR_PATH,
+  FRONT_DOOR_REQUESTS,
+  FRONT_DOOR_TIMEOUT_MS,
+} from './defaults.js';
+import { formatValue } from './measurement.js';
+import { httpUrl, intOption, numberOption, pathOption } from './options.js';
+import { describeFetchError, pause, requestSignal } from './timing.js';
+
+export interface FrontDoorOptions {
+  /** What clients use: nginx on one host, the ingress or Service on Kubernetes. */
+  readonly url: string;
+  readonly path?: string;
+  readonly requests?: number;
+  /** Passing share of requests (answered 2xx), 0 to 1. The seed accepted 8 of 10; the default is 0.95. */
+  readonly minSuccessRatio?: number;
+  readonly timeoutMs?: number;
+  readonly intervalMs?: number;
+  /** For an ingress that routes by Host or needs a header. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Requests through the front door after traffic moved: what clients now get, whichever colour answers. Every
+ * non-2xx answer and every transport error (refused, reset, timed out) counts against the success ratio.
+ */
+export function frontDoorAnalysis(options: FrontDoorOptions): Analysis {
+  const { url, username, password } = httpUrl('front-door url', options.url);
+  const path = pathOption('front-door path', options.path ?? FRONT_DOOR_PATH);
+  const requests = intOption('front-door requests', options.requests, FRONT_DOOR_REQUESTS, 1, 100_000);
+  const minRatio = numberOption(
+    'front-door success ratio',
+    options.minSuccessRatio,
+    FRONT_DOOR_MIN_SUCCESS_RATIO,
+    0,
+    1,
+  );
+  const timeoutMs = intOption('front-door timeout', options.timeoutMs, FRONT_DOOR_TIMEOUT_MS, 1, 600_000);
+  const intervalMs = intOption('front-door interval', options.intervalMs, FRONT_DOOR_INTERVAL_MS, 0, 600_000);
+  const target = `${url.href.replace(/\/$/, '')}${path}`;
+  const headers: Record<string, string> = { ...options.headers };
+  if (username || password)
+    headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+
+  async function once(signal: AbortSignal): Promise<string | null> {
+    try {
+      const res = await fetch(target, { headers, signal: requestSignal(signal, timeoutMs) });
+      // Read the body so the connection goes back to the pool and a body cut short counts as a failure.
+      await res.arrayBuffer();
+      return res.status >= 200 && res.status < 300 ? null : String(res.status);
+    } catch (err) {
+      return describeFetchError(err, signal, timeoutMs);
+    }
+  }
+
+  return {
+    name: 'front door',
+    async run(ctx: AnalysisContext): Promise<Measurement[]> {
+      const failures = new Map<string, number>();
+      let sent = 0;
+      let succeeded = 0;
+      while (sent < requests && !ctx.signal.aborted) {
+        if (sent > 0 && !(await pause(intervalMs, ctx.signal))) break;
+        const failure = await once(ctx.signal);
+        if (ctx.signal.aborted) break;
+        sent++;
+        if (failure === null) succeeded++;
+        else failures.set(failure, (failures.get(failure) ?? 0) + 1);
+      }
+      // Requests never sent count as failed: an interrupted check proves nothing.
+      const ratio = succeeded / requests;
+      const aborted = sent < requests;
+      const counted = [...failures].map(([why, n]) => `${why} x${n}`).join(', ');
+      return [
+        {
+          name: 'front-door success',
+          value: ratio,
+          threshold: `>= ${formatValue(minRatio)}`,
+          ok: !aborted && ratio >= minRatio,
+          detail:
+            `${succeeded}/${requests} GET ${path} answered 2xx` +
+            (counted ? `; failed: ${counted}` : '') +
+            (aborted ? `; aborted after ${sent} of ${requests} requests` : ''),
+        },
+      ];
+    },
+  };
+}

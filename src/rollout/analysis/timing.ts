@@ -1,0 +1,50 @@
+/** Waits `ms`; resolves false at once when `signal` aborts (before or during the wait), true otherwise. */
+export function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A signal for one request: aborted by the caller's signal or after `timeoutMs`, whichever comes first. */
+export const requestSignal = (signal: AbortSignal, timeoutMs: number): AbortSignal =>
+  AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+
+/**
+ * Why a fetch failed, in a few words: `aborted` when the caller gave up, `no answer within N ms` on a timeout, else
+ * the system error code (ECONNREFUSED, ECONNRESET) that undici hides in `cause`.
+ */
+export function describeFetchError(err: unknown, signal: AbortSignal, timeoutMs: number): string {
+  if (signal.aborted) return 'aborted';
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  if (e?.cause?.code) return e.cause.code;
+  return e?.cause?.message ?? e?.message ?? String(err);
+}
+
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
