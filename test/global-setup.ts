@@ -31,7 +31,8 @@ function wanted(): ServiceName[] {
 
 async function script(name: ServiceName, action: 'start' | 'stop'): Promise<string> {
   const { stdout } = await run('bash', [`scripts/services/${name}.sh`, action], {
-    timeout: 15 * 60_000,
+    // A first start may build the control plane from source (about 13 minutes on 2 cores).
+    timeout: 40 * 60_000,
     maxBuffer: 16 * 1024 * 1024,
   });
   return stdout;
