@@ -114,7 +114,7 @@ export interface TrafficRouter {
   current(): Promise<TrafficSplit>;
   /** All traffic to `color`, atomically. */
   switchTo(color: Color): Promise<void>;
-  /** `percent` of traffic to `color`, the rest to the other colour. Refused (ROLLOUT_UNSUPPORTED) without weights. */
+  /** `percent` of traffic to `color`, the rest to the other colour. Refused (DEPLOY_UNSUPPORTED) without weights. */
   setWeight(color: Color, percent: number): Promise<void>;
   /** Reads the live configuration back and compares it with `expected`. */
   verify(expected: TrafficSplit): Promise<RouterCheck>;
