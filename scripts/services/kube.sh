@@ -24,10 +24,16 @@ kubeconfig="$state/admin.kubeconfig"
 bin_dir="$SIFT_CACHE_DIR/kube-bin"
 
 NODES=(kwok-node-0 kwok-node-1)
-# Node i gets the pod range 127.42.i.0/24 and the address 127.42.255.(i+1).
-POD_NET=127.42
-SERVICE_CIDR=127.43.0.0/24
-SERVICE_IP=127.43.0.1
+# Node i gets the pod range 127.42.i.0/24 and the address 127.42.255.(i+1). Other instances take their own
+# 127.<n> networks, so two clusters running side by side never hand out the same pod address.
+if [[ "$instance" == test ]]; then
+  net=42
+else
+  net=$((100 + $(printf '%s' "$instance" | cksum | cut -d' ' -f1) % 60 * 2))
+fi
+POD_NET=127.$net
+SERVICE_CIDR=127.$((net + 1)).0.0/24
+SERVICE_IP=127.$((net + 1)).0.1
 # The processes, in start order.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kwok)
 # The go build output names; etcd's main package is go.etcd.io/etcd/server/v3, so its binary is `server`.
