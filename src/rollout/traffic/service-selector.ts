@@ -10,7 +10,7 @@ import {
   type TrafficRouter,
   type TrafficSplit,
 } from '../types.js';
-import { checkPercent, sameSplit } from '../targets/kubernetes/traffic-split.js';
+import { checkPercent, sameSplit } from './split.js';
 
 export interface ServiceSelectorOptions {
   readonly client: KubeClient;

@@ -1,7 +1,7 @@
 import { SiftError } from '../../errors.js';
 import { httpStatusOf, kubeCall } from '../targets/kubernetes/api-errors.js';
 import { PatchStrategy, type KubeClient } from '../targets/kubernetes/client.js';
-import { checkPercent, sameSplit } from '../targets/kubernetes/traffic-split.js';
+import { checkPercent, sameSplit } from './split.js';
 import {
   COLORS,
   otherColor,

@@ -1,5 +1,5 @@
-import { SiftError } from '../../../errors.js';
-import type { TrafficSplit } from '../../types.js';
+import { SiftError } from '../../errors.js';
+import type { TrafficSplit } from '../types.js';
 
 /** A traffic percentage must be a whole number from 0 to 100; anything else is refused before any change. */
 export function checkPercent(percent: number): void {
