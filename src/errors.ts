@@ -120,7 +120,7 @@ export const ERRORS = {
   },
   DEPLOY_LOCKED: {
     status: 409,
-    description: 'Another deploy holds the target\'s lock; the message names its owner and when it expires.',
+    description: "Another deploy holds the target's lock; the message names its owner and when it expires.",
   },
   DEPLOY_NO_RELEASE: {
     status: 409,
@@ -128,7 +128,8 @@ export const ERRORS = {
   },
   DEPLOY_TARGET_UNAVAILABLE: {
     status: 503,
-    description: 'The deploy target (the Kubernetes API server, nginx or the host) cannot be reached or refused.',
+    description:
+      'The deploy target (the Kubernetes API server, nginx or the host) cannot be reached or refused.',
   },
 } as const satisfies Record<string, { status: number; description: string }>;
 

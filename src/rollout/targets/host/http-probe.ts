@@ -1,0 +1,38 @@
+import { request } from 'node:http';
+
+export interface HttpCheck {
+  readonly status: number | null;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+/**
+ * One GET on a fresh connection (no keep-alive pool: a pooled socket to an instance that is shutting down would
+ * make the next probe fail for the wrong reason). Never throws: refusals, timeouts and resets are results.
+ */
+export function httpGet(url: string, timeoutMs: number): Promise<HttpCheck> {
+  const started = performance.now();
+  const ms = () => Math.round((performance.now() - started) * 10) / 10;
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (r: HttpCheck) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const req = request(url, { method: 'GET', agent: false, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      res.once('end', () => done({ status: res.statusCode ?? null, ms: ms() }));
+      res.once('error', (err) => done({ status: res.statusCode ?? null, ms: ms(), error: err.message }));
+    });
+    const timer = setTimeout(() => {
+      done({ status: null, ms: ms(), error: `no answer within ${timeoutMs} ms` });
+      req.destroy();
+    }, timeoutMs);
+    req.once('error', (err: NodeJS.ErrnoException) =>
+      done({ status: null, ms: ms(), error: err.code ?? err.message }),
+    );
+    req.end();
+  });
+}

@@ -1,0 +1,112 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { SiftError } from '../../../errors.js';
+import type { Color } from '../../types.js';
+import type { HostConfig } from './config.js';
+import type { HostState } from './host-state.js';
+import { httpGet } from './http-probe.js';
+import { exitOf, isAlive, type ProcessIdentity, type SpawnSpec } from './processes.js';
+import { expand, type TemplateValues } from './templates.js';
+
+/** A release the config can run: any, or only those listed under `releases:`. */
+export function checkRelease(config: HostConfig, image: string): void {
+  if (image.trim() === '' || /\s/.test(image)) {
+    throw new SiftError('DEPLOY_INVALID', `--image: "${image}" is not a release name`);
+  }
+  if (config.releases && !(image in config.releases)) {
+    throw new SiftError(
+      'DEPLOY_INVALID',
+      `--image: release "${image}" is not in host config ${config.source} (releases: ${Object.keys(config.releases).join(', ')})`,
+    );
+  }
+}
+
+export const instanceId = (color: Color, port: number) => `${color}-${port}`;
+
+/** The command, environment and log file of one instance, templates filled in. */
+export function spawnSpec(config: HostConfig, color: Color, port: number, image: string): SpawnSpec {
+  const id = instanceId(color, port);
+  const values: TemplateValues = { image, port: String(port), color, id, stateDir: config.stateDir };
+  const release = config.releases?.[image];
+  const command = (release?.command ?? config.command).map((a) => expand(a, values));
+  const env: NodeJS.ProcessEnv = config.inheritEnv ? { ...process.env } : {};
+  for (const [k, v] of Object.entries({ ...config.env, ...release?.env })) env[k] = expand(v, values);
+  return {
+    command,
+    env,
+    cwd: config.cwd ? expand(config.cwd, values) : undefined,
+    logFile: join(config.stateDir, 'logs', `${id}.log`),
+  };
+}
+
+/** True when nothing listens on host:port (so a new instance can bind it). */
+function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const server = createServer();
+    server.once('error', () => resolvePromise(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolvePromise(true)));
+  });
+}
+
+/** A port of `color` that no instance holds and nothing else listens on. */
+export async function freePort(config: HostConfig, state: HostState, color: Color): Promise<number | null> {
+  const taken = new Set(state.instances.map((i) => i.port));
+  for (const port of config.ports[color]) {
+    if (!taken.has(port) && (await portIsFree(config.host, port))) return port;
+  }
+  return null;
+}
+
+export type Readiness = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      r();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Polls the readiness path of a new instance until it answers 200, its process exits, `timeoutMs` passes or the
+ * signal aborts. `onStatus` hears each failed answer (for the progress view and the final reason).
+ */
+export async function waitInstanceReady(
+  config: HostConfig,
+  id: string,
+  port: number,
+  proc: ProcessIdentity,
+  logFile: string,
+  signal: AbortSignal,
+  onStatus: (detail: string) => void,
+): Promise<Readiness> {
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${config.readiness.path}`;
+  const deadline = Date.now() + config.readiness.timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    if (signal.aborted) return { ok: false, reason: `stopped waiting for ${id}: interrupted` };
+    if (!isAlive(proc)) {
+      return {
+        ok: false,
+        reason: `${id} ${exitOf(proc.pid) ?? 'exited'} before it was ready; see ${logFile}`,
+      };
+    }
+    const r = await httpGet(url, config.readiness.probeTimeoutMs);
+    if (r.status === 200) return { ok: true };
+    last =
+      r.status !== null
+        ? `${config.readiness.path} answered ${r.status}`
+        : `${config.readiness.path}: ${r.error}`;
+    onStatus(`${id}: ${last}`);
+    if (Date.now() >= deadline) {
+      return {
+        ok: false,
+        reason: `${id} was not ready within ${config.readiness.timeoutMs / 1000} s (${last}); see ${logFile}`,
+      };
+    }
+    await sleep(config.readiness.intervalMs, signal);
+  }
+}

@@ -1,0 +1,250 @@
+import { isSiftError } from '../../../errors.js';
+import type { Color } from '../../types.js';
+import type { HostControl } from './control.js';
+import { instancesOf, type HostState, type InstanceRecord } from './host-state.js';
+import { checkRelease, freePort, instanceId, spawnSpec, waitInstanceReady } from './launch.js';
+import { isAlive, spawnDetached, stopProcess } from './processes.js';
+
+const identity = (i: InstanceRecord) => ({ pid: i.pid, startTicks: i.startTicks });
+
+/**
+ * Moves one colour's processes towards what its track asks for (release and instance count), the way a
+ * Deployment controller would with maxSurge 1 and maxUnavailable 0:
+ *   - a new instance starts on a free port of the colour, must answer readiness, and only then enters nginx;
+ *   - for each one that entered, one old instance leaves nginx (reload), nginx's replaced workers finish with it
+ *     (bounded by drainSeconds), and only then it gets SIGTERM (Sift drains in-flight requests and exits);
+ *   - an instance that never gets ready is stopped (it never had traffic) and the colour is marked stalled with
+ *     the reason, leaving the old instances serving; the next setImage/scale/undo clears that.
+ * Every step is saved in the state file, so a run interrupted anywhere is finished by the next one.
+ */
+export class Reconciler {
+  private readonly running = new Map<Color, { controller: AbortController; done: Promise<void> }>();
+  /** The latest thing each colour waits for, for progress and timeout messages. */
+  private readonly details = new Map<Color, string>();
+
+  constructor(private readonly control: HostControl) {}
+
+  get config() {
+    return this.control.config;
+  }
+
+  isRunning(color: Color): boolean {
+    return this.running.has(color);
+  }
+
+  detail(color: Color): string | undefined {
+    return this.details.get(color);
+  }
+
+  /** Starts converging `color` in the background unless that already runs. */
+  start(color: Color): void {
+    if (this.running.has(color)) return;
+    const controller = new AbortController();
+    const done = this.run(color, controller.signal)
+      .catch(async (err: unknown) => {
+        const reason = isSiftError(err) || err instanceof Error ? err.message : String(err);
+        this.details.set(color, reason);
+        await this.control
+          .change((s) => {
+            s.tracks[color].stalled = reason;
+          })
+          .catch(() => undefined);
+      })
+      .finally(() => this.running.delete(color));
+    this.running.set(color, { controller, done });
+  }
+
+  /** Stops a run at its next safe point (an unready new instance is stopped; a drain in progress completes). */
+  async cancel(color: Color): Promise<void> {
+    const run = this.running.get(color);
+    if (!run) return;
+    run.controller.abort();
+    await run.done;
+  }
+
+  /** Resolves when `color` has no run in progress. */
+  async idle(color: Color): Promise<void> {
+    await this.running.get(color)?.done;
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private note(color: Color, message: string): void {
+    this.details.set(color, message);
+  }
+
+  private async run(color: Color, signal: AbortSignal): Promise<void> {
+    // Re-renders the include if it drifted from the state (a change interrupted between reload and save).
+    await this.control.change(() => undefined);
+    while (!signal.aborted) {
+      const state = await this.control.read();
+      const mine = instancesOf(state, color);
+      const dead = mine.filter((i) => !isAlive(identity(i)));
+      if (dead.length > 0) {
+        this.note(color, `${dead.map((i) => i.id).join(', ')} stopped running; removed`);
+        await this.remove(dead);
+        continue;
+      }
+      const draining = mine.filter((i) => i.phase === 'draining');
+      if (draining.length > 0) {
+        await this.finishDrain(color, draining, state.retiredWorkers);
+        continue;
+      }
+      const track = state.tracks[color];
+      if (track.stalled) return;
+      const ready = mine.filter((i) => i.phase === 'ready');
+      const current = ready.filter((i) => i.image === track.image);
+      const old = ready.filter((i) => i.image !== track.image);
+      const starting = mine.filter((i) => i.phase === 'starting');
+      const pending = starting.find((i) => i.image === track.image);
+      const surplusStarting = starting.filter((i) => i !== pending || current.length >= track.desired);
+      if (surplusStarting.length > 0) {
+        await this.stopUnserved(surplusStarting);
+        continue;
+      }
+      if (track.desired === 0 && ready.length > 0) {
+        await this.drain(color, ready, `scaling ${color} to 0`);
+      } else if (old.length > 0 && ready.length > track.desired) {
+        await this.drain(color, [old[0]!], `replacing ${old[0]!.id} (release ${old[0]!.image})`);
+      } else if (current.length < track.desired) {
+        await this.bringUp(color, track.image!, pending, state, signal);
+      } else if (old.length > 0) {
+        await this.drain(color, old, `replacing ${old.map((i) => i.id).join(', ')}`);
+      } else if (current.length > track.desired) {
+        const extra = [...current].sort((a, b) => b.port - a.port).slice(0, current.length - track.desired);
+        await this.drain(color, extra, `scaling ${color} to ${track.desired}`);
+      } else {
+        this.note(color, `${color}: ${current.length} instance(s) of ${track.image ?? 'nothing'} ready`);
+        return;
+      }
+    }
+  }
+
+  /** Starts (or, after an interruption, adopts) one instance of `image` and lets it into nginx once ready. */
+  private async bringUp(
+    color: Color,
+    image: string,
+    pending: InstanceRecord | undefined,
+    state: HostState,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let record = pending;
+    if (!record) {
+      checkRelease(this.config, image);
+      const port = await freePort(this.config, state, color);
+      if (port === null) {
+        await this.stall(
+          color,
+          `no free port for a new ${color} instance: every port of ports.${color} (${this.config.ports[color].join(', ')}) is in use`,
+        );
+        return;
+      }
+      const spec = spawnSpec(this.config, color, port, image);
+      const proc = await spawnDetached(spec);
+      const started: InstanceRecord = {
+        id: instanceId(color, port),
+        color,
+        port,
+        image,
+        pid: proc.pid,
+        startTicks: proc.startTicks,
+        phase: 'starting',
+        logFile: spec.logFile,
+        startedAt: new Date().toISOString(),
+      };
+      record = started;
+      await this.control.change((s) => {
+        s.instances.push(started);
+      });
+    }
+    const target = record;
+    this.note(color, `starting ${target.id} (release ${image})`);
+    const ready = await waitInstanceReady(
+      this.config,
+      target.id,
+      target.port,
+      identity(target),
+      target.logFile,
+      signal,
+      (detail) => this.note(color, `waiting for ${detail}`),
+    );
+    if (!ready.ok) {
+      await this.stopUnserved([target]);
+      if (!signal.aborted) await this.stall(color, ready.reason);
+      return;
+    }
+    this.note(color, `${target.id} is ready; adding it to nginx`);
+    // The new instance enters and, in a rolling update, an old one leaves in the same reload: capacity never
+    // drops below the desired count, and every reload is one more moment for clients' idle connections to race.
+    let replaced: string | null = null;
+    const { state: after } = await this.control.change((s) => {
+      const i = s.instances.find((x) => x.id === target.id);
+      if (i) i.phase = 'ready';
+      const t = s.tracks[color];
+      const ready = s.instances.filter((x) => x.color === color && x.phase === 'ready');
+      const old = ready.find((x) => x.image !== t.image);
+      if (old && ready.length > t.desired) {
+        old.phase = 'draining';
+        old.drainingSince = new Date().toISOString();
+        replaced = old.id;
+      }
+    });
+    const leaving = after.instances.filter((i) => i.id === replaced);
+    if (leaving.length > 0) await this.finishDrain(color, leaving, after.retiredWorkers);
+  }
+
+  /** Takes instances out of nginx (one reload), lets nginx's old workers finish with them, then stops them. */
+  private async drain(color: Color, records: InstanceRecord[], why: string): Promise<void> {
+    const ids = new Set(records.map((r) => r.id));
+    this.note(color, `${why}: taking ${[...ids].join(', ')} out of nginx`);
+    const { state } = await this.control.change((s) => {
+      const now = new Date().toISOString();
+      for (const i of s.instances) {
+        if (ids.has(i.id)) {
+          i.phase = 'draining';
+          i.drainingSince = now;
+        }
+      }
+    });
+    await this.finishDrain(
+      color,
+      state.instances.filter((i) => ids.has(i.id)),
+      state.retiredWorkers,
+    );
+  }
+
+  /**
+   * Waits (at most drainSeconds after the instances left nginx) until every nginx worker that may still hold a
+   * connection to them has exited, then stops them. Not interruptible: stopping early would cut requests off.
+   */
+  private async finishDrain(color: Color, records: InstanceRecord[], retired: number[]): Promise<void> {
+    const since = Math.min(...records.map((r) => Date.parse(r.drainingSince ?? new Date().toISOString())));
+    const remaining = Math.max(0, since + this.config.drainMs - Date.now());
+    this.note(color, `draining ${records.map((r) => r.id).join(', ')}`);
+    await this.control.nginx.waitGone(retired, remaining);
+    await Promise.all(records.map((r) => stopProcess(identity(r), this.config.stopTimeoutMs)));
+    await this.remove(records);
+  }
+
+  /** Stops instances that never entered nginx: no drain needed. */
+  private async stopUnserved(records: InstanceRecord[]): Promise<void> {
+    await Promise.all(records.map((r) => stopProcess(identity(r), this.config.stopTimeoutMs)));
+    await this.remove(records);
+  }
+
+  private async remove(records: InstanceRecord[]): Promise<void> {
+    const ids = new Set(records.map((r) => r.id));
+    await this.control.change((s) => {
+      s.instances = s.instances.filter((i) => !ids.has(i.id));
+    });
+  }
+
+  private async stall(color: Color, reason: string): Promise<void> {
+    this.note(color, reason);
+    await this.control.change((s) => {
+      s.tracks[color].stalled = reason;
+    });
+  }
+}

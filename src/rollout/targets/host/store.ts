@@ -1,0 +1,86 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { SiftError } from '../../../errors.js';
+import type { Lock, ReleaseRecord, ReleaseStore } from '../../types.js';
+import {
+  isStale,
+  newLockContent,
+  readLock,
+  removeIfUnchanged,
+  removeOwn,
+  renew,
+  tryCreate,
+} from './lock-file.js';
+import { readJsonOrNull, writeJsonAtomic } from './state-file.js';
+
+/**
+ * The deploy lock and release record of the host target, in its state directory: every operator on this host
+ * (and every `sift deploy` process) sees the same. The lock is renewed while held, so a deploy that hangs on
+ * another machine sharing the directory frees it after the TTL; one whose process died here frees it at once.
+ */
+export class HostReleaseStore implements ReleaseStore {
+  readonly lockPath: string;
+  readonly recordPath: string;
+
+  constructor(
+    stateDir: string,
+    private readonly ttlMs: number,
+  ) {
+    this.lockPath = join(stateDir, 'deploy.lock');
+    this.recordPath = join(stateDir, 'release.json');
+  }
+
+  async lock(owner: string): Promise<Lock> {
+    const content = newLockContent(owner, this.ttlMs);
+    // A few attempts: each retry follows the removal of a stale lock (or a lock released meanwhile).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await tryCreate(this.lockPath, content)) return this.held(content.owner, content.token);
+      const holder = await readLock(this.lockPath);
+      if (holder && !isStale(holder)) {
+        throw new SiftError(
+          'DEPLOY_LOCKED',
+          `another deploy holds the lock: ${holder.owner} (pid ${holder.pid} on ${holder.hostname}) since ${holder.acquiredAt}; it expires at ${holder.expiresAt} unless renewed`,
+          { owner: holder.owner, pid: holder.pid, host: holder.hostname, expiresAt: holder.expiresAt },
+        );
+      }
+      if (holder) await removeIfUnchanged(this.lockPath, holder);
+    }
+    throw new SiftError('DEPLOY_LOCKED', `could not take the deploy lock ${this.lockPath}; retry`);
+  }
+
+  private held(owner: string, token: string): Lock {
+    const path = this.lockPath;
+    const ttl = this.ttlMs;
+    const timer = setInterval(
+      () => void renew(path, token, ttl).catch(() => undefined),
+      Math.max(1_000, ttl / 3),
+    );
+    timer.unref();
+    let released = false;
+    return {
+      owner,
+      async release() {
+        if (released) return;
+        released = true;
+        clearInterval(timer);
+        await removeOwn(path, token);
+      },
+    };
+  }
+
+  async read(): Promise<ReleaseRecord | null> {
+    try {
+      return (await readJsonOrNull(this.recordPath)) as ReleaseRecord | null;
+    } catch (err) {
+      throw new SiftError(
+        'DEPLOY_TARGET_UNAVAILABLE',
+        `the release record ${this.recordPath} is unreadable: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  async write(record: ReleaseRecord): Promise<void> {
+    await mkdir(dirname(this.recordPath), { recursive: true });
+    await writeJsonAtomic(this.recordPath, record);
+  }
+}

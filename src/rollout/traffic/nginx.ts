@@ -1,0 +1,118 @@
+import { SiftError } from '../../errors.js';
+import type { HostConfig } from '../targets/host/config.js';
+import { hostControl, type HostControl } from '../targets/host/control.js';
+import { instancesOf } from '../targets/host/host-state.js';
+import { isAlive } from '../targets/host/processes.js';
+import { splitOf } from '../targets/host/upstream.js';
+import {
+  COLORS,
+  otherColor,
+  type Color,
+  type RouterCheck,
+  type TrafficRouter,
+  type TrafficSplit,
+} from '../types.js';
+
+export interface NginxRouterOptions {
+  /** Check the request (weights valid, instances to route to) and change nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** Whole percentages 0..100: canary steps are whole, and the rendered server weights stay exact. */
+export function checkPercent(percent: number): void {
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+    throw new SiftError('DEPLOY_INVALID', `weight: ${percent} is not a whole percentage 0..100`);
+  }
+}
+
+/**
+ * Traffic between the host target's colours through nginx's upstream include. A switch or a weight is saved in
+ * the host state and rendered by the same code that lets instances in and out (targets/host/control.ts), under
+ * the same one-change-at-a-time rule: the include is replaced atomically, checked with `nginx -t`, and nginx is
+ * reloaded gracefully and confirmed. current() and verify() parse the live file, not what this process remembers.
+ */
+export class NginxRouter implements TrafficRouter {
+  readonly kind = 'nginx';
+  readonly supportsWeights = true;
+  private readonly control: HostControl;
+  private readonly dryRun: boolean;
+
+  constructor(
+    readonly config: HostConfig,
+    options: NginxRouterOptions = {},
+  ) {
+    this.control = hostControl(config);
+    this.dryRun = options.dryRun ?? false;
+  }
+
+  async current(): Promise<TrafficSplit> {
+    const live = await this.control.liveUpstream();
+    const split = splitOf(live.parsed);
+    if (!split) {
+      throw new SiftError(
+        'DEPLOY_TARGET_UNAVAILABLE',
+        `${this.config.nginx.upstreamFile} ${live.text === null ? 'does not exist' : 'names no blue or green server and has no "# active:" line'}`,
+      );
+    }
+    return split;
+  }
+
+  async switchTo(color: Color): Promise<void> {
+    await this.apply({ [color]: 100, [otherColor(color)]: 0 } as Record<Color, number>);
+  }
+
+  async setWeight(color: Color, percent: number): Promise<void> {
+    checkPercent(percent);
+    await this.apply({ [color]: percent, [otherColor(color)]: 100 - percent } as Record<Color, number>);
+  }
+
+  private async apply(weights: Record<Color, number>): Promise<void> {
+    const check = (s: Awaited<ReturnType<HostControl['read']>>) => {
+      for (const c of COLORS) {
+        if (weights[c] === 0) continue;
+        const ready = instancesOf(s, c).filter(
+          (i) => i.phase === 'ready' && isAlive({ pid: i.pid, startTicks: i.startTicks }),
+        );
+        if (ready.length === 0) {
+          throw new SiftError(
+            'DEPLOY_INVALID',
+            `cannot send ${weights[c]}% of traffic to ${c}: it has no ready instance`,
+            { color: c },
+          );
+        }
+      }
+    };
+    if (this.dryRun) {
+      check(await this.control.read());
+      return;
+    }
+    await this.control.change((s) => {
+      check(s);
+      s.weights = weights;
+      // The `# active:` line names the colour with the larger share; an even split keeps the previous one.
+      if (weights.blue !== weights.green) s.active = weights.blue > weights.green ? 'blue' : 'green';
+    });
+  }
+
+  async verify(expected: TrafficSplit): Promise<RouterCheck> {
+    let actual: TrafficSplit;
+    try {
+      actual = await this.current();
+    } catch (err) {
+      return { ok: false, actual: null, detail: (err as Error).message };
+    }
+    if (actual.blue !== expected.blue || actual.green !== expected.green) {
+      return {
+        ok: false,
+        actual,
+        detail: `${this.config.nginx.upstreamFile} gives blue ${actual.blue}%, green ${actual.green}%; expected blue ${expected.blue}%, green ${expected.green}%`,
+      };
+    }
+    try {
+      await this.control.nginx.masterPid();
+    } catch (err) {
+      return { ok: false, actual, detail: (err as Error).message };
+    }
+    return { ok: true, actual };
+  }
+}
