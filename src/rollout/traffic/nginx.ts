@@ -12,17 +12,11 @@ import {
   type TrafficRouter,
   type TrafficSplit,
 } from '../types.js';
+import { checkPercent } from './split.js';
 
 export interface NginxRouterOptions {
   /** Check the request (weights valid, instances to route to) and change nothing. */
   readonly dryRun?: boolean;
-}
-
-/** Whole percentages 0..100: canary steps are whole, and the rendered server weights stay exact. */
-export function checkPercent(percent: number): void {
-  if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
-    throw new SiftError('DEPLOY_INVALID', `weight: ${percent} is not a whole percentage 0..100`);
-  }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { HostState } from './host-state.js';
 import { httpGet } from './http-probe.js';
 import { exitOf, isAlive, type ProcessIdentity, type SpawnSpec } from './processes.js';
 import { expand, type TemplateValues } from './templates.js';
+import { pause } from '../../pause.js';
 
 /** A release the config can run: any, or only those listed under `releases:`. */
 export function checkRelease(config: HostConfig, image: string): void {
@@ -59,17 +60,6 @@ export async function freePort(config: HostConfig, state: HostState, color: Colo
 
 export type Readiness = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((r) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      r();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 /**
  * Polls the readiness path of a new instance until it answers 200, its process exits, `timeoutMs` passes or the
  * signal aborts. `onStatus` hears each failed answer (for the progress view and the final reason).
@@ -107,6 +97,6 @@ export async function waitInstanceReady(
         reason: `${id} was not ready within ${config.readiness.timeoutMs / 1000} s (${last}); see ${logFile}`,
       };
     }
-    await sleep(config.readiness.intervalMs, signal);
+    await pause(config.readiness.intervalMs, signal);
   }
 }

@@ -19,6 +19,7 @@ import { isAlive } from './processes.js';
 import { Reconciler } from './reconciler.js';
 import { HostReleaseStore } from './store.js';
 import { livePorts } from './upstream.js';
+import { pause } from '../../pause.js';
 
 export interface HostTargetOptions {
   /** Validate every write (release known, counts possible) and change nothing. */
@@ -26,17 +27,6 @@ export interface HostTargetOptions {
 }
 
 const reconcilers = new WeakMap<HostControl, Reconciler>();
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((r) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      r();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 const sameTrack = (a: TrackState | null, b: TrackState) =>
   a !== null &&
@@ -214,7 +204,7 @@ export class HostTarget implements Target {
           reason: `${color} was not ready within ${Math.round(options.timeoutMs / 1000)} s: ${track.ready}/${track.desired} ready; ${detail}`,
         };
       }
-      await sleep(Math.min(250, Math.max(1, deadline - Date.now())), options.signal);
+      await pause(Math.min(250, Math.max(1, deadline - Date.now())), options.signal);
     }
   }
 
