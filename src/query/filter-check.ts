@@ -1,5 +1,6 @@
 import { SiftError } from '../errors.js';
 import type { FieldType, IndexSchema } from '../schema/types.js';
+import { conditionCount, MAX_FILTER_CONDITIONS, normalizeFilter } from './filter-normalize.js';
 import type { Filter, Scalar } from './types.js';
 
 /**
@@ -104,14 +105,30 @@ function convert(field: string, type: FieldType, v: Scalar): Scalar {
   }
 }
 
-/** Returns a new filter with every value converted to its field's type; throws SiftError INVALID_FILTER. */
+/**
+ * Returns a new filter with every value converted to its field's type, in the normalized shape engines run
+ * (see filter-normalize.ts); throws SiftError INVALID_FILTER.
+ */
 export function checkFilter(filter: Filter, schema: IndexSchema): Filter {
+  const out = normalizeFilter(convertFilter(filter, schema));
+  const conditions = conditionCount(out);
+  if (conditions > MAX_FILTER_CONDITIONS) {
+    throw new SiftError(
+      'INVALID_FILTER',
+      `filter: ${conditions} conditions; at most ${MAX_FILTER_CONDITIONS} are allowed (equalities on one field joined by OR count once per 1,024 values, so list values with IN)`,
+      { conditions, max_conditions: MAX_FILTER_CONDITIONS },
+    );
+  }
+  return out;
+}
+
+function convertFilter(filter: Filter, schema: IndexSchema): Filter {
   switch (filter.kind) {
     case 'and':
     case 'or':
-      return { kind: filter.kind, children: filter.children.map((c) => checkFilter(c, schema)) };
+      return { kind: filter.kind, children: filter.children.map((c) => convertFilter(c, schema)) };
     case 'not':
-      return { kind: 'not', child: checkFilter(filter.child, schema) };
+      return { kind: 'not', child: convertFilter(filter.child, schema) };
     case 'exists':
       fieldType(filter.field, schema);
       return { kind: 'exists', field: filter.field };

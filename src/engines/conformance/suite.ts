@@ -8,6 +8,7 @@ import { SiftError } from '../../errors.js';
 import { SearchService } from '../../service/search-service.js';
 import type { Engine } from '../engine.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './fixtures.js';
+import { filterLimitCases } from './filter-limit-cases.js';
 import { reindexCases } from './reindex-cases.js';
 
 export interface ConformanceOptions {
@@ -315,6 +316,8 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
       changed.fields.license!.type = 'integer';
       await expect(svc.putIndex(idx, changed)).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
     });
+
+    filterLimitCases(check, () => svc);
 
     reindexCases(check, () => svc);
 

@@ -10,6 +10,23 @@ export interface SqlFragment {
 const bind = (v: Scalar): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 /**
+ * Sets longer than this are bound as one JSON array read with json_each, so a filter's values never approach
+ * SQLite's bound-parameter limit (32,766) however many sets it holds.
+ */
+const INLINE_SET_VALUES = 32;
+
+/**
+ * Joins operands as a balanced tree of parenthesised pairs. SQLite parses `a OR b OR c ...` into a left-deep
+ * tree and refuses one deeper than 1,000 ("Expression tree is too large"); balanced, a thousand operands nest
+ * ten deep.
+ */
+function balanced(parts: string[], op: 'AND' | 'OR'): string {
+  if (parts.length === 1) return parts[0]!;
+  const mid = Math.ceil(parts.length / 2);
+  return `(${balanced(parts.slice(0, mid), op)} ${op} ${balanced(parts.slice(mid), op)})`;
+}
+
+/**
  * Translates a checked filter into a WHERE fragment on the documents table (alias `d`). Negation is written as
  * `IS NOT 1` rather than `NOT`, so documents missing the field count as "not equal", the way Elasticsearch's
  * must_not behaves; SQL's three-valued NOT would silently drop them.
@@ -19,9 +36,9 @@ export function filterToSql(filter: Filter, schema: IndexSchema): SqlFragment {
   const walk = (f: Filter): string => {
     switch (f.kind) {
       case 'and':
-        return f.children.length ? `(${f.children.map(walk).join(' AND ')})` : '1';
+        return f.children.length ? balanced(f.children.map(walk), 'AND') : '1';
       case 'or':
-        return f.children.length ? `(${f.children.map(walk).join(' OR ')})` : '0';
+        return f.children.length ? balanced(f.children.map(walk), 'OR') : '0';
       case 'not':
         return `((${walk(f.child)}) IS NOT 1)`;
       case 'term':
@@ -29,7 +46,11 @@ export function filterToSql(filter: Filter, schema: IndexSchema): SqlFragment {
         return `d.${column(schema, f.field)} = ?`;
       case 'terms':
         if (f.values.length === 0) return '0';
-        params.push(...f.values.map(bind));
+        if (f.values.length > INLINE_SET_VALUES) {
+          params.push(JSON.stringify(f.values.map(bind)));
+          return `d.${column(schema, f.field)} IN (SELECT value FROM json_each(?))`;
+        }
+        for (const v of f.values) params.push(bind(v));
         return `d.${column(schema, f.field)} IN (${f.values.map(() => '?').join(', ')})`;
       case 'range': {
         const col = `d.${column(schema, f.field)}`;
