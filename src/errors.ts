@@ -31,7 +31,8 @@ export const ERRORS = {
   },
   INVALID_CURSOR: {
     status: 400,
-    description: 'The cursor is not one Sift issued, or belongs to a different query.',
+    description:
+      'The cursor is not one Sift issued unchanged (or its key was retired), belongs to another index or query, or no longer fits the sort.',
   },
   INVALID_SCHEMA: {
     status: 400,

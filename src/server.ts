@@ -10,6 +10,7 @@ import type { Engine } from './engines/engine.js';
 import { createEngine } from './engines/create.js';
 import { createAppState, type AppState } from './http/state.js';
 import { createLogger } from './observability/logger.js';
+import { CursorKeys } from './query/cursor.js';
 import { loadSampleAtStart } from './service/sample-data.js';
 import { SearchService } from './service/search-service.js';
 
@@ -69,7 +70,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     }
   };
   const state = createAppState();
-  const service = new SearchService(engine, limitsFromConfig(config));
+  const service = new SearchService(engine, limitsFromConfig(config), CursorKeys.fromConfig(config));
   let built: FastifyInstance | undefined;
   try {
     if (opts.loadSample !== false) await loadSampleAtStart(service, config, logger);

@@ -6,6 +6,7 @@ import { awaitRedis, createRedisClient } from '../cache/redis-client.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createEngine } from '../engines/create.js';
 import { isSiftError } from '../errors.js';
+import { CursorKeys } from '../query/cursor.js';
 import { DEFAULT_LIMITS } from '../query/request.js';
 import { SearchService } from '../service/search-service.js';
 import { registerDeployCommands } from './commands/deploy.js';
@@ -111,13 +112,18 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       if (redis) await awaitRedis(redis, 2000);
       const stack = redis ? buildEngineStack(cfg, engine, redis) : null;
       try {
-        const service = new SearchService(stack?.engine ?? engine, {
-          ...DEFAULT_LIMITS,
-          maxPageSize: cfg.MAX_PAGE_SIZE,
-          maxResultWindow: cfg.MAX_RESULT_WINDOW,
-          maxQueryLength: cfg.MAX_QUERY_LENGTH,
-          maxQueryTerms: cfg.MAX_QUERY_TERMS,
-        });
+        const service = new SearchService(
+          stack?.engine ?? engine,
+          {
+            ...DEFAULT_LIMITS,
+            maxPageSize: cfg.MAX_PAGE_SIZE,
+            maxResultWindow: cfg.MAX_RESULT_WINDOW,
+            maxQueryLength: cfg.MAX_QUERY_LENGTH,
+            maxQueryTerms: cfg.MAX_QUERY_TERMS,
+          },
+          // The servers' keys, so a next_cursor from the API pages on here and the other way round.
+          CursorKeys.fromConfig(cfg),
+        );
         return await fn(service, cfg);
       } finally {
         await engine.close();

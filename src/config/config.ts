@@ -33,6 +33,13 @@ const settings = z.object({
   CORS_ORIGINS: list,
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
   JWT_EXPIRE_HOURS: int(1, 24 * 365),
+  CURSOR_SECRET: z
+    .string()
+    .refine((v) => v === '' || v.length >= 32, 'must be empty or at least 32 characters'),
+  CURSOR_SECRET_PREVIOUS: list.refine(
+    (v) => v.length <= 4 && v.every((s) => s.length >= 16),
+    'at most 4 comma-separated secrets of at least 16 characters each',
+  ),
   ELASTICSEARCH_HOST: z.string(),
   ELASTICSEARCH_PORT: int(1, 65535),
   ELASTICSEARCH_TIMEOUT: int(1, 600),
@@ -175,11 +182,24 @@ export function loadConfig(
       'JWT_SECRET: production refuses the development secret; set a random secret of 32+ characters',
     );
   }
+  if (
+    parsed.success &&
+    envName === 'production' &&
+    !parsed.data.CURSOR_SECRET &&
+    parsed.data.JWT_SECRET === DEVELOPMENT_JWT_SECRET
+  ) {
+    // Cursors are signed with a key derived from JWT_SECRET when CURSOR_SECRET is empty; the development secret
+    // is public, so a production key must come from somewhere else.
+    problems.push(
+      'CURSOR_SECRET: production needs a key for cursors; set CURSOR_SECRET (32+ random characters) or a non-development JWT_SECRET',
+    );
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return Object.freeze({
     ...parsed.data,
     CORS_ORIGINS: Object.freeze([...parsed.data.CORS_ORIGINS]) as string[],
     TRUSTED_PROXIES: Object.freeze([...parsed.data.TRUSTED_PROXIES]) as string[],
+    CURSOR_SECRET_PREVIOUS: Object.freeze([...parsed.data.CURSOR_SECRET_PREVIOUS]) as string[],
     ENVIRONMENT: envName,
     VERSION: packageVersion(),
   });

@@ -18,6 +18,8 @@ export const BASE_DEFAULTS = {
   CORS_ORIGINS: '',
   JWT_SECRET: DEVELOPMENT_JWT_SECRET,
   JWT_EXPIRE_HOURS: '24',
+  CURSOR_SECRET: '',
+  CURSOR_SECRET_PREVIOUS: '',
   ELASTICSEARCH_HOST: 'localhost',
   ELASTICSEARCH_PORT: '9200',
   ELASTICSEARCH_TIMEOUT: '30',
@@ -115,6 +117,10 @@ export const SETTING_DOCS: Record<SettingName, string> = {
   CORS_ORIGINS: 'Comma-separated allowed origins',
   JWT_SECRET: 'HS256 secret; production refuses the development value',
   JWT_EXPIRE_HOURS: 'Token lifetime (development 24, production 8)',
+  CURSOR_SECRET:
+    'Key that signs `next_cursor` (32+ characters; every process serving the same data needs the same one); empty = derived from `JWT_SECRET`, which production allows only when that is not the development secret',
+  CURSOR_SECRET_PREVIOUS:
+    'Comma-separated earlier cursor secrets, accepted for verification only, so paging survives a rotation; remove after the grace period',
   ELASTICSEARCH_HOST:
     'Cluster host for the elasticsearch/opensearch engines when `ELASTICSEARCH_URL` is empty',
   ELASTICSEARCH_PORT: 'Cluster port when `ELASTICSEARCH_URL` is empty',

@@ -1,6 +1,6 @@
 import { SiftError } from '../errors.js';
 import { isNumericType, isTextual, type IndexSchema } from '../schema/types.js';
-import { decodeCursor, queryFingerprint } from './cursor.js';
+import { decodeCursor, queryFingerprint, type CursorKeys } from './cursor.js';
 import { checkFilter } from './filter-check.js';
 import { parseFilterExpression } from './filter-expression.js';
 import { parseFilterTree } from './filter-tree.js';
@@ -24,6 +24,12 @@ export const DEFAULT_LIMITS: QueryLimits = {
   maxFacets: 16,
   maxFacetSize: 100,
 };
+
+/** Where a search runs, for its cursors: they are signed with these keys and bound to this index. */
+export interface CursorContext {
+  index: string;
+  keys: CursorKeys;
+}
 
 /** A search as it arrives: GET query parameters (all strings) or a POST body (structured). */
 export interface RawSearchInput {
@@ -209,6 +215,7 @@ export function buildSearchRequest(
   input: RawSearchInput,
   schema: IndexSchema,
   limits: QueryLimits = DEFAULT_LIMITS,
+  cursors?: CursorContext,
 ): { request: SearchRequest; fingerprint: string } {
   const text =
     input.q === undefined
@@ -245,9 +252,8 @@ export function buildSearchRequest(
   if (input.cursor !== undefined && input.cursor !== '') {
     if (input.page !== undefined && input.page !== 1)
       throw new SiftError('INVALID_REQUEST', 'use either page or cursor, not both');
-    after = decodeCursor(input.cursor, fingerprint);
-    if (after.values.length !== sort.length)
-      throw new SiftError('INVALID_CURSOR', 'cursor does not match the sort of this query');
+    if (!cursors) throw new SiftError('INVALID_CURSOR', 'cursors are not accepted here');
+    after = decodeCursor(input.cursor, { index: cursors.index, fingerprint }, cursors.keys, sort, schema);
   }
   const request: SearchRequest = {
     text,

@@ -1,6 +1,6 @@
 import { ERRORS, isSiftError, SiftError } from '../errors.js';
 import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engines/engine.js';
-import { encodeCursor } from '../query/cursor.js';
+import { CursorKeys, encodeCursor } from '../query/cursor.js';
 import {
   buildSearchRequest,
   DEFAULT_LIMITS,
@@ -56,9 +56,14 @@ export class SearchService {
   // Schemas are read on every request; keep them in memory and refresh on index changes made through here.
   private readonly schemas = new Map<string, { schema: IndexSchema; at: number }>();
 
+  /**
+   * `cursorKeys` sign and verify next_cursor: processes that page the same data must share them
+   * (CursorKeys.fromConfig); the random default suits a service whose cursors never leave the process.
+   */
   constructor(
     readonly engine: Engine,
     private readonly limits: QueryLimits = DEFAULT_LIMITS,
+    private readonly cursorKeys: CursorKeys = CursorKeys.ephemeral(),
   ) {}
 
   async schemaOf(index: string): Promise<IndexSchema> {
@@ -93,7 +98,7 @@ export class SearchService {
     const started = performance.now();
     const { schema, request, fingerprint } = await this.withSchema(index, (schema) => ({
       schema,
-      ...buildSearchRequest(input, schema, this.limits),
+      ...buildSearchRequest(input, schema, this.limits, { index, keys: this.cursorKeys }),
     }));
     if (restriction?.filter)
       request.filter = withRestriction(checkFilter(restriction.filter, schema), request.filter);
@@ -111,7 +116,9 @@ export class SearchService {
       total: result.total,
       total_relation: result.total_relation,
       facets: result.facets,
-      next_cursor: more ? encodeCursor({ values: last.sortValues, id: last.id }, fingerprint) : null,
+      next_cursor: more
+        ? encodeCursor({ values: last.sortValues, id: last.id }, { index, fingerprint }, this.cursorKeys)
+        : null,
       took_ms: Math.round((performance.now() - started) * 100) / 100,
       partial: result.partial,
     };

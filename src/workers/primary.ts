@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import { createEngine } from '../engines/create.js';
 import { CLUSTER_WORKER_ENV, serveClusterMetrics } from '../metrics/cluster-metrics.js';
 import { loadSampleAtStart } from '../service/sample-data.js';
+import { CursorKeys } from '../query/cursor.js';
 import { SearchService } from '../service/search-service.js';
 import { RestartBackoff } from './backoff.js';
 import { HANDOFF, isWorkerReady } from './messages.js';
@@ -32,7 +33,11 @@ async function prepareData(config: Config, logger: Logger): Promise<void> {
   const engine = createEngine(config);
   await engine.open();
   try {
-    await loadSampleAtStart(new SearchService(engine), config, logger);
+    await loadSampleAtStart(
+      new SearchService(engine, undefined, CursorKeys.fromConfig(config)),
+      config,
+      logger,
+    );
   } finally {
     await engine.close();
   }
