@@ -4,6 +4,7 @@ import { decodeCursor, queryFingerprint, type CursorKeys } from './cursor.js';
 import { checkFilter } from './filter-check.js';
 import { parseFilterExpression } from './filter-expression.js';
 import { parseFilterTree } from './filter-tree.js';
+import { checkTextBreadth } from './text-breadth.js';
 import { parseTextQuery } from './text-query.js';
 import type { FacetRequest, HighlightRequest, SearchRequest, SortClause } from './types.js';
 
@@ -221,6 +222,7 @@ export function buildSearchRequest(
     input.q === undefined
       ? null
       : parseTextQuery(input.q, { maxLength: limits.maxQueryLength, maxTerms: limits.maxQueryTerms });
+  checkTextBreadth(text, schema);
   let filter = null;
   if (input.filter !== undefined && input.filter !== '') {
     const parsed =
