@@ -28,6 +28,18 @@ export const DocumentId = Type.String({
   description: `Document id: 1-${MAX_ID_LENGTH} characters without control characters`,
 });
 
+/**
+ * A name people give (an API key's): no control characters, and something other than white space, since the name
+ * is stored trimmed. The white space is spelled out as JavaScript's trim() knows it.
+ */
+const TRIMMED_SPACE = '\\u0009-\\u000d\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+export const DisplayName = (maxLength: number) =>
+  Type.String({
+    minLength: 1,
+    maxLength,
+    pattern: `^[^\\u0000-\\u001f\\u007f]*[^\\u0000-\\u001f\\u007f${TRIMMED_SPACE}][^\\u0000-\\u001f\\u007f]*$`,
+  });
+
 export const Timestamp = (description?: string) =>
   Type.String({ format: 'date-time', ...(description ? { description } : {}) });
 
@@ -68,12 +80,16 @@ export const IndexSchemaBody = (description: string): TSchema =>
           description: 'Name of the id field (a keyword); default "id"',
         }),
       ),
-      fields: Type.Record(Type.String({ pattern: FIELD_NAME.source }), FieldSpec, {
-        minProperties: 1,
-        maxProperties: MAX_FIELDS,
-        additionalProperties: false,
-        description: 'Field name -> options',
-      }),
+      fields: Type.Object(
+        {},
+        {
+          propertyNames: { pattern: FIELD_NAME.source },
+          additionalProperties: FieldSpec,
+          minProperties: 1,
+          maxProperties: MAX_FIELDS,
+          description: 'Field name -> options',
+        },
+      ),
       ranking: Type.Optional(
         Type.Object(
           {

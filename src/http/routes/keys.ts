@@ -7,7 +7,7 @@ import type { Principal } from '../../auth/principal.js';
 import { deriveScopedKey } from '../../auth/scoped-keys.js';
 import { SiftError } from '../../errors.js';
 import { errorResponses } from '../plugins/errors.js';
-import { IndexName, Timestamp, UrlText } from '../schemas.js';
+import { DisplayName, IndexName, Timestamp, UrlText } from '../schemas.js';
 
 const Scope = Type.Union([Type.Literal('search'), Type.Literal('write'), Type.Literal('admin')]);
 const IndexList = Type.Array(IndexName('An index the key may use'), {
@@ -40,7 +40,7 @@ const CreatedKey = Type.Object(
 );
 const CreateBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: DisplayName(200),
     scopes: Type.Array(Scope, { minItems: 1, maxItems: 3 }),
     indexes: Type.Optional(IndexList),
     expires: Type.Optional(Expires),

@@ -203,9 +203,10 @@ export async function searchRoutes(
   const getDoc = 'Search with query parameters. Same meaning as the POST form.';
   const postDoc = 'Search with a JSON body: the GET fields, plus a filter tree and per-facet options.';
   const fromBody = (body: Static<typeof Body> | undefined): RawSearchInput => (body ?? {}) as RawSearchInput;
-  // A POST without a body is a search with no fields (match all), as the GET form without parameters is.
+  // A POST without a body is a search with no fields (match all), as the GET form without parameters is. A JSON
+  // `null` is a body, and not an object: it is refused like any other wrong type.
   const emptyBodyIsEmptyObject = async (req: { body: unknown }) => {
-    if (req.body === undefined || req.body === null) req.body = {};
+    if (req.body === undefined) req.body = {};
   };
 
   app.get(

@@ -5,7 +5,15 @@ import { ROOT } from '../../cli/helpers.js';
 const run = promisify(execFile);
 
 export type Tool =
-  'nginx' | 'promtool' | 'prometheus' | 'kubectl' | 'kubeconform' | 'helm' | 'actionlint' | 'k8s-schemas';
+  | 'nginx'
+  | 'promtool'
+  | 'prometheus'
+  | 'kubectl'
+  | 'kubeconform'
+  | 'helm'
+  | 'actionlint'
+  | 'k8s-schemas'
+  | 'schemathesis';
 
 /** Installs the tool through the project's own installer when missing and returns its path (last stdout line). */
 export async function ensureTool(tool: Tool): Promise<string> {
