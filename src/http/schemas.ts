@@ -13,7 +13,7 @@ import { INDEX_NAME } from '../service/index-name.js';
 export const URL_TEXT = '^[^\\u0000-\\u001f\\u007f]*$';
 
 /** A string carried in a URL (query parameter or path segment). */
-export const UrlText = (options: { description?: string; maxLength?: number } = {}) =>
+export const UrlText = (options: { description?: string; minLength?: number; maxLength?: number } = {}) =>
   Type.String({ pattern: URL_TEXT, ...options });
 
 export const IndexName = (
@@ -32,7 +32,8 @@ export const DocumentId = Type.String({
  * A name people give (an API key's): no control characters, and something other than white space, since the name
  * is stored trimmed. The white space is spelled out as JavaScript's trim() knows it.
  */
-const TRIMMED_SPACE = '\\u0009-\\u000d\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+const TRIMMED_SPACE =
+  '\\u0009-\\u000d\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
 export const DisplayName = (maxLength: number) =>
   Type.String({
     minLength: 1,

@@ -71,7 +71,7 @@ const ScopedKey = Type.Object(
   { additionalProperties: false },
 );
 const IdParams = Type.Object(
-  { id: UrlText({ maxLength: 64, description: 'API key id' }) },
+  { id: UrlText({ minLength: 1, maxLength: 64, description: 'API key id' }) },
   { additionalProperties: false },
 );
 
