@@ -39,6 +39,8 @@ let server: Child | undefined;
 let dataDir = '';
 let work = '';
 let schemathesis = '';
+/** A failed run keeps its reports and example database for a look; a passing one leaves nothing behind. */
+let keepWork = false;
 
 beforeAll(async () => {
   schemathesis = await ensureTool('schemathesis');
@@ -64,7 +66,7 @@ afterAll(async () => {
     killQuietly(server);
   }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (work) rmSync(work, { recursive: true, force: true });
+  if (work && !keepWork) rmSync(work, { recursive: true, force: true });
 });
 
 describe('schemathesis against a real server', () => {
@@ -102,7 +104,8 @@ describe('schemathesis against a real server', () => {
         timeoutMs: 8 * 60_000,
         env: { ...process.env, SCHEMATHESIS_HOOKS: HOOKS },
       });
-      const output = `${result.stdout}\n${result.stderr}`;
+      const output = `${result.stdout}\n${result.stderr}\n(reports and examples kept in ${work})`;
+      keepWork = result.code !== 0;
       expect(result.code, output).toBe(0);
       // Every operation of the document was selected and tested: none was filtered out or skipped.
       expect(output, output).toContain(`Selected: ${operations}/${operations}`);
