@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { EXPIRY_PATTERN } from '../auth/expiry.js';
 import { MAX_ID_LENGTH } from '../schema/document.js';
 import { FIELD_TYPES } from '../schema/types.js';
 import { FIELD_NAME, MAX_FIELDS } from '../schema/validate.js';
@@ -22,9 +23,11 @@ export const IndexName = (
 
 export const IndexParams = Type.Object({ index: IndexName() }, { additionalProperties: false });
 
+const DOCUMENT_ID = `^[^\\u0000-\\u001f\\u007f]{1,${MAX_ID_LENGTH}}$`;
+
 /** A document id in a path: 1-512 characters; the path refuses every control character. */
 export const DocumentId = Type.String({
-  pattern: `^[^\\u0000-\\u001f\\u007f]{1,${MAX_ID_LENGTH}}$`,
+  pattern: DOCUMENT_ID,
   description: `Document id: 1-${MAX_ID_LENGTH} characters without control characters`,
 });
 
@@ -34,12 +37,9 @@ export const DocumentId = Type.String({
  */
 const TRIMMED_SPACE =
   '\\u0009-\\u000d\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+const DISPLAY_NAME = `^[^\\u0000-\\u001f\\u007f]*[^\\u0000-\\u001f\\u007f${TRIMMED_SPACE}][^\\u0000-\\u001f\\u007f]*$`;
 export const DisplayName = (maxLength: number) =>
-  Type.String({
-    minLength: 1,
-    maxLength,
-    pattern: `^[^\\u0000-\\u001f\\u007f]*[^\\u0000-\\u001f\\u007f${TRIMMED_SPACE}][^\\u0000-\\u001f\\u007f]*$`,
-  });
+  Type.String({ minLength: 1, maxLength, pattern: DISPLAY_NAME });
 
 export const Timestamp = (description?: string) =>
   Type.String({ format: 'date-time', ...(description ? { description } : {}) });
@@ -120,3 +120,12 @@ export const IndexSchemaBody = (description: string): TSchema =>
     },
     { additionalProperties: false, description },
   );
+
+/** What each pattern above means, in words, for the message of a value that does not match it. */
+export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
+  [URL_TEXT]: 'must not contain control characters',
+  [DOCUMENT_ID]: `must be 1-${MAX_ID_LENGTH} characters without control characters`,
+  [DISPLAY_NAME]: 'must hold something other than white space, and no control characters',
+  [FIELD_NAME.source]: 'must match [a-z_][a-z0-9_]* and be at most 64 characters',
+  [EXPIRY_PATTERN]: 'expected a duration like 8h, 30d or 2w, or an ISO-8601 date',
+};

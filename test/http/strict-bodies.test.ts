@@ -148,6 +148,30 @@ const CASES: Case[] = [
     code: 'INVALID_SCHEMA',
     message: 'schema.id_field: must be string',
   },
+  {
+    name: 'an expiry that is no duration or date, in words',
+    method: 'POST',
+    path: '/api/keys',
+    body: '{"name": "ci", "scopes": ["search"], "expires": "next week"}',
+    code: 'INVALID_REQUEST',
+    message: 'expires: expected a duration like 8h, 30d or 2w, or an ISO-8601 date',
+  },
+  {
+    name: 'an API key name of white space only',
+    method: 'POST',
+    path: '/api/keys',
+    body: '{"name": "   ", "scopes": ["search"]}',
+    code: 'INVALID_REQUEST',
+    message: 'name: must hold something other than white space',
+  },
+  {
+    name: 'an index schema field with an invalid name, named',
+    method: 'PUT',
+    path: '/api/indexes/strict-types',
+    body: '{"fields": {"id": {"type": "keyword"}, "Title": {"type": "text"}}}',
+    code: 'INVALID_SCHEMA',
+    message: 'fields: name "Title" must match [a-z_][a-z0-9_]*',
+  },
 ];
 
 describe('JSON bodies are validated without type conversion', () => {

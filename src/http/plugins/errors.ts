@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { SiftError, isSiftError } from '../../errors.js';
 import { checkId } from '../../schema/document.js';
 import { INDEX_NAME, checkIndexName } from '../../service/index-name.js';
+import { PATTERN_MEANINGS } from '../schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,6 +35,7 @@ export const errorResponses = { '4xx': ErrorResponse, '5xx': ErrorResponse } as 
 
 interface AjvError {
   instancePath?: string;
+  propertyName?: string;
   keyword?: string;
   message?: string;
   params?: Record<string, unknown>;
@@ -109,7 +111,10 @@ function describeOne(
       field: path ? `${path}.${missing}` : missing,
     };
   }
-  const problem = chosen.message ?? 'is invalid';
+  const meaning = chosen.keyword === 'pattern' ? PATTERN_MEANINGS[String(chosen.params?.pattern)] : undefined;
+  // A property name refused by propertyNames is named, as Ajv's own message does not.
+  const named = typeof chosen.propertyName === 'string' ? `name "${chosen.propertyName}" ` : '';
+  const problem = meaning ? `${named}${meaning}` : (chosen.message ?? 'is invalid');
   if (!path && chosen.keyword === 'type' && context === 'body') {
     const type = String(chosen.params?.type);
     return {
