@@ -5,10 +5,12 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { SiftError } from './errors.js';
+import { MAX_ID_LENGTH } from './schema/document.js';
 import { DEFAULT_LIMITS, type QueryLimits } from './query/request.js';
 import type { SearchService } from './service/search-service.js';
 import { installErrorHandling, sendError, toSiftError } from './http/plugins/errors.js';
 import { registerJsonParser } from './http/plugins/ndjson.js';
+import { buildValidator } from './http/validation.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerCacheHeaders } from './http/plugins/cache-headers.js';
 import { registerHttpMetrics } from './http/plugins/metrics.js';
@@ -139,8 +141,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     return503OnClosing: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    routerOptions: { maxParamLength: 2048 },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    // Room for the longest document id (512 characters) even when every character is percent-encoded UTF-8.
+    routerOptions: { maxParamLength: MAX_ID_LENGTH * 12 },
+    // Bodies are validated strictly, query strings and path parameters with type conversion (src/http/validation.ts).
+    schemaController: { compilersFactory: { buildValidator } },
     frameworkErrors: (err, request, reply) => {
       sendError(reply, toSiftError(err, request));
     },

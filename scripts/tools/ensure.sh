@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs (once) and locates the real tools that check Sift's deployment assets:
-#   ensure.sh nginx|promtool|prometheus|kubectl|kubeconform|helm|actionlint|k8s-schemas
+#   ensure.sh nginx|promtool|prometheus|kubectl|kubeconform|helm|actionlint|k8s-schemas|schemathesis
 # The last stdout line is the absolute path of the binary (for k8s-schemas: the schema directory).
-# Debian packages come from apt; Go tools are built from the Go module proxy at pinned versions into a cache GOBIN,
-# so a second call is instant. Everything lands under the user's cache directory, never in the repository.
+# Debian packages come from apt; Go tools are built from the Go module proxy at pinned versions into a cache GOBIN;
+# Python tools are installed from PyPI with pip into a venv per requirements file, so a second call is instant. Everything lands under the user's cache directory, never in the repository.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../services/lib.sh"
@@ -76,6 +76,24 @@ k8s_schemas() {
   echo "$out"
 }
 
+# python_tool NAME REQUIREMENTS: a venv under the cache with the pinned requirements, made once per content of the
+# requirements file (a changed pin makes a new venv); prints the venv directory.
+python_tool() {
+  local name="$1" requirements="$2" digest venv
+  digest="$(sha256sum "$requirements" | cut -c1-16)"
+  venv="$TOOLS_DIR/venvs/$name-$digest"
+  if [[ -f "$venv/.complete" ]]; then echo "$venv"; return 0; fi
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  # Debian's python3 makes venvs only with python3-venv (ensurepip); other builds carry it.
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || with_lock apt apt_install python3-venv
+  log "installing $name into $venv (first run only)"
+  rm -rf "$venv"
+  python3 -m venv "$venv" >&2
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements" >&2
+  touch "$venv/.complete"
+  echo "$venv"
+}
+
 ensure() {
   case "$1" in
     nginx)
@@ -93,7 +111,8 @@ ensure() {
     helm) go_tool helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" && echo "$GO_BIN_DIR/helm" ;;
     actionlint) go_tool actionlint "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" && echo "$GO_BIN_DIR/actionlint" ;;
     k8s-schemas) k8s_schemas ;;
-    *) die "unknown tool $1 (nginx, promtool, prometheus, kubectl, kubeconform, helm, actionlint, k8s-schemas)" ;;
+    schemathesis) echo "$(python_tool schemathesis "$here/../../test/http/schemathesis/requirements.txt")/bin/schemathesis" ;;
+    *) die "unknown tool $1 (nginx, promtool, prometheus, kubectl, kubeconform, helm, actionlint, k8s-schemas, schemathesis)" ;;
   esac
 }
 

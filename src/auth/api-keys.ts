@@ -99,7 +99,8 @@ export class ApiKeys {
 
   async create(input: CreateKeyInput, now = Date.now()): Promise<{ key: string; view: KeyView }> {
     const name = input.name.trim();
-    if (!name || name.length > MAX_NAME)
+    // Characters (code points), as the HTTP schema's maxLength counts them.
+    if (!name || [...name].length > MAX_NAME)
       throw new SiftError('INVALID_REQUEST', `name: give 1-${MAX_NAME} characters`, { field: 'name' });
     const scopes = checkScopes(input.scopes);
     const indexes = checkIndexList(input.indexes);

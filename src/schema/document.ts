@@ -13,9 +13,29 @@ const bad = (field: string, problem: string): never => {
   throw new SiftError('INVALID_DOCUMENT', `field "${field}": ${problem}`, { field });
 };
 
+/**
+ * Whether a string is longer than MAX_ID_LENGTH characters (code points), as JSON Schema's maxLength and the
+ * documented limit count them; a UTF-16 length of more than twice the limit is too long whatever it holds.
+ */
+function tooLong(s: string): boolean {
+  if (s.length <= MAX_ID_LENGTH) return false;
+  if (s.length > 2 * MAX_ID_LENGTH) return true;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const unit = s.charCodeAt(i);
+    // A high surrogate followed by a low one is one character.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    if (++n > MAX_ID_LENGTH) return true;
+  }
+  return false;
+}
+
 export function checkId(id: unknown): string {
   if (typeof id === 'number' && Number.isSafeInteger(id)) id = String(id);
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || CONTROL.test(id)) {
+  if (typeof id !== 'string' || id.length === 0 || tooLong(id) || CONTROL.test(id)) {
     throw new SiftError(
       'INVALID_DOCUMENT_ID',
       `document id must be a string of 1-${MAX_ID_LENGTH} characters without control characters, got ${JSON.stringify(id)?.slice(0, 80)}`,

@@ -8,7 +8,8 @@ import {
   type IndexSchema,
 } from './types.js';
 
-const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
+/** A valid field name; the HTTP schema of an index schema uses its source. */
+export const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
 const FIELD_OPTIONS = new Set([
   'type',
   'searchable',

@@ -1,6 +1,7 @@
 import { SiftError } from '../errors.js';
 
-const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** The one definition of a valid index name; the HTTP schemas and the OpenAPI document use its source. */
+export const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 export function checkIndexName(name: string): string {
   if (!INDEX_NAME.test(name)) {

@@ -1,6 +1,19 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { SiftError, isSiftError } from '../../errors.js';
+import { checkId } from '../../schema/document.js';
+import { INDEX_NAME, checkIndexName } from '../../service/index-name.js';
+import { PATTERN_MEANINGS } from '../schemas.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Where in the body an index schema sits ('' for the whole body): a shape error inside it is INVALID_SCHEMA,
+     * like the errors of the rules the code checks after the schema, so one kind of mistake has one code.
+     */
+    indexSchemaAt?: string;
+  }
+}
 
 /** The error body of the contract, as a schema for route documentation and serialization. */
 export const ErrorResponse = Type.Object(
@@ -22,6 +35,7 @@ export const errorResponses = { '4xx': ErrorResponse, '5xx': ErrorResponse } as 
 
 interface AjvError {
   instancePath?: string;
+  propertyName?: string;
   keyword?: string;
   message?: string;
   params?: Record<string, unknown>;
@@ -46,7 +60,7 @@ const depth = (e: AjvError): number => (e.instancePath ? e.instancePath.split('/
 export function describeValidation(
   errors: AjvError[],
   context: string | undefined,
-): { message: string; field?: string } {
+): { message: string; field?: string; error?: AjvError } {
   const where = context === 'querystring' ? 'parameter' : context === 'params' ? 'path parameter' : 'field';
   const anyOf = errors.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   let chosen = errors.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf') ?? errors[0];
@@ -76,6 +90,15 @@ export function describeValidation(
   }
   if (!chosen) return { message: `invalid ${context ?? 'request'}` };
   const path = dotted(chosen.instancePath);
+  return { ...describeOne(chosen, path, where, context), error: chosen };
+}
+
+function describeOne(
+  chosen: AjvError,
+  path: string,
+  where: string,
+  context: string | undefined,
+): { message: string; field?: string } {
   if (chosen.keyword === 'additionalProperties') {
     const extra = String(chosen.params?.additionalProperty);
     const name = path ? `${path}.${extra}` : extra;
@@ -88,7 +111,10 @@ export function describeValidation(
       field: path ? `${path}.${missing}` : missing,
     };
   }
-  const problem = chosen.message ?? 'is invalid';
+  const meaning = chosen.keyword === 'pattern' ? PATTERN_MEANINGS[String(chosen.params?.pattern)] : undefined;
+  // A property name refused by propertyNames is named, as Ajv's own message does not.
+  const named = typeof chosen.propertyName === 'string' ? `name "${chosen.propertyName}" ` : '';
+  const problem = meaning ? `${named}${meaning}` : (chosen.message ?? 'is invalid');
   if (!path && chosen.keyword === 'type' && context === 'body') {
     const type = String(chosen.params?.type);
     return {
@@ -97,6 +123,48 @@ export function describeValidation(
   }
   if (!path) return { message: `${context ?? 'request'} ${problem}` };
   return { message: `${path}: ${problem}`, field: path };
+}
+
+/** The value an Ajv error points at, inside the request part it was validating. */
+function valueAt(
+  request: FastifyRequest,
+  context: string | undefined,
+  instancePath: string | undefined,
+): unknown {
+  const parts: Record<string, unknown> = {
+    body: request.body,
+    params: request.params,
+    querystring: request.query,
+    headers: request.headers,
+  };
+  let value = context ? parts[context] : undefined;
+  for (const seg of (instancePath ?? '').split('/').slice(1)) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return value;
+}
+
+/**
+ * Index names and document ids have codes of their own. The schemas carry their patterns (so the OpenAPI document
+ * states them), and a value refused by the pattern gets the same code and words as the check in the code.
+ */
+function specificValidationError(
+  errors: AjvError[],
+  context: string | undefined,
+  request: FastifyRequest,
+): SiftError | null {
+  const first = errors[0];
+  if (!first || first.keyword !== 'pattern') return null;
+  const value = valueAt(request, context, first.instancePath);
+  if (typeof value !== 'string') return null;
+  try {
+    if (first.params?.pattern === INDEX_NAME.source) checkIndexName(value);
+    else if (context === 'params' && first.instancePath === '/id') checkId(value);
+  } catch (err) {
+    if (isSiftError(err)) return err;
+  }
+  return null;
 }
 
 const MEDIA_TYPES: Record<string, string> = {
@@ -112,8 +180,16 @@ export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
   if (isSiftError(err)) return err;
   const e = err as Partial<FastifyError> & { validation?: AjvError[]; validationContext?: string };
   if (e && Array.isArray(e.validation)) {
-    const { message, field } = describeValidation(e.validation, e.validationContext);
-    return new SiftError('INVALID_REQUEST', message, {
+    const specific = specificValidationError(e.validation, e.validationContext, request);
+    if (specific) return specific;
+    const { message, field, error } = describeValidation(e.validation, e.validationContext);
+    const schemaAt = e.validationContext === 'body' ? request.routeOptions.config?.indexSchemaAt : undefined;
+    const inIndexSchema =
+      schemaAt !== undefined &&
+      error !== undefined &&
+      ((error.instancePath ?? '').startsWith(`${schemaAt}/`) ||
+        ((error.instancePath ?? '') === schemaAt && error.keyword !== 'type'));
+    return new SiftError(inIndexSchema ? 'INVALID_SCHEMA' : 'INVALID_REQUEST', message, {
       ...(field ? { field } : {}),
       location: e.validationContext ?? 'request',
     });

@@ -4,6 +4,25 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config.js';
 
 /**
+ * Route schema key of an operation whose body may be left out (Fastify validates a missing body like any other,
+ * so the route turns "no body" into a value first). @fastify/swagger copies `x-` keys onto the operation and
+ * marks every body required; the document is corrected here and the key removed.
+ */
+export const OPTIONAL_BODY = 'x-sift-optional-body';
+
+type Operation = { requestBody?: { required?: boolean }; [key: string]: unknown };
+
+function markOptionalBodies(document: { paths?: Record<string, Record<string, Operation>> }): void {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      if (typeof operation !== 'object' || operation === null || !(OPTIONAL_BODY in operation)) continue;
+      if (operation[OPTIONAL_BODY] === true && operation.requestBody) operation.requestBody.required = false;
+      delete operation[OPTIONAL_BODY];
+    }
+  }
+}
+
+/**
  * The OpenAPI 3.1 document, generated from the route schemas, at `/openapi.json`, and the interactive page at
  * `/docs`. Must be registered before the routes so it sees them.
  */
@@ -23,7 +42,13 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
         { name: 'indexes', description: 'Create, inspect and drop indexes' },
         { name: 'documents', description: 'Store, fetch and remove documents; batch import' },
         { name: 'health', description: 'Liveness, readiness and a status summary' },
+        { name: 'keys', description: 'API keys and scoped search keys (admin)' },
       ],
+    },
+    transformObject: (documents) => {
+      if (!('openapiObject' in documents)) return documents.swaggerObject;
+      markOptionalBodies(documents.openapiObject as Parameters<typeof markOptionalBodies>[0]);
+      return documents.openapiObject;
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

@@ -4,16 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import { SiftError } from '../../errors.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses, ErrorResponse } from '../plugins/errors.js';
-import { MAX_BATCH_ITEMS, registerNdjsonParser } from '../plugins/ndjson.js';
+import { MAX_BATCH_ITEMS, NDJSON_TYPES, registerNdjsonParser } from '../plugins/ndjson.js';
+import { DocumentId, IndexName, IndexParams } from '../schemas.js';
 
-const DocParams = Type.Object(
-  {
-    index: Type.String(),
-    id: Type.String({ description: 'Document id: 1-512 characters without control characters' }),
-  },
-  { additionalProperties: false },
-);
-const IndexOnly = Type.Object({ index: Type.String() }, { additionalProperties: false });
+const DocParams = Type.Object({ index: IndexName(), id: DocumentId }, { additionalProperties: false });
+// MAX_BATCH_ITEMS is not a maxItems here: a larger batch is a 413, as the operation's description says.
+const Documents = Type.Array(Type.Unknown(), {
+  description: 'Documents: a JSON array, or NDJSON with one document per line',
+});
 const Open = (description: string) => Type.Object({}, { additionalProperties: true, description });
 
 const WriteResult = Type.Object({
@@ -108,14 +106,19 @@ export async function documentRoutes(
         description:
           `Upserts by id. Good items are stored even when others fail; each item reports its status. At most ${MAX_BATCH_ITEMS} ` +
           'items per request (413 above). A bad NDJSON line is reported as that item with INVALID_JSON.',
-        consumes: ['application/json', 'application/x-ndjson'],
-        params: IndexOnly,
-        body: Type.Array(Type.Unknown(), { description: 'Documents' }),
+        params: IndexParams,
+        // One schema per accepted media type: the parsers turn both forms into the same array of documents.
+        body: {
+          content: Object.fromEntries(
+            ['application/json', ...NDJSON_TYPES].map((type) => [type, { schema: Documents }]),
+          ),
+        },
         response: { 200: BatchResponse, ...errorResponses },
       },
     },
     async (req) => {
       const items: unknown = req.body;
+      const index = (req.params as { index: string }).index;
       if (!Array.isArray(items)) {
         throw new SiftError(
           'INVALID_REQUEST',
@@ -129,7 +132,7 @@ export async function documentRoutes(
           { max_items: MAX_BATCH_ITEMS },
         );
       }
-      return service.importDocuments(req.params.index, items);
+      return service.importDocuments(index, items);
     },
   );
 }

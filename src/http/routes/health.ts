@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { EngineHealth } from '../../engines/engine.js';
 import type { SearchService } from '../../service/search-service.js';
+import { errorResponses } from '../plugins/errors.js';
 import type { AppState } from '../state.js';
 
 const RETRY_AFTER_S = '5';
@@ -71,7 +72,7 @@ export async function healthRoutes(
       schema: {
         tags,
         summary: 'Liveness: 200 while the process can serve',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -84,7 +85,7 @@ export async function healthRoutes(
         tags,
         summary:
           'Readiness: 200 when the engine answers and the default index is open; 503 otherwise and at once when shutting down',
-        response: { 200: ReadyResponse, 503: ReadyResponse },
+        response: { 200: ReadyResponse, 503: ReadyResponse, ...errorResponses },
       },
     },
     async (_req, reply) => {
@@ -121,7 +122,7 @@ export async function healthRoutes(
         tags,
         summary: 'Status summary: engine, version, environment, uptime, indexes',
         description: '200 when the engine answers, 503 otherwise.',
-        response: { 200: SummaryResponse, 503: SummaryResponse },
+        response: { 200: SummaryResponse, 503: SummaryResponse, ...errorResponses },
       },
     },
     async (_req, reply) => {

@@ -3,15 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
-
-export const IndexParams = Type.Object(
-  {
-    index: Type.String({
-      description: 'Index name: 1-64 of a-z, 0-9, "-", "_", starting with a letter or digit',
-    }),
-  },
-  { additionalProperties: false },
-);
+import { IndexParams, IndexSchemaBody, Timestamp } from '../schemas.js';
 
 const Open = (description: string) => Type.Object({}, { additionalProperties: true, description });
 
@@ -21,19 +13,14 @@ export const IndexInfoSchema = Type.Object(
     schema: Open('The index schema, defaults filled in'),
     documents: Type.Integer(),
     size_bytes: Type.Union([Type.Integer(), Type.Null()]),
-    created_at: Type.String(),
+    created_at: Timestamp(),
     generation: Type.Integer({ description: 'Bumped by every acknowledged write' }),
   },
   { additionalProperties: true },
 );
 
-const SchemaBody = Type.Object(
-  {},
-  {
-    additionalProperties: true,
-    description:
-      'Index schema: {"id_field": "id", "fields": {"name": {"type": "text", "boost": 3}, ...}, "ranking": {...}, "suggest": {"field": "name"}}',
-  },
+const SchemaBody = IndexSchemaBody(
+  'Index schema: {"id_field": "id", "fields": {"name": {"type": "text", "boost": 3}, ...}, "ranking": {...}, "suggest": {"field": "name"}}',
 );
 
 export async function indexRoutes(
@@ -67,6 +54,7 @@ export async function indexRoutes(
         body: SchemaBody,
         response: { 200: IndexInfoSchema, 201: IndexInfoSchema, ...errorResponses },
       },
+      config: { indexSchemaAt: '' },
     },
     async (req, reply) => {
       const { created, index } = await service.putIndex(req.params.index, req.body);

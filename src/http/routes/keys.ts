@@ -2,17 +2,23 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ApiKeys } from '../../auth/api-keys.js';
-import { parseExpiry } from '../../auth/expiry.js';
+import { EXPIRY_PATTERN, parseExpiry } from '../../auth/expiry.js';
 import type { Principal } from '../../auth/principal.js';
 import { deriveScopedKey } from '../../auth/scoped-keys.js';
 import { SiftError } from '../../errors.js';
 import { errorResponses } from '../plugins/errors.js';
+import { DisplayName, IndexName, Timestamp, UrlText } from '../schemas.js';
 
 const Scope = Type.Union([Type.Literal('search'), Type.Literal('write'), Type.Literal('admin')]);
-const IndexList = Type.Array(Type.String(), { minItems: 1, maxItems: 1000, description: 'Index allowlist' });
+const IndexList = Type.Array(IndexName('An index the key may use'), {
+  minItems: 1,
+  maxItems: 1000,
+  description: 'Index allowlist',
+});
 const Expires = Type.String({
-  description: 'A duration from now (90m, 8h, 30d, 2w) or an ISO-8601 date',
+  description: 'A duration from now (90m, 8h, 30d, 2w) or an ISO-8601 date; must be in the future',
   maxLength: 64,
+  pattern: EXPIRY_PATTERN,
 });
 
 const KeyView = Type.Object(
@@ -21,9 +27,9 @@ const KeyView = Type.Object(
     name: Type.String(),
     scopes: Type.Array(Scope),
     indexes: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'null = every index' }),
-    created_at: Type.String(),
-    expires_at: Type.Union([Type.String(), Type.Null()]),
-    revoked_at: Type.Union([Type.String(), Type.Null()]),
+    created_at: Timestamp(),
+    expires_at: Type.Union([Timestamp(), Type.Null()]),
+    revoked_at: Type.Union([Timestamp(), Type.Null()]),
     status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
   },
   { additionalProperties: false },
@@ -34,7 +40,7 @@ const CreatedKey = Type.Object(
 );
 const CreateBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: DisplayName(200),
     scopes: Type.Array(Scope, { minItems: 1, maxItems: 3 }),
     indexes: Type.Optional(IndexList),
     expires: Type.Optional(Expires),
@@ -60,11 +66,14 @@ const ScopedKey = Type.Object(
     key: Type.String(),
     parent: Type.String(),
     indexes: Type.Union([Type.Array(Type.String()), Type.Null()]),
-    expires_at: Type.String(),
+    expires_at: Timestamp(),
   },
   { additionalProperties: false },
 );
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+const IdParams = Type.Object(
+  { id: UrlText({ minLength: 1, maxLength: 64, description: 'API key id' }) },
+  { additionalProperties: false },
+);
 
 /**
  * An admin limited to some indexes may only hand out keys limited to (some of) those indexes; otherwise an

@@ -3,19 +3,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
-import { IndexParams } from './indexes.js';
+import { OPTIONAL_BODY } from '../plugins/openapi.js';
+import { IndexParams, IndexSchemaBody } from '../schemas.js';
 
 const ReindexBody = Type.Union([
   Type.Object(
     {
       schema: Type.Optional(
-        Type.Object(
-          {},
-          {
-            additionalProperties: true,
-            description:
-              'Schema of the new version; any change is allowed, field type changes included. Omitted: the current schema.',
-          },
+        IndexSchemaBody(
+          'Schema of the new version; any change is allowed, field type changes included. Omitted: the current schema.',
         ),
       ),
     },
@@ -60,6 +56,12 @@ export async function reindexRoutes(
         params: IndexParams,
         body: ReindexBody,
         response: { 200: ReindexResultSchema, ...errorResponses },
+        [OPTIONAL_BODY]: true,
+      },
+      config: { indexSchemaAt: '/schema' },
+      // No body at all is a reindex with the current schema, as `null` is.
+      preValidation: async (req) => {
+        if (req.body === undefined) req.body = null;
       },
     },
     async (req) => service.reindex(req.params.index, req.body?.schema),

@@ -6,29 +6,33 @@ import type { Config } from '../../config/config.js';
 import type { RawSearchInput } from '../../query/request.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
-import { IndexParams } from './indexes.js';
+import { OPTIONAL_BODY } from '../plugins/openapi.js';
+import { IndexParams, UrlText } from '../schemas.js';
 
 const Open = (description?: string) =>
   Type.Object({}, { additionalProperties: true, ...(description ? { description } : {}) });
 const StringOrList = (description: string) =>
   Type.Union([Type.String(), Type.Array(Type.String())], { description });
 
+/** Longest highlight tag (the search request refuses longer ones too). */
+const MAX_TAG = 64;
+
 /** GET parameters: all strings except size and page, nothing undeclared. */
 export function searchQuerySchema(config: Config) {
   return Type.Object(
     {
       q: Type.Optional(
-        Type.String({
+        UrlText({
           description:
             'Full-text query: terms, "quoted phrases", -excluded; the last term also matches as a prefix. Empty matches all.',
         }),
       ),
       filter: Type.Optional(
-        Type.String({ description: 'Filter expression, e.g. scope = "@aws-sdk" AND downloads >= 1000' }),
+        UrlText({ description: 'Filter expression, e.g. scope = "@aws-sdk" AND downloads >= 1000' }),
       ),
-      facets: Type.Optional(Type.String({ description: 'Comma-separated facet fields' })),
+      facets: Type.Optional(UrlText({ description: 'Comma-separated facet fields' })),
       sort: Type.Optional(
-        Type.String({ description: 'Comma-separated: _score or fields, -field for descending' }),
+        UrlText({ description: 'Comma-separated: _score or fields, -field for descending' }),
       ),
       size: Type.Optional(
         Type.Integer({
@@ -43,11 +47,11 @@ export function searchQuerySchema(config: Config) {
           description: `1-based page; page x size at most ${config.MAX_RESULT_WINDOW}`,
         }),
       ),
-      cursor: Type.Optional(Type.String({ description: 'next_cursor from the previous page' })),
-      highlight: Type.Optional(Type.String({ description: 'Comma-separated fields to highlight' })),
-      highlight_pre_tag: Type.Optional(Type.String({ description: 'Default <mark>' })),
-      highlight_post_tag: Type.Optional(Type.String({ description: 'Default </mark>' })),
-      fields: Type.Optional(Type.String({ description: 'Comma-separated fields to return' })),
+      cursor: Type.Optional(UrlText({ description: 'next_cursor from the previous page' })),
+      highlight: Type.Optional(UrlText({ description: 'Comma-separated fields to highlight' })),
+      highlight_pre_tag: Type.Optional(UrlText({ description: 'Default <mark>', maxLength: MAX_TAG })),
+      highlight_post_tag: Type.Optional(UrlText({ description: 'Default </mark>', maxLength: MAX_TAG })),
+      fields: Type.Optional(UrlText({ description: 'Comma-separated fields to return' })),
     },
     { additionalProperties: false },
   );
@@ -96,15 +100,15 @@ export function searchBodySchema(config: Config) {
           Type.Object(
             {
               fields: Type.Optional(Type.Array(Type.String())),
-              pre_tag: Type.Optional(Type.String()),
-              post_tag: Type.Optional(Type.String()),
+              pre_tag: Type.Optional(Type.String({ maxLength: MAX_TAG })),
+              post_tag: Type.Optional(Type.String({ maxLength: MAX_TAG })),
             },
             { additionalProperties: false },
           ),
         ]),
       ),
-      highlight_pre_tag: Type.Optional(Type.String()),
-      highlight_post_tag: Type.Optional(Type.String()),
+      highlight_pre_tag: Type.Optional(Type.String({ maxLength: MAX_TAG })),
+      highlight_post_tag: Type.Optional(Type.String({ maxLength: MAX_TAG })),
       fields: Type.Optional(StringOrList('Fields to return')),
     },
     { additionalProperties: false },
@@ -199,9 +203,10 @@ export async function searchRoutes(
   const getDoc = 'Search with query parameters. Same meaning as the POST form.';
   const postDoc = 'Search with a JSON body: the GET fields, plus a filter tree and per-facet options.';
   const fromBody = (body: Static<typeof Body> | undefined): RawSearchInput => (body ?? {}) as RawSearchInput;
-  // A POST without a body is a search with no fields (match all), as the GET form without parameters is.
+  // A POST without a body is a search with no fields (match all), as the GET form without parameters is. A JSON
+  // `null` is a body, and not an object: it is refused like any other wrong type.
   const emptyBodyIsEmptyObject = async (req: { body: unknown }) => {
-    if (req.body === undefined || req.body === null) req.body = {};
+    if (req.body === undefined) req.body = {};
   };
 
   app.get(
@@ -229,6 +234,7 @@ export async function searchRoutes(
         params: IndexParams,
         body: Body,
         response,
+        [OPTIONAL_BODY]: true,
       },
       preValidation: emptyBodyIsEmptyObject,
     },
@@ -257,6 +263,7 @@ export async function searchRoutes(
         description: postDoc,
         body: Body,
         response,
+        [OPTIONAL_BODY]: true,
       },
       preValidation: emptyBodyIsEmptyObject,
     },

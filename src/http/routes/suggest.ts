@@ -5,11 +5,11 @@ import { restrictionOf } from '../../auth/restriction.js';
 import type { Config } from '../../config/config.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
-import { IndexParams } from './indexes.js';
+import { IndexParams, UrlText } from '../schemas.js';
 
 const SuggestQuery = Type.Object(
   {
-    q: Type.Optional(Type.String({ description: 'Prefix typed so far' })),
+    q: Type.Optional(UrlText({ description: 'Prefix typed so far' })),
     size: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 50, description: 'Suggestions to return (default 5)' }),
     ),

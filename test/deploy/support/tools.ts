@@ -5,7 +5,15 @@ import { ROOT } from '../../cli/helpers.js';
 const run = promisify(execFile);
 
 export type Tool =
-  'nginx' | 'promtool' | 'prometheus' | 'kubectl' | 'kubeconform' | 'helm' | 'actionlint' | 'k8s-schemas';
+  | 'nginx'
+  | 'promtool'
+  | 'prometheus'
+  | 'kubectl'
+  | 'kubeconform'
+  | 'helm'
+  | 'actionlint'
+  | 'k8s-schemas'
+  | 'schemathesis';
 
 /** Installs the tool through the project's own installer when missing and returns its path (last stdout line). */
 export async function ensureTool(tool: Tool): Promise<string> {
@@ -29,13 +37,14 @@ export interface ToolResult {
 export async function runTool(
   bin: string,
   args: string[],
-  opts: { cwd?: string; timeoutMs?: number } = {},
+  opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ToolResult> {
   try {
     const { stdout, stderr } = await run(bin, args, {
       cwd: opts.cwd ?? ROOT,
       timeout: opts.timeoutMs ?? 120_000,
       maxBuffer: 64 * 1024 * 1024,
+      ...(opts.env ? { env: opts.env } : {}),
     });
     return { code: 0, stdout, stderr };
   } catch (err) {

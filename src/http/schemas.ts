@@ -1,0 +1,131 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { EXPIRY_PATTERN } from '../auth/expiry.js';
+import { MAX_ID_LENGTH } from '../schema/document.js';
+import { FIELD_TYPES } from '../schema/types.js';
+import { FIELD_NAME, MAX_FIELDS } from '../schema/validate.js';
+import { INDEX_NAME } from '../service/index-name.js';
+
+/**
+ * Schemas shared by several routes. They are the request validation and, through @fastify/swagger, the OpenAPI
+ * document, so each pattern is taken from the code that enforces it rather than written out again.
+ */
+
+/** No C0 control character and no DEL: the raw-URL check refuses them anywhere in the path or query string. */
+export const URL_TEXT = '^[^\\u0000-\\u001f\\u007f]*$';
+
+/** A string carried in a URL (query parameter or path segment). */
+export const UrlText = (options: { description?: string; minLength?: number; maxLength?: number } = {}) =>
+  Type.String({ pattern: URL_TEXT, ...options });
+
+export const IndexName = (
+  description = 'Index name: 1-64 of a-z, 0-9, "-", "_", starting with a letter or digit',
+) => Type.String({ pattern: INDEX_NAME.source, description });
+
+export const IndexParams = Type.Object({ index: IndexName() }, { additionalProperties: false });
+
+const DOCUMENT_ID = `^[^\\u0000-\\u001f\\u007f]{1,${MAX_ID_LENGTH}}$`;
+
+/** A document id in a path: 1-512 characters; the path refuses every control character. */
+export const DocumentId = Type.String({
+  pattern: DOCUMENT_ID,
+  description: `Document id: 1-${MAX_ID_LENGTH} characters without control characters`,
+});
+
+/**
+ * A name people give (an API key's): no control characters, and something other than white space, since the name
+ * is stored trimmed. The white space is spelled out as JavaScript's trim() knows it.
+ */
+const TRIMMED_SPACE =
+  '\\u0009-\\u000d\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+const DISPLAY_NAME = `^[^\\u0000-\\u001f\\u007f]*[^\\u0000-\\u001f\\u007f${TRIMMED_SPACE}][^\\u0000-\\u001f\\u007f]*$`;
+export const DisplayName = (maxLength: number) =>
+  Type.String({ minLength: 1, maxLength, pattern: DISPLAY_NAME });
+
+export const Timestamp = (description?: string) =>
+  Type.String({ format: 'date-time', ...(description ? { description } : {}) });
+
+const FieldOption = (description: string) => Type.Optional(Type.Boolean({ description }));
+
+const FieldSpec = Type.Object(
+  {
+    type: Type.Union(
+      FIELD_TYPES.map((t) => Type.Literal(t)),
+      { description: 'Field type' },
+    ),
+    searchable: FieldOption('Full-text searchable (text and keyword only); default true for text'),
+    boost: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Relevance weight when searchable' }),
+    ),
+    filterable: FieldOption('Usable in filters; default true except for text'),
+    facet: FieldOption('Usable as a facet (not text)'),
+    sortable: FieldOption('Usable in sort (not text)'),
+    returned: FieldOption('Returned in hits; default true'),
+    required: FieldOption('Every document must carry it'),
+  },
+  { additionalProperties: false },
+);
+
+const FieldRef = Type.String({ pattern: FIELD_NAME.source });
+
+/**
+ * An index schema as PUT /api/indexes/{index} and reindex take it. The shape is checked here; the rules that
+ * relate fields to each other (the id field is a declared keyword, a text field cannot be a facet...) are checked
+ * by parseSchema, and both kinds of error are INVALID_SCHEMA (see INDEX_SCHEMA_BODY in the errors plugin).
+ */
+export const IndexSchemaBody = (description: string): TSchema =>
+  Type.Object(
+    {
+      id_field: Type.Optional(
+        Type.String({
+          pattern: FIELD_NAME.source,
+          description: 'Name of the id field (a keyword); default "id"',
+        }),
+      ),
+      fields: Type.Object(
+        {},
+        {
+          propertyNames: { pattern: FIELD_NAME.source },
+          additionalProperties: FieldSpec,
+          minProperties: 1,
+          maxProperties: MAX_FIELDS,
+          description: 'Field name -> options',
+        },
+      ),
+      ranking: Type.Optional(
+        Type.Object(
+          {
+            exact_match: Type.Optional(
+              Type.Object(
+                {
+                  fields: Type.Array(FieldRef, { minItems: 1 }),
+                  boost: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e6 })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            popularity: Type.Optional(
+              Type.Object(
+                {
+                  field: FieldRef,
+                  weight: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      suggest: Type.Optional(Type.Object({ field: FieldRef }, { additionalProperties: false })),
+    },
+    { additionalProperties: false, description },
+  );
+
+/** What each pattern above means, in words, for the message of a value that does not match it. */
+export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
+  [URL_TEXT]: 'must not contain control characters',
+  [DOCUMENT_ID]: `must be 1-${MAX_ID_LENGTH} characters without control characters`,
+  [DISPLAY_NAME]: 'must hold something other than white space, and no control characters',
+  [FIELD_NAME.source]: 'must match [a-z_][a-z0-9_]* and be at most 64 characters',
+  [EXPIRY_PATTERN]: 'expected a duration like 8h, 30d or 2w, or an ISO-8601 date',
+};
