@@ -27,6 +27,7 @@ const READS = new Set<PropertyKey>([
   'health',
   'listIndexes',
   'getIndex',
+  'getSchema',
   'hasIndex',
   'get',
   'search',

@@ -65,10 +65,12 @@ export class SearchService {
     checkIndexName(index);
     const cached = this.schemas.get(index);
     if (cached && performance.now() - cached.at < SCHEMA_RECHECK_MS) return cached.schema;
-    const info = await this.engine.getIndex(index);
-    if (!info) throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
-    this.schemas.set(index, { schema: info.schema, at: performance.now() });
-    return info.schema;
+    const schema = this.engine.getSchema
+      ? await this.engine.getSchema(index)
+      : ((await this.engine.getIndex(index))?.schema ?? null);
+    if (!schema) throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
+    this.schemas.set(index, { schema, at: performance.now() });
+    return schema;
   }
 
   /**
