@@ -3,6 +3,8 @@ import type {
   FastifyInstance,
   FastifyReply,
   FastifyRequest,
+  onRequestAbortHookHandler,
+  onResponseHookHandler,
   onSendHookHandler,
   preValidationHookHandler,
   RouteOptions,
@@ -196,28 +198,38 @@ export function registerResponseCache(app: FastifyInstance, opts: ResponseCacheO
       request.siftCachePending = { index, generation, key, operation, bypass: false, flight, flightKey };
     };
 
-  const remember: onSendHookHandler = async function responseCacheStore(request, reply, payload) {
+  // Plain hooks (no promise), as they run on every cached route's request.
+  const remember: onSendHookHandler = function responseCacheStore(request, reply, payload, done) {
     const ok = reply.statusCode === 200 && typeof payload === 'string';
     const pending = finish(request, ok ? (payload as string) : null);
-    if (!pending) return payload;
-    if (reply.statusCode < 400) {
-      reply.header('x-cache', 'MISS');
-      counters[pending.operation][pending.bypass ? 'bypass' : 'miss'].inc();
+    if (pending) {
+      if (reply.statusCode < 400) {
+        reply.header('x-cache', 'MISS');
+        counters[pending.operation][pending.bypass ? 'bypass' : 'miss'].inc();
+      }
+      if (ok && !pending.bypass) {
+        // The answer does not wait for the store, and a store failure must not fail the request; identical
+        // misses keep joining the flight until the entry is there.
+        void store
+          .put(pending.index, pending.generation, pending.key, payload as string, ttlMs)
+          .catch(storeFailed)
+          .finally(() => forget(pending));
+      } else forget(pending);
     }
-    if (ok && !pending.bypass) {
-      // The answer does not wait for the store, and a store failure must not fail the request; identical
-      // misses keep joining the flight until the entry is there.
-      void store
-        .put(pending.index, pending.generation, pending.key, payload as string, ttlMs)
-        .catch(storeFailed)
-        .finally(() => forget(pending));
-    } else forget(pending);
-    return payload;
+    done(null, payload);
   };
   // A request that ends without onSend (the client went away) must not leave waiters behind.
-  const release = async (request: FastifyRequest) => {
+  const release = (request: FastifyRequest) => {
     const pending = finish(request, null);
     if (pending) forget(pending);
+  };
+  const releaseOnResponse: onResponseHookHandler = (request, _reply, done) => {
+    release(request);
+    done();
+  };
+  const releaseOnAbort: onRequestAbortHookHandler = (request, done) => {
+    release(request);
+    done();
   };
 
   app.decorateRequest('siftCachePending', null);
@@ -229,7 +241,7 @@ export function registerResponseCache(app: FastifyInstance, opts: ResponseCacheO
     const fixedIndex = route.url.includes(':index') ? null : opts.defaultIndex;
     route.preValidation = [...toArray(route.preValidation), lookup(operation, fixedIndex)];
     route.onSend = [...toArray(route.onSend), remember];
-    route.onResponse = [...toArray(route.onResponse), release];
-    route.onRequestAbort = [...toArray(route.onRequestAbort), release];
+    route.onResponse = [...toArray(route.onResponse), releaseOnResponse];
+    route.onRequestAbort = [...toArray(route.onRequestAbort), releaseOnAbort];
   });
 }
