@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { CacheStore } from './cache/store.js';
 import type { Config } from './config/config.js';
 import { SiftError } from './errors.js';
 import { MAX_ID_LENGTH } from './schema/document.js';
@@ -12,7 +13,7 @@ import { installErrorHandling, sendError, toSiftError } from './http/plugins/err
 import { registerJsonParser } from './http/plugins/ndjson.js';
 import { buildValidator } from './http/validation.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
-import { registerCacheHeaders } from './http/plugins/cache-headers.js';
+import { registerResponseCache } from './http/plugins/response-cache.js';
 import { registerHttpMetrics } from './http/plugins/metrics.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { registerSecurity } from './http/plugins/security.js';
@@ -43,6 +44,11 @@ export interface BuildAppOptions {
   redis?: Redis | null;
   /** Where API keys live; omitted: the reserved keys index of the service's engine. */
   keyStore?: KeyStore;
+  /**
+   * Where search and suggest answers are cached (the store of the service's engine stack, whose writes bump its
+   * generations); null or omitted: no response cache.
+   */
+  cache?: CacheStore | null;
 }
 
 /** The query limits of the configuration, for the SearchService behind the app. */
@@ -180,7 +186,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const auth = await Authenticator.create(config, opts.keyStore ?? new EngineKeyStore(service.engine));
   installAuth(app, config, auth);
   await registerRateLimit(app, config, opts.redis ?? null);
-  registerCacheHeaders(app);
+  if (opts.cache && config.CACHE_TTL_SECONDS > 0)
+    registerResponseCache(app, {
+      store: opts.cache,
+      ttlMs: config.CACHE_TTL_SECONDS * 1000,
+      defaultIndex: config.DEFAULT_INDEX,
+    });
   await registerOpenApi(app, config);
   if (config.METRICS_ENABLED) await app.register(metricsRoutes);
   await app.register(healthRoutes, { config, service, state });

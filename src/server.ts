@@ -58,7 +58,8 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   await rawEngine.open();
   const redis = config.REDIS_HOST ? createRedisClient(config, logger) : null;
   if (redis) await awaitRedis(redis, 2000);
-  // The service sees the engine through the result cache, the engine deadline and the call metrics.
+  // The service sees the engine through the call metrics, the engine deadline and write invalidation; the app
+  // answers repeated searches from the stack's store.
   const stack = buildEngineStack(config, rawEngine, redis);
   const engine = stack.engine;
   const closeEngine = async () => {
@@ -81,6 +82,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       logger,
       state,
       redis,
+      cache: stack.store,
       keyStore: new EngineKeyStore(rawEngine),
     });
     await built.listen({ host: config.HOST, port: config.PORT });

@@ -22,7 +22,7 @@ function exited(proc: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts `node --import tsx <script>` (a path relative to the repository) with `env` added to this environment,
+ * Starts `node [nodeArgs] --import tsx <script>` (a path relative to the repository) with `env` added to this environment,
  * and waits (at most `timeoutMs`) for the `SIFT_URL <url>` line it prints once listening. Its stdin stays open:
  * the child exits when this process goes away.
  */
@@ -30,8 +30,9 @@ export async function startChild(
   script: string,
   env: Record<string, string>,
   timeoutMs = 60_000,
+  nodeArgs: string[] = [],
 ): Promise<ServerChild> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheStore } from './store.js';
+import type { CachedBody, CacheStore } from './store.js';
 
 /** Where an in-process store learns and announces generations: a local counter, or the cluster's (IPC). */
 export interface GenerationSource {
@@ -21,11 +21,11 @@ export class LocalGenerations implements GenerationSource {
 
 /**
  * Results kept in this process (an LRU bounded by CACHE_MAX_ENTRIES, entries expire after the TTL), keyed by
- * index, generation and request hash. Values are kept as objects: nothing to parse on a hit.
+ * index, generation and request key. Bodies are kept as bytes: a hit is written to the socket as it is.
  */
 export class MemoryStore implements CacheStore {
   readonly kind = 'memory';
-  private readonly entries: LRUCache<string, { value: unknown }>;
+  private readonly entries: LRUCache<string, Buffer>;
 
   constructor(
     maxEntries: number,
@@ -34,13 +34,13 @@ export class MemoryStore implements CacheStore {
     this.entries = new LRUCache({ max: maxEntries, ttlAutopurge: false });
   }
 
-  async lookup(index: string, hash: string): Promise<{ generation: string; value: unknown }> {
+  async lookup(index: string, hash: string): Promise<{ generation: string; value: CachedBody | undefined }> {
     const generation = this.generations.current(index);
-    return { generation, value: this.entries.get(`${index}\u0000${generation}\u0000${hash}`)?.value };
+    return { generation, value: this.entries.get(`${index}\u0000${generation}\u0000${hash}`) };
   }
 
-  async put(index: string, generation: string, hash: string, value: unknown, ttlMs: number): Promise<void> {
-    this.entries.set(`${index}\u0000${generation}\u0000${hash}`, { value }, { ttl: ttlMs });
+  async put(index: string, generation: string, hash: string, value: string, ttlMs: number): Promise<void> {
+    this.entries.set(`${index}\u0000${generation}\u0000${hash}`, Buffer.from(value), { ttl: ttlMs });
   }
 
   async bump(index: string): Promise<void> {

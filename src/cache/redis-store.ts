@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { CacheUnavailableError, type CacheStore } from './store.js';
+import { CacheUnavailableError, type CachedBody, type CacheStore } from './store.js';
 
 // Reads the generation and the entry stored under it in one round trip: a separate GET of the generation first
 // would double every lookup's latency.
@@ -7,7 +7,8 @@ const LOOKUP = `local g = redis.call('GET', KEYS[1]) or '0'
 return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}`;
 
 type LookupClient = Redis & {
-  siftCacheLookup(genKey: string, prefix: string, hash: string): Promise<[string, string | null]>;
+  // The Buffer form (ioredis defines it beside every custom command): the body goes to the socket undecoded.
+  siftCacheLookupBuffer(genKey: string, prefix: string, hash: string): Promise<[Buffer, Buffer | null]>;
 };
 
 /**
@@ -44,28 +45,28 @@ export class RedisStore implements CacheStore {
     }
   }
 
-  async lookup(index: string, hash: string): Promise<{ generation: string; value: unknown }> {
-    let reply: [string, string | null];
+  async lookup(index: string, hash: string): Promise<{ generation: string; value: CachedBody | undefined }> {
+    let reply: [Buffer, Buffer | null];
     try {
-      reply = await this.client.siftCacheLookup(this.generationKey(index), this.entryPrefix(index), hash);
+      reply = await this.client.siftCacheLookupBuffer(
+        this.generationKey(index),
+        this.entryPrefix(index),
+        hash,
+      );
     } catch (err) {
       throw new CacheUnavailableError(`redis lookup failed: ${(err as Error).message}`, { cause: err });
     }
-    const [generation, raw] = reply;
+    const generation = reply[0].toString();
+    const raw = reply[1];
     // This process lost a bump while Redis was away: until it is replayed, nothing cached is trustworthy.
     if (this.missedBumps.has(index)) return { generation: `${generation}-stale`, value: undefined };
-    return { generation, value: raw === null ? undefined : JSON.parse(raw) };
+    return { generation, value: raw ?? undefined };
   }
 
-  async put(index: string, generation: string, hash: string, value: unknown, ttlMs: number): Promise<void> {
+  async put(index: string, generation: string, hash: string, value: string, ttlMs: number): Promise<void> {
     if (generation.endsWith('-stale')) return;
     try {
-      await this.client.set(
-        `${this.entryPrefix(index)}${generation}:${hash}`,
-        JSON.stringify(value),
-        'PX',
-        ttlMs,
-      );
+      await this.client.set(`${this.entryPrefix(index)}${generation}:${hash}`, value, 'PX', ttlMs);
     } catch (err) {
       throw new CacheUnavailableError(`redis store failed: ${(err as Error).message}`, { cause: err });
     }

@@ -1,14 +1,17 @@
+/** A cached answer: the serialized body exactly as it was sent (a store may hand it back as bytes). */
+export type CachedBody = string | Buffer;
+
 /**
- * Where cached results live, together with the per-index generation that keys them. A write bumps the
+ * Where cached answers live, together with the per-index generation that keys them. A write bumps the
  * generation, so every entry stored under an older one is unreachable from then on: invalidation is one counter
  * increment, never a scan.
  */
 export interface CacheStore {
   readonly kind: 'redis' | 'memory';
   /** The index's current generation and, when present, the entry stored for `hash` under that generation. */
-  lookup(index: string, hash: string): Promise<{ generation: string; value: unknown }>;
+  lookup(index: string, hash: string): Promise<{ generation: string; value: CachedBody | undefined }>;
   /** Stores `value` for `hash` under `generation`; entries expire after `ttlMs`. */
-  put(index: string, generation: string, hash: string, value: unknown, ttlMs: number): Promise<void>;
+  put(index: string, generation: string, hash: string, value: string, ttlMs: number): Promise<void>;
   /** Makes every entry of the index unreachable; resolves once other readers will see the new generation. */
   bump(index: string): Promise<void>;
   close(): Promise<void>;

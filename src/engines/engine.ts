@@ -73,6 +73,11 @@ export interface Engine {
 
   listIndexes(): Promise<IndexInfo[]>;
   getIndex(name: string): Promise<IndexInfo | null>;
+  /**
+   * The index's schema alone, or null when it does not exist; for engines where getIndex costs more than that
+   * (counts, sizes, versions). Optional: callers fall back to getIndex.
+   */
+  getSchema?(name: string): Promise<IndexSchema | null>;
   /** Existence only: cheap enough for readiness probes, unlike getIndex's statistics. */
   hasIndex(name: string): Promise<boolean>;
   /** Creates the index, or applies a compatible schema change; returns whether it was created. */

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { ERRORS, isSiftError, SiftError } from '../errors.js';
 import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engines/engine.js';
 import { CursorKeys, encodeCursor } from '../query/cursor.js';
@@ -70,10 +71,12 @@ export class SearchService {
     checkIndexName(index);
     const cached = this.schemas.get(index);
     if (cached && performance.now() - cached.at < SCHEMA_RECHECK_MS) return cached.schema;
-    const info = await this.engine.getIndex(index);
-    if (!info) throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
-    this.schemas.set(index, { schema: info.schema, at: performance.now() });
-    return info.schema;
+    const schema = this.engine.getSchema
+      ? await this.engine.getSchema(index)
+      : ((await this.engine.getIndex(index))?.schema ?? null);
+    if (!schema) throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
+    this.schemas.set(index, { schema, at: performance.now() });
+    return schema;
   }
 
   /**
@@ -279,14 +282,16 @@ export class SearchService {
     const schema = await this.schemaOf(index);
     const results: BatchItemResult[] = new Array(items.length);
     let pending: { pos: number; id: string; document: Document }[] = [];
-    // Within one batch the last occurrence of an id wins, as it would if the items were sent one by one.
-    const flush = async () => {
-      if (!pending.length) return;
+    // One chunk is written while the next is validated: the engine's requests stay busy between chunks. Chunks
+    // are written in order, one at a time, so within one batch the last occurrence of an id wins, as it would if
+    // the items were sent one by one.
+    let writing: Promise<void> = Promise.resolve();
+    const write = async (chunk: typeof pending) => {
       const outcome = await this.engine.bulkUpsert(
         index,
-        pending.map(({ id, document }) => ({ id, document })),
+        chunk.map(({ id, document }) => ({ id, document })),
       );
-      pending.forEach((p, i) => {
+      chunk.forEach((p, i) => {
         const item = outcome[i]!;
         results[p.pos] = item.error
           ? { index: p.pos, id: p.id, status: ERRORS[item.error.code].status, error: item.error }
@@ -297,7 +302,17 @@ export class SearchService {
               result: item.created ? 'created' : 'updated',
             };
       });
+    };
+    const flush = async () => {
+      if (!pending.length) return;
+      const chunk = pending;
       pending = [];
+      await writing;
+      writing = write(chunk);
+      // Awaited by the next flush or at the end; a failure must not count as unhandled meanwhile.
+      writing.catch(() => undefined);
+      // Let the write's first requests go out before validating the next chunk keeps this thread busy.
+      await yieldToIo();
     };
     for (let pos = 0; pos < items.length; pos++) {
       const item = items[pos];
@@ -321,6 +336,7 @@ export class SearchService {
       if (pending.length >= WRITE_CHUNK) await flush();
     }
     await flush();
+    await writing;
     const failed = results.filter((r) => r.error).length;
     return { indexed: results.length - failed, failed, items: results };
   }

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { buildApp, limitsFromConfig } from '../../src/app.js';
 import { ApiKeys } from '../../src/auth/api-keys.js';
 import { EngineKeyStore } from '../../src/auth/key-store.js';
+import { buildEngineStack } from '../../src/cache/engine-stack.js';
 import type { Scope } from '../../src/auth/principal.js';
 import { createEngine } from '../../src/engines/create.js';
 import { SearchService } from '../../src/service/search-service.js';
@@ -43,12 +44,14 @@ export async function startAuthServer(env: Record<string, string> = {}): Promise
   });
   const engine = createEngine(config);
   await engine.open();
-  const service = new SearchService(engine, limitsFromConfig(config));
+  // As the server builds it: with CACHE_TTL_SECONDS > 0, answers are cached and writes invalidate them.
+  const stack = buildEngineStack(config, engine, null);
+  const service = new SearchService(stack.engine, limitsFromConfig(config));
   await service.putIndex(INDEX, SCHEMA);
   await service.importDocuments(INDEX, DOCS);
   await service.putIndex('other', SCHEMA);
   await service.importDocuments('other', DOCS.slice(0, 2));
-  const app = await buildApp({ config, service, logger: false });
+  const app = await buildApp({ config, service, logger: false, cache: stack.store });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const keys = new ApiKeys(new EngineKeyStore(engine), 0);

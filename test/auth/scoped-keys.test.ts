@@ -8,7 +8,8 @@ let s: AuthServer;
 let admin: string;
 let parent: { key: string; id: string };
 beforeAll(async () => {
-  s = await startAuthServer();
+  // With the response cache on, so every case below also runs against cached answers.
+  s = await startAuthServer({ CACHE_TTL_SECONDS: '600' });
   admin = (await s.key(['admin'])).key;
   parent = await s.key(['search', 'write'], { indexes: ['books', 'other'] });
 });
@@ -65,6 +66,44 @@ describe('scoped search keys (real server)', () => {
       credential: key,
     });
     expect(facets.body.facets.genre.buckets).toEqual([{ value: 'scifi', count: SCIFI.length }]);
+  });
+
+  it('is never served an answer cached for another key or for the unrestricted parent', async () => {
+    const scifi = await scoped({ filter: 'genre = scifi', expires: '1h' });
+    const fantasy = await scoped({ filter: { term: { genre: 'fantasy' } }, expires: '1h' });
+    const genres = (body: { hits: { document: { genre: string } }[] }) =>
+      [...new Set(body.hits.map((h) => h.document.genre))].sort();
+    for (const [method, path, body] of [
+      ['GET', '/api/indexes/books/search?size=100&q=', undefined],
+      ['POST', '/api/indexes/books/search', { size: 100 }],
+      ['GET', '/api/indexes/books/suggest?q=the', undefined],
+    ] as const) {
+      // The parent first, twice, so its answer is cached and served as a hit.
+      const open = await s.call(method, path, { credential: parent.key, body });
+      const openAgain = await s.call(method, path, { credential: parent.key, body });
+      expect([open.headers.get('x-cache'), openAgain.headers.get('x-cache')]).toEqual(['MISS', 'HIT']);
+      const a = await s.call(method, path, { credential: scifi, body });
+      const b = await s.call(method, path, { credential: fantasy, body });
+      expect([a.headers.get('x-cache'), b.headers.get('x-cache')]).toEqual(['MISS', 'MISS']);
+      // Each key's own answer is cached for that key.
+      const aAgain = await s.call(method, path, { credential: scifi, body });
+      expect(aAgain.headers.get('x-cache')).toBe('HIT');
+      expect(aAgain.body).toEqual(a.body);
+      if (path.includes('suggest')) {
+        expect(a.body.suggestions.length).toBeLessThan(open.body.suggestions.length);
+        expect(b.body.suggestions.map((x: { text: string }) => x.text).sort()).toEqual([
+          'The Hobbit',
+          'The Silmarillion',
+        ]);
+      } else {
+        expect(genres(open.body).length).toBeGreaterThan(1);
+        expect(genres(a.body)).toEqual(['scifi']);
+        expect(genres(b.body)).toEqual(['fantasy']);
+        expect(a.body.total).toBe(SCIFI.length);
+      }
+    }
+    // A cached URL is no way around authentication: no credential, no answer.
+    expect((await s.call('GET', '/api/indexes/books/search?size=100&q=')).status).toBe(401);
   });
 
   it('suggests only from documents matching the filter', async () => {

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cachedEngine } from '../../src/cache/cached-engine.js';
-import { withCacheStatus, type CacheStatus } from '../../src/cache/cache-status.js';
+import client from 'prom-client';
+import { layeredEngine } from '../../src/cache/engine-stack.js';
 import { MemoryStore } from '../../src/cache/memory-store.js';
-import { SingleFlight } from '../../src/cache/single-flight.js';
-import { CacheUnavailableError, type CacheStore } from '../../src/cache/store.js';
 import type { Engine } from '../../src/engines/engine.js';
-import { deadlineEngine } from '../../src/metrics/deadline-engine.js';
 import { SiftError } from '../../src/errors.js';
 import { RestartBackoff } from '../../src/workers/backoff.js';
 
@@ -39,124 +36,70 @@ function countingEngine(delayMs = 0) {
   return { engine: engine as unknown as Engine, calls };
 }
 
-const withStatus = async <T>(fn: () => Promise<T>): Promise<[T, CacheStatus]> => {
-  const status: CacheStatus = {};
-  const value = await withCacheStatus(status, fn);
-  return [value, status];
-};
+const histogram = () =>
+  new client.Histogram({
+    name: 'test_engine_duration',
+    help: 'test',
+    labelNames: ['engine', 'operation', 'outcome'],
+    registers: [],
+  });
 
-describe('cached engine', () => {
-  const setup = (store: CacheStore = new MemoryStore(100), delayMs = 0) => {
+describe('layered engine: measurement, deadline and write invalidation in one layer', () => {
+  const setup = (delayMs = 0, timeoutMs = 60_000) => {
     const { engine, calls } = countingEngine(delayMs);
-    const errors: unknown[] = [];
-    const cached = cachedEngine(engine, { store, ttlMs: 60_000, onStoreError: (e) => errors.push(e) });
-    return { cached, calls, errors };
+    const invalidated: string[] = [];
+    const engineDuration = histogram();
+    const layered = layeredEngine(engine, {
+      metrics: { engineDuration },
+      timeoutMs,
+      invalidate: async (index) => {
+        invalidated.push(index);
+        calls.push(`invalidate ${index}`);
+      },
+    });
+    const count = async (operation: string, outcome: string) =>
+      (await engineDuration.get()).values.find(
+        (v) =>
+          v.metricName === 'test_engine_duration_count' &&
+          v.labels.operation === operation &&
+          v.labels.outcome === outcome,
+      )?.value ?? 0;
+    return { layered, calls, invalidated, count };
   };
 
-  it('answers a repeated request from the cache and reports MISS then HIT', async () => {
-    const { cached, calls } = setup();
-    const [a, s1] = await withStatus(() => cached.search('books', { q: 'dune', size: 10 } as never));
-    const [b, s2] = await withStatus(() => cached.search('books', { q: 'dune', size: 10 } as never));
-    expect(b).toEqual(a);
-    expect([s1.result, s2.result]).toEqual(['MISS', 'HIT']);
-    expect(calls).toEqual(['search books']);
-    // Another request, another index: their own entries.
-    await cached.search('books', { q: 'dune', size: 20 } as never);
-    await cached.search('films', { q: 'dune', size: 10 } as never);
-    expect(calls).toHaveLength(3);
+  it('invalidates the index of a write after the engine stored it and before the caller is answered', async () => {
+    const { layered, calls } = setup();
+    await layered.search('books', { q: 'x' } as never);
+    await layered.upsert('books', { id: '1', document: {} });
+    calls.push('answered');
+    expect(calls).toEqual(['search books', 'upsert books', 'invalidate books', 'answered']);
   });
 
-  it('a write bumps the generation of its index before it resolves', async () => {
-    const { cached, calls } = setup();
-    await cached.search('books', { q: 'x' } as never);
-    await cached.search('films', { q: 'x' } as never);
-    await cached.upsert('books', { id: '1', document: {} });
-    const after = (await cached.search('books', { q: 'x' } as never)) as unknown as { version: number };
-    expect(after.version).toBe(1);
-    await cached.search('films', { q: 'x' } as never);
-    expect(calls.filter((c) => c === 'search films')).toHaveLength(1);
-    expect((await cached.suggest('books', { prefix: 'a', size: 5 })).at(0)?.text).toBe('v1');
+  it('a failed write still invalidates (it may have stored part of its work) and rethrows', async () => {
+    const { layered, invalidated, count } = setup();
+    await expect(layered.delete('books', '1')).rejects.toMatchObject({ code: 'INDEX_NOT_FOUND' });
+    expect(invalidated).toEqual(['books']);
+    expect(await count('delete', 'error')).toBe(1);
   });
 
-  it('a failed write still bumps (it may have stored part of its work) and rethrows', async () => {
-    const { cached, calls } = setup();
-    await cached.search('books', { q: 'x' } as never);
-    await expect(cached.delete('books', '1')).rejects.toMatchObject({ code: 'INDEX_NOT_FOUND' });
-    await cached.search('books', { q: 'x' } as never);
-    expect(calls.filter((c) => c === 'search books')).toHaveLength(2);
+  it('times every call by operation and outcome; reads invalidate nothing', async () => {
+    const { layered, invalidated, count } = setup();
+    await layered.search('books', {} as never);
+    await layered.search('books', {} as never);
+    await layered.suggest('books', { prefix: 'a', size: 5 });
+    expect(await layered.hasIndex('books')).toBe(true);
+    expect(layered.name).toBe('fake');
+    expect(await count('search', 'ok')).toBe(2);
+    expect(await count('suggest', 'ok')).toBe(1);
+    expect(await count('hasIndex', 'ok')).toBe(1);
+    expect(invalidated).toEqual([]);
+    // Each method's wrapper is built once.
+    expect(layered.search).toBe(layered.search);
   });
 
-  it('makes one engine call for many identical concurrent misses', async () => {
-    const { cached, calls } = setup(new MemoryStore(100), 30);
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => withStatus(() => cached.search('books', { q: 'same' } as never))),
-    );
-    expect(calls).toEqual(['search books']);
-    expect(results.filter(([, s]) => s.result === 'MISS')).toHaveLength(1);
-  });
-
-  it('serves uncached, never failing, when the store fails', async () => {
-    const broken: CacheStore = {
-      kind: 'redis',
-      lookup: async () => {
-        throw new CacheUnavailableError('down');
-      },
-      put: async () => {
-        throw new CacheUnavailableError('down');
-      },
-      bump: async () => {
-        throw new CacheUnavailableError('down');
-      },
-      close: async () => undefined,
-    };
-    const { cached, calls, errors } = setup(broken);
-    await cached.search('books', { q: 'x' } as never);
-    await cached.search('books', { q: 'x' } as never);
-    await cached.upsert('books', { id: '1', document: {} });
-    expect(calls).toEqual(['search books', 'search books', 'upsert books']);
-    expect(errors).toHaveLength(3);
-  });
-
-  it('passes reads that are not cached straight through', async () => {
-    const { cached } = setup();
-    expect(await cached.hasIndex('books')).toBe(true);
-    expect(cached.name).toBe('fake');
-  });
-});
-
-describe('single flight', () => {
-  it('keeps a key joinable while the linger step runs, then forgets it', async () => {
-    const flights = new SingleFlight<number>();
-    let release!: () => void;
-    const linger = new Promise<void>((r) => (release = r));
-    const first = await flights.do(
-      'k',
-      async () => 1,
-      () => linger,
-    );
-    expect(first).toEqual({ value: 1, shared: false });
-    expect(await flights.do('k', async () => 2)).toEqual({ value: 1, shared: true });
-    release();
-    await linger;
-    await new Promise((r) => setImmediate(r));
-    expect(flights.size).toBe(0);
-    expect(await flights.do('k', async () => 3)).toEqual({ value: 3, shared: false });
-  });
-
-  it('shares a failure with the joiners and forgets it', async () => {
-    const flights = new SingleFlight<number>();
-    const boom = () => Promise.reject(new Error('boom'));
-    await expect(Promise.all([flights.do('k', boom), flights.do('k', boom)])).rejects.toThrow('boom');
-    await new Promise((r) => setImmediate(r));
-    expect(flights.size).toBe(0);
-  });
-});
-
-describe('engine deadline', () => {
   it('answers 503 ENGINE_TIMEOUT with a retry hint when the engine is too slow', async () => {
-    const { engine } = countingEngine(200);
-    const bounded = deadlineEngine(engine, 20);
-    const err = await bounded.search('books', {} as never).catch((e: unknown) => e);
+    const { layered } = setup(200, 20);
+    const err = await layered.search('books', {} as never).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SiftError);
     expect(err).toMatchObject({
       code: 'ENGINE_TIMEOUT',
@@ -166,10 +109,20 @@ describe('engine deadline', () => {
   });
 
   it('lets a fast answer through untouched', async () => {
-    const { engine } = countingEngine(0);
-    expect(await deadlineEngine(engine, 1000).search('books', { q: 1 } as never)).toMatchObject({
-      index: 'books',
-    });
+    const { layered } = setup(0, 1000);
+    expect(await layered.search('books', { q: 1 } as never)).toMatchObject({ index: 'books' });
+  });
+});
+
+describe('memory store', () => {
+  it('keys entries by index and generation; a bump makes the old ones unreachable', async () => {
+    const store = new MemoryStore(100);
+    const { generation } = await store.lookup('books', 'k');
+    await store.put('books', generation, 'k', '{"a":1}', 60_000);
+    expect(String((await store.lookup('books', 'k')).value)).toBe('{"a":1}');
+    expect((await store.lookup('films', 'k')).value).toBeUndefined();
+    await store.bump('books');
+    expect((await store.lookup('books', 'k')).value).toBeUndefined();
   });
 });
 

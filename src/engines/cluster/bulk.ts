@@ -94,6 +94,9 @@ interface BulkItemBody {
   error?: { type?: string; reason?: string; caused_by?: { reason?: string } };
 }
 
+const BULK_FILTER =
+  'errors,error,status,items.*.status,items.*.result,items.*._index,items.*._seq_no,items.*.error';
+
 export async function runBulk(
   transport: ClusterTransport,
   ops: BulkOp[],
@@ -118,7 +121,12 @@ export async function runBulk(
             method: 'POST',
             path: '/_bulk',
             bulkBody: pending.map((l) => l.text).join(''),
-            querystring: { refresh: opts.refresh === 'false' ? undefined : opts.refresh },
+            querystring: {
+              refresh: opts.refresh === 'false' ? undefined : opts.refresh,
+              // Only what the outcomes are read from: the full per-item answer (ids, versions, shard counts) is
+              // most of the response, for the cluster to write and for us to parse.
+              filter_path: BULK_FILTER,
+            },
           },
           { timeoutMs: opts.timeoutMs },
         );

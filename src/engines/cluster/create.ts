@@ -7,6 +7,13 @@ import { ElasticsearchTransport } from './elasticsearch.js';
 import { OpenSearchTransport } from './opensearch.js';
 import type { ClusterConnection } from './transport.js';
 
+/**
+ * Keep-alive connections to each node for all the workers of one Sift together, shared out between them: one
+ * worker under a c=50 load keeps 50 searches in flight, and four workers should not open four times what one
+ * needs (the clients' own default is 256 per process).
+ */
+const CONNECTIONS_PER_NODE = 128;
+
 /** The cluster connection of the configuration: ELASTICSEARCH_URL, or the seed's host and port. */
 export function connectionFromConfig(config: Config): ClusterConnection {
   const nodes = config.ELASTICSEARCH_URL
@@ -31,6 +38,7 @@ export function connectionFromConfig(config: Config): ClusterConnection {
     ...(config.ELASTICSEARCH_API_KEY ? { apiKey: config.ELASTICSEARCH_API_KEY } : {}),
     ...(ca ? { ca } : {}),
     requestTimeoutMs: config.ELASTICSEARCH_TIMEOUT * 1000,
+    maxConnections: Math.max(16, Math.ceil(CONNECTIONS_PER_NODE / config.WORKERS)),
   };
 }
 

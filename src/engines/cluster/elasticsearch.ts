@@ -23,6 +23,7 @@ export class ElasticsearchTransport implements ClusterTransport {
           : {}),
       ...(conn.ca ? { tls: { ca: conn.ca } } : {}),
       requestTimeout: conn.requestTimeoutMs,
+      ...(conn.maxConnections ? { agent: { connections: conn.maxConnections } } : {}),
       // Sift retries writes itself with backoff and answers searches with 503 at once: a client-side retry
       // loop would multiply the request timeout.
       maxRetries: 0,

@@ -67,12 +67,21 @@ export class ClusterEngine implements Engine {
   /** Indexes this process is reindexing right now. */
   readonly reindexing = new Set<string>();
   private readonly readResolved = new Map<string, { resolved: Resolved; at: number }>();
+  /** What searches and suggestions run with; built once, so a search allocates nothing for it. */
+  private readonly context: SearchContext;
 
   constructor(readonly opts: ClusterEngineOptions) {
     this.t = opts.transport;
     this.name = opts.transport.product;
     this.names = new Names(opts.prefix ?? '');
     this.markers = new ReindexMarkers(this.t, this.names);
+    this.context = {
+      transport: this.t,
+      alias: (name) => this.names.alias(name),
+      timeoutMs: opts.searchTimeoutMs,
+      check: (res, what, index) => this.check(res, what, index),
+      ...(opts.log ? { log: opts.log } : {}),
+    };
   }
 
   get transport(): ClusterTransport {
@@ -250,6 +259,11 @@ export class ClusterEngine implements Engine {
     };
   }
 
+  /** The schema alone: one mapping request, where getIndex adds counts, sizes, the generation and versions. */
+  async getSchema(name: string): Promise<IndexSchema | null> {
+    return (await this.resolve(name))?.meta.schema ?? null;
+  }
+
   async getIndex(name: string): Promise<IndexInfo | null> {
     const r = await this.resolve(name);
     return r ? this.info(r) : null;
@@ -389,7 +403,7 @@ export class ClusterEngine implements Engine {
    */
   private async write(name: string, ops: BulkOp[], opts?: WriteOptions): Promise<BulkOutcome[]> {
     const outcomes = await runBulk(this.t, ops, this.bulkOptions(opts));
-    const marker = await this.markers.get(name);
+    const marker = await this.markers.current(name);
     if (marker) await this.replay(name, marker, ops, outcomes, opts);
     return outcomes;
   }
@@ -531,21 +545,11 @@ export class ClusterEngine implements Engine {
 
   async search(index: string, request: SearchRequest): Promise<SearchResult> {
     const r = await this.requireForRead(index);
-    return runSearch(this.searchContext(), index, r.meta.schema, request);
+    return runSearch(this.context, index, r.meta.schema, request);
   }
 
   async suggest(index: string, request: SuggestRequest): Promise<Suggestion[]> {
     const r = await this.requireForRead(index);
-    return runSuggest(this.searchContext(), index, r.meta.schema, request);
-  }
-
-  private searchContext(): SearchContext {
-    return {
-      transport: this.t,
-      alias: this.names.alias.bind(this.names),
-      timeoutMs: this.opts.searchTimeoutMs,
-      check: this.check.bind(this),
-      ...(this.opts.log ? { log: this.opts.log } : {}),
-    };
+    return runSuggest(this.context, index, r.meta.schema, request);
   }
 }

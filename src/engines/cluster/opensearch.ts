@@ -20,6 +20,9 @@ export class OpenSearchTransport implements ClusterTransport {
       ...(conn.apiKey ? { headers: { authorization: `ApiKey ${conn.apiKey}` } } : {}),
       ...(conn.ca ? { ssl: { ca: conn.ca } } : {}),
       requestTimeout: conn.requestTimeoutMs,
+      ...(conn.maxConnections
+        ? { agent: { keepAlive: true, maxSockets: conn.maxConnections, maxFreeSockets: conn.maxConnections } }
+        : {}),
       // See the Elasticsearch transport: retries are Sift's own, with backoff, for writes only.
       maxRetries: 0,
     });

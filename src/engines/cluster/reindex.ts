@@ -6,14 +6,15 @@ import type { ReindexOptions, ReindexResult } from '../engine.js';
 import { runBulk, type BulkOp } from './bulk.js';
 import type { ClusterEngine } from './engine.js';
 import { docId, ID_PATH, toSource, type IndexMeta } from './mapping.js';
-import { STALE_AFTER_MS, type Marker } from './system.js';
+import { MARKER_CACHE_MS, STALE_AFTER_MS, type Marker } from './system.js';
 
 /**
  * Reindex on a cluster, in the order that keeps every acknowledged write:
  *  1. create `<name>-v<N+1>` with the new schema (not yet behind the alias);
  *  2. write the marker (state copying) in the system index; from now on every writer, in any process, replays
  *     its writes onto the new version after they land in the old one (external version = old sequence number + 1);
- *  3. refresh the old version and open a point in time on it: every write acknowledged before the marker is in
+ *  3. wait MARKER_CACHE_MS (writers may rely on a marker read that long ago), then refresh the old version and
+ *     open a point in time on it: every write acknowledged before the marker is in
  *     that view, every later one is replayed by its writer;
  *  4. copy the view in id order with the same external versions, so a copy never overwrites a newer replay;
  *  5. re-apply the deletes recorded during the copy (a copy may have re-created a document deleted meanwhile);
@@ -92,6 +93,10 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
       path: `/${encodeURIComponent(marker.to)}/_settings`,
       body: { index: { gc_deletes: '6h' } },
     });
+    // Writers rely on a marker read up to MARKER_CACHE_MS ago: one that read "no reindex" just before the claim
+    // may write to the old version without replaying. Once this has passed, every such write has landed, so the
+    // view below holds it; every later write reads the marker and replays.
+    await sleep(MARKER_CACHE_MS + 100);
     engine.check(
       await t.request({ method: 'POST', path: `/${encodeURIComponent(marker.from)}/_refresh` }),
       'refresh',
@@ -207,6 +212,8 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
     // Nothing switched: drop the half-built version and the marker, so writers stop replaying.
     if (pit) await t.closePointInTime(pit).catch(() => undefined);
     await engine.markers.clear(name, marker.to).catch(() => undefined);
+    // Writers that still rely on the marker they read keep replaying to the new version for MARKER_CACHE_MS.
+    await sleep(MARKER_CACHE_MS + 100);
     await t.request({ method: 'DELETE', path: `/${encodeURIComponent(marker.to)}` }).catch(() => undefined);
     throw err;
   }

@@ -6,7 +6,8 @@ import { unavailable } from './transport.js';
 /**
  * Sift's bookkeeping in the cluster: one hidden system index holding, per logical index, the marker of a reindex
  * (which version is being built, from which) and the deletes seen while it copies. Every Sift process reads the
- * marker after each write, so all of them dual-write while a copy runs, whichever process started it.
+ * marker after each write (or relies on a read at most MARKER_CACHE_MS old), so all of them dual-write while a
+ * copy runs, whichever process started it.
  */
 export interface Marker {
   index: string;
@@ -27,6 +28,14 @@ export interface Marker {
   /** Process that runs the copy, for the operator. */
   owner: string;
 }
+
+/**
+ * How long a writer may rely on the marker it (or another write of its process) read: writes read it through
+ * ReindexMarkers.current, which saves a round trip per write. A reindex waits this long after claiming before it
+ * takes its view of the old version (see reindex.ts), so a write that relied on an older "no reindex" has landed
+ * by then and is in that view.
+ */
+export const MARKER_CACHE_MS = 1000;
 
 /** A copy that has not reported for this long is considered dead and may be taken over. */
 export const STALE_AFTER_MS = 120_000;
@@ -54,10 +63,37 @@ const SYSTEM_MAPPING = {
 const markerId = (name: string) => `reindex:${name}`;
 
 export class ReindexMarkers {
+  /** Recent reads for the write path, by index: the read in flight or done, and when it was sent. */
+  private readonly recent = new Map<string, { marker: Promise<Marker | null>; at: number }>();
+
   constructor(
     private readonly t: ClusterTransport,
     private readonly names: Names,
   ) {}
+
+  /**
+   * The marker as a write sees it: read at most MARKER_CACHE_MS before (the time is taken when the read is sent,
+   * so an answer is never trusted past that bound), one read shared by concurrent writes. Changes this process
+   * makes to the marker are seen at once.
+   */
+  current(name: string): Promise<Marker | null> {
+    const now = performance.now();
+    const hit = this.recent.get(name);
+    if (hit && now - hit.at < MARKER_CACHE_MS) return hit.marker;
+    const marker = this.get(name);
+    const entry = { marker, at: now };
+    this.recent.set(name, entry);
+    // A failed read is not remembered: the next write reads again.
+    marker.catch(() => {
+      if (this.recent.get(name) === entry) this.recent.delete(name);
+    });
+    return marker;
+  }
+
+  /** Drops what writes of this process remember of the index's marker. */
+  forget(name: string): void {
+    this.recent.delete(name);
+  }
 
   private docPath(id: string): string {
     return `/${encodeURIComponent(this.names.system)}/_doc/${encodeURIComponent(id)}`;
@@ -104,6 +140,7 @@ export class ReindexMarkers {
    * so two processes cannot both take over).
    */
   async claim(marker: Marker, onStale: (stale: Marker) => Promise<void>): Promise<boolean> {
+    this.forget(marker.index);
     await this.ensureIndex();
     const current = await this.t.request<{
       found?: boolean;
@@ -142,6 +179,7 @@ export class ReindexMarkers {
   }
 
   async update(marker: Marker): Promise<void> {
+    this.forget(marker.index);
     const res = await this.t.request({
       method: 'PUT',
       path: this.docPath(markerId(marker.index)),
@@ -201,6 +239,7 @@ export class ReindexMarkers {
 
   /** Forgets the marker and the recorded deletes of an index. */
   async clear(name: string, to?: string): Promise<void> {
+    this.forget(name);
     await this.t.request({
       method: 'DELETE',
       path: this.docPath(markerId(name)),

@@ -41,6 +41,8 @@ export interface ClusterConnection {
   ca?: string;
   /** Longest a request to the cluster may take. */
   requestTimeoutMs: number;
+  /** Most keep-alive connections this process keeps to each node. */
+  maxConnections?: number;
 }
 
 /** Seconds a client should wait before retrying when the cluster is down. */

@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config.js';
 
 /**
@@ -11,7 +11,42 @@ import type { Config } from '../../config/config.js';
  * the two relaxations below.
  */
 export async function registerSecurity(app: FastifyInstance, config: Config): Promise<void> {
-  await app.register(helmet, {
+  const headers = await (derived ??= helmetHeaders());
+  // Plain hook (no promise): it runs on every request, hits of the response cache included.
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
+  });
+  if (config.CORS_ORIGINS.length === 0) return;
+  await app.register(cors, {
+    origin: [...config.CORS_ORIGINS],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
+    exposedHeaders: [
+      'x-request-id',
+      'x-cache',
+      'retry-after',
+      'ratelimit-limit',
+      'ratelimit-remaining',
+      'ratelimit-reset',
+    ],
+    maxAge: 600,
+  });
+}
+
+let derived: Promise<Record<string, string>> | undefined;
+
+/** Headers of a bare response that are not helmet's. */
+const NOT_HELMET = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive']);
+
+/**
+ * The headers helmet sets, derived once: they are the same on every response (no per-route options, no CSP
+ * nonces), so helmet's per-request hooks and middleware chain would re-derive a constant. Asked of the real
+ * plugin, with these options, on a throwaway instance, so the set follows helmet's own defaults.
+ */
+async function helmetHeaders(): Promise<Record<string, string>> {
+  const probe = Fastify({ logger: false });
+  await probe.register(helmet, {
     global: true,
     contentSecurityPolicy: {
       useDefaults: false,
@@ -29,19 +64,11 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
       },
     },
   });
-  if (config.CORS_ORIGINS.length === 0) return;
-  await app.register(cors, {
-    origin: [...config.CORS_ORIGINS],
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
-    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
-    exposedHeaders: [
-      'x-request-id',
-      'x-cache',
-      'retry-after',
-      'ratelimit-limit',
-      'ratelimit-remaining',
-      'ratelimit-reset',
-    ],
-    maxAge: 600,
-  });
+  probe.get('/', async () => '');
+  const res = await probe.inject({ method: 'GET', url: '/' });
+  await probe.close();
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(res.headers))
+    if (!NOT_HELMET.has(name) && typeof value === 'string') headers[name] = value;
+  return headers;
 }
