@@ -1,5 +1,13 @@
 import { ERRORS, isSiftError, SiftError } from '../errors.js';
-import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engines/engine.js';
+import type {
+  BulkItem,
+  BulkItemResult,
+  BulkLoadMode,
+  Engine,
+  IndexInfo,
+  ReindexOptions,
+  ReindexResult,
+} from '../engines/engine.js';
 import { encodeCursor } from '../query/cursor.js';
 import {
   buildSearchRequest,
@@ -270,51 +278,110 @@ export class SearchService {
    */
   async importDocuments(index: string, items: (unknown | SiftError)[]): Promise<BatchResult> {
     const schema = await this.schemaOf(index);
-    const results: BatchItemResult[] = new Array(items.length);
-    let pending: { pos: number; id: string; document: Document }[] = [];
+    const batch = checkBatch(schema, items);
     // Within one batch the last occurrence of an id wins, as it would if the items were sent one by one.
-    const flush = async () => {
-      if (!pending.length) return;
+    for (let at = 0; at < batch.good.length; at += WRITE_CHUNK) {
+      const chunk = batch.good.slice(at, at + WRITE_CHUNK);
       const outcome = await this.engine.bulkUpsert(
         index,
-        pending.map(({ id, document }) => ({ id, document })),
+        chunk.map(({ id, document }) => ({ id, document })),
       );
-      pending.forEach((p, i) => {
-        const item = outcome[i]!;
-        results[p.pos] = item.error
-          ? { index: p.pos, id: p.id, status: ERRORS[item.error.code].status, error: item.error }
-          : {
-              index: p.pos,
-              id: p.id,
-              status: item.created ? 201 : 200,
-              result: item.created ? 'created' : 'updated',
-            };
-      });
-      pending = [];
-    };
-    for (let pos = 0; pos < items.length; pos++) {
-      const item = items[pos];
-      try {
-        if (item instanceof SiftError) throw item;
-        const doc = checkDocument(schema, item);
-        pending.push({ pos, ...doc });
-      } catch (err) {
-        if (!(err instanceof SiftError)) throw err;
-        const rawId =
-          typeof item === 'object' && item !== null && !(item instanceof SiftError)
-            ? (item as Record<string, unknown>)[schema.id_field]
-            : undefined;
-        results[pos] = {
-          index: pos,
-          id: typeof rawId === 'string' ? rawId : null,
-          status: err.status,
-          error: err.toBody().error,
-        };
-      }
-      if (pending.length >= WRITE_CHUNK) await flush();
+      fillResults(batch.results, chunk, outcome);
     }
-    await flush();
-    const failed = results.filter((r) => r.error).length;
-    return { indexed: results.length - failed, failed, items: results };
+    return summarize(batch.results);
   }
+
+  /**
+   * Imports a stream of batches (the CLI's import): each batch is validated like importDocuments, then handed to
+   * the engine's bulk load when it has one (an empty index is built once at the end), else written batch by
+   * batch. `hooks.written` gets each batch's per-item results in order; `hooks.durable` the running total of
+   * documents that are durable. Resolves when everything reported as indexed is durable.
+   */
+  async importStream(
+    index: string,
+    batches: AsyncIterable<(unknown | SiftError)[]>,
+    hooks: { written(result: BatchResult): void; durable(documents: number): void },
+  ): Promise<{ mode: BulkLoadMode }> {
+    const schema = await this.schemaOf(index);
+    const engine = this.engine;
+    if (!engine.bulkLoad) {
+      let durable = 0;
+      for await (const items of batches) {
+        const result = await this.importDocuments(index, items);
+        durable += result.indexed;
+        hooks.written(result);
+        hooks.durable(durable);
+      }
+      return { mode: 'batches' };
+    }
+    // Batches validated and handed to the engine, waiting for the engine to report them written.
+    const inFlight: CheckedBatch[] = [];
+    async function* checked(): AsyncGenerator<BulkItem[]> {
+      for await (const items of batches) {
+        const batch = checkBatch(schema, items);
+        inFlight.push(batch);
+        yield batch.good.map(({ id, document }) => ({ id, document }));
+      }
+    }
+    const mode = await engine.bulkLoad(index, checked(), {
+      written: (outcome) => {
+        const batch = inFlight.shift()!;
+        fillResults(batch.results, batch.good, outcome);
+        hooks.written(summarize(batch.results));
+      },
+      durable: hooks.durable,
+    });
+    return { mode };
+  }
+}
+
+interface CheckedBatch {
+  /** Filled for refused items at check time, for the others once the engine has written them. */
+  results: BatchItemResult[];
+  good: { pos: number; id: string; document: Document }[];
+}
+
+function checkBatch(schema: IndexSchema, items: (unknown | SiftError)[]): CheckedBatch {
+  const results: BatchItemResult[] = new Array(items.length);
+  const good: CheckedBatch['good'] = [];
+  for (let pos = 0; pos < items.length; pos++) {
+    const item = items[pos];
+    try {
+      if (item instanceof SiftError) throw item;
+      good.push({ pos, ...checkDocument(schema, item) });
+    } catch (err) {
+      if (!(err instanceof SiftError)) throw err;
+      const rawId =
+        typeof item === 'object' && item !== null && !(item instanceof SiftError)
+          ? (item as Record<string, unknown>)[schema.id_field]
+          : undefined;
+      results[pos] = {
+        index: pos,
+        id: typeof rawId === 'string' ? rawId : null,
+        status: err.status,
+        error: err.toBody().error,
+      };
+    }
+  }
+  return { results, good };
+}
+
+function fillResults(results: BatchItemResult[], written: CheckedBatch['good'], outcome: BulkItemResult[]) {
+  written.forEach((p, i) => {
+    const item = outcome[i]!;
+    results[p.pos] = item.error
+      ? { index: p.pos, id: p.id, status: ERRORS[item.error.code].status, error: item.error }
+      : {
+          index: p.pos,
+          id: p.id,
+          status: item.created ? 201 : 200,
+          result: item.created ? 'created' : 'updated',
+        };
+  });
+}
+
+function summarize(results: BatchItemResult[]): BatchResult {
+  let failed = 0;
+  for (const r of results) if (r.error) failed++;
+  return { indexed: results.length - failed, failed, items: results };
 }
