@@ -1,23 +1,38 @@
 /**
- * Bulk import, end to end: the real CLI (`sift import <corpus> --json`) in a child process into a fresh data
- * directory. Measures the wall clock from spawn to exit (process start, TypeScript loading, gunzip, parsing,
- * validation, indexing, fsync, close), the CLI's own rate, and the size of the database it leaves behind.
+ * Bulk import, end to end: the real CLI (`sift import <file> --json`) in a child process, into an empty index
+ * (the bulk-load path: rows first, text and B-tree indexes built once) and into a live index (batch by batch),
+ * with a raw FTS5 load of the same rows as the peer in the same run, interleaved round by round so that a busy
+ * machine slows both alike. Reports docs/s by the CLI's own timer (input read to last commit) and by the wall
+ * clock from spawn to exit, the ratio to raw FTS5, the child's peak RSS and the bytes per document on disk.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { createGunzip, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { REPO } from './lib/child.js';
 import { CORPUS, WORK_DIR } from './lib/corpus.js';
 import { round } from './lib/stats.js';
 
 const TIMEOUT_MS = Number(process.env.BENCH_IMPORT_TIMEOUT_MS ?? 15 * 60_000);
+const ROUNDS = Number(process.env.BENCH_IMPORT_ROUNDS ?? 2);
+const SCHEMA_FILE = 'data/sample/packages.schema.yaml';
 
 interface CliSummary {
   indexed: number;
   failed: number;
   seconds: number;
   docs_per_second: number;
+  load: string;
 }
 
 function dirBytes(dir: string): number {
@@ -29,16 +44,33 @@ function dirBytes(dir: string): number {
   return total;
 }
 
+/** Highest resident set size of a process so far (Linux); null where /proc is not there. */
+function peakRss(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 function runCli(
   args: string[],
   env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+): Promise<{ code: number | null; stdout: string; stderr: string; wall: number; peakRss: number | null }> {
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     const proc = spawn(process.execPath, ['--import', 'tsx', 'bin/sift.ts', ...args], {
       cwd: REPO,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let peak: number | null = null;
+    // The kernel keeps the high-water mark; it is gone once the process exits, so it is read while it runs.
+    const sampler = setInterval(() => {
+      const now = proc.pid ? peakRss(proc.pid) : null;
+      if (now !== null) peak = Math.max(peak ?? 0, now);
+    }, 50);
     const kill = () => proc.kill('SIGKILL');
     process.once('exit', kill);
     const timer = setTimeout(() => {
@@ -49,40 +81,29 @@ function runCli(
     let stderr = '';
     proc.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     proc.stderr.setEncoding('utf8').on('data', (s: string) => {
-      if (stderr.length < 20_000) stderr += s;
+      stderr = (stderr + s).slice(-20_000);
     });
-    proc.once('error', (err) => {
+    const done = () => {
+      clearInterval(sampler);
       clearTimeout(timer);
       process.off('exit', kill);
+    };
+    proc.once('error', (err) => {
+      done();
       reject(err);
     });
     proc.once('close', (code) => {
-      clearTimeout(timer);
-      process.off('exit', kill);
-      resolve({ code, stdout, stderr });
+      done();
+      resolve({ code, stdout, stderr, wall: (performance.now() - started) / 1000, peakRss: peak });
     });
   });
 }
 
-export async function importBench(): Promise<Record<string, number>> {
-  const dataDir = join(WORK_DIR, 'import');
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
-  const args = [
-    'import',
-    CORPUS,
-    '--index',
-    'packages',
-    '--schema',
-    'data/sample/packages.schema.yaml',
-    '--json',
-  ];
+async function importCli(dataDir: string, file: string, withSchema: boolean) {
+  const args = ['import', file, '--index', 'packages', '--json'];
+  if (withSchema) args.push('--schema', SCHEMA_FILE);
   const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', LOAD_SAMPLE_DATA: 'false' };
-
-  const started = performance.now();
-  const { code, stdout, stderr } = await runCli(args, env);
-  const wall = (performance.now() - started) / 1000;
-
+  const { code, stdout, stderr, wall, peakRss } = await runCli(args, env);
   let summary: CliSummary;
   try {
     summary = JSON.parse(stdout) as CliSummary;
@@ -92,26 +113,131 @@ export async function importBench(): Promise<Record<string, number>> {
     );
   }
   if (code !== 0 && summary.failed === 0) throw new Error(`sift import exited ${code}\n${stderr}`);
+  return { summary, wall, peakRss };
+}
 
-  const bytesAsLeft = dirBytes(dataDir);
-  const db = new Database(join(dataDir, 'sift.db'));
-  db.pragma('wal_checkpoint(TRUNCATE)');
+async function readRows(): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  const lines = createInterface({
+    input: createReadStream(CORPUS).pipe(createGunzip()),
+    crlfDelay: Infinity,
+  });
+  for await (const line of lines) if (line.trim()) rows.push(JSON.parse(line) as Record<string, unknown>);
+  return rows;
+}
+
+/**
+ * The peer: the same rows into one plain FTS5 table (same tokenizer and prefix indexes, its own copy of the
+ * text), WAL and synchronous=FULL like the engine, one transaction, reading and parsing the same gzip file.
+ * What it does not do (typed columns, the original JSON, validation, B-tree indexes, the rank table) is what
+ * the ratio prices.
+ */
+async function rawFts5(dir: string): Promise<{ docs: number; seconds: number; bytes: number }> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const started = performance.now();
+  const db = new Database(join(dir, 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(
+    `CREATE VIRTUAL TABLE f USING fts5(name, scope, summary, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')`,
+  );
+  const insert = db.prepare('INSERT INTO f (name, scope, summary) VALUES (?, ?, ?)');
+  let docs = 0;
+  db.exec('BEGIN');
+  const lines = createInterface({
+    input: createReadStream(CORPUS).pipe(createGunzip()),
+    crlfDelay: Infinity,
+  });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const p = JSON.parse(line) as { name: string; scope: string | null; summary: string };
+    insert.run(p.name, p.scope, p.summary);
+    docs++;
+  }
+  db.exec('COMMIT');
   db.close();
-  const bytes = dirBytes(dataDir);
-  if (!process.env.BENCH_KEEP) rmSync(dataDir, { recursive: true, force: true });
+  const seconds = (performance.now() - started) / 1000;
+  return { docs, seconds, bytes: dirBytes(dir) };
+}
 
+export async function importBench(): Promise<Record<string, number | string | null>> {
+  const base = join(WORK_DIR, 'import');
+  rmSync(base, { recursive: true, force: true });
+  mkdirSync(base, { recursive: true });
+  // The live-index input: the same packages under new names, so every one is a new document of a live index.
+  const renamed = join(base, 'renamed.ndjson.gz');
+  const rows = await readRows();
+  writeFileSync(
+    renamed,
+    gzipSync(rows.map((r) => JSON.stringify({ ...r, name: `live-${String(r.name)}` })).join('\n') + '\n'),
+  );
+
+  const empty: { rate: number; wall: number; rss: number | null; bytes: number; docs: number }[] = [];
+  const live: { rate: number; wall: number; rss: number | null; docs: number }[] = [];
+  const raw: { rate: number; bytes: number }[] = [];
+  for (let round_ = 0; round_ < ROUNDS; round_++) {
+    const r = await rawFts5(join(base, 'raw'));
+    raw.push({ rate: r.docs / r.seconds, bytes: r.bytes / r.docs });
+
+    const dataDir = join(base, 'sift');
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+    const first = await importCli(dataDir, CORPUS, true);
+    if (first.summary.load !== 'rebuild') throw new Error(`expected a bulk load, got ${first.summary.load}`);
+    const db = new Database(join(dataDir, 'sift.db'));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const bytes = dirBytes(dataDir);
+    empty.push({
+      rate: first.summary.docs_per_second,
+      wall: first.summary.indexed / first.wall,
+      rss: first.peakRss,
+      bytes: bytes / first.summary.indexed,
+      docs: first.summary.indexed,
+    });
+
+    const second = await importCli(dataDir, renamed, false);
+    if (second.summary.load !== 'batches') throw new Error(`expected batches, got ${second.summary.load}`);
+    live.push({
+      rate: second.summary.docs_per_second,
+      wall: second.summary.indexed / second.wall,
+      rss: second.peakRss,
+      docs: second.summary.indexed,
+    });
+    console.log(
+      `round ${round_ + 1}: raw FTS5 ${Math.round(r.docs / r.seconds)} docs/s, empty ${first.summary.docs_per_second}, ` +
+        `live ${second.summary.docs_per_second}`,
+    );
+  }
+  if (!process.env.BENCH_KEEP) rmSync(base, { recursive: true, force: true });
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const maxOf = (xs: (number | null)[]) =>
+    xs.some((x) => x === null) ? null : Math.max(...(xs as number[]));
+  const rawRate = median(raw.map((x) => x.rate));
+  const emptyRate = median(empty.map((x) => x.rate));
+  const liveRate = median(live.map((x) => x.rate));
+  const mb = (b: number | null) => (b === null ? null : round(b / 1e6, 1));
   const out = {
-    docs: summary.indexed,
-    failed: summary.failed,
-    wall_seconds: round(wall, 2),
-    docs_per_second: Math.round(summary.indexed / wall),
-    cli_seconds: summary.seconds,
-    cli_docs_per_second: summary.docs_per_second,
-    index_mb: round(bytes / 1e6, 1),
-    index_mb_as_left: round(bytesAsLeft / 1e6, 1),
+    docs: empty[0]!.docs,
+    rounds: ROUNDS,
+    raw_fts5_docs_per_second: Math.round(rawRate),
+    empty_docs_per_second: Math.round(emptyRate),
+    empty_vs_raw: round(emptyRate / rawRate, 2),
+    empty_wall_docs_per_second: Math.round(median(empty.map((x) => x.wall))),
+    live_docs_per_second: Math.round(liveRate),
+    live_vs_raw: round(liveRate / rawRate, 2),
+    live_wall_docs_per_second: Math.round(median(live.map((x) => x.wall))),
+    peak_rss_mb_empty: mb(maxOf(empty.map((x) => x.rss))),
+    peak_rss_mb_live: mb(maxOf(live.map((x) => x.rss))),
+    bytes_per_doc: Math.round(median(empty.map((x) => x.bytes))),
+    raw_fts5_bytes_per_doc: Math.round(median(raw.map((x) => x.bytes))),
     corpus_gz_mb: round(statSync(CORPUS).size / 1e6, 1),
   };
-  console.log('import (sift import of the full corpus, CLI in a child process, wall clock end to end)');
+  console.log(
+    `import (sift import in a child process; rates by the CLI's timer, wall = spawn to exit; raw FTS5 interleaved)`,
+  );
   console.table(out);
   return out;
 }

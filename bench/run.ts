@@ -69,8 +69,9 @@ export async function runAll() {
       `${rel.not_in_top_100} not in the top 100`,
   );
   console.log(
-    `import: ${imp.docs} docs in ${imp.wall_seconds} s wall = ${imp.docs_per_second} docs/s ` +
-      `(CLI reports ${imp.cli_docs_per_second} docs/s), index ${imp.index_mb} MB on disk`,
+    `import: ${imp.docs} docs, into an empty index ${imp.empty_docs_per_second} docs/s ` +
+      `(${imp.empty_vs_raw} of raw FTS5 at ${imp.raw_fts5_docs_per_second}), into a live index ` +
+      `${imp.live_docs_per_second} docs/s, peak RSS ${imp.peak_rss_mb_empty} MB, ${imp.bytes_per_doc} bytes/doc`,
   );
   console.log(`search (${search.queries} real queries, ${search.seconds_per_run} s per HTTP run):`);
   console.table(table);

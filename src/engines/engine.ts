@@ -55,6 +55,16 @@ export interface BulkItemResult {
   /** Present when this item was not stored; the other items of the batch are unaffected. */
   error?: { code: ErrorCode; message: string };
 }
+/** How a bulk load wrote: see Engine.bulkLoad. */
+export type BulkLoadMode = 'rebuild' | 'batches';
+
+export interface BulkLoadHooks {
+  /** After each batch is written: per item, in order, whether it was new or why it was refused. */
+  written(results: BulkItemResult[]): void;
+  /** When documents of this load became durable: `documents` is the running total acknowledged so far. */
+  durable(documents: number): void;
+}
+
 export interface WriteOptions {
   /** Wait until the write is visible to search (read-your-writes). */
   refresh?: boolean;
@@ -91,6 +101,13 @@ export interface Engine {
    * whether it was new, or the error that kept it out.
    */
   bulkUpsert(index: string, items: BulkItem[], opts?: WriteOptions): Promise<BulkItemResult[]>;
+  /**
+   * Optional fast path for many batches (an import). Into an index with no documents the engine may load the
+   * rows first and build its text and secondary indexes once at the end, all in one transaction ('rebuild':
+   * nothing is durable until the load returns); otherwise each batch is its own transaction, durable when
+   * `hooks.durable` reports it ('batches'). Engines without it are fed batch by batch through bulkUpsert.
+   */
+  bulkLoad?(index: string, batches: AsyncIterable<BulkItem[]>, hooks: BulkLoadHooks): Promise<BulkLoadMode>;
   get(index: string, id: string): Promise<Document | null>;
   delete(index: string, id: string, opts?: WriteOptions): Promise<boolean>;
 

@@ -1,6 +1,14 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { ERRORS, isSiftError, SiftError } from '../errors.js';
-import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engines/engine.js';
+import type {
+  BulkItem,
+  BulkItemResult,
+  BulkLoadMode,
+  Engine,
+  IndexInfo,
+  ReindexOptions,
+  ReindexResult,
+} from '../engines/engine.js';
 import { CursorKeys, encodeCursor } from '../query/cursor.js';
 import {
   buildSearchRequest,
@@ -281,63 +289,131 @@ export class SearchService {
   async importDocuments(index: string, items: (unknown | SiftError)[]): Promise<BatchResult> {
     const schema = await this.schemaOf(index);
     const results: BatchItemResult[] = new Array(items.length);
-    let pending: { pos: number; id: string; document: Document }[] = [];
     // One chunk is written while the next is validated: the engine's requests stay busy between chunks. Chunks
     // are written in order, one at a time, so within one batch the last occurrence of an id wins, as it would if
     // the items were sent one by one.
     let writing: Promise<void> = Promise.resolve();
-    const write = async (chunk: typeof pending) => {
-      const outcome = await this.engine.bulkUpsert(
-        index,
-        chunk.map(({ id, document }) => ({ id, document })),
-      );
-      chunk.forEach((p, i) => {
-        const item = outcome[i]!;
-        results[p.pos] = item.error
-          ? { index: p.pos, id: p.id, status: ERRORS[item.error.code].status, error: item.error }
-          : {
-              index: p.pos,
-              id: p.id,
-              status: item.created ? 201 : 200,
-              result: item.created ? 'created' : 'updated',
-            };
-      });
-    };
-    const flush = async () => {
-      if (!pending.length) return;
-      const chunk = pending;
-      pending = [];
+    for (let at = 0; at < items.length; at += WRITE_CHUNK) {
+      const chunk = checkRange(schema, items, at, Math.min(items.length, at + WRITE_CHUNK), results);
       await writing;
-      writing = write(chunk);
-      // Awaited by the next flush or at the end; a failure must not count as unhandled meanwhile.
+      if (chunk.length === 0) continue;
+      writing = this.engine
+        .bulkUpsert(
+          index,
+          chunk.map(({ id, document }) => ({ id, document })),
+        )
+        .then((outcome) => fillResults(results, chunk, outcome));
+      // Awaited by the next chunk or at the end; a failure must not count as unhandled meanwhile.
       writing.catch(() => undefined);
       // Let the write's first requests go out before validating the next chunk keeps this thread busy.
       await yieldToIo();
-    };
-    for (let pos = 0; pos < items.length; pos++) {
-      const item = items[pos];
-      try {
-        if (item instanceof SiftError) throw item;
-        const doc = checkDocument(schema, item);
-        pending.push({ pos, ...doc });
-      } catch (err) {
-        if (!(err instanceof SiftError)) throw err;
-        const rawId =
-          typeof item === 'object' && item !== null && !(item instanceof SiftError)
-            ? (item as Record<string, unknown>)[schema.id_field]
-            : undefined;
-        results[pos] = {
-          index: pos,
-          id: typeof rawId === 'string' ? rawId : null,
-          status: err.status,
-          error: err.toBody().error,
-        };
-      }
-      if (pending.length >= WRITE_CHUNK) await flush();
     }
-    await flush();
     await writing;
-    const failed = results.filter((r) => r.error).length;
-    return { indexed: results.length - failed, failed, items: results };
+    return summarize(results);
   }
+
+  /**
+   * Imports a stream of batches (the CLI's import): each batch is validated like importDocuments, then handed to
+   * the engine's bulk load when it has one (an empty index is built once at the end), else written batch by
+   * batch. `hooks.written` gets each batch's per-item results in order; `hooks.durable` the running total of
+   * documents that are durable. Resolves when everything reported as indexed is durable.
+   */
+  async importStream(
+    index: string,
+    batches: AsyncIterable<(unknown | SiftError)[]>,
+    hooks: { written(result: BatchResult): void; durable(documents: number): void },
+  ): Promise<{ mode: BulkLoadMode }> {
+    const schema = await this.schemaOf(index);
+    const engine = this.engine;
+    if (!engine.bulkLoad) {
+      let durable = 0;
+      for await (const items of batches) {
+        const result = await this.importDocuments(index, items);
+        durable += result.indexed;
+        hooks.written(result);
+        hooks.durable(durable);
+      }
+      return { mode: 'batches' };
+    }
+    // Batches validated and handed to the engine, waiting for the engine to report them written.
+    const inFlight: CheckedBatch[] = [];
+    async function* checked(): AsyncGenerator<BulkItem[]> {
+      for await (const items of batches) {
+        const batch = checkBatch(schema, items);
+        inFlight.push(batch);
+        yield batch.good.map(({ id, document }) => ({ id, document }));
+      }
+    }
+    const mode = await engine.bulkLoad(index, checked(), {
+      written: (outcome) => {
+        const batch = inFlight.shift()!;
+        fillResults(batch.results, batch.good, outcome);
+        hooks.written(summarize(batch.results));
+      },
+      durable: hooks.durable,
+    });
+    return { mode };
+  }
+}
+
+interface CheckedBatch {
+  /** Filled for refused items at check time, for the others once the engine has written them. */
+  results: BatchItemResult[];
+  good: { pos: number; id: string; document: Document }[];
+}
+
+function checkBatch(schema: IndexSchema, items: (unknown | SiftError)[]): CheckedBatch {
+  const results: BatchItemResult[] = new Array(items.length);
+  return { results, good: checkRange(schema, items, 0, items.length, results) };
+}
+
+/** Checks items[from, to): refusals go into `results` at their position, the good ones are returned. */
+function checkRange(
+  schema: IndexSchema,
+  items: (unknown | SiftError)[],
+  from: number,
+  to: number,
+  results: BatchItemResult[],
+): CheckedBatch['good'] {
+  const good: CheckedBatch['good'] = [];
+  for (let pos = from; pos < to; pos++) {
+    const item = items[pos];
+    try {
+      if (item instanceof SiftError) throw item;
+      good.push({ pos, ...checkDocument(schema, item) });
+    } catch (err) {
+      if (!(err instanceof SiftError)) throw err;
+      const rawId =
+        typeof item === 'object' && item !== null && !(item instanceof SiftError)
+          ? (item as Record<string, unknown>)[schema.id_field]
+          : undefined;
+      results[pos] = {
+        index: pos,
+        id: typeof rawId === 'string' ? rawId : null,
+        status: err.status,
+        error: err.toBody().error,
+      };
+    }
+  }
+  return good;
+}
+
+function fillResults(results: BatchItemResult[], written: CheckedBatch['good'], outcome: BulkItemResult[]) {
+  written.forEach((p, i) => {
+    const item = outcome[i]!;
+    results[p.pos] = item.error
+      ? { index: p.pos, id: p.id, status: ERRORS[item.error.code].status, error: item.error }
+      : {
+          index: p.pos,
+          id: p.id,
+          status: item.created ? 201 : 200,
+          result: item.created ? 'created' : 'updated',
+        };
+  });
+}
+
+function summarize(results: BatchItemResult[]): BatchResult {
+  let failed = 0;
+  for (const r of results) if (r.error) failed++;
+  return { indexed: results.length - failed, failed, items: results };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { csvValue, formatFromPath, readCsv, readNdjson, sniffFormat } from '../../src/cli/commands/import.js';
+import { formatFromPath, sniffFormat } from '../../src/ingest/input.js';
+import { csvValue, readCsv, readNdjson } from '../../src/ingest/readers.js';
 import { fitWidths, formatDuration, formatNumber, humanBytes, truncate } from '../../src/cli/format.js';
 import type { FieldSpec, IndexSchema } from '../../src/schema/types.js';
 import { fieldSpec } from '../support/schema.js';

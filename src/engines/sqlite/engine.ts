@@ -5,7 +5,17 @@ import { SiftError } from '../../errors.js';
 import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../../query/types.js';
 import type { Document } from '../../schema/document.js';
 import type { IndexSchema } from '../../schema/types.js';
-import type { BulkItem, Engine, EngineHealth, IndexInfo, ReindexOptions, ReindexResult } from '../engine.js';
+import type {
+  BulkItem,
+  BulkLoadHooks,
+  BulkLoadMode,
+  Engine,
+  EngineHealth,
+  IndexInfo,
+  ReindexOptions,
+  ReindexResult,
+} from '../engine.js';
+import { bulkLoad } from './bulk-load.js';
 import {
   createFtsSql,
   createIndexSql,
@@ -38,6 +48,13 @@ export class SqliteEngine implements Engine {
   private versioning: Versioning | null = null;
 
   private pool: ReadPool | null = null;
+  /**
+   * Set while a bulk load holds a transaction open across awaits: every other use of the connection waits for
+   * it, or its statements would join that transaction (and be acknowledged before they are durable). Waiters
+   * loop `while (this.loading) await this.loading;` right before their synchronous statements, so the last
+   * check and the statements run in the same turn of the event loop and no load can start in between.
+   */
+  private loading: Promise<void> | null = null;
 
   /** `readers`: threads that run searches off the event loop (default 2, one per core of a small machine). */
   constructor(private readonly opts: { dataDir: string; file?: string; readers?: number }) {}
@@ -60,8 +77,13 @@ export class SqliteEngine implements Engine {
     ensureMetaTable(db);
     this.db = db;
     this.current = db.prepare('SELECT tid, schema FROM sift_indexes WHERE name = ?');
-    this.versioning = new Versioning(db, (name) => this.row(name));
-    this.pool = new ReadPool(this.path, this.opts.readers ?? 2);
+    this.versioning = new Versioning(
+      db,
+      (name) => this.row(name),
+      () => this.loading,
+    );
+    // The reader threads start with the first search: a command that only writes (an import) never pays for
+    // them (each is a whole V8 instance, ~100 MB and a second of start-up).
   }
 
   async close(): Promise<void> {
@@ -85,7 +107,8 @@ export class SqliteEngine implements Engine {
   }
 
   private get readers(): ReadPool {
-    if (!this.pool) throw new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed');
+    if (!this.db) throw new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed');
+    this.pool ??= new ReadPool(this.path, this.opts.readers ?? 2);
     return this.pool;
   }
 
@@ -155,11 +178,13 @@ export class SqliteEngine implements Engine {
   }
 
   async listIndexes(): Promise<IndexInfo[]> {
+    while (this.loading) await this.loading;
     const rows = this.conn.prepare('SELECT * FROM sift_indexes ORDER BY name').all() as IndexRow[];
     return rows.map((r) => this.info(r));
   }
 
   async getIndex(name: string): Promise<IndexInfo | null> {
+    while (this.loading) await this.loading;
     const row = this.row(name);
     return row ? this.info(row) : null;
   }
@@ -169,6 +194,7 @@ export class SqliteEngine implements Engine {
   }
 
   async putIndex(name: string, schema: IndexSchema): Promise<{ created: boolean }> {
+    while (this.loading) await this.loading;
     const db = this.conn;
     let existing: IndexRow | undefined;
     const apply = db.transaction(() => {
@@ -216,6 +242,7 @@ export class SqliteEngine implements Engine {
   }
 
   async dropIndex(name: string): Promise<boolean> {
+    while (this.loading) await this.loading;
     const db = this.conn;
     // Every version goes: the live one, the one kept for rollback and one a reindex is building (that reindex
     // notices at its next batch and stops).
@@ -242,28 +269,54 @@ export class SqliteEngine implements Engine {
   }
 
   async bulkUpsert(index: string, items: BulkItem[]): Promise<{ created: boolean }[]> {
+    while (this.loading) await this.loading;
     // One transaction per batch: one fsync for the lot, and all-or-nothing if the process dies mid-way. It takes
     // the write lock up front and looks the version up inside it, so a write can never land in a version that a
     // reindex switched away from a moment earlier.
     const write = this.conn.transaction((batch: BulkItem[]) => {
       const idx = this.handle(index);
-      const out = batch.map((item) => {
-        const created = !idx.exists(item.id);
-        idx.upsert({ ...item.document, [idx.schema.id_field]: item.id });
-        return { created };
-      });
+      const out = batch.map((item) => ({
+        created: idx.write({ ...item.document, [idx.schema.id_field]: item.id }),
+      }));
       this.bump(index);
       return out;
     });
     return write.immediate(items);
   }
 
+  async bulkLoad(
+    index: string,
+    batches: AsyncIterable<BulkItem[]>,
+    hooks: BulkLoadHooks,
+  ): Promise<BulkLoadMode> {
+    while (this.loading) await this.loading;
+    let release = () => {};
+    this.loading = new Promise<void>((resolve) => (release = resolve));
+    try {
+      return await bulkLoad(
+        {
+          db: this.conn,
+          handle: () => this.handle(index),
+          hasJob: () => parseJob(this.row(index)!) !== null,
+          bump: () => this.bump(index),
+        },
+        batches,
+        hooks,
+      );
+    } finally {
+      this.loading = null;
+      release();
+    }
+  }
+
   async get(index: string, id: string): Promise<Document | null> {
+    while (this.loading) await this.loading;
     const src = this.handle(index).source(id);
     return src !== undefined ? (JSON.parse(src) as Document) : null;
   }
 
   async delete(index: string, id: string): Promise<boolean> {
+    while (this.loading) await this.loading;
     const remove = this.conn.transaction(() => {
       const changed = this.handle(index).remove(id);
       if (changed) this.bump(index);
@@ -273,6 +326,7 @@ export class SqliteEngine implements Engine {
   }
 
   async reindex(name: string, opts: ReindexOptions = {}): Promise<ReindexResult> {
+    while (this.loading) await this.loading;
     try {
       return await this.versions.reindex(name, opts);
     } finally {
@@ -281,6 +335,7 @@ export class SqliteEngine implements Engine {
   }
 
   async rollbackReindex(name: string): Promise<ReindexResult> {
+    while (this.loading) await this.loading;
     try {
       return await this.versions.rollback(name);
     } finally {

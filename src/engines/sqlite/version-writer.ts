@@ -11,6 +11,8 @@ export interface VersionWriter {
   readonly schemaText: string;
   /** Inserts or replaces a document that already carries its id in the id field. */
   upsert(doc: Document): void;
+  /** Like upsert, and tells whether the document was new: one id lookup for a new document instead of two. */
+  write(doc: Document): boolean;
   exists(id: string): boolean;
   remove(id: string): boolean;
   /** The stored JSON of a document, or undefined. */
@@ -33,6 +35,10 @@ export function versionWriter(
         .map((n) => `${n} = excluded.${n}`)
         .join(', ')}`,
   );
+  // DO NOTHING is an upsert clause, not a conflict policy, so the triggers' own statements are unaffected.
+  const insert = db.prepare(
+    `INSERT INTO ${d} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON CONFLICT(id) DO NOTHING`,
+  );
   const exists = db.prepare(`SELECT 1 FROM ${d} WHERE id = ?`).pluck();
   const remove = db.prepare(`DELETE FROM ${d} WHERE id = ?`);
   const source = db.prepare(`SELECT src FROM ${d} WHERE id = ?`).pluck();
@@ -53,6 +59,12 @@ export function versionWriter(
     schema,
     schemaText,
     upsert: (doc) => void upsert.run(...toRow(doc)),
+    write: (doc) => {
+      const row = toRow(doc);
+      if (insert.run(...row).changes > 0) return true;
+      upsert.run(...row);
+      return false;
+    },
     exists: (id) => exists.get(id) !== undefined,
     remove: (id) => remove.run(id).changes > 0,
     source: (id) => source.get(id) as string | undefined,

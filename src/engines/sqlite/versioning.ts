@@ -4,6 +4,7 @@ import { checkDocument, type Document } from '../../schema/document.js';
 import type { IndexSchema } from '../../schema/types.js';
 import type { ReindexOptions, ReindexResult } from '../engine.js';
 import { createIndexSql, createLogSql, docsTable, dropLogSql, dropVersionSql, logTable } from './ddl.js';
+import { buildSteps, setAside } from './derived.js';
 import { allocateTid, isStale, jobTokens, newJob, parseJob, type IndexRow, type Job } from './meta.js';
 import { versionWriter, type VersionWriter } from './version-writer.js';
 
@@ -19,8 +20,13 @@ import { versionWriter, type VersionWriter } from './version-writer.js';
  *   and updates the meta row. While it runs no other write can happen, so nothing acknowledged is missed.
  */
 
-/** Documents per copy or replay batch: a few tens of milliseconds of work with the write lock held. */
+/** Documents per replay batch (or copy batch with the derived structures in place): a few tens of ms of work. */
 const BATCH = 500;
+/**
+ * Documents per copy batch into a new version whose derived structures are set aside (plain row inserts), and
+ * per transaction when its text index is built afterwards: each about as long as a BATCH with them in place.
+ */
+const BULK_BATCH = 5000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -56,6 +62,8 @@ interface Plan {
   fit: (id: string, src: string) => Document;
   /** Copy every live document first (reindex) or only replay the change log (rollback). */
   copy: boolean;
+  /** After the copy and before the replay: the steps that build what the copy left out (derived.ts). */
+  build?: () => Iterable<() => void>;
   /** Replay log entries after this sequence number. */
   fromSeq: number;
   onProgress?: ReindexOptions['onProgress'];
@@ -69,6 +77,11 @@ export class Versioning {
   constructor(
     private readonly db: Database.Database,
     private readonly row: (name: string) => IndexRow | undefined,
+    /**
+     * The bulk load holding the connection, if any: its open transaction must not swallow a batch of ours. Waited
+     * for right before each of our transactions, in the same turn of the event loop as the transaction.
+     */
+    private readonly loading: () => Promise<void> | null = () => null,
   ) {}
 
   private mustRow(name: string): IndexRow {
@@ -111,6 +124,8 @@ export class Versioning {
       const tid = allocateTid(db);
       const version = Math.max(row.version, row.prev_version ?? 0) + 1;
       for (const sql of createIndexSql(tid, schema)) db.exec(sql);
+      // The copy inserts plain rows; the indexes are built once it is done (the version is not live before).
+      const aside = setAside(db, tid);
       // The log may exist already (it records writes since the last switch for a rollback); the copy replays
       // only what comes after this point.
       for (const sql of createLogSql(row.tid)) db.exec(sql);
@@ -120,9 +135,9 @@ export class Versioning {
         .get() as number;
       const job = newJob('reindex', tid, version);
       db.prepare('UPDATE sift_indexes SET job = ? WHERE name = ?').run(JSON.stringify(job), name);
-      return { row, schema, job, fromSeq };
+      return { row, schema, job, fromSeq, aside };
     });
-    const { row, schema, job, fromSeq } = claim.immediate();
+    const { row, schema, job, fromSeq, aside } = claim.immediate();
     const sameSchema = JSON.stringify(schema) === row.schema;
     return this.run({
       name,
@@ -131,6 +146,7 @@ export class Versioning {
       target: versionWriter(db, job.tid, schema),
       fit: fitter(schema, sameSchema, name, job.version),
       copy: true,
+      build: () => buildSteps(db, aside, schema, BULK_BATCH),
       fromSeq,
       onProgress: opts.onProgress,
       finish: (now) => {
@@ -242,6 +258,7 @@ export class Versioning {
     try {
       const total = countOf(plan.source.tid);
       if (plan.copy) {
+        const copyBatchSize = plan.build ? BULK_BATCH : BATCH;
         const batch = db.prepare(
           `SELECT rowid AS r, id, src FROM ${d} WHERE rowid > ? ORDER BY rowid LIMIT ?`,
         );
@@ -249,7 +266,7 @@ export class Versioning {
         let copied = 0;
         const copyBatch = db.transaction(() => {
           ours();
-          const rows = batch.all(after, BATCH) as { r: number; id: string; src: string }[];
+          const rows = batch.all(after, copyBatchSize) as { r: number; id: string; src: string }[];
           for (const { r, id, src } of rows) {
             target.upsert(fit(id, src));
             after = r;
@@ -258,10 +275,22 @@ export class Versioning {
         });
         plan.onProgress?.({ copied: 0, total });
         for (;;) {
+          for (let p = this.loading(); p; p = this.loading()) await p;
           const n = copyBatch.immediate();
           copied += n;
           plan.onProgress?.({ copied: Math.min(copied, total), total });
-          if (n < BATCH) break;
+          if (n < copyBatchSize) break;
+          await yieldToEventLoop();
+        }
+      }
+      if (plan.build) {
+        // Each step its own transaction: other writers wait at most one step, never the whole build.
+        for (const step of plan.build()) {
+          for (let p = this.loading(); p; p = this.loading()) await p;
+          db.transaction(() => {
+            ours();
+            step();
+          }).immediate();
           await yieldToEventLoop();
         }
       }
@@ -270,8 +299,13 @@ export class Versioning {
         ours();
         return replay(BATCH);
       });
-      while (replayBatch.immediate() === BATCH) await yieldToEventLoop();
+      for (;;) {
+        for (let p = this.loading(); p; p = this.loading()) await p;
+        if (replayBatch.immediate() < BATCH) break;
+        await yieldToEventLoop();
+      }
 
+      for (let p = this.loading(); p; p = this.loading()) await p;
       const documents = db
         .transaction(() => {
           const row = ours();
@@ -297,6 +331,7 @@ export class Versioning {
         took_ms: Math.round(performance.now() - started),
       };
     } catch (err) {
+      for (let p = this.loading(); p; p = this.loading()) await p;
       try {
         db.transaction(() => {
           const row = this.row(name);

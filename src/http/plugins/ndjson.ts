@@ -1,69 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SiftError } from '../../errors.js';
+import { parseJsonText, parseNdjsonLine } from '../../ingest/json.js';
 
 /** Largest number of items one batch request may carry (413 above). */
 export const MAX_BATCH_ITEMS = 100_000;
-/** Deepest nesting of arrays and objects accepted in a body; nothing Sift takes needs more. */
-export const MAX_JSON_DEPTH = 64;
 
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
-
-/** Only texts that may spell a forbidden key (possibly with \u escapes) need the key check. */
-const MAY_POISON = /__proto__|constructor|\\u/;
-
-/**
- * Finds what makes a parsed JSON value unsafe: a `__proto__` key, a `constructor` key holding an object with a
- * `prototype` key (the two prototype-poisoning shapes), or nesting deeper than MAX_JSON_DEPTH. Iterative, so a
- * hostile body cannot overflow the stack here.
- */
-function findProblem(root: unknown, checkKeys: boolean): string | null {
-  const stack: [unknown, number][] = [[root, 0]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_JSON_DEPTH) return `nesting deeper than ${MAX_JSON_DEPTH} levels`;
-    if (Array.isArray(value)) {
-      for (const item of value) if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
-      continue;
-    }
-    if (checkKeys) {
-      if (Object.hasOwn(value, '__proto__')) return 'a forbidden "__proto__" key';
-      const ctor = Object.hasOwn(value, 'constructor')
-        ? (value as Record<string, unknown>).constructor
-        : undefined;
-      if (typeof ctor === 'object' && ctor !== null && Object.hasOwn(ctor, 'prototype'))
-        return 'a forbidden "constructor.prototype" key';
-    }
-    for (const key in value) {
-      const item = (value as Record<string, unknown>)[key];
-      if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
-    }
-  }
-  return null;
-}
-
-/**
- * JSON.parse with the protections of Fastify's own parser (no prototype poisoning) and a depth limit. Throws
- * SiftError INVALID_JSON whose message says what is wrong and, for syntax errors, where.
- */
-export function parseJsonText(text: string, what = 'body'): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const pos = /position (\d+)/.exec(message);
-    const detail = err instanceof RangeError ? `nesting is too deep` : message;
-    throw new SiftError(
-      'INVALID_JSON',
-      `${what} is not valid JSON: ${detail}`,
-      pos ? { position: Number(pos[1]) } : undefined,
-    );
-  }
-  const problem = findProblem(value, MAY_POISON.test(text));
-  if (problem) throw new SiftError('INVALID_JSON', `${what} is refused: it contains ${problem}`);
-  return value;
-}
 
 /**
  * Parses an NDJSON body into one entry per non-blank line: the parsed value, or a SiftError INVALID_JSON naming
@@ -85,12 +27,8 @@ export function parseNdjson(text: string): unknown[] {
         max_items: MAX_BATCH_ITEMS,
       });
     }
-    try {
-      out.push(parseJsonText(raw, `line ${line}`));
-    } catch (err) {
-      if (!(err instanceof SiftError)) throw err;
-      out.push(new SiftError('INVALID_JSON', err.message, { ...err.details, line }));
-    }
+    const item = parseNdjsonLine(raw, line);
+    if (item !== undefined) out.push(item);
   }
   return out;
 }

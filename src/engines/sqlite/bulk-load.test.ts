@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURE_DOCS, FIXTURE_SCHEMA } from '../conformance/fixtures.js';
+import { SearchService, type BatchResult } from '../../service/search-service.js';
+import { SqliteEngine } from './engine.js';
+
+/** The embedded engine's bulk load: what it leaves on disk, and how it shares the connection. */
+describe('embedded engine bulk load', () => {
+  const dirs: string[] = [];
+  const engines: SqliteEngine[] = [];
+  afterEach(async () => {
+    for (const e of engines.splice(0)) await e.close();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const fresh = async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sift-bulk-'));
+    dirs.push(dir);
+    const engine = new SqliteEngine({ dataDir: dir, readers: 1 });
+    await engine.open();
+    engines.push(engine);
+    const svc = new SearchService(engine);
+    await svc.putIndex('pkgs', FIXTURE_SCHEMA);
+    return { engine, svc };
+  };
+  /** Triggers, indexes and tables of version 1, and whether its text index matches its rows. */
+  const disk = (engine: SqliteEngine) => {
+    const db = new Database(engine.path);
+    try {
+      db.exec(`INSERT INTO f_1(f_1) VALUES ('integrity-check')`);
+      const objects = db
+        .prepare(`SELECT type, name, sql FROM sqlite_schema WHERE tbl_name IN ('d_1', 'r_1') ORDER BY name`)
+        .all();
+      const ranked = db.prepare('SELECT count(*) FROM r_1').pluck().get() as number;
+      return { objects, ranked };
+    } finally {
+      db.close();
+    }
+  };
+  async function* batchesOf<T>(items: T[], size: number): AsyncGenerator<T[]> {
+    for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+  }
+
+  it('into an empty index: one transaction, everything derived rebuilt as declared, duplicates counted', async () => {
+    const { engine, svc } = await fresh();
+    const before = disk(engine).objects;
+    const docs = [...FIXTURE_DOCS, { ...FIXTURE_DOCS[0], summary: 'replaced in the same load' }];
+    const results: BatchResult[] = [];
+    const durable: number[] = [];
+    const { mode } = await svc.importStream('pkgs', batchesOf([...docs, { name: 'bad', colour: 1 }], 3), {
+      written: (r) => results.push(r),
+      durable: (n) => durable.push(n),
+    });
+    expect(mode).toBe('rebuild');
+    // Nothing is durable before the commit, which covers every document at once.
+    expect(durable).toEqual([docs.length]);
+    const items = results.flatMap((r) => r.items);
+    expect(items.filter((i) => i.result === 'created')).toHaveLength(FIXTURE_DOCS.length);
+    expect(items.filter((i) => i.result === 'updated')).toHaveLength(1);
+    expect(items.filter((i) => i.error?.code === 'INVALID_DOCUMENT')).toHaveLength(1);
+
+    const after = disk(engine);
+    expect(after.objects).toEqual(before);
+    expect(after.ranked).toBe(FIXTURE_DOCS.length);
+    const hit = await svc.search('pkgs', { q: 'replaced' });
+    expect(hit.hits.map((h) => h.id)).toEqual([FIXTURE_DOCS[0]!.name]);
+    expect((await svc.search('pkgs', { q: 'react' })).hits[0]!.id).toBe('react');
+  });
+
+  it('into a live index: batch by batch, each durable when reported', async () => {
+    const { engine, svc } = await fresh();
+    await svc.importDocuments('pkgs', FIXTURE_DOCS.slice(0, 1));
+    const durable: number[] = [];
+    const { mode } = await svc.importStream('pkgs', batchesOf(FIXTURE_DOCS.slice(1), 2), {
+      written: () => {},
+      durable: (n) => durable.push(n),
+    });
+    expect(mode).toBe('batches');
+    expect(durable).toEqual(
+      Array.from({ length: Math.ceil((FIXTURE_DOCS.length - 1) / 2) }, (_, i) =>
+        Math.min(2 * (i + 1), FIXTURE_DOCS.length - 1),
+      ),
+    );
+    expect(disk(engine).ranked).toBe(FIXTURE_DOCS.length);
+  });
+
+  it('keeps other writes of the process out of its transaction, and a failed load leaves nothing', async () => {
+    const { engine, svc } = await fresh();
+    const before = disk(engine).objects;
+    let fail!: (err: Error) => void;
+    const stalled = new Promise<never>((_, reject) => (fail = reject));
+    let loadedFirst = false;
+    async function* input(): AsyncGenerator<unknown[]> {
+      yield FIXTURE_DOCS.slice(0, 2);
+      loadedFirst = true;
+      await stalled; // the input breaks while the load's transaction is open
+    }
+    const load = svc.importStream('pkgs', input(), { written: () => {}, durable: () => {} });
+    while (!loadedFirst) await new Promise((r) => setImmediate(r));
+
+    // A write during the load waits for it instead of joining its transaction.
+    let written = false;
+    const put = svc.putDocument('pkgs', 'lodash', { summary: 'written during the load' }).then((r) => {
+      written = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(written).toBe(false);
+
+    fail(new Error('input broke'));
+    await expect(load).rejects.toThrow('input broke');
+    expect(await put).toEqual({ created: true, id: 'lodash' });
+
+    // The load is rolled back whole; the write that waited is stored, and everything derived is as declared.
+    expect(await engine.get('pkgs', FIXTURE_DOCS[0]!.name as string)).toBeNull();
+    expect(await engine.get('pkgs', 'lodash')).toMatchObject({ summary: 'written during the load' });
+    expect(disk(engine)).toMatchObject({ objects: before, ranked: 1 });
+    expect((await svc.search('pkgs', { q: 'during' })).hits.map((h) => h.id)).toEqual(['lodash']);
+  });
+});
