@@ -110,7 +110,7 @@ export async function documentRoutes(
           'items per request (413 above). A bad NDJSON line is reported as that item with INVALID_JSON.',
         consumes: ['application/json', 'application/x-ndjson'],
         params: IndexOnly,
-        body: Type.Array(Type.Unknown(), { description: 'Documents' }),
+        body: Type.Array(Type.Unknown(), { description: 'Documents (at least one)', minItems: 1 }),
         response: { 200: BatchResponse, ...errorResponses },
       },
     },
