@@ -27,7 +27,7 @@ describe('read-only CLI commands', { timeout: 120_000 }, () => {
     expect(existsSync(missing)).toBe(false);
   });
 
-  it('search, index stats, index list and keys list on an empty data directory leave it empty', () => {
+  it('search, index stats, index list, keys list and keys scoped on an empty data directory leave it empty', () => {
     const empty = join(dir.path, 'empty');
     mkdirSync(empty);
     const search = sift(empty, ['search', 'dune']);
@@ -41,6 +41,9 @@ describe('read-only CLI commands', { timeout: 120_000 }, () => {
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual({ indexes: [] });
     expect(sift(empty, ['keys', 'list', '--json']).code).toBe(0);
+    const scoped = sift(empty, ['keys', 'scoped', '--parent', 'no-such-key', '--expires', '1h']);
+    expect(scoped.code).toBe(1);
+    expect(scoped.stderr).toContain('KEY_NOT_FOUND');
     expect(names(empty)).toEqual([]);
   });
 

@@ -162,7 +162,10 @@ export function registerKeysCommands(program: Command, ctx: CliContext): void {
           );
         } else {
           parentId = opts.parent;
-          const parent: StoredKey | null = await withKeys((k) => k.store.get(opts.parent));
+          const parent: StoredKey | null = await withKeys((k) => k.store.get(opts.parent), {
+            readOnly: true,
+            whenNoData: () => null,
+          });
           if (!parent)
             throw new SiftError('KEY_NOT_FOUND', `API key "${opts.parent}" does not exist`, {
               id: opts.parent,
