@@ -12,6 +12,14 @@ import type { SearchService } from './service/search-service.js';
 import { installErrorHandling, sendError, toSiftError } from './http/plugins/errors.js';
 import { registerJsonParser } from './http/plugins/ndjson.js';
 import { buildValidator } from './http/validation.js';
+import { trackAllowedMethods } from './http/plugins/allowed-methods.js';
+import { registerRequestChecks } from './http/plugins/request-checks.js';
+import {
+  answerFailedExpectation,
+  clientErrorHandler,
+  rememberingIds,
+  serverTimeouts,
+} from './http/transport.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerResponseCache } from './http/plugins/response-cache.js';
 import { registerHttpMetrics } from './http/plugins/metrics.js';
@@ -136,9 +144,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   const options: FastifyServerOptions = {
     bodyLimit: config.BODY_LIMIT_BYTES,
-    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-    requestTimeout: config.REQUEST_TIMEOUT_MS,
-    genReqId: requestId,
+    ...serverTimeouts(config),
+    // Refusals Node's HTTP server makes below routing (header overflow, slow clients, malformed HTTP).
+    clientErrorHandler: clientErrorHandler(config),
+    genReqId: rememberingIds(requestId),
     requestIdHeader: false,
     // X-Forwarded-For is believed only from the configured proxies; anyone else could forge a client address.
     trustProxy: config.TRUSTED_PROXIES.length > 0 ? [...config.TRUSTED_PROXIES] : false,
@@ -161,7 +170,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       : Fastify({ ...options, loggerInstance: logger as FastifyBaseLogger })
   ) as FastifyInstance;
 
-  installErrorHandling(app);
+  app.server.on('checkExpectation', (req, res) => answerFailedExpectation(app, req, res));
+  installErrorHandling(app, trackAllowedMethods(app));
+  registerRequestChecks(app);
   if (config.METRICS_ENABLED) registerHttpMetrics(app);
   registerHandoff(app);
   registerJsonParser(app);

@@ -10,6 +10,13 @@ describe('error catalogue', () => {
     expect(rows).toEqual(Object.entries(ERRORS).map(([code, e]) => [code, e.status]));
   });
 
+  it('lists every status the catalogue can answer among the statuses Sift answers', () => {
+    const section = doc.slice(doc.indexOf('## Every status Sift answers'), doc.indexOf('## Codes'));
+    const listed = [...section.matchAll(/^\| (\d{3}) \|/gm)].map((m) => Number(m[1]));
+    for (const e of Object.values(ERRORS)) expect(listed).toContain(e.status);
+    expect(listed).toEqual([...listed].sort((a, b) => a - b));
+  });
+
   it('uses only client or dependency statuses, plus 500 for bugs', () => {
     for (const [code, e] of Object.entries(ERRORS)) {
       expect(e.status === 500 ? code : 'ok').toMatch(/^(ok|INTERNAL)$/);

@@ -55,6 +55,15 @@ export const ERRORS = {
     status: 400,
     description: 'page x size goes beyond the maximum result window; use a cursor to go deeper.',
   },
+  INVALID_HTTP: {
+    status: 400,
+    description:
+      'The request is not valid HTTP/1.1 (a malformed request line or header, Content-Length together with Transfer-Encoding, a bad chunk); the connection is closed.',
+  },
+  INVALID_ENCODING: {
+    status: 400,
+    description: 'The body (JSON or NDJSON) is not valid UTF-8; the message gives the byte offset.',
+  },
   UNAUTHORIZED: { status: 401, description: 'Credentials are missing or invalid.' },
   CREDENTIALS_EXPIRED: {
     status: 401,
@@ -65,7 +74,15 @@ export const ERRORS = {
   INDEX_NOT_FOUND: { status: 404, description: 'The index does not exist.' },
   DOCUMENT_NOT_FOUND: { status: 404, description: 'The document does not exist in the index.' },
   KEY_NOT_FOUND: { status: 404, description: 'No API key has this id.' },
-  METHOD_NOT_ALLOWED: { status: 405, description: 'The path exists but not for this method.' },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    description: 'The path exists but not for this method; the Allow header lists the methods it accepts.',
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    description:
+      'The request (headers and body) was not received within REQUEST_TIMEOUT_MS; the connection is closed.',
+  },
   INDEX_EXISTS: { status: 409, description: 'The index already exists with an incompatible schema.' },
   REINDEX_IN_PROGRESS: {
     status: 409,
@@ -77,6 +94,23 @@ export const ERRORS = {
   },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The Content-Type is not one this route accepts.' },
+  UNSUPPORTED_CHARSET: {
+    status: 415,
+    description: 'The Content-Type names a charset other than UTF-8; send UTF-8.',
+  },
+  UNSUPPORTED_CONTENT_ENCODING: {
+    status: 415,
+    description: 'The body has a Content-Encoding (gzip, deflate...); send it uncompressed (identity).',
+  },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    description:
+      'The Range header of a request for a static file (the /docs page) is invalid or past its end.',
+  },
+  EXPECTATION_FAILED: {
+    status: 417,
+    description: 'The Expect header asks for something other than 100-continue.',
+  },
   SCHEMA_MISMATCH: {
     status: 422,
     description: 'A schema change is not compatible with the existing index (a field changed type).',
@@ -94,6 +128,11 @@ export const ERRORS = {
   RATE_LIMITED: {
     status: 429,
     description: 'Too many requests; retry after the number of seconds in Retry-After.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    description:
+      'The request line and headers are larger than the server accepts (16 KB); send long queries and filters with POST.',
   },
   INTERNAL: {
     status: 500,

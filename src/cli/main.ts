@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
 import { buildEngineStack } from '../cache/engine-stack.js';
 import { awaitRedis, createRedisClient } from '../cache/redis-client.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createEngine } from '../engines/create.js';
-import { isSiftError } from '../errors.js';
+import { isSiftError, SiftError } from '../errors.js';
+import { SqliteEngine } from '../engines/sqlite/engine.js';
 import { CursorKeys } from '../query/cursor.js';
 import { DEFAULT_LIMITS } from '../query/request.js';
 import { SearchService } from '../service/search-service.js';
@@ -26,8 +28,15 @@ export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   /** The configuration (environment, .env and --data-dir), loaded on first use. Throws ConfigError. */
   config(): Config;
-  /** Opens the configured engine, runs `fn` with a service over it, and closes the engine afterwards. */
-  withService<T>(fn: (service: SearchService, config: Config) => Promise<T>): Promise<T>;
+  /**
+   * Opens the configured engine, runs `fn` with a service over it, and closes the engine afterwards. A read-only
+   * command passes `readOnly`: with no embedded database in the data directory it opens nothing (opening would
+   * create one) and answers `whenNoData()`, or INDEX_NOT_FOUND naming the data directory.
+   */
+  withService<T>(
+    fn: (service: SearchService, config: Config) => Promise<T>,
+    opts?: { readOnly?: boolean; whenNoData?: () => T },
+  ): Promise<T>;
   /** Set by a command that finished but wants a non-zero exit (e.g. an import with failed documents). */
   exitCode: number;
 }
@@ -74,6 +83,22 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
+/**
+ * An INDEX_NOT_FOUND says where the CLI looked and how to look elsewhere: the most common cause is running it
+ * against another data directory (or cluster) than the server's.
+ */
+export function locatedError(err: unknown, config: Config, note?: string): unknown {
+  if (!isSiftError(err) || err.code !== 'INDEX_NOT_FOUND') return err;
+  const where =
+    config.SEARCH_ENGINE === 'embedded'
+      ? `in data directory "${resolve(config.DATA_DIR)}" (${note ? `${note}; ` : ''}choose another with --data-dir <dir> or DATA_DIR)`
+      : `on the ${config.SEARCH_ENGINE} cluster ${config.ELASTICSEARCH_URL || `${config.ELASTICSEARCH_HOST}:${config.ELASTICSEARCH_PORT}`} (set by SEARCH_ENGINE and ELASTICSEARCH_URL)`;
+  return new SiftError(err.code, `${err.message} ${where}`, {
+    ...err.details,
+    ...(config.SEARCH_ENGINE === 'embedded' ? { data_dir: resolve(config.DATA_DIR) } : {}),
+  });
+}
+
 export interface MainOptions {
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WriteStream;
@@ -101,9 +126,17 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       }
       return config;
     },
-    async withService(fn) {
+    async withService(fn, opts = {}) {
       const cfg = ctx.config();
       const engine = createEngine(cfg);
+      if (opts.readOnly && engine instanceof SqliteEngine && !existsSync(engine.path)) {
+        try {
+          if (opts.whenNoData) return opts.whenNoData();
+          throw new SiftError('INDEX_NOT_FOUND', 'there is no index');
+        } catch (err) {
+          throw locatedError(err, cfg, 'no Sift database there yet');
+        }
+      }
       await engine.open();
       // With a shared Redis, the CLI's writes must invalidate what running servers cached, like theirs do.
       const redis = cfg.REDIS_HOST
@@ -125,6 +158,8 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
           CursorKeys.fromConfig(cfg),
         );
         return await fn(service, cfg);
+      } catch (err) {
+        throw locatedError(err, cfg);
       } finally {
         await engine.close();
         await stack?.close().catch(() => undefined);

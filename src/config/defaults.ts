@@ -151,7 +151,8 @@ export const SETTING_DOCS: Record<SettingName, string> = {
   MAX_QUERY_TERMS: 'Most terms in `q`',
   SHUTDOWN_GRACE_MS: 'Longest a graceful shutdown may take before the process exits anyway',
   KEEP_ALIVE_TIMEOUT_MS: 'HTTP keep-alive idle timeout; keep it above any proxy idle timeout',
-  REQUEST_TIMEOUT_MS: 'Longest a request may take',
+  REQUEST_TIMEOUT_MS:
+    'Longest the server waits to receive a request, headers and body, from its first byte (408 past it, within 0.25 s)',
   CACHE_TTL_SECONDS:
     'Lifetime of a cached search or suggest result (development 5, staging 30, production 60); 0 disables the cache',
   CACHE_MAX_ENTRIES: 'Most results kept by the in-process cache (used when REDIS_HOST is empty)',

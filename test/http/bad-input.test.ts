@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from 'node:zlib';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEX, json, makeTestApp, type TestApp } from './helpers.js';
@@ -29,13 +30,16 @@ interface Case {
 }
 
 const search = (qs: string): InjectOptions => ({ method: 'GET', url: `/api/indexes/${INDEX}/search?${qs}` });
-const postSearch = (payload: string, headers: Record<string, string> = JSON_TYPE): InjectOptions => ({
+const postSearch = (
+  payload: string | Buffer,
+  headers: Record<string, string> = JSON_TYPE,
+): InjectOptions => ({
   method: 'POST',
   url: `/api/search`,
   headers,
   payload,
 });
-const batch = (payload: string, headers: Record<string, string> = JSON_TYPE): InjectOptions => ({
+const batch = (payload: string | Buffer, headers: Record<string, string> = JSON_TYPE): InjectOptions => ({
   method: 'POST',
   url: `/api/indexes/${INDEX}/documents`,
   headers,
@@ -498,7 +502,12 @@ const CASES: Case[] = [
   },
   {
     name: 'missing index on batch',
-    req: { method: 'POST', url: '/api/indexes/nothing-here/documents', headers: JSON_TYPE, payload: '[]' },
+    req: {
+      method: 'POST',
+      url: '/api/indexes/nothing-here/documents',
+      headers: JSON_TYPE,
+      payload: '[{"id": "m1"}]',
+    },
     status: 404,
     code: 'INDEX_NOT_FOUND',
   },
@@ -558,8 +567,117 @@ const CASES: Case[] = [
   {
     name: 'unknown method on a known path',
     req: { method: 'PATCH', url: '/api/search' },
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    message: 'GET, HEAD, POST',
+    details: { method: 'PATCH', allowed: ['GET', 'HEAD', 'POST'] },
+  },
+  {
+    name: 'unknown method on a path with parameters',
+    req: { method: 'PATCH', url: `/api/indexes/${INDEX}` },
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    details: { allowed: ['GET', 'HEAD', 'PUT', 'DELETE'] },
+  },
+  {
+    name: 'unknown path under a known prefix',
+    req: { method: 'PATCH', url: `/api/indexes/${INDEX}/nothing/here/at/all` },
     status: 404,
     code: 'NOT_FOUND',
+  },
+  {
+    name: 'a missing file under a known static prefix',
+    req: { method: 'GET', url: '/docs/static/no-such-file.js' },
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'a range past the end of a static file',
+    req: { method: 'GET', url: '/docs/static/logo.svg', headers: { range: 'bytes=99999999-' } },
+    status: 416,
+    code: 'RANGE_NOT_SATISFIABLE',
+  },
+  // Body decoding: bytes that are not UTF-8, other charsets, compressed bodies, empty batches.
+  {
+    name: 'invalid UTF-8 in a JSON body',
+    req: postSearch(Buffer.concat([Buffer.from('{"q": "du'), Buffer.from([0xff]), Buffer.from('ne"}')])),
+    status: 400,
+    code: 'INVALID_ENCODING',
+    message: 'byte offset 9',
+    details: { offset: 9 },
+  },
+  {
+    name: 'overlong UTF-8 ("/" as two bytes) in a JSON batch',
+    req: batch(
+      Buffer.concat([
+        Buffer.from('[{"id": "u1", "title": "a'),
+        Buffer.from([0xc0, 0xaf]),
+        Buffer.from('"}]'),
+      ]),
+    ),
+    status: 400,
+    code: 'INVALID_ENCODING',
+  },
+  {
+    name: 'invalid UTF-8 on a line of an NDJSON batch',
+    req: batch(
+      Buffer.concat([
+        Buffer.from('{"id": "u2", "title": "ok"}\n{"id": "u3", "title": "'),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from('"}\n'),
+      ]),
+      NDJSON_TYPE,
+    ),
+    status: 400,
+    code: 'INVALID_ENCODING',
+    details: { line: 2 },
+  },
+  {
+    name: 'a charset other than UTF-8',
+    req: postSearch('{"q": "dune"}', { 'content-type': 'application/json; charset=iso-8859-1' }),
+    status: 415,
+    code: 'UNSUPPORTED_CHARSET',
+    message: 'iso-8859-1',
+  },
+  {
+    name: 'a quoted UTF-16 charset on an NDJSON batch',
+    req: batch('{"id": "u4"}\n', { 'content-type': 'application/x-ndjson; charset="UTF-16"' }),
+    status: 415,
+    code: 'UNSUPPORTED_CHARSET',
+  },
+  {
+    name: 'a gzip-compressed JSON body',
+    req: postSearch(gzipSync('{"q": "dune"}'), { ...JSON_TYPE, 'content-encoding': 'gzip' }),
+    status: 415,
+    code: 'UNSUPPORTED_CONTENT_ENCODING',
+    message: 'gzip',
+  },
+  {
+    name: 'a deflate-compressed NDJSON batch',
+    req: batch(deflateSync('{"id": "u5"}\n'), { ...NDJSON_TYPE, 'content-encoding': 'deflate' }),
+    status: 415,
+    code: 'UNSUPPORTED_CONTENT_ENCODING',
+  },
+  {
+    name: 'an empty NDJSON batch',
+    req: batch('', NDJSON_TYPE),
+    status: 400,
+    code: 'INVALID_JSON',
+    message: 'no documents',
+  },
+  {
+    name: 'an NDJSON batch of blank lines',
+    req: batch('\n  \n\r\n', NDJSON_TYPE),
+    status: 400,
+    code: 'INVALID_JSON',
+    message: 'no documents',
+  },
+  {
+    name: 'an empty JSON batch',
+    req: batch('[]'),
+    status: 400,
+    code: 'INVALID_REQUEST',
+    message: 'fewer than 1',
   },
 ];
 
@@ -594,7 +712,7 @@ describe('bad input is refused with the right status and code, never a 500', () 
   });
 
   it('nothing was written by the refused requests', async () => {
-    for (const id of ['p1', 'p2', 'x', 'a', 'b']) {
+    for (const id of ['p1', 'p2', 'x', 'a', 'b', 'u1', 'u2', 'u3', 'u4', 'u5']) {
       expect(
         (await t.app.inject({ method: 'GET', url: `/api/indexes/${INDEX}/documents/${id}` })).statusCode,
       ).toBe(404);

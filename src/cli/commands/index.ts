@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { SiftError } from '../../errors.js';
 import type { IndexInfo } from '../../engines/engine.js';
 import { loadSchemaFile } from '../../schema/load.js';
 import type { FieldSpec } from '../../schema/types.js';
@@ -80,7 +81,10 @@ export function registerIndexCommands(program: Command, ctx: CliContext): void {
     .description('list the indexes')
     .option('--json', 'print the indexes as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const list = await ctx.withService((service) => service.listIndexes());
+      const list = await ctx.withService((service) => service.listIndexes(), {
+        readOnly: true,
+        whenNoData: () => [],
+      });
       list.sort((a, b) => a.name.localeCompare(b.name));
       if (opts.json) {
         out(JSON.stringify({ indexes: list.map(indexSummary) }, null, 2));
@@ -110,7 +114,12 @@ export function registerIndexCommands(program: Command, ctx: CliContext): void {
     .argument('<name>', 'index name')
     .option('--json', 'print the index (with its schema) as JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const info = await ctx.withService((service) => service.getIndex(name));
+      const info = await ctx.withService((service) => service.getIndex(name), {
+        readOnly: true,
+        whenNoData: () => {
+          throw new SiftError('INDEX_NOT_FOUND', `index "${name}" does not exist`, { index: name });
+        },
+      });
       if (opts.json) {
         out(JSON.stringify(info, null, 2));
         return;

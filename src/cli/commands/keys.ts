@@ -56,8 +56,10 @@ export function registerKeysCommands(program: Command, ctx: CliContext): void {
     .command('keys')
     .description('create, list and revoke API keys; derive scoped search keys');
   const out = (s = '') => ctx.stdout.write(s + '\n');
-  const withKeys = <T>(fn: (keys: ApiKeys) => Promise<T>) =>
-    ctx.withService((service) => fn(new ApiKeys(new EngineKeyStore(service.engine), 0)));
+  const withKeys = <T>(
+    fn: (keys: ApiKeys) => Promise<T>,
+    opts?: { readOnly?: boolean; whenNoData?: () => T },
+  ) => ctx.withService((service) => fn(new ApiKeys(new EngineKeyStore(service.engine), 0)), opts);
 
   keys
     .command('create')
@@ -91,7 +93,7 @@ export function registerKeysCommands(program: Command, ctx: CliContext): void {
     .description('list API keys (never their secrets)')
     .option('--json', 'print the keys as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const list = await withKeys((k) => k.list());
+      const list = await withKeys((k) => k.list(), { readOnly: true, whenNoData: () => [] });
       if (opts.json) {
         out(JSON.stringify({ keys: list }, null, 2));
         return;
@@ -160,7 +162,10 @@ export function registerKeysCommands(program: Command, ctx: CliContext): void {
           );
         } else {
           parentId = opts.parent;
-          const parent: StoredKey | null = await withKeys((k) => k.store.get(opts.parent));
+          const parent: StoredKey | null = await withKeys((k) => k.store.get(opts.parent), {
+            readOnly: true,
+            whenNoData: () => null,
+          });
           if (!parent)
             throw new SiftError('KEY_NOT_FOUND', `API key "${opts.parent}" does not exist`, {
               id: opts.parent,

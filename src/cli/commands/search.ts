@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { SiftError } from '../../errors.js';
 import type { RawSearchInput } from '../../query/request.js';
 import type { FacetResult } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
@@ -147,11 +148,19 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         ...(opts.facets !== undefined ? { facets: opts.facets } : {}),
         ...(opts.fields !== undefined ? { fields: opts.fields } : {}),
       };
-      const { response, schema } = await ctx.withService(async (service, config) => {
-        const index = opts.index ?? config.DEFAULT_INDEX;
-        const schema = await service.schemaOf(index);
-        return { response: await service.search(index, input), schema };
-      });
+      const index = opts.index ?? ctx.config().DEFAULT_INDEX;
+      const { response, schema } = await ctx.withService(
+        async (service) => {
+          const schema = await service.schemaOf(index);
+          return { response: await service.search(index, input), schema };
+        },
+        {
+          readOnly: true,
+          whenNoData: () => {
+            throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
+          },
+        },
+      );
       if (opts.json) ctx.stdout.write(JSON.stringify(response, null, 2) + '\n');
       else printResults(ctx, response, schema, opts);
     });

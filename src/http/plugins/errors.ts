@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import type { AllowedMethods } from './allowed-methods.js';
 import { SiftError, isSiftError } from '../../errors.js';
 import { checkId } from '../../schema/document.js';
 import { INDEX_NAME, checkIndexName } from '../../service/index-name.js';
@@ -241,6 +242,11 @@ export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
   if (status === 400) return new SiftError('INVALID_REQUEST', e.message ?? 'bad request');
   if (status === 413) return new SiftError('PAYLOAD_TOO_LARGE', e.message ?? 'the body is too large');
   if (status === 415) return new SiftError('UNSUPPORTED_MEDIA_TYPE', e.message ?? 'unsupported media type');
+  if (status === 416)
+    return new SiftError(
+      'RANGE_NOT_SATISFIABLE',
+      'the Range header is invalid or starts past the end of the file',
+    );
   return new SiftError('INTERNAL', `internal error; quote request id ${request.id} when reporting it`, {
     request_id: request.id,
   });
@@ -263,8 +269,9 @@ export function sendError(reply: FastifyReply, error: SiftError): FastifyReply {
 /**
  * One error handler and one not-found handler for the whole app, so every error a client sees is
  * `{"error": {"code", "message", "details"?}}` with the catalogue's status. 5xx are logged with the request id.
+ * With `allowedMethods`, a path that exists for other methods answers 405 with Allow instead of 404.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, allowedMethods?: AllowedMethods): void {
   app.setErrorHandler((err, request, reply) => {
     const error = toSiftError(err, request);
     if (error.status >= 500) request.log.error({ err, code: error.code }, 'request failed');
@@ -274,6 +281,18 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setNotFoundHandler((request, reply) => {
     const path = (request.raw.url ?? request.url).split('?')[0] ?? '';
+    const allow = allowedMethods?.(request) ?? [];
+    if (allow.length > 0) {
+      reply.header('allow', allow.join(', '));
+      return send(
+        reply,
+        new SiftError(
+          'METHOD_NOT_ALLOWED',
+          `${request.method} is not allowed on ${path.slice(0, 200)}; it accepts ${allow.join(', ')}`,
+          { method: request.method, allowed: allow },
+        ),
+      );
+    }
     return send(
       reply,
       new SiftError('NOT_FOUND', `no route for ${request.method} ${path.slice(0, 200)}`, {

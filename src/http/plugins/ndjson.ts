@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SiftError } from '../../errors.js';
 import { parseJsonText, parseNdjsonLine } from '../../ingest/json.js';
+import { decodeUtf8Body } from './utf8.js';
 
 /** Largest number of items one batch request may carry (413 above). */
 export const MAX_BATCH_ITEMS = 100_000;
@@ -43,8 +44,13 @@ function emptyBody(request: FastifyRequest, done: (err: Error | null, body?: unk
 /** Replaces Fastify's JSON parser (and drops its text/plain one, so text/plain is a 415). */
 export function registerJsonParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = decodeUtf8Body(body as Buffer);
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
     if (text.trim() === '') return emptyBody(request, done);
     try {
       done(null, parseJsonText(text));
@@ -56,10 +62,13 @@ export function registerJsonParser(app: FastifyInstance): void {
 
 /** Adds the NDJSON parser to one (encapsulated) scope: only the batch import route accepts NDJSON. */
 export function registerNdjsonParser(app: FastifyInstance): void {
-  app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      // An empty NDJSON stream is a batch of zero documents.
-      done(null, parseNdjson(body as string));
+      const items = parseNdjson(decodeUtf8Body(body as Buffer));
+      // A body without a single document is a mistake (an empty file, a wrong path), not a batch of zero.
+      if (items.length === 0)
+        throw new SiftError('INVALID_JSON', 'the body holds no documents; send one JSON document per line');
+      done(null, items);
     } catch (err) {
       done(err as Error, undefined);
     }

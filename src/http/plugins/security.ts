@@ -2,6 +2,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config.js';
+import { SiftError } from '../../errors.js';
 
 /**
  * Security headers on every response (helmet) and CORS for the configured origins only (CORS_ORIGINS:
@@ -18,7 +19,22 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     done();
   });
   if (config.CORS_ORIGINS.length === 0) return;
+  // @fastify/cors's strict preflight check answers text/plain; this one answers in the envelope, before it.
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'OPTIONS') return;
+    const missing = ['Origin', 'Access-Control-Request-Method'].filter(
+      (h) => !request.headers[h.toLowerCase()],
+    );
+    if (missing.length > 0) {
+      throw new SiftError(
+        'INVALID_REQUEST',
+        `a CORS preflight (OPTIONS) needs the ${missing.join(' and ')} header${missing.length > 1 ? 's' : ''}`,
+        { missing_headers: missing },
+      );
+    }
+  });
   await app.register(cors, {
+    strictPreflight: false,
     origin: [...config.CORS_ORIGINS],
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],

@@ -10,7 +10,8 @@ import { DocumentId, IndexName, IndexParams } from '../schemas.js';
 const DocParams = Type.Object({ index: IndexName(), id: DocumentId }, { additionalProperties: false });
 // MAX_BATCH_ITEMS is not a maxItems here: a larger batch is a 413, as the operation's description says.
 const Documents = Type.Array(Type.Unknown(), {
-  description: 'Documents: a JSON array, or NDJSON with one document per line',
+  description: 'Documents (at least one): a JSON array, or NDJSON with one document per line',
+  minItems: 1,
 });
 const Open = (description: string) => Type.Object({}, { additionalProperties: true, description });
 
