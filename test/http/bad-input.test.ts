@@ -580,6 +580,19 @@ const CASES: Case[] = [
     details: { allowed: ['GET', 'HEAD', 'PUT', 'DELETE'] },
   },
   {
+    name: 'a body-carrying method without a body on a known path',
+    req: { method: 'QUERY', url: '/api/indexes' },
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    details: { method: 'QUERY', allowed: ['GET', 'HEAD'] },
+  },
+  {
+    name: 'a body-carrying method on an unknown path',
+    req: { method: 'PATCH', url: '/api/nothing', headers: JSON_TYPE, payload: '{not json' },
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
     name: 'unknown path under a known prefix',
     req: { method: 'PATCH', url: `/api/indexes/${INDEX}/nothing/here/at/all` },
     status: 404,

@@ -279,7 +279,7 @@ export function installErrorHandling(app: FastifyInstance, allowedMethods?: Allo
     return send(reply, error);
   });
 
-  app.setNotFoundHandler((request, reply) => {
+  const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
     const path = (request.raw.url ?? request.url).split('?')[0] ?? '';
     const allow = allowedMethods?.(request) ?? [];
     if (allow.length > 0) {
@@ -299,5 +299,11 @@ export function installErrorHandling(app: FastifyInstance, allowedMethods?: Allo
         method: request.method,
       }),
     );
+  };
+  // A request no route matches is answered before its body is read: otherwise a body-carrying method such as
+  // QUERY without a Content-Type would be refused by the body parser (400) instead of getting its 405 or 404.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return noRoute(request, reply);
   });
+  app.setNotFoundHandler(noRoute);
 }
