@@ -122,11 +122,7 @@ function highlightBody(hl: HighlightRequest, text: TextQuery, schema: IndexSchem
   };
 }
 
-export function searchBody(
-  schema: IndexSchema,
-  req: SearchRequest,
-  opts: { timeoutMs: number; trackTotalHits: boolean | number },
-): QueryDsl {
+export function searchBody(schema: IndexSchema, req: SearchRequest, opts: { timeoutMs: number }): QueryDsl {
   const { must, mustNot } = textParts(req.text, schema);
   const plan = planFacets(req.filter, req.facets, schema);
   // Without text every match scores 0 and only the ranking signals order them, like the embedded engine.
@@ -146,7 +142,7 @@ export function searchBody(
     sort,
     size: req.size,
     from: req.after ? 0 : req.from,
-    track_total_hits: opts.trackTotalHits,
+    track_total_hits: req.trackTotal,
     timeout: `${Math.max(1, opts.timeoutMs)}ms`,
     _source: req.fields.length ? req.fields : false,
   };

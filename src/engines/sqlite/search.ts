@@ -133,7 +133,17 @@ function afterCondition(
   return { sql: build(0), params };
 }
 
+/** One search, all its statements in one read transaction so the page, the total and the facets agree. */
 export function runSearch(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  req: SearchRequest,
+): SearchResult {
+  return db.transaction(() => searchInSnapshot(db, tid, schema, req))();
+}
+
+function searchInSnapshot(
   db: Database.Database,
   tid: number,
   schema: IndexSchema,
@@ -151,10 +161,10 @@ export function runSearch(
     req.sort.length === 1 &&
     req.sort[0]!.field === '_score' &&
     req.sort[0]!.order === 'desc';
-  const { rows, total: counted } = relevanceOnly
+  const rows = relevanceOnly
     ? topByRelevance(db, tid, schema, s, req)
     : sortedPage(db, tid, schema, s, req, keys);
-  const total = counted ?? countOf(db, s);
+  const { total, relation } = totalOf(db, s, req, rows.length);
   const withScore = req.sort.some((c) => c.field === '_score');
 
   const hits: Hit[] = rows.map((r) => {
@@ -185,13 +195,61 @@ export function runSearch(
     });
   }
   const facets: Record<string, FacetResult> = {};
-  for (const facet of req.facets) facets[facet.field] = runFacet(db, tid, schema, req, facet);
-  return { hits, total, total_relation: 'eq', facets, partial: false };
+  if (req.facets.length) {
+    // Nothing matches the text at all: every facet is empty, whatever filters it drops, without a query each.
+    const nothing = total === 0 && s.match !== null && !textMatchesAny(db, tid, s.match);
+    for (const facet of req.facets)
+      facets[facet.field] = nothing ? emptyFacet(facet) : runFacet(db, tid, schema, req, facet);
+  }
+  return { hits, total, total_relation: relation, facets, partial: false };
 }
 
 type Row = Record<string, unknown>;
 const rankJoin = (schema: IndexSchema, tid: number, rowid: string) =>
   schema.ranking.popularity ? ` LEFT JOIN ${rankTable(tid)} r ON r.rowid = ${rowid}` : '';
+
+/**
+ * The total, counted only as far as the request asks. A page that ends early already is the total (no count);
+ * otherwise matches are counted up to the bound plus one, so a word matching half the corpus stops at the bound.
+ */
+function totalOf(
+  db: Database.Database,
+  s: Scope,
+  req: SearchRequest,
+  pageRows: number,
+): { total: number; relation: 'eq' | 'gte' } {
+  const bound = req.trackTotal === true ? null : req.trackTotal;
+  if (!req.after && pageRows < req.size && (pageRows > 0 || req.from === 0)) {
+    const n = req.from + pageRows;
+    return bound !== null && n > bound ? { total: bound, relation: 'gte' } : { total: n, relation: 'eq' };
+  }
+  const inner = `SELECT 1 FROM ${s.from}${whereSql(s)}${bound === null ? '' : ' LIMIT ?'}`;
+  const n = (
+    db
+      .prepare(`SELECT count(*) AS n FROM (${inner})`)
+      .get(...s.params, ...(bound === null ? [] : [bound + 1])) as { n: number }
+  ).n;
+  return bound !== null && n > bound ? { total: bound, relation: 'gte' } : { total: n, relation: 'eq' };
+}
+
+function textMatchesAny(db: Database.Database, tid: number, match: string): boolean {
+  const f = ftsTable(tid);
+  return db.prepare(`SELECT 1 FROM ${f} WHERE ${f} MATCH ? LIMIT 1`).get(match) !== undefined;
+}
+
+function emptyFacet(facet: FacetRequest): FacetResult {
+  const out: FacetResult = {};
+  if (!facet.ranges && !facet.stats) out.buckets = [];
+  if (facet.ranges)
+    out.ranges = facet.ranges.map((r) => ({
+      key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
+      ...(r.from !== undefined ? { from: r.from } : {}),
+      ...(r.to !== undefined ? { to: r.to } : {}),
+      count: 0,
+    }));
+  if (facet.stats) out.stats = { min: null, max: null, avg: null, sum: null, count: 0 };
+  return out;
+}
 
 /**
  * Any sort, any filter: score and sort keys for every match in a CTE, then the page by keyset or offset.
@@ -203,7 +261,8 @@ function sortedPage(
   s: Scope,
   req: SearchRequest,
   keys: SortKey[],
-): { rows: Row[]; total: number | null } {
+): Row[] {
+  if (req.size === 0) return [];
   const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
   const sortCols = req.sort.flatMap((c, i) =>
     c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`],
@@ -213,22 +272,27 @@ function sortedPage(
     `${sortCols.length ? ', ' + sortCols.join(', ') : ''} FROM ${s.from}${rankJoin(schema, tid, 'd.rowid')}${whereSql(s)})`;
   if (req.after) {
     const after = afterCondition(keys, req.after.values, req.after.id);
-    const rows = db
+    return db
       .prepare(`${cte} SELECT * FROM m WHERE ${after.sql} ORDER BY ${orderBy(keys)} LIMIT ?`)
       .all(...s.params, ...after.params, req.size) as Row[];
-    return { rows, total: null };
   }
-  if (req.size === 0) return { rows: [], total: null };
-  const rows = db
-    .prepare(`${cte} SELECT *, count(*) OVER () AS total FROM m ORDER BY ${orderBy(keys)} LIMIT ? OFFSET ?`)
+  return db
+    .prepare(`${cte} SELECT * FROM m ORDER BY ${orderBy(keys)} LIMIT ? OFFSET ?`)
     .all(...s.params, req.size, req.from) as Row[];
-  return { rows, total: rows.length ? (rows[0]!.total as number) : null };
 }
 
+/** Ids compare as SQLite's BINARY collation does (UTF-8 bytes), not as JavaScript's UTF-16 units. */
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Candidates read beyond the page, so that score ties at the page boundary are usually all in hand. */
+const TIE_PAD = 16;
+
 /**
- * The common case, a text query ranked by relevance with no filter, without touching the wide documents table
- * for every match: score all matches from the FTS index and the rank table, find the score of the last hit of
- * the page, and join documents only for hits at or above it (ties included, so the id tie-break stays exact).
+ * The common case, a text query ranked by relevance with no filter. The best `from + size + TIE_PAD` matches
+ * by score are read from the FTS index and the rank table alone (SQLite keeps only that many while it scores),
+ * then only those rows are joined to the documents for their ids, and the page is ordered by score and id. The
+ * id tie-break is exact as long as every match scoring at least the page's last score is among the candidates;
+ * when ties run past them, the page is computed again with a score cut that includes every tie.
  */
 function topByRelevance(
   db: Database.Database,
@@ -236,11 +300,48 @@ function topByRelevance(
   schema: IndexSchema,
   s: Scope,
   req: SearchRequest,
-): { rows: Row[]; total: number | null } {
+): Row[] {
+  if (req.size === 0) return [];
   const f = ftsTable(tid);
+  const d = docsTable(tid);
   const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
+  const narrow = `SELECT ${f}.rowid AS rid, ${score} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?`;
+  const after = req.after;
+  const last = after ? (after.values[0] as number) : null;
+  const skip = after ? 0 : req.from;
+  const want = skip + req.size;
+  const limit = want + TIE_PAD;
+  const candidates = db
+    .prepare(
+      `SELECT rid, score FROM (${narrow})${after ? ' WHERE score <= ?' : ''} ORDER BY score DESC LIMIT ?`,
+    )
+    .all(s.match, ...(after ? [last] : []), limit) as { rid: number; score: number }[];
+  const docs = db.prepare(`SELECT rowid AS rid, id, src FROM ${d} WHERE rowid = ?`);
+  const rows: Row[] = candidates.map((c) => ({ ...(docs.get(c.rid) as Row), score: c.score }));
+  const eligible = after
+    ? rows.filter((r) => (r.score as number) < last! || byteOrder(r.id as string, after.id) > 0)
+    : rows;
+  eligible.sort(
+    (a, b) => (b.score as number) - (a.score as number) || byteOrder(a.id as string, b.id as string),
+  );
+  const complete =
+    candidates.length < limit ||
+    (eligible.length >= want && candidates.at(-1)!.score < (eligible[want - 1]!.score as number));
+  if (complete) return eligible.slice(skip, want);
+  return topByRelevanceWithTies(db, tid, schema, s, req, score);
+}
+
+/** The exact fallback: every match scoring at least the page's last score is joined and ordered by id. */
+function topByRelevanceWithTies(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  s: Scope,
+  req: SearchRequest,
+  score: string,
+): Row[] {
+  const f = ftsTable(tid);
   const cte = `WITH m AS MATERIALIZED (SELECT ${f}.rowid AS rid, ${score} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?)`;
-  if (req.size === 0) return { rows: [], total: null };
   const after = req.after;
   const last = after ? (after.values[0] as number) : null;
   // Scores strictly below the cursor's compete for the page; the cursor's own score is settled by id.
@@ -250,18 +351,12 @@ function topByRelevance(
   const cutParams = after ? [last, req.size - 1] : [req.from + req.size - 1];
   const afterSql = after ? ` AND (m.score < ? OR (m.score = ? AND d.id > ?))` : '';
   const afterParams = after ? [last, last, after.id] : [];
-  const rows = db
+  return db
     .prepare(
-      `${cte} SELECT m.rid AS rid, d.id AS id, d.src AS src, m.score AS score, (SELECT count(*) FROM m) AS total FROM m JOIN ${docsTable(tid)} d ON d.rowid = m.rid ` +
+      `${cte} SELECT m.rid AS rid, d.id AS id, d.src AS src, m.score AS score FROM m JOIN ${docsTable(tid)} d ON d.rowid = m.rid ` +
         `WHERE m.score >= coalesce(${cut}, -1e308)${afterSql} ORDER BY m.score DESC, d.id ASC LIMIT ? OFFSET ?`,
     )
     .all(s.match, ...cutParams, ...afterParams, req.size, after ? 0 : req.from) as Row[];
-  return { rows, total: rows.length ? (rows[0]!.total as number) : null };
-}
-
-function countOf(db: Database.Database, s: Scope): number {
-  return (db.prepare(`SELECT count(*) AS n FROM ${s.from}${whereSql(s)}`).get(...s.params) as { n: number })
-    .n;
 }
 
 function runFacet(

@@ -13,6 +13,9 @@ const Open = (description?: string) =>
 const StringOrList = (description: string) =>
   Type.Union([Type.String(), Type.Array(Type.String())], { description });
 
+const TRACK_TOTAL =
+  'true for an exact total, or N: exact up to N, then N with total_relation "gte" (default 1000)';
+
 /** GET parameters: all strings except size and page, nothing undeclared. */
 export function searchQuerySchema(config: Config) {
   return Type.Object(
@@ -48,6 +51,7 @@ export function searchQuerySchema(config: Config) {
       highlight_pre_tag: Type.Optional(Type.String({ description: 'Default <mark>' })),
       highlight_post_tag: Type.Optional(Type.String({ description: 'Default </mark>' })),
       fields: Type.Optional(Type.String({ description: 'Comma-separated fields to return' })),
+      track_total: Type.Optional(Type.String({ description: TRACK_TOTAL })),
     },
     { additionalProperties: false },
   );
@@ -106,6 +110,9 @@ export function searchBodySchema(config: Config) {
       highlight_pre_tag: Type.Optional(Type.String()),
       highlight_post_tag: Type.Optional(Type.String()),
       fields: Type.Optional(StringOrList('Fields to return')),
+      track_total: Type.Optional(
+        Type.Union([Type.Boolean(), Type.Integer({ minimum: 1 })], { description: TRACK_TOTAL }),
+      ),
     },
     { additionalProperties: false },
   );
