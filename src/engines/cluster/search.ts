@@ -44,7 +44,11 @@ export async function runSearch(
   schema: IndexSchema,
   request: SearchRequest,
 ): Promise<SearchResult> {
-  const body = searchBody(schema, request, { timeoutMs: Math.max(100, ctx.timeoutMs - 500) });
+  const body = searchBody(schema, request, {
+    timeoutMs: Math.max(100, ctx.timeoutMs - 500),
+    // OpenSearch has no combined_fields (it came to Elasticsearch after the fork).
+    combinedFields: ctx.transport.product === 'elasticsearch',
+  });
   const res = await ctx.transport.request<SearchResponseBody & ErrorBody>(
     { method: 'POST', path: `/${encodeURIComponent(ctx.alias(index))}/_search`, body },
     { timeoutMs: ctx.timeoutMs },
