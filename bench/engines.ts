@@ -161,7 +161,7 @@ async function overheadBench(url: string, queries: string[], schema: IndexSchema
   const alias = engine.names.alias(INDEX);
   const direct = queries.map((q) => {
     const { request } = buildSearchRequest({ ...PLAIN, q }, schema, limits);
-    return JSON.stringify(searchBody(schema, request, { timeoutMs: 29_000, trackTotalHits: true }));
+    return JSON.stringify(searchBody(schema, request, { timeoutMs: 29_000, combinedFields: true }));
   });
   const siftUrls = queries.map(
     (q) =>

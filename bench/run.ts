@@ -83,6 +83,10 @@ export async function runAll() {
     );
   }
   console.log(
+    `reference (c=1, interleaved): plain Sift / FTS5 top-10 = ${search.reference.plain_vs_reference} ` +
+      `(requests/s); default / plain = ${search.reference.default_vs_plain_p50} (p50)`,
+  );
+  console.log(
     `cached search (one worker, c=50): ${hardening.cached_c50.rps}/s, p99 ${hardening.cached_c50.p99_ms} ms = ` +
       `${hardening.cached_vs_ceiling} of the bare ceiling (${hardening.ceiling_c50.rps}/s); SIGHUP under load: ` +
       `${hardening.rolling_restart.failed} failed of ${hardening.rolling_restart.requests}`,

@@ -6,7 +6,9 @@
  *   engine  - SearchService in this process, one query at a time (after one warm-up pass);
  *   http    - the real server (bench/lib/serve-child.ts) in a child process, loaded with autocannon from this
  *             process at 1 and 50 connections, cycling through the same queries;
- *   ceiling - a bare Fastify server (bench/lib/bare-child.ts) answering a fixed 2 KB body, loaded the same way.
+ *   ceiling - a bare Fastify server (bench/lib/bare-child.ts) answering a fixed 2 KB body, loaded the same way;
+ *   reference - Sift (plain and default) and a plain FTS5 top-10 server on the same database
+ *             (bench/peers/fts5-reference.ts), one request at a time, taking turns on the same queries.
  * During each c=50 run against Sift, /health/live is polled every 100 ms (1 s timeout).
  */
 import { request } from 'node:http';
@@ -18,6 +20,7 @@ import { SearchService } from '../src/service/search-service.js';
 import { startChild, type ServerChild } from './lib/child.js';
 import { readCorpus, realQueries, WORK_DIR } from './lib/corpus.js';
 import { fullIndex } from './lib/full-index.js';
+import { interleaved, type PeerResult } from './lib/interleave.js';
 import { percentile, round } from './lib/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -65,6 +68,13 @@ export interface SearchBenchResult {
   engine: Record<ParamSet, EngineResult>;
   http: Record<ParamSet, { c1: LoadResult; c50: LoadResult; liveness_during_c50: LivenessResult }>;
   ceiling: { c1: LoadResult; c50: LoadResult };
+  reference: {
+    interleaved_c1: Record<'sift_plain' | 'sift_default' | 'fts5_reference', PeerResult>;
+    /** Sift plain requests/s over the reference's (goal >= 0.8). */
+    plain_vs_reference: number;
+    /** Sift default p50 over Sift plain p50 (goal <= 1.3). */
+    default_vs_plain_p50: number;
+  };
 }
 
 export function searchPath(q: string, set: ParamSet): string {
@@ -248,6 +258,7 @@ async function searchBenchInner(): Promise<SearchBenchResult> {
   console.table(engineResults);
 
   const http = {} as SearchBenchResult['http'];
+  let reference: SearchBenchResult['reference'];
   let child: ServerChild | undefined;
   try {
     child = await startChild('bench/lib/serve-child.ts', {
@@ -274,9 +285,18 @@ async function searchBenchInner(): Promise<SearchBenchResult> {
       const c50 = await run;
       http[set] = { c1, c50, liveness_during_c50: await liveness };
     }
+    reference = await referenceRun(child.url, dir, queries);
   } finally {
     await child?.stop();
   }
+  console.log(
+    `reference: Sift and a plain FTS5 top-10 server on the same database, c=1, taking turns, ${SECONDS} s`,
+  );
+  console.table(reference.interleaved_c1);
+  console.log(
+    `plain Sift / FTS5 reference (requests/s): ${reference.plain_vs_reference}; ` +
+      `default / plain (p50): ${reference.default_vs_plain_p50}`,
+  );
   const httpRows: Record<string, object> = {};
   for (const set of sets) {
     httpRows[`${set} c=1`] = http[set].c1;
@@ -302,7 +322,48 @@ async function searchBenchInner(): Promise<SearchBenchResult> {
   console.log('ceiling: bare Fastify, fixed 2 KB JSON body, same URLs');
   console.table({ 'c=1': ceiling.c1, 'c=50': ceiling.c50 });
 
-  return { seconds_per_run: SECONDS, queries: queries.length, engine: engineResults, http, ceiling };
+  return {
+    seconds_per_run: SECONDS,
+    queries: queries.length,
+    engine: engineResults,
+    http,
+    ceiling,
+    reference,
+  };
+}
+
+/** Sift (plain, default) against the FTS5 reference peer on the same database, interleaved at c=1. */
+async function referenceRun(
+  siftUrl: string,
+  dir: string,
+  queries: string[],
+): Promise<SearchBenchResult['reference']> {
+  const peer = await startChild('bench/peers/fts5-reference.ts', {
+    SIFT_DB: join(dir, 'sift.db'),
+    SIFT_INDEX: INDEX,
+    HOST: '127.0.0.1',
+    PORT: '0',
+  });
+  try {
+    const refPaths = queries.map((q) => `/api/search?q=${encodeURIComponent(q)}`);
+    await warmHttp(peer.url, refPaths);
+    const r = await interleaved(
+      [
+        { name: 'sift_plain', url: siftUrl, paths: queries.map((q) => searchPath(q, 'plain')) },
+        { name: 'sift_default', url: siftUrl, paths: queries.map((q) => searchPath(q, 'default')) },
+        { name: 'fts5_reference', url: peer.url, paths: refPaths },
+      ],
+      SECONDS * 3,
+    );
+    const out = r as SearchBenchResult['reference']['interleaved_c1'];
+    return {
+      interleaved_c1: out,
+      plain_vs_reference: round(out.sift_plain.rps / out.fts5_reference.rps, 3),
+      default_vs_plain_p50: round(out.sift_default.p50_ms / out.sift_plain.p50_ms, 3),
+    };
+  } finally {
+    await peer.stop();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await searchBench();

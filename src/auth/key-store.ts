@@ -131,6 +131,8 @@ export class EngineKeyStore implements KeyStore {
         after,
         highlight: null,
         fields: Object.keys(KEYS_SCHEMA.fields),
+        // Only the hits are used.
+        trackTotal: 1,
       };
       const page = await this.engine.search(KEYS_INDEX, request);
       out.push(...page.hits.map((h) => fromDocument({ ...h.document, id: h.id })));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IndexSchema } from '../schema/types.js';
 import { fieldSpec } from '../../test/support/schema.js';
 import { errorOf } from '../../test/support/errors.js';
-import { buildSearchRequest, DEFAULT_LIMITS } from './request.js';
+import { buildSearchRequest, DEFAULT_LIMITS, DEFAULT_TRACK_TOTAL } from './request.js';
 
 const schema: IndexSchema = {
   id_field: 'id',
@@ -16,10 +16,9 @@ const schema: IndexSchema = {
 } as IndexSchema;
 
 describe('facet limits', () => {
-  it('cuts the default facets down to the configured limits instead of refusing every search', () => {
+  it('computes no facets unless they are asked for, so the limits can never refuse a plain search', () => {
     const { request } = buildSearchRequest({}, schema, { ...DEFAULT_LIMITS, maxFacets: 2, maxFacetSize: 5 });
-    expect(request.facets.map((f) => f.field)).toEqual(['a', 'b']);
-    expect(request.facets.every((f) => f.size <= 5)).toBe(true);
+    expect(request.facets).toEqual([]);
   });
 
   it('still refuses explicit facets beyond the limits', () => {
@@ -32,5 +31,34 @@ describe('facet limits', () => {
     ).toMatchObject({
       code: 'INVALID_FACET',
     });
+  });
+});
+
+describe('track_total', () => {
+  const track = (v: unknown) => buildSearchRequest({ track_total: v as string }, schema).request.trackTotal;
+
+  it('counts exactly up to 1,000 by default', () => {
+    expect(buildSearchRequest({}, schema).request.trackTotal).toBe(DEFAULT_TRACK_TOTAL);
+    expect(DEFAULT_TRACK_TOTAL).toBe(1000);
+  });
+
+  it('takes true or a positive integer, as a JSON value or a query-string value', () => {
+    expect(track(true)).toBe(true);
+    expect(track('true')).toBe(true);
+    expect(track(50)).toBe(50);
+    expect(track('50')).toBe(50);
+    expect(track(2_147_483_647)).toBe(2_147_483_647);
+  });
+
+  it('refuses anything else with INVALID_REQUEST naming the parameter', () => {
+    for (const bad of [false, 'false', 0, '0', -1, 1.5, '1e3', '', 'yes', 2_147_483_648]) {
+      expect(
+        errorOf(() => track(bad)),
+        String(bad),
+      ).toMatchObject({
+        code: 'INVALID_REQUEST',
+        details: { field: 'track_total' },
+      });
+    }
   });
 });

@@ -45,6 +45,8 @@ export interface RawSearchInput {
   highlight_pre_tag?: string;
   highlight_post_tag?: string;
   fields?: string | string[];
+  /** `true` (exact), or the count up to which the total is exact (GET: the same as a string). */
+  track_total?: string | boolean | number;
 }
 interface RawFacet {
   field: string;
@@ -91,15 +93,9 @@ function parseFacets(
 ): FacetRequest[] {
   let list: RawFacet[];
   if (raw === undefined) {
-    // Default facets: term counts for keyword/boolean facets, stats for numbers and dates (term buckets of
-    // download counts or timestamps would say nothing).
-    list = Object.entries(schema.fields)
-      .filter(([, f]) => f.facet)
-      // Defaults must never trip the limits the operator set, so they are cut down to them.
-      .slice(0, limits.maxFacets)
-      .map(([field, f]) =>
-        isNumericType(f.type) ? { field, stats: true } : { field, size: Math.min(10, limits.maxFacetSize) },
-      );
+    // Facets cost a count over every match, and a search box mostly shows hits: they are computed only when
+    // asked for.
+    list = [];
   } else if (typeof raw === 'string') {
     list = (csv(raw) ?? []).map((field) => ({ field }));
   } else if (Array.isArray(raw)) {
@@ -193,6 +189,25 @@ function parseHighlight(
   return { fields, pre_tag: pre ?? '<mark>', post_tag: post ?? '</mark>', snippet_tokens: 24 };
 }
 
+/**
+ * A total exact up to this many matches unless the client asks for more: enough for "1-10 of 734" and for
+ * paging within the result window's first pages, while a query matching half the corpus stops counting early.
+ */
+export const DEFAULT_TRACK_TOTAL = 1000;
+const MAX_TRACK_TOTAL = 2_147_483_647;
+
+function parseTrackTotal(raw: RawSearchInput['track_total']): true | number {
+  if (raw === undefined) return DEFAULT_TRACK_TOTAL;
+  if (raw === true || raw === 'true') return true;
+  const n = typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_TRACK_TOTAL) return n;
+  throw new SiftError(
+    'INVALID_REQUEST',
+    `track_total must be true (an exact count) or an integer from 1 to ${MAX_TRACK_TOTAL}, got ${JSON.stringify(raw)}`,
+    { field: 'track_total' },
+  );
+}
+
 function parseFields(raw: RawSearchInput['fields'], schema: IndexSchema): string[] {
   const list = csv(raw);
   if (list === undefined)
@@ -267,6 +282,7 @@ export function buildSearchRequest(
     after,
     highlight: parseHighlight(input, schema, text !== null),
     fields: parseFields(input.fields, schema),
+    trackTotal: parseTrackTotal(input.track_total),
   };
   return { request, fingerprint };
 }

@@ -73,6 +73,11 @@ export interface SearchRequest {
   highlight: HighlightRequest | null;
   /** Fields to return in `document`. */
   fields: string[];
+  /**
+   * How far the total is counted: `true` exactly; a number N exactly up to N, and past it the total is N with
+   * `total_relation: "gte"` (what Elasticsearch's track_total_hits does), so a broad query stops counting early.
+   */
+  trackTotal: true | number;
 }
 
 export interface Hit {

@@ -191,6 +191,8 @@ export class SearchService {
       after: null,
       highlight: null,
       fields: [],
+      // Only the hits are used.
+      trackTotal: 1,
     });
     const pass = new Set(allowed.hits.map((h) => h.id));
     return candidates.filter((c) => pass.has(c.id)).slice(0, size);

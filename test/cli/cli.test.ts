@@ -249,7 +249,15 @@ describe('sift CLI', { timeout: 120_000 }, () => {
   });
 
   it('search --json returns the service response', () => {
-    const res = siftJson<SearchJson>(dir, ['search', 'react', '--index', 'pkgs', '--json']);
+    const res = siftJson<SearchJson>(dir, [
+      'search',
+      'react',
+      '--index',
+      'pkgs',
+      '--facets',
+      'scope',
+      '--json',
+    ]);
     expect(res.hits.map((h) => h.id)).toContain('react');
     expect(res.hits.map((h) => h.id)).toContain('react-dom');
     expect(res.hits[0]?.id).toBe('react');
@@ -257,6 +265,8 @@ describe('sift CLI', { timeout: 120_000 }, () => {
     expect(res.total).toBe(2);
     expect(res.facets.scope?.buckets).toEqual([{ value: 'core', count: 2 }]);
     expect(typeof res.took_ms).toBe('number');
+    // Facets are computed only when asked for.
+    expect(siftJson<SearchJson>(dir, ['search', 'react', '--index', 'pkgs', '--json']).facets).toEqual({});
 
     const sorted = siftJson<SearchJson>(dir, [
       'search',

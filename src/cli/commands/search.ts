@@ -134,7 +134,7 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
     .option('-n, --size <n>', 'hits per page', intOption(0))
     .option('--page <n>', 'page number (from 1)', intOption(1))
     .option('--cursor <cursor>', 'continue after a previous page (its next_cursor)')
-    .option('--facets <fields>', "facet fields, comma-separated (default: the schema's facet fields)")
+    .option('--facets <fields>', 'facet fields, comma-separated (default: none)')
     .option('--fields <fields>', 'fields to return, comma-separated')
     .option('--json', "print the service's response as JSON")
     .action(async (query: string | undefined, opts: SearchOptions) => {

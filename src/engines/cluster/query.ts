@@ -40,17 +40,46 @@ function fieldClause(c: TextClause, path: string, boost: number): QueryDsl {
   return { match_phrase_prefix: { [path]: { query: phrase, boost, max_expansions: 200 } } };
 }
 
+/**
+ * With `combined_fields`, the word being typed matches other words with this prefix at this share of a field's
+ * boost. Chosen by measurement: the top-10 overlap with the embedded engine on 300 real queries was 0.885 at
+ * 0.5, 0.896 at 0.25 and 0.901 at 0.1 (FTS5 scores a prefix as one term, whatever it expands to).
+ */
+const COMBINED_PREFIX_WEIGHT = 0.1;
+
 /** One clause matches in any searchable field (like an FTS5 term without a column filter). */
 function clauseQuery(c: TextClause, fields: Weighted[]): QueryDsl {
   const per = fields.map((f) => fieldClause(c, tokenPath(f.name), f.boost));
   return per.length === 1 ? per[0]! : { bool: { should: per, minimum_should_match: 1 } };
 }
 
-function textParts(text: TextQuery | null, schema: IndexSchema): { must: QueryDsl[]; mustNot: QueryDsl[] } {
+/**
+ * One word scored as FTS5 scores it: BM25F over the searchable fields taken as one document, the boosts
+ * weighting the term frequency (`combined_fields`, Elasticsearch only; it needs boosts >= 1). Phrases keep the
+ * per-field clauses.
+ */
+function combinedClause(c: TextClause, fields: Weighted[]): QueryDsl | null {
+  if (c.tokens.length !== 1 || fields.some((f) => f.boost < 1)) return null;
+  const word = c.tokens[0]!;
+  const combined = {
+    combined_fields: { query: word, fields: fields.map((f) => `${tokenPath(f.name)}^${f.boost}`) },
+  };
+  if (!c.prefix) return combined;
+  const prefixes = fields.map((f) => ({
+    prefix: { [tokenPath(f.name)]: { value: word, boost: f.boost * COMBINED_PREFIX_WEIGHT } },
+  }));
+  return { bool: { should: [combined, ...prefixes], minimum_should_match: 1 } };
+}
+
+function textParts(
+  text: TextQuery | null,
+  schema: IndexSchema,
+  combinedFields: boolean,
+): { must: QueryDsl[]; mustNot: QueryDsl[] } {
   const fields = searchableFields(schema);
   if (!text || fields.length === 0) return { must: [], mustNot: [] };
   return {
-    must: text.must.map((c) => clauseQuery(c, fields)),
+    must: text.must.map((c) => (combinedFields && combinedClause(c, fields)) || clauseQuery(c, fields)),
     mustNot: text.mustNot.map((c) => clauseQuery(c, fields)),
   };
 }
@@ -125,9 +154,9 @@ function highlightBody(hl: HighlightRequest, text: TextQuery, schema: IndexSchem
 export function searchBody(
   schema: IndexSchema,
   req: SearchRequest,
-  opts: { timeoutMs: number; trackTotalHits: boolean | number },
+  opts: { timeoutMs: number; combinedFields: boolean },
 ): QueryDsl {
-  const { must, mustNot } = textParts(req.text, schema);
+  const { must, mustNot } = textParts(req.text, schema, opts.combinedFields);
   const plan = planFacets(req.filter, req.facets, schema);
   // Without text every match scores 0 and only the ranking signals order them, like the embedded engine.
   const bool: Record<string, unknown> = {
@@ -146,7 +175,7 @@ export function searchBody(
     sort,
     size: req.size,
     from: req.after ? 0 : req.from,
-    track_total_hits: opts.trackTotalHits,
+    track_total_hits: req.trackTotal,
     timeout: `${Math.max(1, opts.timeoutMs)}ms`,
     _source: req.fields.length ? req.fields : false,
   };

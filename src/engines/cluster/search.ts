@@ -46,7 +46,8 @@ export async function runSearch(
 ): Promise<SearchResult> {
   const body = searchBody(schema, request, {
     timeoutMs: Math.max(100, ctx.timeoutMs - 500),
-    trackTotalHits: true,
+    // OpenSearch has no combined_fields (it came to Elasticsearch after the fork).
+    combinedFields: ctx.transport.product === 'elasticsearch',
   });
   const res = await ctx.transport.request<SearchResponseBody & ErrorBody>(
     { method: 'POST', path: `/${encodeURIComponent(ctx.alias(index))}/_search`, body },
@@ -88,11 +89,24 @@ export async function runSearch(
   });
   return {
     hits,
-    total: res.body.hits.total?.value ?? hits.length,
-    total_relation: res.body.hits.total?.relation ?? 'eq',
+    ...boundedTotal(res.body.hits.total, request.trackTotal, hits.length),
     facets: readFacets(request.facets, schema, res.body.aggregations),
     partial,
   };
+}
+
+/**
+ * The total as every engine reports it: exact up to the bound, the bound itself with "gte" past it. The cluster
+ * may count past the bound when it can do so cheaply (a count from index statistics), so it is clamped here.
+ */
+function boundedTotal(
+  total: { value: number; relation: 'eq' | 'gte' } | undefined,
+  bound: true | number,
+  hits: number,
+): { total: number; total_relation: 'eq' | 'gte' } {
+  const value = total?.value ?? hits;
+  if (bound !== true && value > bound) return { total: bound, total_relation: 'gte' };
+  return { total: value, total_relation: total?.relation ?? 'eq' };
 }
 
 export async function runSuggest(

@@ -148,6 +148,73 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
       expect(res.facets.license!.buckets!.reduce((n, b) => n + b.count, 0)).toBe(3);
     });
 
+    check('counts the total exactly up to the bound and as a lower bound past it', async () => {
+      const all = FIXTURE_DOCS.length;
+      const total = async (input: Parameters<SearchService['search']>[1]) => {
+        const res = await svc.search(idx, input);
+        return [res.total, res.total_relation];
+      };
+      expect(await total({})).toEqual([all, 'eq']);
+      expect(await total({ track_total: true })).toEqual([all, 'eq']);
+      expect(await total({ track_total: 3 })).toEqual([3, 'gte']);
+      expect(await total({ track_total: 3, size: 0 })).toEqual([3, 'gte']);
+      expect(await total({ track_total: '3', size: 2, page: 2 })).toEqual([3, 'gte']);
+      expect(await total({ track_total: all })).toEqual([all, 'eq']);
+      expect(await total({ track_total: all - 1, size: 50 })).toEqual([all - 1, 'gte']);
+      // The same for a text query, at the bound and either side of it.
+      expect(await total({ q: 'zebra', track_total: 4 })).toEqual([4, 'eq']);
+      expect(await total({ q: 'zebra', track_total: 3 })).toEqual([3, 'gte']);
+      expect(await total({ q: 'zebra', track_total: 3, size: 1 })).toEqual([3, 'gte']);
+      expect(await total({ q: 'zebra', track_total: 5, size: 1, page: 3 })).toEqual([4, 'eq']);
+      expect(await total({ filter: 'scope = "@types"', track_total: 2, size: 1 })).toEqual([2, 'gte']);
+      // A cursor page counts the same way as the first page.
+      const first = await svc.search(idx, { q: 'zebra', size: 1, track_total: 2 });
+      expect(await total({ q: 'zebra', size: 1, track_total: 2, cursor: first.next_cursor! })).toEqual([
+        2,
+        'gte',
+      ]);
+      await expect(svc.search(idx, { track_total: 0 })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    });
+
+    check('computes facets only when they are asked for', async () => {
+      expect((await svc.search(idx, { q: 'react' })).facets).toEqual({});
+      expect(Object.keys((await svc.search(idx, { q: 'react', facets: 'scope' })).facets)).toEqual(['scope']);
+    });
+
+    check('answers a query that matches nothing with empty facets, whatever filters they drop', async () => {
+      const res = await svc.search(idx, {
+        q: 'nothingmatchesthis',
+        filter: 'scope = "@types"',
+        facets: [
+          { field: 'scope' },
+          { field: 'downloads', ranges: [{ key: 'small', to: 1000 }], stats: true },
+        ],
+      });
+      expect(res.hits).toEqual([]);
+      expect([res.total, res.total_relation]).toEqual([0, 'eq']);
+      expect(res.facets).toEqual({
+        scope: { buckets: [] },
+        downloads: {
+          ranges: [{ key: 'small', to: 1000, count: 0 }],
+          stats: { min: null, max: null, avg: null, sum: null, count: 0 },
+        },
+      });
+    });
+
+    check('orders ranked hits by text relevance, then popularity, on every engine', async () => {
+      // Same words, popularity decides: 150M > 70M > 60M downloads.
+      const defs = await svc.search(idx, { q: 'typescript definitions' });
+      expect(defs.hits.map((h) => h.id)).toEqual(['@types/node', '@types/react', '@types/react-dom']);
+      // "dom" in the name and the summary beats "dom" in the summary only; then the more popular of the two.
+      const dom = await svc.search(idx, { q: 'dom' });
+      expect(dom.hits.map((h) => h.id)).toEqual(['react-dom', '@types/react-dom', 'preact']);
+      for (const res of [defs, dom]) {
+        const scores = res.hits.map((h) => h.score!);
+        expect(scores).toEqual([...scores].sort((a, b) => b - a));
+        expect(new Set(scores).size).toBe(scores.length);
+      }
+    });
+
     check('computes range buckets and stats', async () => {
       const res = await svc.search(idx, {
         size: 0,

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { HighlightRequest } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
 import { ftsTable, searchableFields } from './ddl.js';
+import { cached } from './statements.js';
 
 // Stored text never contains C0 controls (documents are checked), so these cannot collide with content.
 const OPEN = '\u0001';
@@ -33,11 +34,10 @@ export function highlightRows(
   const select = cols
     .map((c, i) => `snippet(${f}, ${c.idx}, '${OPEN}', '${CLOSE}', '…', ${hl.snippet_tokens}) AS h${i}`)
     .join(', ');
-  const rows = db
-    .prepare(
-      `SELECT rowid AS rid, ${select} FROM ${f} WHERE ${f} MATCH ? AND rowid IN (${rowids.map(() => '?').join(', ')})`,
-    )
-    .all(match, ...rowids) as Record<string, unknown>[];
+  const rows = cached(
+    db,
+    `SELECT rowid AS rid, ${select} FROM ${f} WHERE ${f} MATCH ? AND rowid IN (${rowids.map(() => '?').join(', ')})`,
+  ).all(match, ...rowids) as Record<string, unknown>[];
   for (const row of rows) {
     const marks: Record<string, string[]> = {};
     cols.forEach((c, i) => {

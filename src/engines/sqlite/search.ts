@@ -15,6 +15,7 @@ import { column, docsTable, ftsTable, rankTable, searchableFields } from './ddl.
 import { filterToSql } from './filter-sql.js';
 import { highlightRows } from './highlight.js';
 import { matchExpression } from './match.js';
+import { cached } from './statements.js';
 
 /** FROM + WHERE shared by the hits query and every facet query of one search. */
 interface Scope {
@@ -57,6 +58,12 @@ const whereSql = (s: Scope, extra: string[] = []) => {
   return all.length ? ` WHERE ${all.join(' AND ')}` : '';
 };
 
+/** A score expression and the named parameters it needs. */
+interface Score {
+  sql: string;
+  named: Record<string, string>;
+}
+
 /**
  * The ranking: BM25 with per-field boosts, plus an exact-match bonus on name-like fields and a log-scaled
  * popularity signal, both declared in the schema. The exact matches are looked up first through an index on the
@@ -70,22 +77,26 @@ function scoreExpression(
   textScore: string,
   rowid: string,
   text: TextQuery | null,
-): string {
+): Score {
   const parts = [textScore];
+  const named: Record<string, string> = {};
   const exact = schema.ranking.exact_match;
   if (exact && text && text.normalized) {
-    for (const field of exact.fields) {
-      const ids = db
-        .prepare(`SELECT rowid AS r FROM ${docsTable(tid)} WHERE lower(${column(schema, field)}) = ?`)
-        .all(text.normalized) as { r: number }[];
-      if (ids.length)
-        parts.push(
-          `(CASE WHEN ${rowid} IN (${ids.map((x) => x.r).join(', ')}) THEN ${exact.boost} ELSE 0 END)`,
-        );
-    }
+    exact.fields.forEach((field, i) => {
+      const ids = cached(
+        db,
+        `SELECT rowid AS r FROM ${docsTable(tid)} WHERE lower(${column(schema, field)}) = ?`,
+      ).all(text.normalized) as { r: number }[];
+      if (!ids.length) return;
+      // The rowids travel as a parameter, so the statement text (and its prepared plan) is shared by all queries.
+      named[`exact${i}`] = JSON.stringify(ids.map((x) => x.r));
+      parts.push(
+        `(CASE WHEN ${rowid} IN (SELECT value FROM json_each(@exact${i})) THEN ${exact.boost} ELSE 0 END)`,
+      );
+    });
   }
   if (schema.ranking.popularity) parts.push('coalesce(r.b, 0)');
-  return parts.join(' + ');
+  return { sql: parts.join(' + '), named };
 }
 
 /** Sort keys as expressions over the CTE `m`, nulls last in both directions like Elasticsearch. */
@@ -133,7 +144,17 @@ function afterCondition(
   return { sql: build(0), params };
 }
 
+/** One search, all its statements in one read transaction so the page, the total and the facets agree. */
 export function runSearch(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  req: SearchRequest,
+): SearchResult {
+  return db.transaction(() => searchInSnapshot(db, tid, schema, req))();
+}
+
+function searchInSnapshot(
   db: Database.Database,
   tid: number,
   schema: IndexSchema,
@@ -151,10 +172,10 @@ export function runSearch(
     req.sort.length === 1 &&
     req.sort[0]!.field === '_score' &&
     req.sort[0]!.order === 'desc';
-  const { rows, total: counted } = relevanceOnly
+  const rows = relevanceOnly
     ? topByRelevance(db, tid, schema, s, req)
     : sortedPage(db, tid, schema, s, req, keys);
-  const total = counted ?? countOf(db, s);
+  const { total, relation } = totalOf(db, tid, s, req, rows.length);
   const withScore = req.sort.some((c) => c.field === '_score');
 
   const hits: Hit[] = rows.map((r) => {
@@ -185,13 +206,65 @@ export function runSearch(
     });
   }
   const facets: Record<string, FacetResult> = {};
-  for (const facet of req.facets) facets[facet.field] = runFacet(db, tid, schema, req, facet);
-  return { hits, total, total_relation: 'eq', facets, partial: false };
+  if (req.facets.length) {
+    // Nothing matches the text at all: every facet is empty, whatever filters it drops, without a query each.
+    const nothing = total === 0 && s.match !== null && !textMatchesAny(db, tid, s.match);
+    for (const facet of req.facets)
+      facets[facet.field] = nothing ? emptyFacet(facet) : runFacet(db, tid, schema, req, facet);
+  }
+  return { hits, total, total_relation: relation, facets, partial: false };
 }
 
 type Row = Record<string, unknown>;
 const rankJoin = (schema: IndexSchema, tid: number, rowid: string) =>
   schema.ranking.popularity ? ` LEFT JOIN ${rankTable(tid)} r ON r.rowid = ${rowid}` : '';
+
+/**
+ * The total, counted only as far as the request asks. A page that ends early already is the total (no count);
+ * otherwise matches are counted up to the bound plus one, so a word matching half the corpus stops at the bound.
+ */
+function totalOf(
+  db: Database.Database,
+  tid: number,
+  s: Scope,
+  req: SearchRequest,
+  pageRows: number,
+): { total: number; relation: 'eq' | 'gte' } {
+  const bound = req.trackTotal === true ? null : req.trackTotal;
+  if (!req.after && pageRows < req.size && (pageRows > 0 || req.from === 0)) {
+    const n = req.from + pageRows;
+    return bound !== null && n > bound ? { total: bound, relation: 'gte' } : { total: n, relation: 'eq' };
+  }
+  // Without a filter every match has its document: the text index alone is counted.
+  const from = s.match !== null && s.where.length === 1 ? ftsTable(tid) : s.from;
+  const inner = `SELECT 1 FROM ${from}${whereSql(s)}${bound === null ? '' : ' LIMIT ?'}`;
+  const n = (
+    cached(db, `SELECT count(*) AS n FROM (${inner})`).get(
+      ...s.params,
+      ...(bound === null ? [] : [bound + 1]),
+    ) as { n: number }
+  ).n;
+  return bound !== null && n > bound ? { total: bound, relation: 'gte' } : { total: n, relation: 'eq' };
+}
+
+function textMatchesAny(db: Database.Database, tid: number, match: string): boolean {
+  const f = ftsTable(tid);
+  return cached(db, `SELECT 1 FROM ${f} WHERE ${f} MATCH ? LIMIT 1`).get(match) !== undefined;
+}
+
+function emptyFacet(facet: FacetRequest): FacetResult {
+  const out: FacetResult = {};
+  if (!facet.ranges && !facet.stats) out.buckets = [];
+  if (facet.ranges)
+    out.ranges = facet.ranges.map((r) => ({
+      key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
+      ...(r.from !== undefined ? { from: r.from } : {}),
+      ...(r.to !== undefined ? { to: r.to } : {}),
+      count: 0,
+    }));
+  if (facet.stats) out.stats = { min: null, max: null, avg: null, sum: null, count: 0 };
+  return out;
+}
 
 /**
  * Any sort, any filter: score and sort keys for every match in a CTE, then the page by keyset or offset.
@@ -203,32 +276,44 @@ function sortedPage(
   s: Scope,
   req: SearchRequest,
   keys: SortKey[],
-): { rows: Row[]; total: number | null } {
+): Row[] {
+  if (req.size === 0) return [];
   const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
   const sortCols = req.sort.flatMap((c, i) =>
     c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`],
   );
   const cte =
-    `WITH m AS (SELECT d.rowid AS rid, d.id AS id, d.src AS src, ${score} AS score` +
+    `WITH m AS (SELECT d.rowid AS rid, d.id AS id, d.src AS src, ${score.sql} AS score` +
     `${sortCols.length ? ', ' + sortCols.join(', ') : ''} FROM ${s.from}${rankJoin(schema, tid, 'd.rowid')}${whereSql(s)})`;
   if (req.after) {
     const after = afterCondition(keys, req.after.values, req.after.id);
-    const rows = db
-      .prepare(`${cte} SELECT * FROM m WHERE ${after.sql} ORDER BY ${orderBy(keys)} LIMIT ?`)
-      .all(...s.params, ...after.params, req.size) as Row[];
-    return { rows, total: null };
+    return cached(db, `${cte} SELECT * FROM m WHERE ${after.sql} ORDER BY ${orderBy(keys)} LIMIT ?`).all(
+      score.named,
+      ...s.params,
+      ...after.params,
+      req.size,
+    ) as Row[];
   }
-  if (req.size === 0) return { rows: [], total: null };
-  const rows = db
-    .prepare(`${cte} SELECT *, count(*) OVER () AS total FROM m ORDER BY ${orderBy(keys)} LIMIT ? OFFSET ?`)
-    .all(...s.params, req.size, req.from) as Row[];
-  return { rows, total: rows.length ? (rows[0]!.total as number) : null };
+  return cached(db, `${cte} SELECT * FROM m ORDER BY ${orderBy(keys)} LIMIT ? OFFSET ?`).all(
+    score.named,
+    ...s.params,
+    req.size,
+    req.from,
+  ) as Row[];
 }
 
+/** Ids compare as SQLite's BINARY collation does (UTF-8 bytes), not as JavaScript's UTF-16 units. */
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Candidates read beyond the page, so that score ties at the page boundary are usually all in hand. */
+const TIE_PAD = 16;
+
 /**
- * The common case, a text query ranked by relevance with no filter, without touching the wide documents table
- * for every match: score all matches from the FTS index and the rank table, find the score of the last hit of
- * the page, and join documents only for hits at or above it (ties included, so the id tie-break stays exact).
+ * The common case, a text query ranked by relevance with no filter. The best `from + size + TIE_PAD` matches
+ * by score are read from the FTS index and the rank table alone (SQLite keeps only that many while it scores),
+ * then only those rows are joined to the documents for their ids, and the page is ordered by score and id. The
+ * id tie-break is exact as long as every match scoring at least the page's last score is among the candidates;
+ * when ties run past them, the page is computed again with a score cut that includes every tie.
  */
 function topByRelevance(
   db: Database.Database,
@@ -236,11 +321,47 @@ function topByRelevance(
   schema: IndexSchema,
   s: Scope,
   req: SearchRequest,
-): { rows: Row[]; total: number | null } {
+): Row[] {
+  if (req.size === 0) return [];
   const f = ftsTable(tid);
+  const d = docsTable(tid);
   const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
-  const cte = `WITH m AS MATERIALIZED (SELECT ${f}.rowid AS rid, ${score} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?)`;
-  if (req.size === 0) return { rows: [], total: null };
+  const narrow = `SELECT ${f}.rowid AS rid, ${score.sql} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?`;
+  const after = req.after;
+  const last = after ? (after.values[0] as number) : null;
+  const skip = after ? 0 : req.from;
+  const want = skip + req.size;
+  const limit = want + TIE_PAD;
+  const candidates = cached(
+    db,
+    `SELECT rid, score FROM (${narrow})${after ? ' WHERE score <= ?' : ''} ORDER BY score DESC LIMIT ?`,
+  ).all(score.named, s.match, ...(after ? [last] : []), limit) as { rid: number; score: number }[];
+  const docs = cached(db, `SELECT rowid AS rid, id, src FROM ${d} WHERE rowid = ?`);
+  const rows: Row[] = candidates.map((c) => ({ ...(docs.get(c.rid) as Row), score: c.score }));
+  const eligible = after
+    ? rows.filter((r) => (r.score as number) < last! || byteOrder(r.id as string, after.id) > 0)
+    : rows;
+  eligible.sort(
+    (a, b) => (b.score as number) - (a.score as number) || byteOrder(a.id as string, b.id as string),
+  );
+  const complete =
+    candidates.length < limit ||
+    (eligible.length >= want && candidates.at(-1)!.score < (eligible[want - 1]!.score as number));
+  if (complete) return eligible.slice(skip, want);
+  return topByRelevanceWithTies(db, tid, schema, s, req, score);
+}
+
+/** The exact fallback: every match scoring at least the page's last score is joined and ordered by id. */
+function topByRelevanceWithTies(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  s: Scope,
+  req: SearchRequest,
+  score: Score,
+): Row[] {
+  const f = ftsTable(tid);
+  const cte = `WITH m AS MATERIALIZED (SELECT ${f}.rowid AS rid, ${score.sql} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?)`;
   const after = req.after;
   const last = after ? (after.values[0] as number) : null;
   // Scores strictly below the cursor's compete for the page; the cursor's own score is settled by id.
@@ -250,18 +371,11 @@ function topByRelevance(
   const cutParams = after ? [last, req.size - 1] : [req.from + req.size - 1];
   const afterSql = after ? ` AND (m.score < ? OR (m.score = ? AND d.id > ?))` : '';
   const afterParams = after ? [last, last, after.id] : [];
-  const rows = db
-    .prepare(
-      `${cte} SELECT m.rid AS rid, d.id AS id, d.src AS src, m.score AS score, (SELECT count(*) FROM m) AS total FROM m JOIN ${docsTable(tid)} d ON d.rowid = m.rid ` +
-        `WHERE m.score >= coalesce(${cut}, -1e308)${afterSql} ORDER BY m.score DESC, d.id ASC LIMIT ? OFFSET ?`,
-    )
-    .all(s.match, ...cutParams, ...afterParams, req.size, after ? 0 : req.from) as Row[];
-  return { rows, total: rows.length ? (rows[0]!.total as number) : null };
-}
-
-function countOf(db: Database.Database, s: Scope): number {
-  return (db.prepare(`SELECT count(*) AS n FROM ${s.from}${whereSql(s)}`).get(...s.params) as { n: number })
-    .n;
+  return cached(
+    db,
+    `${cte} SELECT m.rid AS rid, d.id AS id, d.src AS src, m.score AS score FROM m JOIN ${docsTable(tid)} d ON d.rowid = m.rid ` +
+      `WHERE m.score >= coalesce(${cut}, -1e308)${afterSql} ORDER BY m.score DESC, d.id ASC LIMIT ? OFFSET ?`,
+  ).all(score.named, s.match, ...cutParams, ...afterParams, req.size, after ? 0 : req.from) as Row[];
 }
 
 function runFacet(
@@ -276,12 +390,11 @@ function runFacet(
   const col = `d.${column(schema, facet.field)}`;
   const out: FacetResult = {};
   if (!facet.ranges && !facet.stats) {
-    const rows = db
-      .prepare(
-        `SELECT ${col} AS value, count(*) AS n FROM ${s.from}${whereSql(s, [`${col} IS NOT NULL`])} ` +
-          `GROUP BY ${col} ORDER BY n DESC, value ASC LIMIT ?`,
-      )
-      .all(...s.params, facet.size) as { value: Scalar; n: number }[];
+    const rows = cached(
+      db,
+      `SELECT ${col} AS value, count(*) AS n FROM ${s.from}${whereSql(s, [`${col} IS NOT NULL`])} ` +
+        `GROUP BY ${col} ORDER BY n DESC, value ASC LIMIT ?`,
+    ).all(...s.params, facet.size) as { value: Scalar; n: number }[];
     out.buckets = rows.map((r) => ({ value: spec.type === 'boolean' ? r.value === 1 : r.value, count: r.n }));
     return out;
   }
@@ -299,9 +412,10 @@ function runFacet(
       }
       return `coalesce(sum(CASE WHEN ${conds.join(' AND ')} THEN 1 ELSE 0 END), 0)`;
     });
-    const row = db
-      .prepare(`SELECT ${sums.map((x, i) => `${x} AS r${i}`).join(', ')} FROM ${s.from}${whereSql(s)}`)
-      .get(...bounds, ...s.params) as Record<string, number>;
+    const row = cached(
+      db,
+      `SELECT ${sums.map((x, i) => `${x} AS r${i}`).join(', ')} FROM ${s.from}${whereSql(s)}`,
+    ).get(...bounds, ...s.params) as Record<string, number>;
     out.ranges = facet.ranges.map((r, i) => ({
       key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
       ...(r.from !== undefined ? { from: r.from } : {}),
@@ -310,11 +424,10 @@ function runFacet(
     }));
   }
   if (facet.stats) {
-    const row = db
-      .prepare(
-        `SELECT min(${col}) AS min, max(${col}) AS max, avg(${col}) AS avg, sum(${col}) AS sum, count(${col}) AS count FROM ${s.from}${whereSql(s)}`,
-      )
-      .get(...s.params) as {
+    const row = cached(
+      db,
+      `SELECT min(${col}) AS min, max(${col}) AS max, avg(${col}) AS avg, sum(${col}) AS sum, count(${col}) AS count FROM ${s.from}${whereSql(s)}`,
+    ).get(...s.params) as {
       min: number | null;
       max: number | null;
       avg: number | null;

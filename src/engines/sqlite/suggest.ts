@@ -4,6 +4,7 @@ import type { SuggestRequest, Suggestion } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
 import { column, docsTable, ftsTable } from './ddl.js';
 import { columnPrefixMatch } from './match.js';
+import { cached } from './statements.js';
 
 /**
  * Completions for what the user has typed so far: values of the schema's suggest field whose words start with
@@ -30,20 +31,18 @@ export function runSuggest(
   let rows: { text: string; id: string }[];
   if (schema.fields[field]!.searchable) {
     const f = ftsTable(tid);
-    rows = db
-      .prepare(
-        `SELECT ${col} AS text, d.id AS id FROM ${f} JOIN ${docsTable(tid)} d ON d.rowid = ${f}.rowid WHERE ${f} MATCH ? ${order}`,
-      )
-      .all(columnPrefixMatch(column(schema, field), tokens), ...params, req.size) as {
+    rows = cached(
+      db,
+      `SELECT ${col} AS text, d.id AS id FROM ${f} JOIN ${docsTable(tid)} d ON d.rowid = ${f}.rowid WHERE ${f} MATCH ? ${order}`,
+    ).all(columnPrefixMatch(column(schema, field), tokens), ...params, req.size) as {
       text: string;
       id: string;
     }[];
   } else {
-    rows = db
-      .prepare(
-        `SELECT ${col} AS text, d.id AS id FROM ${docsTable(tid)} d WHERE substr(lower(${col}), 1, ?) = ? ${order}`,
-      )
-      .all(lowered.length, lowered, ...params, req.size) as { text: string; id: string }[];
+    rows = cached(
+      db,
+      `SELECT ${col} AS text, d.id AS id FROM ${docsTable(tid)} d WHERE substr(lower(${col}), 1, ?) = ? ${order}`,
+    ).all(lowered.length, lowered, ...params, req.size) as { text: string; id: string }[];
   }
   return rows.filter((r) => r.text !== null).map((r) => ({ text: r.text, id: r.id }));
 }

@@ -79,6 +79,7 @@ describe('embedded engine versions', () => {
           after: null,
           highlight: null,
           fields: [],
+          trackTotal: 1,
         })
       ).hits[0]!.id,
     ).toBe('late');

@@ -16,6 +16,8 @@ const StringOrList = (description: string) =>
 
 /** Longest highlight tag (the search request refuses longer ones too). */
 const MAX_TAG = 64;
+const TRACK_TOTAL =
+  'true for an exact total, or N: exact up to N, then N with total_relation "gte" (default 1000)';
 
 /** GET parameters: all strings except size and page, nothing undeclared. */
 export function searchQuerySchema(config: Config) {
@@ -52,6 +54,7 @@ export function searchQuerySchema(config: Config) {
       highlight_pre_tag: Type.Optional(UrlText({ description: 'Default <mark>', maxLength: MAX_TAG })),
       highlight_post_tag: Type.Optional(UrlText({ description: 'Default </mark>', maxLength: MAX_TAG })),
       fields: Type.Optional(UrlText({ description: 'Comma-separated fields to return' })),
+      track_total: Type.Optional(UrlText({ description: TRACK_TOTAL })),
     },
     { additionalProperties: false },
   );
@@ -110,6 +113,9 @@ export function searchBodySchema(config: Config) {
       highlight_pre_tag: Type.Optional(Type.String({ maxLength: MAX_TAG })),
       highlight_post_tag: Type.Optional(Type.String({ maxLength: MAX_TAG })),
       fields: Type.Optional(StringOrList('Fields to return')),
+      track_total: Type.Optional(
+        Type.Union([Type.Boolean(), Type.Integer({ minimum: 1 })], { description: TRACK_TOTAL }),
+      ),
     },
     { additionalProperties: false },
   );
