@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { RolloutResult } from '../../../../src/rollout/strategies/context.js';
 import type { Color } from '../../../../src/rollout/types.js';
+import { withLoadSlot } from '../../../support/load-slots.js';
 import { formatLoad, startLoad, type LoadSummary } from '../../../support/load.js';
 import { deployCli, type DeployRun } from '../../support/deploy-cli.js';
 import { instanceLogs, RELEASES, startHostFixture, type HostFixture } from './host-fixture.js';
@@ -14,8 +15,11 @@ import { instanceLogs, RELEASES, startHostFixture, type HostFixture } from './ho
 
 export const RATE = 150;
 export const MIN_REQUESTS = 20_000;
-/** A release under load runs for MIN_REQUESTS / RATE (over two minutes) at least; CLI runs add to that. */
-export const RELEASE_TIMEOUT = 900_000;
+/**
+ * A release under load runs for MIN_REQUESTS / RATE (over two minutes) at least, CLI runs add to that, and it may
+ * first wait for a load slot while other files' loads run (../../../support/load-slots.ts).
+ */
+export const RELEASE_TIMEOUT = 1_800_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,7 +29,7 @@ export interface HostReleases {
   /**
    * Runs `releases` one after another under load, then keeps the load going until it has sent MIN_REQUESTS;
    * returns the CLI runs and the load summary after checking that every request was answered 2xx and that every
-   * CLI run ended as a release or a rollback (exit 0 or 3). Prints the request count.
+   * CLI run ended as a release or a rollback (exit 0 or 3). Prints the request count. Waits for a load slot first.
    */
   underLoad(label: string, releases: string[][]): Promise<{ runs: DeployRun[]; s: LoadSummary }>;
   /** The colour nginx sends all traffic to. */
@@ -62,7 +66,10 @@ export function hostUnderLoad(): HostReleases {
     await fx?.close();
   }, 120_000);
 
-  async function underLoad(
+  const underLoad = (label: string, releases: string[][]) =>
+    withLoadSlot(() => underLoadNow(label, releases));
+
+  async function underLoadNow(
     label: string,
     releases: string[][],
   ): Promise<{ runs: DeployRun[]; s: LoadSummary }> {
