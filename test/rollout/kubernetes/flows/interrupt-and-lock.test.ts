@@ -14,10 +14,13 @@ describe('sift deploy on Kubernetes: interrupt, lock and dry run', { timeout: FL
     const e = await setup('bg-sigint');
     const r = await deploy(e, ['blue-green', '--image', 'sift:not-ready', '--ready-timeout', '5m'], {
       onStart: (child) => {
-        // Interrupt once the candidate has been scaled up, mid-wait.
+        // Interrupt once the candidate has been scaled up, mid-wait. Exactly once: on a busy API server several
+        // reads are in flight at a time, and a second SIGINT would make the CLI leave without rolling back.
+        let interrupted = false;
         const poll = setInterval(() => {
           void deployment(e, 'green').then((d) => {
-            if (d.replicas > 0) {
+            if (d.replicas > 0 && !interrupted) {
+              interrupted = true;
               clearInterval(poll);
               setTimeout(() => child.kill('SIGINT'), 1_000);
             }
