@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
+import {
+  maxHeaderSize,
+  STATUS_CODES,
+  type IncomingMessage,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
@@ -112,7 +118,10 @@ export function refusalFor(err: ConnectionError, config: Config, headerLimit: nu
         );
       return err.code === 'HPE_UNEXPECTED_CONTENT_LENGTH'
         ? new SiftError('INVALID_HTTP', 'Content-Length must be sent once')
-        : new SiftError('INVALID_HTTP', 'the Transfer-Encoding header is not valid; only chunked is accepted');
+        : new SiftError(
+            'INVALID_HTTP',
+            'the Transfer-Encoding header is not valid; only chunked is accepted',
+          );
     case 'HPE_INVALID_CONTENT_LENGTH':
       return new SiftError('INVALID_HTTP', 'the Content-Length header is not a valid length');
     case 'HPE_INVALID_METHOD':
