@@ -1,9 +1,10 @@
 """The guide's search stack, as a peer for bench/pairs.ts: FastAPI + elasticsearch.dsl on uvicorn (one worker).
 
 GET /api/search?q=...&size=10 sends the same query work as Sift's GET /api/search?q=...&size=10&facets=scope
-&highlight= on the same index: the same token clauses on the same token fields with the same boosts, the exact-name
-boost, the function_score popularity signal, the scope facet aggregation, exact total tracking, the same sort,
-source fields and timeout. GET /debug/body?q=... returns the body it would send, so the bench can check that it
+&highlight= on the same index: each word as Sift scores it (a combined_fields query over the token fields with
+their boosts, plus prefix clauses for the word being typed; a phrase as per-field phrase clauses), the exact-name
+boost, the function_score popularity signal, the scope facet aggregation, a total exact up to 1,000 (Sift's
+default), the same sort, source fields and timeout. GET /debug/body?q=... returns the body it would send, so the bench can check that it
 is the one Sift sends. Settings: ES_URL, ES_INDEX (the alias of Sift's index).
 """
 
@@ -20,6 +21,10 @@ ES_INDEX = os.environ["ES_INDEX"]
 FIELDS = [("name", 4), ("scope", 2), ("summary", 1)]
 SOURCE = ["name", "version", "downloads", "scope", "summary"]
 PREFIX_WEIGHT = 0.5
+# The word being typed also matches longer words at this share of a field's boost (Sift's combined_fields form).
+COMBINED_PREFIX_WEIGHT = 0.1
+# Sift counts the total exactly up to this bound by default.
+TRACK_TOTAL = 1000
 EXACT_BOOST = 100
 TIMEOUT = os.environ.get("PEER_SEARCH_TIMEOUT", "29000ms")
 
@@ -45,6 +50,18 @@ def field_clause(tokens: list[str], prefix: bool, path: str, boost: float):
 
 
 def clause(tokens: list[str], prefix: bool):
+    if len(tokens) == 1:
+        word = tokens[0]
+        combined = Q(
+            "combined_fields", query=word, fields=[f"_sift.t.{name}^{boost}" for name, boost in FIELDS]
+        )
+        if not prefix:
+            return combined
+        prefixes = [
+            Q("prefix", **{f"_sift.t.{name}": {"value": word, "boost": boost * COMBINED_PREFIX_WEIGHT}})
+            for name, boost in FIELDS
+        ]
+        return Q("bool", should=[combined, *prefixes], minimum_should_match=1)
     per = [field_clause(tokens, prefix, f"_sift.t.{name}", boost) for name, boost in FIELDS]
     return Q("bool", should=per, minimum_should_match=1)
 
@@ -91,7 +108,7 @@ def build(q: str, size: int) -> AsyncSearch:
         AsyncSearch(using=es, index=ES_INDEX)
         .query(query)
         .sort({"_score": {"order": "desc"}}, {"_sift.id": {"order": "asc"}})
-        .extra(size=size, from_=0, track_total_hits=True, timeout=TIMEOUT)
+        .extra(size=size, from_=0, track_total_hits=TRACK_TOTAL, timeout=TIMEOUT)
         .source(SOURCE)
     )
     s.aggs.bucket("f0", A("filter", filter=Q("match_all"))).bucket(
