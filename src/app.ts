@@ -9,7 +9,12 @@ import { SiftError } from './errors.js';
 import { MAX_ID_LENGTH } from './schema/document.js';
 import { DEFAULT_LIMITS, type QueryLimits } from './query/request.js';
 import type { SearchService } from './service/search-service.js';
-import { installErrorHandling, sendError, toSiftError } from './http/plugins/errors.js';
+import {
+  answerUnroutedBeforeBody,
+  installErrorHandling,
+  sendError,
+  toSiftError,
+} from './http/plugins/errors.js';
 import { registerJsonParser } from './http/plugins/ndjson.js';
 import { buildValidator } from './http/validation.js';
 import { trackAllowedMethods } from './http/plugins/allowed-methods.js';
@@ -171,7 +176,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   ) as FastifyInstance;
 
   app.server.on('checkExpectation', (req, res) => answerFailedExpectation(app, req, res));
-  installErrorHandling(app, trackAllowedMethods(app));
+  const noRoute = installErrorHandling(app, trackAllowedMethods(app));
   registerRequestChecks(app);
   if (config.METRICS_ENABLED) registerHttpMetrics(app);
   registerHandoff(app);
@@ -197,6 +202,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const auth = await Authenticator.create(config, opts.keyStore ?? new EngineKeyStore(service.engine));
   installAuth(app, config, auth);
   await registerRateLimit(app, config, opts.redis ?? null);
+  answerUnroutedBeforeBody(app, noRoute);
   if (opts.cache && config.CACHE_TTL_SECONDS > 0)
     registerResponseCache(app, {
       store: opts.cache,

@@ -271,7 +271,9 @@ export function sendError(reply: FastifyReply, error: SiftError): FastifyReply {
  * `{"error": {"code", "message", "details"?}}` with the catalogue's status. 5xx are logged with the request id.
  * With `allowedMethods`, a path that exists for other methods answers 405 with Allow instead of 404.
  */
-export function installErrorHandling(app: FastifyInstance, allowedMethods?: AllowedMethods): void {
+export type NoRouteHandler = (request: FastifyRequest, reply: FastifyReply) => FastifyReply;
+
+export function installErrorHandling(app: FastifyInstance, allowedMethods?: AllowedMethods): NoRouteHandler {
   app.setErrorHandler((err, request, reply) => {
     const error = toSiftError(err, request);
     if (error.status >= 500) request.log.error({ err, code: error.code }, 'request failed');
@@ -279,7 +281,7 @@ export function installErrorHandling(app: FastifyInstance, allowedMethods?: Allo
     return send(reply, error);
   });
 
-  const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
+  const noRoute: NoRouteHandler = (request, reply) => {
     const path = (request.raw.url ?? request.url).split('?')[0] ?? '';
     const allow = allowedMethods?.(request) ?? [];
     if (allow.length > 0) {
@@ -300,10 +302,18 @@ export function installErrorHandling(app: FastifyInstance, allowedMethods?: Allo
       }),
     );
   };
-  // A request no route matches is answered before its body is read: otherwise a body-carrying method such as
-  // QUERY without a Content-Type would be refused by the body parser (400) instead of getting its 405 or 404.
+  app.setNotFoundHandler(noRoute);
+  return noRoute;
+}
+
+/**
+ * Answers a request no route matches before its body is read: otherwise a body-carrying method such as QUERY
+ * without a Content-Type would be refused by the body parser (400) instead of getting its 405 or 404. Install it
+ * after the hooks every request goes through (request ids, metrics, security headers, auth, rate limit), so an
+ * unrouted request is still measured, authenticated and limited as before.
+ */
+export function answerUnroutedBeforeBody(app: FastifyInstance, noRoute: NoRouteHandler): void {
   app.addHook('onRequest', async (request, reply) => {
     if (request.is404) return noRoute(request, reply);
   });
-  app.setNotFoundHandler(noRoute);
 }
