@@ -79,7 +79,7 @@ describe('node:cluster workers', { timeout: 240_000 }, () => {
       expect(JSON.parse(a.body).failed).toBe(0);
     }
     const total = JSON.parse(
-      (await send(`${cluster!.url}/api/indexes/${INDEX}/search?q=bulk&size=0`)).body,
+      (await send(`${cluster!.url}/api/indexes/${INDEX}/search?q=bulk&size=0&track_total=true`)).body,
     ).total;
     expect(total).toBe(batches * perBatch);
   });
