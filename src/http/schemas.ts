@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { EXPIRY_PATTERN } from '../auth/expiry.js';
 import { MAX_ID_LENGTH } from '../schema/document.js';
+import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN } from '../query/request.js';
 import { FIELD_TYPES } from '../schema/types.js';
 import { FIELD_NAME, MAX_FIELDS } from '../schema/validate.js';
 import { INDEX_NAME } from '../service/index-name.js';
@@ -128,4 +129,5 @@ export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
   [DISPLAY_NAME]: 'must hold something other than white space, and no control characters',
   [FIELD_NAME.source]: 'must match [a-z_][a-z0-9_]* and be at most 64 characters',
   [EXPIRY_PATTERN]: 'expected a duration like 8h, 30d or 2w, or an ISO-8601 date',
+  [TRACK_TOTAL_PATTERN.source]: `must be true (an exact count) or an integer from 1 to ${MAX_TRACK_TOTAL}`,
 };

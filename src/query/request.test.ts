@@ -47,11 +47,25 @@ describe('track_total', () => {
     expect(track('true')).toBe(true);
     expect(track(50)).toBe(50);
     expect(track('50')).toBe(50);
-    expect(track(2_147_483_647)).toBe(2_147_483_647);
+    expect(track(999_999_999)).toBe(999_999_999);
+    expect(track('999999999')).toBe(999_999_999);
   });
 
   it('refuses anything else with INVALID_REQUEST naming the parameter', () => {
-    for (const bad of [false, 'false', 0, '0', -1, 1.5, '1e3', '', 'yes', 2_147_483_648]) {
+    for (const bad of [
+      false,
+      'false',
+      0,
+      '0',
+      '007',
+      -1,
+      1.5,
+      '1e3',
+      '',
+      'yes',
+      1_000_000_000,
+      '1000000000',
+    ]) {
       expect(
         errorOf(() => track(bad)),
         String(bad),

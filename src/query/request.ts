@@ -194,12 +194,15 @@ function parseHighlight(
  * paging within the result window's first pages, while a query matching half the corpus stops counting early.
  */
 export const DEFAULT_TRACK_TOTAL = 1000;
-const MAX_TRACK_TOTAL = 2_147_483_647;
+/** The largest bound (nine digits, so the query-string form is one simple pattern); `true` counts beyond it. */
+export const MAX_TRACK_TOTAL = 999_999_999;
+/** track_total in a query string: `true` or a bound from 1 to MAX_TRACK_TOTAL. */
+export const TRACK_TOTAL_PATTERN = /^(?:true|[1-9][0-9]{0,8})$/;
 
 function parseTrackTotal(raw: RawSearchInput['track_total']): true | number {
   if (raw === undefined) return DEFAULT_TRACK_TOTAL;
   if (raw === true || raw === 'true') return true;
-  const n = typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
+  const n = typeof raw === 'string' && TRACK_TOTAL_PATTERN.test(raw) ? Number(raw) : raw;
   if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_TRACK_TOTAL) return n;
   throw new SiftError(
     'INVALID_REQUEST',

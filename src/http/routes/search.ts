@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { restrictionOf } from '../../auth/restriction.js';
 import type { Config } from '../../config/config.js';
-import type { RawSearchInput } from '../../query/request.js';
+import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN, type RawSearchInput } from '../../query/request.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
 import { OPTIONAL_BODY } from '../plugins/openapi.js';
@@ -54,7 +54,9 @@ export function searchQuerySchema(config: Config) {
       highlight_pre_tag: Type.Optional(UrlText({ description: 'Default <mark>', maxLength: MAX_TAG })),
       highlight_post_tag: Type.Optional(UrlText({ description: 'Default </mark>', maxLength: MAX_TAG })),
       fields: Type.Optional(UrlText({ description: 'Comma-separated fields to return' })),
-      track_total: Type.Optional(UrlText({ description: TRACK_TOTAL })),
+      track_total: Type.Optional(
+        Type.String({ description: TRACK_TOTAL, pattern: TRACK_TOTAL_PATTERN.source }),
+      ),
     },
     { additionalProperties: false },
   );
@@ -114,7 +116,9 @@ export function searchBodySchema(config: Config) {
       highlight_post_tag: Type.Optional(Type.String({ maxLength: MAX_TAG })),
       fields: Type.Optional(StringOrList('Fields to return')),
       track_total: Type.Optional(
-        Type.Union([Type.Boolean(), Type.Integer({ minimum: 1 })], { description: TRACK_TOTAL }),
+        Type.Union([Type.Literal(true), Type.Integer({ minimum: 1, maximum: MAX_TRACK_TOTAL })], {
+          description: TRACK_TOTAL,
+        }),
       ),
     },
     { additionalProperties: false },
