@@ -227,8 +227,14 @@ async function setUp(
       });
       const s = await load.done;
       if (s.failed > 0) throw new Error(`observe: ${s.failed} of ${n} requests failed: ${JSON.stringify(s)}`);
-      const { byColor } = answeredBy(`q=${marker}n`);
-      return byColor;
+      // nginx writes a request's log line after the response has gone out, so on a busy machine the last lines
+      // can land a moment after the client has its answers: wait (bounded) until every request is logged.
+      let seen = answeredBy(`q=${marker}n`);
+      for (let i = 0; i < 50 && seen.logged < n; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        seen = answeredBy(`q=${marker}n`);
+      }
+      return seen.byColor;
     },
     answeredBy,
     watchReloads() {
