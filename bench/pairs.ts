@@ -51,13 +51,14 @@ const peerPath = (q: string) => `/api/search?q=${encodeURIComponent(q)}&size=10`
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 /**
- * A query body with the order of `should` clauses and `_source` fields set aside (neither changes the work: Sift
- * lists them in the order of the schema it read back from the cluster), and object keys in one order.
+ * A query body with the order of `should` clauses, `_source` fields and a combined_fields query's `fields` set aside
+ * (none changes the work: Sift lists them in the order of the schema it read back from the cluster), and object keys
+ * in one order.
  */
 function canonical(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) {
     const items = value.map((v) => canonical(v));
-    return key === 'should' || key === '_source'
+    return key === 'should' || key === '_source' || key === 'fields'
       ? items.sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)))
       : items;
   }
