@@ -103,8 +103,8 @@ start_node() {
   echo "$port" >"$state.port"
   rm -f "$state.d/node.pid"
   # Elasticsearch's launcher finds its modules from the JVM's working directory. With perf data on, HotSpot moves
-  # into /tmp/hsperfdata_<user> while it creates its file and cannot move back when the service user may not read
-  # a parent of the home directory (here /root), so the launcher JVM runs without perf data.
+  # into its per-user perf-data directory while it creates its file and cannot move back when the service user may
+  # not read a parent of the distribution's directory (root's home), so the launcher JVM runs without perf data.
   # shellcheck disable=SC2086 # EXTRA_SETTINGS is a list of -E flags
   as_service_user env "$JAVA_HOME_VAR=$java_home" "$CONF_VAR=$state.d/config" "$OPTS_VAR=$HEAP_OPTS" \
     CLI_JAVA_OPTS=-XX:-UsePerfData \
