@@ -49,6 +49,13 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
       expect((await svc.listIndexes()).map((i) => i.name)).toContain(idx);
     });
 
+    check('reads the schema alone, the one getIndex describes, and null for a missing index', async () => {
+      // The service's once-a-second schema check on the search path uses it; every engine here implements it.
+      expect(engine.getSchema, 'getSchema').toBeDefined();
+      expect(await engine.getSchema!(idx)).toEqual((await engine.getIndex(idx))?.schema);
+      expect(await engine.getSchema!('conformance-missing')).toBeNull();
+    });
+
     check('finds a package by its exact name first, with popularity breaking text ties', async () => {
       expect((await ids({ q: 'react' }))[0]).toBe('react');
       expect((await ids({ q: 'lodash' }))[0]).toBe('lodash');

@@ -189,6 +189,17 @@ export class SqliteEngine implements Engine {
     return row ? this.info(row) : null;
   }
 
+  /**
+   * The schema alone, for the service's once-a-second schema check on the search path: getIndex also counts the
+   * documents and sums the index's pages (a scan of tens to hundreds of milliseconds on the event loop).
+   */
+  async getSchema(name: string): Promise<IndexSchema | null> {
+    while (this.loading) await this.loading;
+    if (!this.current) throw new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed');
+    const row = this.current.get(name) as { schema: string } | undefined;
+    return row ? (JSON.parse(row.schema) as IndexSchema) : null;
+  }
+
   async hasIndex(name: string): Promise<boolean> {
     return this.row(name) !== undefined;
   }
