@@ -8,7 +8,7 @@ import {
 } from './defaults.js';
 import { formatValue } from './measurement.js';
 import { httpUrl, intOption, numberOption, pathOption } from './options.js';
-import { describeFetchError, pause, requestSignal } from './timing.js';
+import { describeFetchError, pause, requestDeadline } from './timing.js';
 
 export interface FrontDoorOptions {
   /** What clients use: nginx on one host, the ingress or Service on Kubernetes. */
@@ -46,13 +46,16 @@ export function frontDoorAnalysis(options: FrontDoorOptions): Analysis {
     headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
   async function once(signal: AbortSignal): Promise<string | null> {
+    const deadline = requestDeadline(timeoutMs, signal);
     try {
-      const res = await fetch(target, { headers, signal: requestSignal(signal, timeoutMs) });
+      const res = await fetch(target, { headers, signal: deadline.signal });
       // Read the body so the connection goes back to the pool and a body cut short counts as a failure.
       await res.arrayBuffer();
       return res.status >= 200 && res.status < 300 ? null : String(res.status);
     } catch (err) {
       return describeFetchError(err, signal, timeoutMs);
+    } finally {
+      deadline.release();
     }
   }
 

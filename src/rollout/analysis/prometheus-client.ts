@@ -1,7 +1,7 @@
 import { PROMETHEUS_TIMEOUT_MS } from './defaults.js';
 import { formatValue } from './measurement.js';
 import { httpUrl, intOption, invalidOption } from './options.js';
-import { describeFetchError, requestSignal } from './timing.js';
+import { describeFetchError, requestDeadline } from './timing.js';
 
 /** Where Prometheus answers, and how to authenticate (basic auth or a bearer token; credentials in the URL work too). */
 export interface PrometheusSource {
@@ -107,15 +107,17 @@ export class PrometheusClient {
     url.searchParams.set('query', promql);
     // Prometheus stops evaluating at its own deadline too, instead of working on for a client that left.
     url.searchParams.set('timeout', `${this.timeoutMs}ms`);
-    const reqSignal = requestSignal(signal, this.timeoutMs);
+    const deadline = requestDeadline(this.timeoutMs, signal);
     let res: Response;
     let text: string;
     try {
-      res = await fetch(url, { headers: this.headers, signal: reqSignal });
+      res = await fetch(url, { headers: this.headers, signal: deadline.signal });
       text = await res.text();
     } catch (err) {
       const why = describeFetchError(err, signal, this.timeoutMs);
       return { kind: 'error', reason: `Prometheus at ${this.where} could not be queried: ${why}` };
+    } finally {
+      deadline.release();
     }
     let body: unknown;
     try {

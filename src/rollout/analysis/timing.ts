@@ -1,8 +1,6 @@
 export { pause } from '../pause.js';
 
-/** A signal for one request: aborted by the caller's signal or after `timeoutMs`, whichever comes first. */
-export const requestSignal = (signal: AbortSignal, timeoutMs: number): AbortSignal =>
-  AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+export { requestDeadline, type RequestDeadline } from '../deadline.js';
 
 /**
  * Why a fetch failed, in a few words: `aborted` when the caller gave up, `no answer within N ms` on a timeout, else

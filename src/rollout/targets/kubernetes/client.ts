@@ -15,6 +15,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { SiftError } from '../../../errors.js';
+import { requestDeadline } from '../../deadline.js';
 
 /** How to reach a cluster: like kubectl, an explicit file wins, then KUBECONFIG, ~/.kube/config, in-cluster. */
 export interface KubeClientOptions {
@@ -132,23 +133,28 @@ export class KubeClient {
     opts.headers = { ...opts.headers, accept: options.accept ?? 'application/json, */*' };
     const transport = url.protocol === 'http:' ? http : https;
     return new Promise<RawResponse>((resolve, reject) => {
-      const timer = AbortSignal.timeout(options.timeoutMs);
-      const signal = options.signal ? AbortSignal.any([timer, options.signal]) : timer;
-      const req = transport.request(url, { ...opts, signal }, (res) => {
+      const deadline = requestDeadline(options.timeoutMs, options.signal);
+      const req = transport.request(url, { ...opts, signal: deadline.signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
+        res.on('end', () => {
+          deadline.release();
           resolve({
             status: res.statusCode ?? 0,
             contentType: String(res.headers['content-type'] ?? ''),
             body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
+          });
+        });
+        res.on('error', (err) => {
+          deadline.release();
+          reject(err);
+        });
       });
-      req.on('error', (err) =>
-        reject(timer.aborted ? new Error(`no answer within ${options.timeoutMs} ms`, { cause: err }) : err),
-      );
+      req.on('error', (err) => {
+        deadline.release();
+        const timedOut = deadline.signal.aborted && !options.signal?.aborted;
+        reject(timedOut ? new Error(`no answer within ${options.timeoutMs} ms`, { cause: err }) : err);
+      });
       req.end();
     });
   }
