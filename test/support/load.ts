@@ -25,6 +25,9 @@ export interface LoadOptions {
   readonly clients?: number;
   /** Keep-alive connections per client address (default 4); a request waits for a free one. */
   readonly connectionsPerClient?: number;
+  /** Requests in flight at most, over all clients (default: no limit beyond the connections); 1 sends them one
+   * after another, each from the next client address, so per-address rate limits still see a trickle. */
+  readonly maxInFlight?: number;
   /** A request without an answer after this long is a transport error `TIMEOUT` (default 60 s, above nginx's
    * 35 s proxy_read_timeout, so a slow upstream shows as nginx's 504 rather than as a client-side guess). */
   readonly timeoutMs?: number;
@@ -85,6 +88,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   const clients = options.clients ?? 64;
   if (clients < 1 || clients > 250) throw new Error('load generator: clients must be 1..250');
   const perClient = options.connectionsPerClient ?? 4;
+  const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   const agents = Array.from(
     { length: clients },
     (_, i) => new Agent({ keepAlive: true, maxSockets: perClient, localAddress: `127.0.0.${i + 2}` }),
@@ -236,7 +240,7 @@ export function startLoad(options: LoadOptions): LoadRun {
 
   /** Hands waiting requests to agents with a free connection, round robin over the client addresses. */
   const pump = () => {
-    while (waiting.length > 0) {
+    while (waiting.length > 0 && inFlight < maxInFlight) {
       let a = -1;
       for (let k = 0; k < agents.length; k++) {
         const i = (nextAgent + k) % agents.length;

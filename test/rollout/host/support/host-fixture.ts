@@ -50,7 +50,10 @@ export interface HostFixture {
   readonly router: NginxRouter;
   /** A second target over the same state, as a second operator's CLI would open it. */
   readonly other: HostTarget;
-  /** Sends `n` uniquely named searches through nginx and counts, from nginx's access log, which colour answered. */
+  /**
+   * Sends `n` uniquely named searches through nginx, one after another, and counts, from nginx's access log, which
+   * colour answered.
+   */
   observe(n: number): Promise<Record<Color, number>>;
   /** Who answered the requests whose URL contains `marker`, from nginx's access log (by colour and instance). */
   answeredBy(marker: string): {
@@ -218,12 +221,18 @@ async function setUp(
     other,
     async observe(n) {
       const marker = `observe${process.pid}x${++observed}`;
+      // One request at a time: the shipped upstream balances with least_conn, which sends a request to the
+      // server with the fewest in-flight requests per weight. With several in flight, a colour that answers more
+      // slowly for a moment (a busy machine) gets less than its weight; with none in flight every server ties, and
+      // the tie goes to nginx's smooth weighted round robin, whose share over whole cycles is the weight exactly.
       const load = startLoad({
         url: frontDoor,
         path: (i) => `/api/search?q=${marker}n${i}`,
         rate: 200,
         maxRequests: n,
-        durationMs: 60_000,
+        maxInFlight: 1,
+        // Time enough to send all n one after another on a loaded machine; the sum check needs every one.
+        durationMs: 240_000,
       });
       const s = await load.done;
       if (s.failed > 0) throw new Error(`observe: ${s.failed} of ${n} requests failed: ${JSON.stringify(s)}`);
