@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { SiftError } from '../../errors.js';
 import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../../query/types.js';
 import type { Document } from '../../schema/document.js';
@@ -31,6 +31,7 @@ import {
   secondaryIndexSql,
 } from './ddl.js';
 import { allocateTid, ensureMetaTable, parseJob, type IndexRow } from './meta.js';
+import { openDatabase } from './open-database.js';
 import { ReadPool } from './read-pool.js';
 import { Versioning } from './versioning.js';
 import { versionWriter, type VersionWriter } from './version-writer.js';
@@ -48,6 +49,8 @@ export class SqliteEngine implements Engine {
   private versioning: Versioning | null = null;
 
   private pool: ReadPool | null = null;
+  /** Set while open() waits for the file: a second open() joins it instead of opening another connection. */
+  private opening: Promise<void> | null = null;
   /**
    * Set while a bulk load holds a transaction open across awaits: every other use of the connection waits for
    * it, or its statements would join that transaction (and be acknowledged before they are durable). Waiters
@@ -65,11 +68,14 @@ export class SqliteEngine implements Engine {
 
   async open(): Promise<void> {
     if (this.db) return;
+    this.opening ??= this.connect().finally(() => (this.opening = null));
+    return this.opening;
+  }
+
+  private async connect(): Promise<void> {
     mkdirSync(this.opts.dataDir, { recursive: true });
-    const db = new Database(this.path);
-    db.pragma('journal_mode = WAL');
+    const db = await openDatabase(this.path);
     db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     // Page cache and mmap sized for a search workload: reads dominate and the text index is hot.
     db.pragma('cache_size = -65536');
