@@ -2,31 +2,19 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { SERVICE_NAMES, type ServiceName, type ServiceUrls } from './support/service-names.js';
+import { servicesFor } from './support/service-needs.js';
 
 const run = promisify(execFile);
 
 /**
- * Starts the real servers the integration tests use (each through its script in scripts/services/, which installs
- * it when missing), hands their URLs to the tests with `inject('services')`, and stops the ones it started.
- * SIFT_TEST_SERVICES=redis,opensearch limits the set for a quick local run; tests needing a missing one fail.
+ * Starts the real servers that the test files of this run declare (`@services` in a file's comments; see
+ * support/service-needs.ts), each through its script in scripts/services/, which installs it when missing; hands
+ * their URLs to the tests with `inject('services')`; and stops the ones it started. A run of pure tests starts
+ * nothing; `npm test` selects every file and so starts every server.
  */
 interface Started {
   url: string;
   started: boolean;
-}
-
-function wanted(): ServiceName[] {
-  const raw = process.env.SIFT_TEST_SERVICES;
-  if (raw === undefined) return [...SERVICE_NAMES];
-  const names = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const n of names) {
-    if (!(SERVICE_NAMES as readonly string[]).includes(n))
-      throw new Error(`SIFT_TEST_SERVICES: unknown service ${n}`);
-  }
-  return names as ServiceName[];
 }
 
 async function script(name: ServiceName, action: 'start' | 'stop'): Promise<string> {
@@ -38,8 +26,19 @@ async function script(name: ServiceName, action: 'start' | 'stop'): Promise<stri
   return stdout;
 }
 
+/**
+ * The files selected for this run. Vitest records them before it runs the global setup; its state API is marked
+ * experimental, so a version that no longer offers it starts every server rather than too few.
+ */
+function selectedFiles(project: TestProject): string[] | null {
+  const paths = project.vitest.state?.getPaths?.();
+  return Array.isArray(paths) && paths.length > 0 ? paths : null;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const names = wanted();
+  const files = selectedFiles(project);
+  const names = files ? servicesFor(files) : [...SERVICE_NAMES];
+  if (names.length > 0) console.log(`Real servers for this run: ${names.join(', ')}`);
   const results = await Promise.all(
     names.map(async (name) => {
       const out = await script(name, 'start').catch((err: { stderr?: string; message: string }) => {

@@ -1,3 +1,4 @@
+// @services opensearch
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterEngine } from '../../../test/support/cluster.js';
 import { SearchService } from '../../service/search-service.js';

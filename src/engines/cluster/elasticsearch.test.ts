@@ -1,3 +1,4 @@
+// @services elasticsearch
 import { clusterEngine } from '../../../test/support/cluster.js';
 import { runConformance } from '../conformance/suite.js';
 

@@ -1,3 +1,4 @@
+// @services opensearch
 /**
  * Cluster-specific reindex behaviour (the engine-neutral cases are in src/engines/conformance/reindex-cases.ts):
  * two Sift processes (two engines with their own clients, sharing a cluster and a prefix) coordinate only through

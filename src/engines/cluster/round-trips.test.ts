@@ -1,3 +1,4 @@
+// @services elasticsearch
 /**
  * Round trips the cluster engine makes per operation, counted at the transport of a real Elasticsearch node:
  * the service's schema read is one request, and the writes of one second read the reindex marker once.

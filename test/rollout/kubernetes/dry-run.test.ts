@@ -1,3 +1,4 @@
+// @services kube
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSiftError } from '../../../src/errors.js';

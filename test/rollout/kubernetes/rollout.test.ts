@@ -1,3 +1,4 @@
+// @services kube
 import {
   AppsV1Api,
   CoreV1Api,

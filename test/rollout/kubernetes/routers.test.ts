@@ -1,3 +1,4 @@
+// @services kube
 import { describeRouterConformance } from '../../../src/rollout/traffic/router.conformance.js';
 import { ServiceSelectorRouter } from '../../../src/rollout/traffic/service-selector.js';
 import { VirtualServiceRouter } from '../../../src/rollout/traffic/virtual-service.js';

@@ -1,3 +1,4 @@
+// @services kube
 import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSiftError, type SiftError } from '../../../src/errors.js';

@@ -1,3 +1,4 @@
+// @services kube
 import { describeTargetConformance } from '../../../src/rollout/targets/target.conformance.js';
 import { kubeEnv } from './env.js';
 

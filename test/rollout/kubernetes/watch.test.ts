@@ -1,3 +1,4 @@
+// @services kube
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResumingWatch } from '../../../src/rollout/targets/kubernetes/watch.js';

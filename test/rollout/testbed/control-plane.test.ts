@@ -1,3 +1,4 @@
+// @services kube
 import http from 'node:http';
 import https from 'node:https';
 import {

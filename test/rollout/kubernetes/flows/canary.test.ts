@@ -1,3 +1,4 @@
+// @services kube
 import { describe, expect, it } from 'vitest';
 import { FLOW_TIMEOUT, flowEnv, deploy, result, selector, deployment, weights } from '../flow-env.js';
 

@@ -1,3 +1,4 @@
+// @services kube
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../env.js';
 import { FLOW_TIMEOUT, flowEnv, deploy, result, selector, deployment } from '../flow-env.js';
