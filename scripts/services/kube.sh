@@ -5,7 +5,7 @@
 # scripts/services/kube/go.mod, plus KWOK, which plays two fake nodes (kwok-node-0/1) and the container runtime of
 # their pods. There is no kube-scheduler: an admission policy (kube/pod-placement.yaml) binds each new pod to a
 # node. Pods get loopback addresses (127.42.<node>.x), the Service range is loopback too (127.43.0.0/24), so no
-# other private range ever appears. KWOK never marks a pod Ready: the tests' pod runner (test/support/kube-pods.ts)
+# other private range ever appears. KWOK never marks a pod Ready: the tests' pod runner (test/support/kubernetes/kube-pods.ts)
 # runs a real Sift on the pod's address and sets readiness from its probe (see kube/kwok-stages.yaml).
 # The Istio VirtualService and DestinationRule CRDs are installed, from istio.io/api at ensure.sh's version.
 #

@@ -111,7 +111,7 @@ ensure() {
     helm) go_tool helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" && echo "$GO_BIN_DIR/helm" ;;
     actionlint) go_tool actionlint "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" && echo "$GO_BIN_DIR/actionlint" ;;
     k8s-schemas) k8s_schemas ;;
-    schemathesis) echo "$(python_tool schemathesis "$here/../../test/http/schemathesis/requirements.txt")/bin/schemathesis" ;;
+    schemathesis) echo "$(python_tool schemathesis "$here/../../test/integration/http/schemathesis/requirements.txt")/bin/schemathesis" ;;
     *) die "unknown tool $1 (nginx, promtool, prometheus, kubectl, kubeconform, helm, actionlint, k8s-schemas, schemathesis)" ;;
   esac
 }

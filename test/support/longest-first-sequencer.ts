@@ -8,9 +8,10 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * Vitest's own order uses the durations of the last run (its results cache) but puts failed files first and, for
  * a file without history (a fresh cache, a new file), only compares file sizes, which starts big unit-test files
  * before small integration files that spend minutes waiting on real servers. Here, by rank:
- *   1. integration files (test/) without history, larger first: they are the ones that may run for minutes;
+ *   1. integration and end-to-end files (test/integration, test/e2e) without history, larger first: they are the
+ *      ones that may run for minutes;
  *   2. files with history, longest last run first;
- *   3. pure tests (src/) without history, larger first.
+ *   3. pure tests (beside the code) without history, larger first.
  */
 export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -20,7 +21,7 @@ export default class LongestFirstSequencer extends BaseSequencer {
       const key = `${spec.project.name}:${path}`;
       const last = cache.getFileTestResults(key)?.duration;
       const size = cache.getFileStats(key)?.size ?? 0;
-      const rank = last !== undefined ? 2 : path.startsWith('test/') ? 1 : 3;
+      const rank = last !== undefined ? 2 : /^test\/(integration|e2e)\//.test(path) ? 1 : 3;
       return { spec, rank, weight: last ?? size };
     });
     keyed.sort((a, b) => a.rank - b.rank || b.weight - a.weight);

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runConformance } from '../conformance/suite.js';
+import { runConformance } from '../engine.conformance.js';
 import { SqliteEngine } from './engine.js';
 
 runConformance({

@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempHostConfig } from '../../../test/rollout/host/support/temp-host-config.js';
+import { tempHostConfig } from '../../../test/support/rollout-host/temp-host-config.js';
 import { isSiftError } from '../../errors.js';
 import { NginxRouter } from './nginx.js';
 
 // The router without a running nginx: reading the live include back and refusing what it cannot do. Switching
-// with a real nginx and real Sift instances is test/rollout/host/routers.test.ts.
+// with a real nginx and real Sift instances is test/integration/rollout-host/routers.test.ts.
 const t = tempHostConfig();
 afterAll(() => t.remove());
 const file = t.config.nginx.upstreamFile;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isSiftError } from '../../../errors.js';
 import { colorOfPort, loadHostConfig, parseHostConfig } from './config.js';
 import { spawnSpec } from './launch.js';
-import { tempHostConfig } from '../../../../test/rollout/host/support/temp-host-config.js';
+import { tempHostConfig } from '../../../../test/support/rollout-host/temp-host-config.js';
 
 const refusal = (fn: () => unknown) => {
   try {

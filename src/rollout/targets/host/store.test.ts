@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempHostConfig } from '../../../../test/rollout/host/support/temp-host-config.js';
+import { tempHostConfig } from '../../../../test/support/rollout-host/temp-host-config.js';
 import { isSiftError } from '../../../errors.js';
 import type { ReleaseRecord } from '../../types.js';
 import { newLockContent } from './lock-file.js';

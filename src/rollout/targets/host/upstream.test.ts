@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempHostConfig } from '../../../../test/rollout/host/support/temp-host-config.js';
+import { tempHostConfig } from '../../../../test/support/rollout-host/temp-host-config.js';
 import { initialState, type HostState, type InstanceRecord } from './host-state.js';
 import { livePorts, parseUpstream, renderUpstream, serverWeights, splitOf } from './upstream.js';
 

@@ -4,7 +4,7 @@ import type { Instance } from '../../types.js';
 import { portOf, probeDirect } from './probe.js';
 
 // probeDirect against a real HTTP server on loopback; the pod-proxy path needs an API server and is exercised in
-// test/rollout/kubernetes.
+// test/integration/rollout-kubernetes.
 
 let server: Server;
 let port: number;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { describeTrack, judgeRollout, staleEndpoints, type RolloutObjects } from './rollout-status.js';
 
 // Fabricated objects shaped like the API server's, for the pure judgement only; the real control plane is
-// exercised in test/rollout/kubernetes.
+// exercised in test/integration/rollout-kubernetes and test/e2e/rollout-kubernetes.
 
 const UID = 'uid-green';
 

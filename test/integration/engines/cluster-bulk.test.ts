@@ -1,0 +1,144 @@
+// @services opensearch
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterEngine } from '../../support/cluster.js';
+import { SearchService } from '../../../src/service/search-service.js';
+import { batches, runBulk, type BulkOp } from '../../../src/engines/cluster/bulk.js';
+import type { ClusterEngine } from '../../../src/engines/cluster/engine.js';
+import type { ClusterTransport } from '../../../src/engines/cluster/transport.js';
+
+describe('bulk batching (unit)', () => {
+  const line = (pos: number, bytes: number) => ({ pos, text: 'x', bytes });
+  it('cuts by count', () => {
+    const out = batches(
+      [0, 1, 2, 3, 4].map((i) => line(i, 10)),
+      2,
+      1000,
+    );
+    expect(out.map((b) => b.map((l) => l.pos))).toEqual([[0, 1], [2, 3], [4]]);
+  });
+  it('cuts by bytes, but never leaves an oversized line out', () => {
+    const out = batches([line(0, 60), line(1, 60), line(2, 500), line(3, 10)], 100, 100);
+    expect(out.map((b) => b.map((l) => l.pos))).toEqual([[0], [1], [2], [3]]);
+  });
+});
+
+describe('bulk responses with mixed outcomes (unit, scripted transport)', () => {
+  const ops: BulkOp[] = ['a', 'b', 'c'].map((id) => ({ action: 'index', index: 'i', id, source: { id } }));
+  it('retries only the items pushed back, reports refused ones, and trusts only acknowledgements', async () => {
+    const sent: string[][] = [];
+    const answers = [
+      [
+        { index: { status: 201, result: 'created', _index: 'i-v1', _seq_no: 1 } },
+        { index: { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'queue full' } } },
+        { index: { status: 400, error: { type: 'document_parsing_exception', reason: 'bad value' } } },
+      ],
+      [{ index: { status: 200, result: 'updated', _index: 'i-v1', _seq_no: 2 } }],
+    ];
+    const transport = {
+      product: 'opensearch' as const,
+      async request(req: { bulkBody?: string }) {
+        sent.push(
+          req
+            .bulkBody!.trim()
+            .split('\n')
+            .filter((_, i) => i % 2 === 0)
+            .map((l) => (JSON.parse(l) as { index: { _id: string } }).index._id),
+        );
+        return { status: 200, body: { items: answers[sent.length - 1] } };
+      },
+      openPointInTime: async () => '',
+      closePointInTime: async () => undefined,
+      close: async () => undefined,
+    } as unknown as ClusterTransport;
+    const out = await runBulk(transport, ops, {
+      maxDocs: 10,
+      maxBytes: 1 << 20,
+      concurrency: 1,
+      retries: 2,
+      refresh: 'false',
+      timeoutMs: 1000,
+      backoffMs: 1,
+    });
+    expect(sent).toEqual([['a', 'b', 'c'], ['b']]);
+    expect(out.map((o) => [o.ok, o.created ?? null, o.error?.code ?? null])).toEqual([
+      [true, true, null],
+      [true, false, null],
+      [false, null, 'DOCUMENT_REJECTED'],
+    ]);
+  });
+});
+
+describe('bulk import with per-item errors (real OpenSearch node)', () => {
+  let engine: ClusterEngine;
+  let svc: SearchService;
+  const idx = 'bulk-items';
+  const schema = {
+    id_field: 'id',
+    fields: { id: { type: 'keyword' }, title: { type: 'text' }, at: { type: 'date', sortable: true } },
+  };
+
+  beforeAll(async () => {
+    engine = clusterEngine('opensearch');
+    svc = new SearchService(engine);
+    await svc.putIndex(idx, schema);
+  });
+  afterAll(async () => {
+    await engine.dropIndex(idx);
+    await engine.close();
+  });
+
+  it('reports every item refused by a write-blocked index without claiming any stored, then stores them', async () => {
+    const physical = (await engine.resolve(idx))!.physical;
+    const block = (on: boolean) =>
+      engine.transport.request({
+        method: 'PUT',
+        path: `/${physical}/_settings`,
+        body: { index: { 'blocks.write': on } },
+      });
+    await block(true);
+    try {
+      const res = await svc.importDocuments(idx, [
+        { id: 'blocked-1', title: 'first' },
+        { id: 'bad', title: 42, at: 'not a date' },
+        { id: 'blocked-2', title: 'second' },
+      ]);
+      expect(res.indexed).toBe(0);
+      expect(res.items.map((i) => i.error?.code)).toEqual([
+        'ENGINE_UNAVAILABLE',
+        'INVALID_DOCUMENT',
+        'ENGINE_UNAVAILABLE',
+      ]);
+      expect(res.items[0]!.status).toBe(503);
+      await expect(svc.getDocument(idx, 'blocked-1')).rejects.toMatchObject({ code: 'DOCUMENT_NOT_FOUND' });
+    } finally {
+      await block(false);
+    }
+    const again = await svc.importDocuments(idx, [
+      { id: 'blocked-1', title: 'first' },
+      { id: 'blocked-2', title: 'second' },
+    ]);
+    expect(again.items.map((i) => i.status)).toEqual([201, 201]);
+    // Read-your-writes: acknowledged items are searchable at once (refresh wait_for).
+    expect((await svc.search(idx, { q: 'second' })).hits.map((h) => h.id)).toEqual(['blocked-2']);
+  });
+
+  it('keeps dates the cluster cannot parse as text (years beyond 9999) and returns them as written', async () => {
+    const res = await svc.importDocuments(idx, [
+      { id: 'far', title: 'far away', at: 8.64e15 },
+      { id: 'old', title: 'long ago', at: '1815-12-23' },
+    ]);
+    expect(res.items.filter((i) => i.error)).toEqual([]);
+    expect((await svc.getDocument(idx, 'old')).document.at).toBe('1815-12-23T00:00:00.000Z');
+    expect((await svc.search(idx, { filter: 'at < "1900-01-01"' })).hits.map((h) => h.id)).toEqual(['old']);
+    expect((await svc.getDocument(idx, 'far')).document.at).toBe('+275760-09-13T00:00:00.000Z');
+    const hits = await svc.search(idx, { filter: 'at > "9999-12-31"', sort: '-at' });
+    expect(hits.hits.map((h) => [h.id, h.document.at])).toEqual([['far', '+275760-09-13T00:00:00.000Z']]);
+  });
+
+  it('splits a large import into many bounded requests and stores every item', async () => {
+    const docs = Array.from({ length: 1234 }, (_, i) => ({ id: `d${i}`, title: `doc number ${i}` }));
+    const res = await svc.importDocuments(idx, docs);
+    expect(res.failed).toBe(0);
+    expect((await svc.search(idx, { size: 0, track_total: true })).total).toBeGreaterThanOrEqual(1234);
+  });
+});

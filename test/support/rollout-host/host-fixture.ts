@@ -1,0 +1,301 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { loadHostConfig, type HostConfig } from '../../../src/rollout/targets/host/config.js';
+import { parseState } from '../../../src/rollout/targets/host/host-state.js';
+import { childPids, stopProcess } from '../../../src/rollout/targets/host/processes.js';
+import { HostTarget } from '../../../src/rollout/targets/host/target.js';
+import { NginxRouter } from '../../../src/rollout/traffic/nginx.js';
+import type { Color } from '../../../src/rollout/types.js';
+import { ROOT, tempDir } from '../files.js';
+import { freePort, waitFor } from '../net.js';
+import { nginxPrefix } from '../nginx.js';
+import { startSift } from '../sift-server.js';
+import { ensureTool } from '../tools.js';
+import { startLoad } from '../load.js';
+
+/**
+ * A real host for the host target: the shipped nginx configuration (deploy/nginx) in a temporary prefix on a free
+ * loopback port, started in the foreground, and a host config whose instances are real Sift processes run from
+ * source. The releases differ only in their environment:
+ *   1.0, 2.0      healthy (the bundled sample loaded, as a fresh install does);
+ *   never-ready   its default index is never loaded: /health/ready answers 503 for ever;
+ *   search-fails  credentials required for reads: ready, but /api/search answers 401.
+ * Every instance is told its release (SIFT_RELEASE); which colour answered a request is read from nginx's own
+ * access log (`upstream=127.0.0.1:<port>`), since Sift's responses do not name the instance.
+ */
+
+export const RELEASES = {
+  v1: '1.0',
+  v2: '2.0',
+  notReady: 'never-ready',
+  searchFails: 'search-fails',
+} as const;
+
+export interface HostFixtureOptions {
+  readonly instances?: number;
+  readonly drainSeconds?: number;
+  readonly readinessTimeoutSeconds?: number;
+}
+
+export interface HostFixture {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly config: HostConfig;
+  readonly frontDoor: string;
+  readonly accessLog: string;
+  readonly errorLog: string;
+  readonly target: HostTarget;
+  readonly router: NginxRouter;
+  /** A second target over the same state, as a second operator's CLI would open it. */
+  readonly other: HostTarget;
+  /**
+   * Sends `n` uniquely named searches through nginx, one after another, and counts, from nginx's access log, which
+   * colour answered.
+   */
+  observe(n: number): Promise<Record<Color, number>>;
+  /** Who answered the requests whose URL contains `marker`, from nginx's access log (by colour and instance). */
+  answeredBy(marker: string): {
+    byColor: Record<Color, number>;
+    byPort: Record<string, number>;
+    /** Access log lines for the marker: one per request nginx received. */
+    logged: number;
+  };
+  /** Records when nginx starts a new worker generation (a reload), for lining failures up with reloads. */
+  watchReloads(): { stop(): number[] };
+  close(): Promise<void>;
+}
+
+async function distinctFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
+/** Kills every instance the state names, whatever phase it is in: the teardown must not depend on the code under test. */
+async function killInstances(stateDir: string): Promise<void> {
+  const path = join(stateDir, 'state.json');
+  if (!existsSync(path)) return;
+  const state = parseState(JSON.parse(readFileSync(path, 'utf8')), path);
+  await Promise.all(
+    state.instances.map((i) => stopProcess({ pid: i.pid, startTicks: i.startTicks }, 15_000)),
+  );
+}
+
+export async function startHostFixture(options: HostFixtureOptions = {}): Promise<HostFixture> {
+  const bin = await ensureTool('nginx');
+  const tmp = tempDir('sift-host-');
+  let nginx: ChildProcess | null = null;
+  try {
+    return await setUp(options, bin, tmp, (child) => (nginx = child));
+  } catch (err) {
+    const started = nginx as ChildProcess | null;
+    if (started && started.exitCode === null) started.kill('SIGQUIT');
+    tmp.remove();
+    throw err;
+  }
+}
+
+async function setUp(
+  options: HostFixtureOptions,
+  bin: string,
+  tmp: { path: string; remove(): void },
+  started: (nginx: ChildProcess) => void,
+): Promise<HostFixture> {
+  const dir = tmp.path;
+  // nginx's workers run unprivileged when the test runs as root; they must reach the cache inside the prefix.
+  chmodSync(dir, 0o755);
+  const [nginxPort, ...ports] = await distinctFreePorts(7);
+  const blue = ports.slice(0, 3);
+  const green = ports.slice(3, 6);
+  const prefix = join(dir, 'nginx');
+  const p = nginxPrefix(prefix, { port: nginxPort!, upstreams: [] });
+  const upstreamFile = join(prefix, 'conf', 'upstream.d', 'sift-active.conf');
+  // A host never deployed to: the include names blue as active and has no instance to send to yet.
+  writeFileSync(upstreamFile, `# active: blue\nserver 127.0.0.1:${blue[0]} down;\n`);
+
+  const seed = join(dir, 'seed-data');
+  const seeder = await startSift({ dataDir: seed, env: { LOAD_SAMPLE_DATA: 'true' } });
+  await seeder.stop();
+
+  const configPath = join(dir, 'host.yaml');
+  writeFileSync(
+    configPath,
+    stringify({
+      nginx: {
+        binary: bin,
+        prefix: p.prefix,
+        conf: p.conf,
+        upstreamFile,
+        frontDoor: `http://127.0.0.1:${nginxPort}`,
+      },
+      instances: options.instances ?? 2,
+      ports: { blue, green },
+      // Each instance starts from a copy of a data directory seeded once, instead of indexing the 25,000
+      // sample documents itself: a burst of CPU that, on a busy machine, starves the instances serving the load.
+      // `exec` keeps the recorded pid the Sift process's own.
+      command: [
+        '/bin/sh',
+        '-c',
+        'test -d "$DATA_DIR" || cp -R "$SIFT_SEED_DATA" "$DATA_DIR"; exec "$0" "$@"',
+        process.execPath,
+        '--import',
+        'tsx',
+        'test/support/fixtures/serve.ts',
+      ],
+      cwd: ROOT,
+      inheritEnv: false,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOST: '127.0.0.1',
+        PORT: '{port}',
+        // One data directory per port: a release replacing another on the same port finds the sample loaded.
+        DATA_DIR: '{stateDir}/data/{id}',
+        SIFT_SEED_DATA: seed,
+        LOAD_SAMPLE_DATA: 'true',
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        NO_COLOR: '1',
+        // nginx is the client Sift sees; X-Forwarded-For from it names the real one for Sift's rate limits.
+        TRUSTED_PROXIES: '127.0.0.1',
+        SIFT_RELEASE: '{image}',
+      },
+      releases: {
+        [RELEASES.v1]: null,
+        [RELEASES.v2]: null,
+        [RELEASES.notReady]: { env: { LOAD_SAMPLE_DATA: 'false', DEFAULT_INDEX: 'never-loaded' } },
+        [RELEASES.searchFails]: { env: { AUTH_REQUIRED: 'true', AUTH_PUBLIC_READS: 'false' } },
+      },
+      readiness: { timeoutSeconds: options.readinessTimeoutSeconds ?? 120 },
+      drainSeconds: options.drainSeconds ?? 10,
+      stopTimeoutSeconds: 20,
+      stateDir: join(dir, 'state'),
+    }),
+  );
+  const config = loadHostConfig(configPath);
+
+  const nginx: ChildProcess = spawn(bin, ['-p', p.prefix, '-c', p.conf, '-g', 'daemon off;'], {
+    stdio: 'ignore',
+  });
+  started(nginx);
+  const frontDoor = `http://127.0.0.1:${nginxPort}`;
+  const errorLog = join(prefix, 'error.log');
+  await waitFor(async () => (await fetch(`${frontDoor}/nginx-health`)).ok, 20_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`);
+  });
+  await waitFor(async () => existsSync(config.nginx.pidFile), 10_000);
+
+  const target = new HostTarget(config);
+  const router = new NginxRouter(config);
+  const other = new HostTarget(config);
+  const accessLog = join(prefix, 'access.log');
+  let observed = 0;
+  const answeredBy = (marker: string) => {
+    const byColor: Record<Color, number> = { blue: 0, green: 0 };
+    const byPort: Record<string, number> = {};
+    let logged = 0;
+    for (const line of readFileSync(accessLog, 'utf8').split('\n')) {
+      if (!line.includes(marker)) continue;
+      logged++;
+      // With a retry on another server nginx lists both; the last one answered.
+      const upstream = / upstream=(.*?) upstream_time=/.exec(line)?.[1]?.split(', ').at(-1) ?? '';
+      const port = Number(upstream.split(':').at(-1));
+      const color = blue.includes(port) ? 'blue' : green.includes(port) ? 'green' : null;
+      if (color) byColor[color]++;
+      const key = color ? `${color}-${port}` : upstream || '-';
+      byPort[key] = (byPort[key] ?? 0) + 1;
+    }
+    return { byColor, byPort, logged };
+  };
+
+  return {
+    dir,
+    configPath,
+    config,
+    frontDoor,
+    accessLog,
+    errorLog,
+    target,
+    router,
+    other,
+    async observe(n) {
+      const marker = `observe${process.pid}x${++observed}`;
+      // One request at a time: the shipped upstream balances with least_conn, which sends a request to the
+      // server with the fewest in-flight requests per weight. With several in flight, a colour that answers more
+      // slowly for a moment (a busy machine) gets less than its weight; with none in flight every server ties, and
+      // the tie goes to nginx's smooth weighted round robin, whose share over whole cycles is the weight exactly.
+      const load = startLoad({
+        url: frontDoor,
+        path: (i) => `/api/search?q=${marker}n${i}`,
+        rate: 200,
+        maxRequests: n,
+        maxInFlight: 1,
+        // Time enough to send all n one after another on a loaded machine; the sum check needs every one.
+        durationMs: 240_000,
+      });
+      const s = await load.done;
+      if (s.failed > 0) throw new Error(`observe: ${s.failed} of ${n} requests failed: ${JSON.stringify(s)}`);
+      // nginx writes a request's log line after the response has gone out, so on a busy machine the last lines
+      // can land a moment after the client has its answers: wait (bounded) until every request is logged.
+      let seen = answeredBy(`q=${marker}n`);
+      for (let i = 0; i < 50 && seen.logged < n; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        seen = answeredBy(`q=${marker}n`);
+      }
+      return seen.byColor;
+    },
+    answeredBy,
+    watchReloads() {
+      const master = Number(readFileSync(config.nginx.pidFile, 'utf8').trim());
+      let known = new Set(childPids(master));
+      const at: number[] = [];
+      const timer = setInterval(() => {
+        const now = childPids(master);
+        if (now.some((pid) => !known.has(pid))) at.push(Date.now());
+        known = new Set([...known, ...now]);
+      }, 20);
+      return {
+        stop() {
+          clearInterval(timer);
+          return at;
+        },
+      };
+    },
+    async close() {
+      await target.stopConverging().catch(() => undefined);
+      await killInstances(config.stateDir).catch(() => undefined);
+      if (nginx.exitCode === null && nginx.signalCode === null) {
+        nginx.kill('SIGQUIT');
+        await new Promise((r) => nginx.once('exit', r));
+      }
+      if (existsSync(errorLog)) {
+        // nginx's own account of failed upstream attempts, for a failed run's log: each kind of message once.
+        const kinds = new Map<string, { count: number; first: string }>();
+        for (const line of readFileSync(errorLog, 'utf8').split('\n')) {
+          const m = /\[(error|crit|alert|emerg)\] \d+#\d+: (?:\*\d+ )?([^,]*)/.exec(line);
+          if (!m) continue;
+          const kind = `${m[1]}: ${m[2]!.replace(/\d+/g, 'N')}`;
+          const k = kinds.get(kind) ?? { count: 0, first: line };
+          k.count++;
+          kinds.set(kind, k);
+        }
+        if (kinds.size > 0) {
+          console.error(
+            [...kinds].map(([kind, k]) => `nginx ${kind} (x${k.count}), first: ${k.first}`).join('\n'),
+          );
+        }
+      }
+      tmp.remove();
+    },
+  };
+}
+
+/** Log files of the instances (for failure messages). */
+export function instanceLogs(fx: HostFixture): string {
+  const logs = join(fx.config.stateDir, 'logs');
+  if (!existsSync(logs)) return '';
+  return readdirSync(logs)
+    .map((f) => `--- ${f}\n${readFileSync(join(logs, f), 'utf8').slice(-2000)}`)
+    .join('\n');
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { RolloutResult } from '../../../src/rollout/strategies/context.js';
+import type { Color } from '../../../src/rollout/types.js';
+import { withLoadSlot } from '../load-slots.js';
+import { formatLoad, startLoad, type LoadSummary } from '../load.js';
+import { deployCli, type DeployRun } from '../deploy-cli.js';
+import { instanceLogs, RELEASES, startHostFixture, type HostFixture } from './host-fixture.js';
+
+/**
+ * What every "release on one host under load" file shares: a host of its own (real nginx with the shipped
+ * configuration, real Sift processes, two instances) that has had its first release, `sift deploy` run as a real
+ * CLI process, and a steady load through nginx that must see every request answered 2xx. Each file owns its host,
+ * so the files run side by side without sharing state.
+ */
+
+export const RATE = 150;
+export const MIN_REQUESTS = 20_000;
+/**
+ * A release under load runs for MIN_REQUESTS / RATE (over two minutes) at least, CLI runs add to that, and it may
+ * first wait for a load slot while other files' loads run (../../../support/load-slots.ts).
+ */
+export const RELEASE_TIMEOUT = 1_800_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface HostReleases {
+  fixture(): HostFixture;
+  deploy(args: string[]): Promise<DeployRun>;
+  /**
+   * Runs `releases` one after another under load, then keeps the load going until it has sent MIN_REQUESTS;
+   * returns the CLI runs and the load summary after checking that every request was answered 2xx and that every
+   * CLI run ended as a release or a rollback (exit 0 or 3). Prints the request count. Waits for a load slot first.
+   */
+  underLoad(label: string, releases: string[][]): Promise<{ runs: DeployRun[]; s: LoadSummary }>;
+  /** The colour nginx sends all traffic to. */
+  live(): Promise<Color>;
+  imageOf(color: Color): Promise<string | null | undefined>;
+}
+
+export const result = (r: DeployRun) => r.json<RolloutResult>();
+
+/**
+ * Registers, in the calling describe, the hooks that start a fresh host and make its first release (blue-green of
+ * RELEASES.v1 with two replicas: blue is live with 1.0 when the tests start) and tear it down afterwards.
+ */
+export function hostUnderLoad(): HostReleases {
+  let fx: HostFixture | undefined;
+  const fixture = (): HostFixture => {
+    if (!fx) throw new Error('the host fixture is not started');
+    return fx;
+  };
+
+  const deploy = (args: string[]): Promise<DeployRun> =>
+    deployCli([...args, '--host-config', fixture().configPath, '--json', '--scale-down-delay', '2s'], {
+      timeoutMs: 400_000,
+    });
+
+  beforeAll(async () => {
+    fx = await startHostFixture({ instances: 2, drainSeconds: 5 });
+    // The first release on a fresh host: nothing runs yet, nginx names blue with no server.
+    const first = await deploy(['blue-green', '--image', RELEASES.v1, '--replicas', '2']);
+    if (first.code !== 0) throw new Error(`first release failed: ${first.stdout}\n${first.stderr}`);
+  }, 400_000);
+
+  afterAll(async () => {
+    await fx?.close();
+  }, 120_000);
+
+  const underLoad = (label: string, releases: string[][]) =>
+    withLoadSlot(() => underLoadNow(label, releases));
+
+  async function underLoadNow(
+    label: string,
+    releases: string[][],
+  ): Promise<{ runs: DeployRun[]; s: LoadSummary }> {
+    const host = fixture();
+    const marker = `${label.replace(/\W/g, '')}${process.pid}`;
+    const load = startLoad({
+      url: host.frontDoor,
+      path: (n) => `/api/search?q=${marker}n${n}`,
+      rate: RATE,
+      durationMs: 600_000,
+    });
+    const runs: DeployRun[] = [];
+    let s: LoadSummary;
+    try {
+      await sleep(2_000);
+      for (const args of releases) runs.push(await deploy(args));
+      while (load.sent() < MIN_REQUESTS) await sleep(500);
+    } finally {
+      s = await load.stop();
+      const who = host.answeredBy(`q=${marker}n`);
+      console.log(`${formatLoad(`host ${label}`, s)}; answered by ${JSON.stringify(who.byColor)}`);
+      if (s.failed > 0) console.log(`first failures ${JSON.stringify(s.failures)}\n${instanceLogs(host)}`);
+    }
+    for (const r of runs) expect([0, 3], `exit ${r.code}: ${r.stderr}`).toContain(r.code);
+    expect(s.requests).toBeGreaterThanOrEqual(MIN_REQUESTS);
+    expect(s.non2xx).toEqual({});
+    expect(s.errors).toEqual({});
+    expect(s.ok).toBe(s.requests);
+    return { runs, s };
+  }
+
+  return {
+    fixture,
+    deploy,
+    underLoad,
+    live: async () => ((await fixture().router.current()).blue === 100 ? 'blue' : 'green'),
+    imageOf: async (color) => (await fixture().target.state()).tracks[color].image,
+  };
+}

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll } from 'vitest';
+import type { Color } from '../../../src/rollout/types.js';
+import { formatLoad, startLoad, type LoadRun, type LoadSummary } from '../load.js';
+import { instanceLogs, RELEASES, startHostFixture, type HostFixture } from './host-fixture.js';
+
+/**
+ * What the zero-downtime files share: a host of their own (real nginx with the shipped configuration, real Sift
+ * processes) with blue (1.0) and green (2.0) both ready and all traffic on blue, and a steady load through nginx's
+ * front door. Each file owns its host, so the files run side by side without sharing state.
+ */
+
+// A steady rate a 2-core test machine shared with other tests sustains through nginx with room to spare (at
+// 400/s it queues, and a queueing test measures the machine, not the release). 20,000 requests take 133 s.
+export const RATE = 150;
+export const MIN_REQUESTS = 20_000;
+// Each test may first wait for a load slot while other files' loads run (../../../support/load-slots.ts).
+export const ZERO_DOWNTIME_TIMEOUT = 1_800_000;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface ZeroDowntimeHost {
+  fixture(): HostFixture;
+  /** Waits until `color` is ready; throws with the instances' logs otherwise. */
+  ready(color: Color): ReturnType<HostFixture['target']['waitReady']>;
+  /** Load with unique search URLs (no response cache answers for Sift), marked for the access log. */
+  load(marker: string): LoadRun & { startedAt: number };
+  /** The summary line, and on failure when the failures happened relative to nginx's reloads. */
+  report(label: string, run: { startedAt: number }, s: LoadSummary, reloads: number[], byPort: object): void;
+}
+
+/** Registers, in the calling describe, the hooks that start the host (both colours ready, blue live) and stop it. */
+export function zeroDowntimeHost(): ZeroDowntimeHost {
+  let fx: HostFixture | undefined;
+  const signal = new AbortController().signal;
+  const fixture = (): HostFixture => {
+    if (!fx) throw new Error('the host fixture is not started');
+    return fx;
+  };
+
+  const ready = async (color: Color) => {
+    const r = await fixture().target.waitReady(color, { timeoutMs: 180_000, signal });
+    if (!r.ok) throw new Error(`${color} not ready: ${r.reason}\n${instanceLogs(fixture())}`);
+    return r;
+  };
+
+  beforeAll(async () => {
+    fx = await startHostFixture({ instances: 2, drainSeconds: 10 });
+    await fx.target.setImage('blue', RELEASES.v1);
+    await fx.target.scale('blue', 2);
+    await fx.target.setImage('green', RELEASES.v2);
+    await fx.target.scale('green', 2);
+    await ready('blue');
+    await ready('green');
+    await fx.router.switchTo('blue');
+  }, 400_000);
+
+  afterAll(async () => {
+    await fx?.close();
+  }, 120_000);
+
+  return {
+    fixture,
+    ready,
+    load: (marker) => ({
+      startedAt: Date.now(),
+      ...startLoad({
+        url: fixture().frontDoor,
+        path: (n) => `/api/search?q=${marker}n${n}`,
+        rate: RATE,
+        // A bound, never reached when all goes well: each test stops the load once it has enough requests.
+        durationMs: 600_000,
+      }),
+    }),
+    report: (label, run, s, reloads, byPort) => {
+      console.log(`${formatLoad(label, s)}; answered by ${JSON.stringify(byPort)}`);
+      if (s.failed > 0) {
+        console.log(
+          `reloads at ms ${JSON.stringify(reloads.map((t) => t - run.startedAt))}; first failures ${JSON.stringify(s.failures)}`,
+        );
+      }
+    },
+  };
+}
