@@ -7,23 +7,34 @@ import { metricValue, send, sleep, spawnCluster, steadyLoad } from '../../suppor
 const workerPids = (child: Child): number[] =>
   [...child.output().matchAll(/"worker_pid":(\d+)/g)].map((m) => Number(m[1]));
 
+/** Polls `done` every 250 ms until it holds or `ms` have passed (the assertion after it says what was missing). */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await sleep(250);
+}
+
 /** A cluster of two workers on one embedded database, no Redis: what staging runs by default. */
-describe('node:cluster workers', { timeout: 240_000 }, () => {
+describe('node:cluster workers', { timeout: 300_000 }, () => {
   const dataDir = tempDir('sift-cluster-');
   let cluster: Child | undefined;
+  // Two workers start from source at once, on an empty data directory (the case that once met "database is
+  // locked"); the primary allows each 60 s to listen.
   beforeAll(async () => {
-    cluster = await spawnCluster({
-      DATA_DIR: dataDir,
-      DEFAULT_INDEX: INDEX,
-      WORKERS: '2',
-      CACHE_TTL_SECONDS: '600',
-      RATE_LIMIT_ENABLED: 'false',
-      SHUTDOWN_GRACE_MS: '10000',
-    });
+    cluster = await spawnCluster(
+      {
+        DATA_DIR: dataDir,
+        DEFAULT_INDEX: INDEX,
+        WORKERS: '2',
+        CACHE_TTL_SECONDS: '600',
+        RATE_LIMIT_ENABLED: 'false',
+        SHUTDOWN_GRACE_MS: '10000',
+      },
+      120_000,
+    );
     expect((await send(`${cluster.url}/api/indexes/${INDEX}`, { method: 'PUT', body: SCHEMA })).status).toBe(
       201,
     );
-  });
+  }, 150_000);
   afterAll(() => {
     killQuietly(cluster);
     rmSync(dataDir, { recursive: true, force: true });
@@ -87,7 +98,9 @@ describe('node:cluster workers', { timeout: 240_000 }, () => {
   it('replaces a crashed worker', async () => {
     const [victim] = workerPids(cluster!);
     process.kill(victim!, 'SIGKILL');
-    for (let i = 0; i < 80 && workerPids(cluster!).length < 3; i++) await sleep(250);
+    // A worker starts from source (TypeScript compiled on load): on a machine busy with other test files that
+    // takes tens of seconds. The primary gives a worker 60 s to listen; wait for that and the restart backoff.
+    await until(() => workerPids(cluster!).length >= 3, 120_000);
     expect(workerPids(cluster!)).toHaveLength(3);
     expect(cluster!.output()).toMatch(new RegExp(`worker ${victim} died`));
     for (let i = 0; i < 6; i++) expect((await send(`${cluster!.url}/health/live`)).status).toBe(200);
@@ -102,7 +115,8 @@ describe('node:cluster workers', { timeout: 240_000 }, () => {
     );
     await sleep(1000);
     cluster!.proc.kill('SIGHUP');
-    for (let i = 0; i < 240 && !/rolling restart complete/.test(cluster!.output()); i++) await sleep(250);
+    // Each of the two workers is replaced in turn, each new one allowed the primary's 60 s to listen.
+    await until(() => /rolling restart complete/.test(cluster!.output()), 180_000);
     await sleep(1000);
     const answers = await load.stop();
     agent.destroy();
