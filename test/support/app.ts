@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -9,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import { createEngine } from '../../src/engines/create.js';
 import type { Engine } from '../../src/engines/engine.js';
 import { SearchService } from '../../src/service/search-service.js';
+import { tempDir } from './temp-dir.js';
 
 export const INDEX = 'books';
 
@@ -182,8 +182,6 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): C
   );
 }
 
-export const tempDir = (prefix = 'sift-http-'): string => mkdtempSync(join(tmpdir(), prefix));
-
 export interface TestApp {
   app: FastifyInstance;
   config: Config;
@@ -198,7 +196,7 @@ export async function makeTestApp(
   env: Record<string, string> = {},
   opts: { empty?: boolean } = {},
 ): Promise<TestApp> {
-  const dataDir = tempDir();
+  const dataDir = tempDir('sift-http-').path;
   const config = testConfig(dataDir, env);
   const engine = createEngine(config);
   await engine.open();

@@ -1,6 +1,4 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,9 +73,4 @@ export function siftSpawn(dataDir: string, args: string[], env: Record<string, s
     env: cliEnv(dataDir, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-}
-
-export function tempDir(prefix = 'sift-cli-'): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { ROOT } from './cli.js';
@@ -14,8 +13,3 @@ export const parseDocs = (text: string) =>
   parseAllDocuments(text)
     .map((d) => d.toJS() as Record<string, unknown> | null)
     .filter((d): d is Record<string, unknown> => d !== null);
-
-export function tempDir(prefix: string): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}

@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withLoadSlot } from './load-slots.js';
+import { tempDir } from './temp-dir.js';
 
 describe('load slots', () => {
   const dirs: string[] = [];
   const freshDir = () => {
-    const d = mkdtempSync(join(tmpdir(), 'sift-slots-test-'));
+    const d = tempDir('sift-slots-test-').path;
     dirs.push(d);
     return d;
   };

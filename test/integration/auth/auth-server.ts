@@ -7,7 +7,8 @@ import { buildEngineStack } from '../../../src/cache/engine-stack.js';
 import type { Scope } from '../../../src/auth/principal.js';
 import { createEngine } from '../../../src/engines/create.js';
 import { SearchService } from '../../../src/service/search-service.js';
-import { DOCS, INDEX, SCHEMA, tempDir, testConfig } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 export const STRONG_SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 
@@ -34,7 +35,7 @@ export interface AuthServer {
  * data directory holding `books` and a second index `other`.
  */
 export async function startAuthServer(env: Record<string, string> = {}): Promise<AuthServer> {
-  const dataDir = tempDir('sift-auth-');
+  const dataDir = tempDir('sift-auth-').path;
   const config = testConfig(dataDir, {
     ENVIRONMENT: 'staging',
     JWT_SECRET: STRONG_SECRET,

@@ -1,6 +1,7 @@
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sift, siftJson, tempDir } from '../../support/cli.js';
+import { sift, siftJson } from '../../support/cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { fixture } from '../../support/cli.js';
 import { killQuietly, spawnServer, type Child } from '../../support/app.js';
 import { STRONG_SECRET } from './auth-server.js';

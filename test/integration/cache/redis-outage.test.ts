@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCS, INDEX, SCHEMA, killQuietly, spawnServer, tempDir, type Child } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { metricValue, redisEnv, send, sleep, steadyLoad, type Answer } from '../../support/http-client.js';
 
 const run = promisify(execFile);
@@ -19,7 +20,7 @@ async function redis(action: 'start' | 'stop', port?: string): Promise<string> {
 }
 
 describe('Redis killed and restarted under load', { timeout: 180_000 }, () => {
-  const dataDir = tempDir('sift-cache-outage-');
+  const dataDir = tempDir('sift-cache-outage-').path;
   let sift: Child | undefined;
   let redisUrl = '';
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });

@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceUrl } from '../../support/services.js';
-import { DOCS, INDEX, SCHEMA, killQuietly, spawnServer, tempDir, type Child } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { sift } from '../../support/cli.js';
 import { redisEnv, send } from '../../support/http-client.js';
 
@@ -12,7 +13,7 @@ import { redisEnv, send } from '../../support/http-client.js';
  * to a search on the other at once, although both cache results.
  */
 describe('result cache shared through Redis by two processes', { timeout: 120_000 }, () => {
-  const dataDir = tempDir('sift-cache-redis-');
+  const dataDir = tempDir('sift-cache-redis-').path;
   let a: Child | undefined;
   let b: Child | undefined;
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });

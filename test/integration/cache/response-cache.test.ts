@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizedQuery } from '../../../src/http/plugins/response-cache.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
-import { DOCS, INDEX, SCHEMA, tempDir, testConfig } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { metricValue, send } from '../../support/http-client.js';
 
 const engineSearches = async (server: RunningServer) =>
@@ -12,7 +13,7 @@ const engineSearches = async (server: RunningServer) =>
 
 /** The response cache of one real server: hits are answered from the raw request, before the engine. */
 describe('response cache', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-response-cache-');
+  const dataDir = tempDir('sift-response-cache-').path;
   let server: RunningServer;
   beforeAll(async () => {
     server = await startServer(

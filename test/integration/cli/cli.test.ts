@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportSummary } from '../../../src/cli/commands/import.js';
-import { fixture, sift, siftJson, tempDir } from '../../support/cli.js';
+import { fixture, sift, siftJson } from '../../support/cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 interface IndexStats {
   name: string;

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
-import { fixture, sift, siftJson, tempDir } from '../../support/cli.js';
+import { fixture, sift, siftJson } from '../../support/cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** The CLI signs and verifies cursors with the configured key, so paging moves between the API and `sift search`. */
 const SECRET = 'a-cursor-secret-shared-by-server-and-cli-01';

@@ -2,7 +2,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, cliEnv, fixture, sift, siftJson, tempDir } from '../../support/cli.js';
+import { ROOT, cliEnv, fixture, sift, siftJson } from '../../support/cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * kill -9 in the middle of `sift import`: every document the import reported as committed (its --json progress

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, sift, tempDir } from '../../support/cli.js';
+import { fixture, sift } from '../../support/cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** Read-only commands never create files, and a missing index says which data directory was searched. */
 describe('read-only CLI commands', { timeout: 120_000 }, () => {

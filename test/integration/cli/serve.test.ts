@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixture, sift, siftSpawn, tempDir } from '../../support/cli.js';
+import { fixture, sift, siftSpawn } from '../../support/cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 describe('sift serve', { timeout: 120_000 }, () => {
   const data = tempDir();

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readYaml, ROOT, tempDir } from '../../support/files.js';
+import { readYaml, ROOT } from '../../support/files.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { ensureTool, runTool } from '../../support/tools.js';
 
 const WORKFLOW = join(ROOT, '.github/workflows/ci.yml');

@@ -3,7 +3,8 @@ import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execForm, parseDockerfile, stageEnv, type Stage } from './support/dockerfile.js';
-import { readText, ROOT, tempDir } from '../../support/files.js';
+import { readText, ROOT } from '../../support/files.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { startSift, type SiftProcess } from '../../support/sift-server.js';
 
 const dockerfile = parseDockerfile(readText('Dockerfile'));

@@ -13,7 +13,8 @@ import { createEngine } from '../../../src/engines/create.js';
 import type { Engine } from '../../../src/engines/engine.js';
 import { SearchService } from '../../../src/service/search-service.js';
 import { uniquePrefix } from '../../support/cluster.js';
-import { DOCS, INDEX, SCHEMA, tempDir, testConfig } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const run = promisify(execFile);
 const REQUEST_TIMEOUT_MS = 6000;
@@ -42,7 +43,7 @@ describe('cluster outage and recovery (real OpenSearch node, stopped and restart
 
   beforeAll(async () => {
     nodeUrl = await chaos('start');
-    const config = testConfig(tempDir(), {
+    const config = testConfig(tempDir().path, {
       SEARCH_ENGINE: 'opensearch',
       ELASTICSEARCH_URL: nodeUrl,
       ELASTICSEARCH_INDEX_PREFIX: uniquePrefix('chaos'),

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FILTER_CONDITIONS } from '../../../src/query/filter-normalize.js';
 import { MAX_TREE_DEPTH, MAX_TREE_NODES } from '../../../src/query/filter-tree.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
-import { DOCS, INDEX, SCHEMA, tempDir, testConfig } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * Signed cursors and the largest legal filters, against real listening servers on one data directory: two with
@@ -20,7 +21,7 @@ let rotated: RunningServer;
 let stranger: RunningServer;
 
 beforeAll(async () => {
-  dataDir = tempDir();
+  dataDir = tempDir().path;
   const start = (env: Record<string, string>) =>
     startServer(testConfig(dataDir, env), { handleSignals: false, loadSample: false });
   a = await start({ CURSOR_SECRET: SECRET });

@@ -1,9 +1,10 @@
 import { rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { INDEX, SCHEMA, killQuietly, spawnServer, tempDir, type Child } from '../../support/app.js';
+import { INDEX, SCHEMA, killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
-const dataDir = tempDir('sift-durability-');
+const dataDir = tempDir('sift-durability-').path;
 let first: Child | undefined;
 let second: Child | undefined;
 

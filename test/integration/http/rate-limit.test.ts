@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { serviceUrl } from '../../support/services.js';
-import { DOCS, INDEX, SCHEMA, tempDir, testConfig } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { metricValue, redisEnv, send } from '../../support/http-client.js';
 
 const LIMITS = {
@@ -19,7 +20,7 @@ async function serve(dataDir: string, env: Record<string, string>): Promise<Runn
 
 for (const store of ['redis', 'memory'] as const) {
   describe(`rate limits per scope (${store} store)`, { timeout: 60_000 }, () => {
-    const dataDir = tempDir('sift-ratelimit-');
+    const dataDir = tempDir('sift-ratelimit-').path;
     let server: RunningServer;
     beforeAll(async () => {
       server = await serve(dataDir, {
@@ -89,7 +90,7 @@ for (const store of ['redis', 'memory'] as const) {
 }
 
 describe('rate limits behind a trusted proxy', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-ratelimit-proxy-');
+  const dataDir = tempDir('sift-ratelimit-proxy-').path;
   let server: RunningServer;
   beforeAll(async () => {
     server = await serve(dataDir, { TRUSTED_PROXIES: '127.0.0.1' });

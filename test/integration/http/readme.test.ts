@@ -4,7 +4,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/server.js';
-import { tempDir, testConfig } from '../../support/app.js';
+import { testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * The README's "an index of your own" commands, run as written (with curl, from the repository root, so the
@@ -28,7 +29,7 @@ let server: RunningServer;
 let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = tempDir();
+  dataDir = tempDir().path;
   server = await startServer(testConfig(dataDir), { handleSignals: false });
 });
 afterAll(async () => {

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTool, runTool } from '../../support/tools.js';
-import { killQuietly, spawnServer, tempDir, type Child } from '../../support/app.js';
+import { killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * Schemathesis (pinned in schemathesis/requirements.txt, installed from PyPI into a venv in the user's cache by
@@ -40,9 +40,9 @@ let keepWork = false;
 
 beforeAll(async () => {
   schemathesis = await ensureTool('schemathesis');
-  dataDir = tempDir('sift-schemathesis-data-');
+  dataDir = tempDir('sift-schemathesis-data-').path;
   // Its example database, reports and cache go here, never into the repository.
-  work = mkdtempSync(join(tmpdir(), 'sift-schemathesis-run-'));
+  work = tempDir('sift-schemathesis-run-').path;
   server = await spawnServer(
     {
       DATA_DIR: dataDir,

@@ -1,11 +1,12 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/server.js';
-import { DOCS, INDEX, SCHEMA, tempDir, testConfig } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { send } from '../../support/http-client.js';
 
 describe('CORS, security headers and resource guards', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-security-');
+  const dataDir = tempDir('sift-security-').path;
   let server: RunningServer;
   beforeAll(async () => {
     // Development defaults: CORS for localhost:3000 and :8080.
@@ -102,7 +103,7 @@ describe('CORS outside development', { timeout: 60_000 }, () => {
       ['https://shop.example', 'https://shop.example'],
       ['', undefined],
     ] as const) {
-      const dataDir = tempDir('sift-cors-');
+      const dataDir = tempDir('sift-cors-').path;
       const server = await startServer(
         testConfig(dataDir, { ENVIRONMENT: 'staging', CORS_ORIGINS: origins }),
         {

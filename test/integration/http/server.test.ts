@@ -2,13 +2,14 @@ import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/server.js';
-import { DOCS, INDEX, SCHEMA, tempDir, testConfig } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 let server: RunningServer;
 let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = tempDir();
+  dataDir = tempDir().path;
   server = await startServer(testConfig(dataDir), { handleSignals: false });
 });
 afterAll(async () => {
@@ -109,7 +110,7 @@ describe('a real listening server', () => {
 
 describe('start-up failures', () => {
   it('rejects when the port is taken, leaving nothing open', async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     try {
       await expect(
         startServer(testConfig(dir, { PORT: String(server.port) }), { handleSignals: false }),
@@ -124,7 +125,7 @@ describe('start-up failures', () => {
 
 describe('a fresh start with the bundled sample', () => {
   it('loads the sample into the default index so /api/search?q=test answers', async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     const sample = await startServer(
       testConfig(dir, { LOAD_SAMPLE_DATA: 'true', DEFAULT_INDEX: 'packages' }),
       { handleSignals: false },

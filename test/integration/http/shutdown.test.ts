@@ -1,12 +1,13 @@
 import { rmSync } from 'node:fs';
 import { Agent, request as httpRequest, type ClientRequest } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { INDEX, SCHEMA, killQuietly, spawnServer, tempDir, type Child } from '../../support/app.js';
+import { INDEX, SCHEMA, killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const GRACE_MS = 15_000;
 let child: Child | undefined;
 let restarted: Child | undefined;
-const dataDir = tempDir('sift-shutdown-');
+const dataDir = tempDir('sift-shutdown-').path;
 
 afterAll(() => {
   killQuietly(child);
@@ -136,7 +137,7 @@ describe('graceful shutdown on SIGTERM', () => {
   }, 90_000);
 
   it('exits 1 with a log line when draining outlasts SHUTDOWN_GRACE_MS', async () => {
-    const dir = tempDir('sift-shutdown-grace-');
+    const dir = tempDir('sift-shutdown-grace-').path;
     let slow: Child | undefined;
     try {
       slow = await spawnServer({ DATA_DIR: dir, DEFAULT_INDEX: INDEX, SHUTDOWN_GRACE_MS: '1000' });

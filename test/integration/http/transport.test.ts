@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../src/errors.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
-import { tempDir, testConfig } from '../../support/app.js';
+import { testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /**
  * What Node's HTTP server refuses below Fastify's routing (header overflow, malformed HTTP, slow clients), and
@@ -15,7 +16,7 @@ let server: RunningServer;
 let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = tempDir();
+  dataDir = tempDir().path;
   server = await startServer(
     testConfig(dataDir, { REQUEST_TIMEOUT_MS: String(TIMEOUT_MS), CORS_ORIGINS: 'http://localhost:3000' }),
     { handleSignals: false },

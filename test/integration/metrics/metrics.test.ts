@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { serviceUrl } from '../../support/services.js';
-import { DOCS, INDEX, SCHEMA, tempDir, testConfig } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { metricValue, redisEnv, send } from '../../support/http-client.js';
 
 async function scrape(server: RunningServer): Promise<string> {
@@ -14,7 +15,7 @@ async function scrape(server: RunningServer): Promise<string> {
 }
 
 describe('Prometheus metrics of one process', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-metrics-');
+  const dataDir = tempDir('sift-metrics-').path;
   let server: RunningServer;
   beforeAll(async () => {
     server = await startServer(testConfig(dataDir, { CACHE_TTL_SECONDS: '600' }), { handleSignals: false });
@@ -77,7 +78,7 @@ describe('Prometheus metrics of one process', { timeout: 60_000 }, () => {
 });
 
 describe('single-flight with the Redis store', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-metrics-redis-');
+  const dataDir = tempDir('sift-metrics-redis-').path;
   let server: RunningServer;
   beforeAll(async () => {
     server = await startServer(

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEngine } from '../../../src/engines/sqlite/engine.js';
 import { SearchService } from '../../../src/service/search-service.js';
-import { sift, siftJson, siftSpawn, tempDir } from '../../support/cli.js';
+import { sift, siftJson, siftSpawn } from '../../support/cli.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const SCHEMA = {
   id_field: 'id',

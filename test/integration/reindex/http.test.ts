@@ -5,9 +5,10 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INDEX, SCHEMA, killQuietly, spawnServer, tempDir, type Child } from '../../support/app.js';
+import { INDEX, SCHEMA, killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 
-const dataDir = tempDir('sift-reindex-http-');
+const dataDir = tempDir('sift-reindex-http-').path;
 let server: Child | undefined;
 let base = '';
 const DOCS = 4000;

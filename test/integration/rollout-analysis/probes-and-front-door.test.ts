@@ -9,7 +9,7 @@ import {
   type ProbeOptions,
 } from '../../../src/rollout/analysis/index.js';
 import type { AnalysisContext, Color } from '../../../src/rollout/types.js';
-import { tempDir } from '../../support/files.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { freePort } from '../../support/net.js';
 import { startSift, type SiftProcess } from '../../support/sift-server.js';
 import { startNginx, type Nginx } from './support/nginx.js';

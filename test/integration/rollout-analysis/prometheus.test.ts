@@ -10,7 +10,7 @@ import {
 } from '../../../src/rollout/analysis/index.js';
 import { errorRatioTemplate, latencyTemplate } from '../../../src/rollout/analysis/promql.js';
 import type { AnalysisContext, Color, Measurement } from '../../../src/rollout/types.js';
-import { tempDir } from '../../support/files.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { freePort, waitFor } from '../../support/net.js';
 import { family, metricNames } from '../deploy/support/promql.js';
 import { siftMetricFamilies } from '../deploy/support/sift-metrics.js';

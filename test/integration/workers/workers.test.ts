@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INDEX, SCHEMA, killQuietly, tempDir, type Child } from '../../support/app.js';
+import { INDEX, SCHEMA, killQuietly, type Child } from '../../support/app.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { metricValue, send, sleep, spawnCluster, steadyLoad } from '../../support/http-client.js';
 
 const workerPids = (child: Child): number[] =>
@@ -15,7 +16,7 @@ async function until(done: () => boolean, ms: number): Promise<void> {
 
 /** A cluster of two workers on one embedded database, no Redis: what staging runs by default. */
 describe('node:cluster workers', { timeout: 300_000 }, () => {
-  const dataDir = tempDir('sift-cluster-');
+  const dataDir = tempDir('sift-cluster-').path;
   let cluster: Child | undefined;
   // Two workers start from source at once, on an empty data directory (the case that once met "database is
   // locked"); the primary allows each 60 s to listen.

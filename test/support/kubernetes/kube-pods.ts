@@ -1,9 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
   CoreV1Api,
@@ -18,6 +16,7 @@ import {
 import { cliEnv, ROOT } from '../cli.js';
 import { freePort } from '../net.js';
 import { testKubeConfig } from './kube.js';
+import { tempDir } from '../temp-dir.js';
 
 /**
  * The kubelet's part for the KWOK pods of one namespace of the test cluster (see scripts/services/kube.sh).
@@ -108,7 +107,7 @@ const KILL_AFTER_MS = 15_000;
 let seedDataDir: Promise<string> | undefined;
 function seedData(): Promise<string> {
   seedDataDir ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sift-kube-seed-'));
+    const dir = tempDir('sift-kube-seed-').path;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/fixtures/serve.ts'], {
       cwd: ROOT,
@@ -488,7 +487,7 @@ class Runner implements PodRunner {
       exited();
       return;
     }
-    const dataDir = mkdtempSync(join(tmpdir(), `sift-pod-${m.name}-`));
+    const dataDir = tempDir(`sift-pod-${m.name}-`).path;
     cpSync(seed, dataDir, { recursive: true });
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/fixtures/serve.ts'], {
       cwd: ROOT,

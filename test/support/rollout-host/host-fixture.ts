@@ -8,7 +8,8 @@ import { childPids, stopProcess } from '../../../src/rollout/targets/host/proces
 import { HostTarget } from '../../../src/rollout/targets/host/target.js';
 import { NginxRouter } from '../../../src/rollout/traffic/nginx.js';
 import type { Color } from '../../../src/rollout/types.js';
-import { ROOT, tempDir } from '../files.js';
+import { ROOT } from '../files.js';
+import { tempDir } from '../temp-dir.js';
 import { freePort, waitFor } from '../net.js';
 import { nginxPrefix } from '../nginx.js';
 import { startSift } from '../sift-server.js';

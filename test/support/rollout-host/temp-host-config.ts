@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHostConfig, type HostConfig } from '../../../src/rollout/targets/host/config.js';
+import { tempDir } from '../temp-dir.js';
 
 /**
  * A valid host config over a temporary directory, for the unit tests of this folder and of the nginx router: no
@@ -13,7 +13,7 @@ export function tempHostConfig(overrides: Record<string, unknown> = {}): {
   raw: Record<string, unknown>;
   remove(): void;
 } {
-  const dir = mkdtempSync(join(tmpdir(), 'sift-host-unit-'));
+  const dir = tempDir('sift-host-unit-').path;
   writeFileSync(join(dir, 'nginx.conf'), 'pid run/nginx.pid;\nevents {}\n');
   const raw: Record<string, unknown> = {
     nginx: {
