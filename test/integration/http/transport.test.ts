@@ -197,12 +197,16 @@ describe('a known path with a wrong method', () => {
   });
 });
 
-describe(`REQUEST_TIMEOUT_MS=${TIMEOUT_MS} bounds slow clients to within a second`, () => {
-  // A correctness bound from the configuration (Node checks deadlines every 250 ms at most), not a speed goal.
+describe(`REQUEST_TIMEOUT_MS=${TIMEOUT_MS} bounds slow clients`, () => {
+  // A correctness bound from the configuration, not a speed goal: the cut comes from REQUEST_TIMEOUT_MS, not from
+  // Node's own defaults (60 s for headers, 300 s for a request) nor from the client finishing (a trickle lasts
+  // 40 s or more). Node checks deadlines every 250 ms here, but the server shares its event loop with this test's
+  // 200 trickling clients, and on a machine busy with other test files a 1 s margin was once not enough.
+  const CUT_WITHIN_MS = TIMEOUT_MS + 8000;
   const expectCut = (res: Exchange) => {
     expectEnvelope(res, 'REQUEST_TIMEOUT', new RegExp(`${TIMEOUT_MS} ms`));
     expect(res.elapsedMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
-    expect(res.elapsedMs).toBeLessThanOrEqual(TIMEOUT_MS + 1000);
+    expect(res.elapsedMs).toBeLessThanOrEqual(CUT_WITHIN_MS);
   };
   const slowHeaders = () => [
     'GET /health/live HTTP/1.1\r\n',
