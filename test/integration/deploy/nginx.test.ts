@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_DEFAULTS } from '../../../src/config/defaults.js';
 import { readText } from '../../support/files.js';
 import { tempDir } from '../../support/temp-dir.js';
-import { nginxPrefix } from '../../support/nginx.js';
+import { nginxPrefix, startNginx, type Nginx } from '../../support/nginx.js';
 import { startSift, type SiftProcess } from '../../support/sift-server.js';
 import { ensureTool, runTool } from '../../support/tools.js';
-import { freePort, waitFor } from '../../support/net.js';
 
 const seconds = (v: string) => {
   const m = /^(\d+)(ms|s|m)?$/.exec(v);
@@ -69,32 +67,21 @@ describe('nginx in front of a real Sift', { timeout: 600_000 }, () => {
   const data = tempDir('sift-nginx-data-');
   const prefix = tempDir('sift-nginx-e2e-');
   let sift: SiftProcess;
-  let proc: ChildProcess;
+  let nginx: Nginx | undefined;
   let base: string;
 
   beforeAll(async () => {
-    const bin = await ensureTool('nginx');
     // Sift's keep-alive (3 s) stays above nginx's upstream idle timeout (2 s), as in production (65 s vs 60 s).
     sift = await startSift({
       dataDir: data.path,
       env: { LOAD_SAMPLE_DATA: 'true', KEEP_ALIVE_TIMEOUT_MS: '3000' },
     });
-    const port = await freePort();
-    const p = nginxPrefix(prefix.path, {
-      port,
-      upstreams: [`127.0.0.1:${sift.port}`],
-      upstreamKeepaliveTimeout: '2s',
-    });
-    proc = spawn(bin, ['-p', p.prefix, '-c', p.conf, '-g', 'daemon off;'], { stdio: 'ignore' });
-    base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`${base}/nginx-health`)).ok, 20_000);
+    nginx = await startNginx(prefix.path, [`127.0.0.1:${sift.port}`], { upstreamKeepaliveTimeout: '2s' });
+    base = nginx.url;
   }, 600_000);
 
   afterAll(async () => {
-    if (proc && proc.exitCode === null) {
-      proc.kill('SIGQUIT');
-      await new Promise((r) => proc.once('exit', r));
-    }
+    await nginx?.stop();
     await sift?.stop();
     const err = join(prefix.path, 'error.log');
     if (existsSync(err)) {

@@ -12,7 +12,7 @@ import type { AnalysisContext, Color } from '../../../src/rollout/types.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { freePort } from '../../support/net.js';
 import { startSift, type SiftProcess } from '../../support/sift-server.js';
-import { startNginx, type Nginx } from './support/nginx.js';
+import { startNginx, type Nginx } from '../../support/nginx.js';
 import { ProcessTarget, type ProcessInstance } from './support/process-target.js';
 
 const codeOf = (fn: () => unknown): string => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -11,7 +11,7 @@ import type { Color } from '../../../src/rollout/types.js';
 import { ROOT } from '../files.js';
 import { tempDir } from '../temp-dir.js';
 import { freePort, waitFor } from '../net.js';
-import { nginxPrefix } from '../nginx.js';
+import { nginxPrefix, runNginx } from '../nginx.js';
 import { startSift } from '../sift-server.js';
 import { ensureTool } from '../tools.js';
 import { startLoad } from '../load.js';
@@ -176,15 +176,12 @@ async function setUp(
   );
   const config = loadHostConfig(configPath);
 
-  const nginx: ChildProcess = spawn(bin, ['-p', p.prefix, '-c', p.conf, '-g', 'daemon off;'], {
-    stdio: 'ignore',
-  });
+  // Started by the one nginx helper; the host config's binary is the same tool, so `sift deploy` reloads it.
+  const running = await runNginx(p, nginxPort!);
+  const nginx: ChildProcess = running.child;
   started(nginx);
-  const frontDoor = `http://127.0.0.1:${nginxPort}`;
+  const frontDoor = running.url;
   const errorLog = join(prefix, 'error.log');
-  await waitFor(async () => (await fetch(`${frontDoor}/nginx-health`)).ok, 20_000).catch((err: Error) => {
-    throw new Error(`${err.message}\n${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`);
-  });
   await waitFor(async () => existsSync(config.nginx.pidFile), 10_000);
 
   const target = new HostTarget(config);
