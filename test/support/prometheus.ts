@@ -12,30 +12,35 @@ export interface PrometheusServer {
 }
 
 /**
- * A real Prometheus on a free loopback port, scraping `targets` every second under job `sift` with the labels
- * given (the `color` target label, as deploy/prometheus/prometheus.yml sets it). `basicAuth` turns on Prometheus's
- * own basic auth (web config with a bcrypt hash).
+ * The one way the tests start Prometheus: a real one on a free loopback port, with its files in `dir`. It scrapes
+ * `targets` every second under job `sift` with the labels given (the `color` target label, as
+ * deploy/prometheus/prometheus.yml sets it), or runs a whole `config` instead (the shipped one, adjusted).
+ * `basicAuth` turns on Prometheus's own basic auth (web config with a bcrypt hash).
  */
-export async function startPrometheus(opts: {
-  dir: string;
-  targets: { address: string; labels: Record<string, string> }[];
-  basicAuth?: { username: string; bcryptHash: string; password: string };
-}): Promise<PrometheusServer> {
+export async function startPrometheus(
+  opts: {
+    dir: string;
+    basicAuth?: { username: string; bcryptHash: string; password: string };
+  } & (
+    { targets: { address: string; labels: Record<string, string> }[] } | { config: Record<string, unknown> }
+  ),
+): Promise<PrometheusServer> {
   const bin = await ensureTool('prometheus');
-  writeFileSync(
-    join(opts.dir, 'prometheus.yml'),
-    stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      scrape_configs: [
-        {
-          job_name: 'sift',
-          metrics_path: '/metrics',
-          scrape_timeout: '1s',
-          static_configs: opts.targets.map((t) => ({ targets: [t.address], labels: t.labels })),
-        },
-      ],
-    }),
-  );
+  const config =
+    'config' in opts
+      ? opts.config
+      : {
+          global: { scrape_interval: '1s', evaluation_interval: '1s' },
+          scrape_configs: [
+            {
+              job_name: 'sift',
+              metrics_path: '/metrics',
+              scrape_timeout: '1s',
+              static_configs: opts.targets.map((t) => ({ targets: [t.address], labels: t.labels })),
+            },
+          ],
+        };
+  writeFileSync(join(opts.dir, 'prometheus.yml'), stringify(config));
   const args = [
     `--config.file=${join(opts.dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(opts.dir, 'data')}`,

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { DEPLOY, readText, readYaml } from '../../support/files.js';
 import { tempDir } from '../../support/temp-dir.js';
-import { freePort, waitFor } from '../../support/net.js';
+import { waitFor } from '../../support/net.js';
+import { startPrometheus, type PrometheusServer } from '../../support/prometheus.js';
 import { family, metricNames } from './support/promql.js';
 import { startSift, type SiftProcess } from '../../support/sift-server.js';
 import { ensureTool, runTool } from '../../support/tools.js';
@@ -102,9 +101,8 @@ describe('a real Prometheus scraping a real Sift', { timeout: 600_000 }, () => {
   const data = tempDir('sift-prom-data-');
   const work = tempDir('sift-prom-');
   let sift: SiftProcess;
-  let prometheus: ChildProcess;
+  let prometheus: PrometheusServer | undefined;
   let api: string;
-  let log = '';
 
   const query = async (q: string) => {
     const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`);
@@ -117,7 +115,6 @@ describe('a real Prometheus scraping a real Sift', { timeout: 600_000 }, () => {
   };
 
   beforeAll(async () => {
-    const bin = await ensureTool('prometheus');
     sift = await startSift({ dataDir: data.path, env: { LOAD_SAMPLE_DATA: 'true' } });
     // The shipped configuration with this machine's target and a 1 s interval, so the test takes seconds.
     const config = readYaml<
@@ -130,29 +127,12 @@ describe('a real Prometheus scraping a real Sift', { timeout: 600_000 }, () => {
     job.scrape_timeout = '1s';
     job.static_configs = [{ targets: [`127.0.0.1:${sift.port}`], labels: { color: 'blue' } }];
     config.scrape_configs = [job];
-    writeFileSync(join(work.path, 'prometheus.yml'), stringify(config));
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      bin,
-      [
-        `--config.file=${join(work.path, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(work.path, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    prometheus.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-    await waitFor(async () => (await fetch(`${api}/-/ready`)).ok, 60_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${log}`);
-    });
+    prometheus = await startPrometheus({ dir: work.path, config });
+    api = prometheus.url;
   }, 600_000);
 
   afterAll(async () => {
-    if (prometheus && prometheus.exitCode === null) {
-      prometheus.kill('SIGTERM');
-      await new Promise((r) => prometheus.once('exit', r));
-    }
+    await prometheus?.stop();
     await sift?.stop();
     data.remove();
     work.remove();
