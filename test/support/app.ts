@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, limitsFromConfig } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
@@ -225,79 +223,3 @@ export async function makeTestApp(
 /** Parses a light-my-request or fetch JSON body. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
 export const json = <T = any>(res: { body: string }): T => JSON.parse(res.body) as T;
-
-// ---- The real server as a child process (shutdown and durability tests) ----
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SERVE = fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url));
-
-export interface Child {
-  proc: ChildProcess;
-  url: string;
-  /** Everything the child wrote, for failure messages. */
-  output(): string;
-  /** Resolves with the exit code (or signal) once the process is gone. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Spawns the real server (fixtures/serve.ts) on an ephemeral port and waits until it listens. */
-export function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<Child> {
-  return spawnFixture(SERVE, 'server', env, timeoutMs);
-}
-
-/**
- * Spawns a fixture script that prints `SIFT_READY <url>` once it serves, with a clean development environment
- * plus `env`, and waits for that line; a fixture that exits first fails with everything it printed.
- */
-export async function spawnFixture(
-  script: string,
-  what: string,
-  env: Record<string, string>,
-  timeoutMs: number,
-): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ENVIRONMENT: 'development',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOAD_SAMPLE_DATA: 'false',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${out}`)),
-      timeoutMs,
-    );
-    const onData = () => {
-      const m = /SIFT_READY (\S+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.stdout!.off('data', onData);
-      resolve(m[1]!);
-    };
-    proc.stdout!.on('data', onData);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited early (code ${code}, signal ${signal}):\n${out}`));
-    });
-  });
-  return { proc, url, output: () => out, exited };
-}
-
-/** Kills a child that a failed test left running. */
-export function killQuietly(child: Child | undefined): void {
-  if (child && child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
-}

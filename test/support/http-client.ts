@@ -1,18 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { Agent, request as httpRequest } from 'node:http';
-import { spawnFixture, type Child } from './app.js';
-
-const CLUSTER = fileURLToPath(new URL('./fixtures/workers.ts', import.meta.url));
 
 /** host and port of a `redis://host:port` URL, as Sift's settings. */
 export function redisEnv(url: string): Record<string, string> {
   const u = new URL(url);
   return { REDIS_HOST: u.hostname, REDIS_PORT: u.port, REDIS_DB: '0' };
-}
-
-/** Spawns the cluster fixture (primary + WORKERS workers) and waits until every worker listens. */
-export function spawnCluster(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
-  return spawnFixture(CLUSTER, 'cluster', env, timeoutMs);
 }
 
 export interface Answer {

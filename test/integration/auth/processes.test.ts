@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sift, siftJson } from '../../support/cli.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { fixture } from '../../support/cli.js';
-import { killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { killQuietly, spawnServer, type Child } from '../../support/sift-process.js';
 import { STRONG_SECRET } from './auth-server.js';
 
 const CACHE_SECONDS = 1;

@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCS, INDEX, SCHEMA, killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { DOCS, INDEX, SCHEMA } from '../../support/app.js';
+import { killQuietly, spawnServer, type Child } from '../../support/sift-process.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { metricValue, redisEnv, send, sleep, steadyLoad, type Answer } from '../../support/http-client.js';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execForm, parseDockerfile, stageEnv, type Stage } from './support/dockerfile.js';
 import { readText, ROOT } from '../../support/files.js';
 import { tempDir } from '../../support/temp-dir.js';
-import { startSift, type SiftProcess } from '../../support/sift-server.js';
+import { startSift, type SiftProcess } from '../../support/sift-process.js';
 
 const dockerfile = parseDockerfile(readText('Dockerfile'));
 const runtime = dockerfile.stages.at(-1)!;

@@ -5,7 +5,7 @@ import { BASE_DEFAULTS } from '../../../src/config/defaults.js';
 import { readText } from '../../support/files.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { nginxPrefix, startNginx, type Nginx } from '../../support/nginx.js';
-import { startSift, type SiftProcess } from '../../support/sift-server.js';
+import { startSift, type SiftProcess } from '../../support/sift-process.js';
 import { ensureTool, runTool } from '../../support/tools.js';
 
 const seconds = (v: string) => {

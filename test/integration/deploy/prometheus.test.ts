@@ -6,7 +6,7 @@ import { tempDir } from '../../support/temp-dir.js';
 import { waitFor } from '../../support/net.js';
 import { startPrometheus, type PrometheusServer } from '../../support/prometheus.js';
 import { family, metricNames } from './support/promql.js';
-import { startSift, type SiftProcess } from '../../support/sift-server.js';
+import { startSift, type SiftProcess } from '../../support/sift-process.js';
 import { ensureTool, runTool } from '../../support/tools.js';
 
 const PROM = join(DEPLOY, 'prometheus');

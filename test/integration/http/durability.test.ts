@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { INDEX, SCHEMA, killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { INDEX, SCHEMA } from '../../support/app.js';
+import { killQuietly, spawnServer, type Child } from '../../support/sift-process.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const dataDir = tempDir('sift-durability-').path;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTool, runTool } from '../../support/tools.js';
-import { killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { killQuietly, spawnServer, type Child } from '../../support/sift-process.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /**

@@ -5,7 +5,8 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INDEX, SCHEMA, killQuietly, spawnServer, type Child } from '../../support/app.js';
+import { INDEX, SCHEMA } from '../../support/app.js';
+import { killQuietly, spawnServer, type Child } from '../../support/sift-process.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const dataDir = tempDir('sift-reindex-http-').path;

@@ -11,7 +11,7 @@ import {
 import type { AnalysisContext, Color } from '../../../src/rollout/types.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { freePort } from '../../support/net.js';
-import { startSift, type SiftProcess } from '../../support/sift-server.js';
+import { startSift, type SiftProcess } from '../../support/sift-process.js';
 import { startNginx, type Nginx } from '../../support/nginx.js';
 import { ProcessTarget, type ProcessInstance } from './support/process-target.js';
 

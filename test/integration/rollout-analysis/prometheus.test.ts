@@ -14,7 +14,7 @@ import { tempDir } from '../../support/temp-dir.js';
 import { freePort, waitFor } from '../../support/net.js';
 import { family, metricNames } from '../deploy/support/promql.js';
 import { siftMetricFamilies } from '../deploy/support/sift-metrics.js';
-import { startSift, type SiftProcess } from '../../support/sift-server.js';
+import { startSift, type SiftProcess } from '../../support/sift-process.js';
 import { ProcessTarget } from './support/process-target.js';
 import { startPrometheus, type PrometheusServer } from '../../support/prometheus.js';
 

@@ -1,9 +1,11 @@
 import { rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INDEX, SCHEMA, killQuietly, type Child } from '../../support/app.js';
+import { INDEX, SCHEMA } from '../../support/app.js';
+import { killQuietly, type Child } from '../../support/sift-process.js';
 import { tempDir } from '../../support/temp-dir.js';
-import { metricValue, send, sleep, spawnCluster, steadyLoad } from '../../support/http-client.js';
+import { metricValue, send, sleep, steadyLoad } from '../../support/http-client.js';
+import { spawnCluster } from '../../support/sift-process.js';
 
 const workerPids = (child: Child): number[] =>
   [...child.output().matchAll(/"worker_pid":(\d+)/g)].map((m) => Number(m[1]));

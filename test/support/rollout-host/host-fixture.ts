@@ -12,7 +12,7 @@ import { ROOT } from '../files.js';
 import { tempDir } from '../temp-dir.js';
 import { freePort, waitFor } from '../net.js';
 import { nginxPrefix, runNginx } from '../nginx.js';
-import { startSift } from '../sift-server.js';
+import { startSift } from '../sift-process.js';
 import { ensureTool } from '../tools.js';
 import { startLoad } from '../load.js';
 
