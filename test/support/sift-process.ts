@@ -90,8 +90,12 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns the real server (fixtures/serve.ts) on an ephemeral port and waits until it listens. */
-export function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<Child> {
+/**
+ * Spawns the real server (fixtures/serve.ts) on an ephemeral port and waits until it listens. It starts from source
+ * (TypeScript compiled on load): seconds on a quiet machine, but with four other test files spawning processes on
+ * two cores it has taken over 30 s; 60 s matches the hook timeout.
+ */
+export function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
   return spawnFixture(SERVE, 'server', env, timeoutMs);
 }
 
