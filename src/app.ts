@@ -35,7 +35,6 @@ import { keyRoutes } from './http/routes/keys.js';
 import { Authenticator } from './auth/authenticator.js';
 import { EngineKeyStore, type KeyStore } from './auth/key-store.js';
 import { metricsRoutes } from './http/routes/metrics.js';
-import { registerHandoff } from './workers/handoff.js';
 import { documentRoutes } from './http/routes/documents.js';
 import { healthRoutes } from './http/routes/health.js';
 import { indexRoutes } from './http/routes/indexes.js';
@@ -179,7 +178,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const noRoute = installErrorHandling(app, trackAllowedMethods(app));
   registerRequestChecks(app);
   if (config.METRICS_ENABLED) registerHttpMetrics(app);
-  registerHandoff(app);
   registerJsonParser(app);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -193,8 +191,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
-    // While draining, answered connections close instead of idling in keep-alive, so close() can finish.
-    if (state.shuttingDown) reply.header('connection', 'close');
+    // While draining, answered connections close instead of idling in keep-alive, so close() can finish; while
+    // handing over to a replacement worker, so keep-alive clients move to the workers that stay.
+    if (state.shuttingDown || state.handingOff) reply.header('connection', 'close');
     return payload;
   });
 

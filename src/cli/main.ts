@@ -19,27 +19,8 @@ import { registerSearchCommand } from './commands/search.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerTokenCommands } from './commands/token.js';
+import type { CliContext } from './context.js';
 import { colors } from './format.js';
-
-/** What every command gets: its streams, the configuration and a service over the local data directory. */
-export interface CliContext {
-  readonly stdout: NodeJS.WriteStream;
-  readonly stderr: NodeJS.WriteStream;
-  readonly env: NodeJS.ProcessEnv;
-  /** The configuration (environment, .env and --data-dir), loaded on first use. Throws ConfigError. */
-  config(): Config;
-  /**
-   * Opens the configured engine, runs `fn` with a service over it, and closes the engine afterwards. A read-only
-   * command passes `readOnly`: with no embedded database in the data directory it opens nothing (opening would
-   * create one) and answers `whenNoData()`, or INDEX_NOT_FOUND naming the data directory.
-   */
-  withService<T>(
-    fn: (service: SearchService, config: Config) => Promise<T>,
-    opts?: { readOnly?: boolean; whenNoData?: () => T },
-  ): Promise<T>;
-  /** Set by a command that finished but wants a non-zero exit (e.g. an import with failed documents). */
-  exitCode: number;
-}
 
 /** Exit codes: 0 success, 1 a Sift error or partial failure, 2 bad usage or bad configuration. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { joinClusterMetrics } from '../metrics/cluster-metrics.js';
 import { startServer } from '../server.js';
-import { handoffState } from './handoff.js';
 import { isHandoff, WORKER_READY, type WorkerReady } from './messages.js';
 
 /**
@@ -41,7 +40,7 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
   // stop listening (the primary sends new connections to the others) and wait for the last answers to go out.
   const handOff = async () => {
     if (draining) return;
-    handoffState.active = true;
+    server.state.handingOff = true;
     logger.info(`worker ${process.pid}: handing over to its replacement`);
     await new Promise((resolve) => setTimeout(resolve, HANDOFF_LINGER_MS));
     await new Promise<void>((resolve) => {

@@ -7,15 +7,15 @@ import { liveView, plainView, summaryLines, type ReleaseView } from '../../rollo
 import { stepsFromFile, stepsFromFlags } from '../../rollout/canary-steps.js';
 import { parseDuration } from '../../rollout/duration.js';
 import { DEPLOY_EXIT, deployExitCode } from '../../rollout/exit-codes.js';
-import { openDeployment, type Deployment, type TargetOptions } from '../../rollout/open.js';
+import { openDeployment, type TargetOptions } from '../../rollout/open.js';
 import { blueGreen } from '../../rollout/strategies/blue-green.js';
 import { canary } from '../../rollout/strategies/canary.js';
 import type { RolloutContext, RolloutResult } from '../../rollout/strategies/context.js';
 import { abort, promote, rollback } from '../../rollout/strategies/manage.js';
 import { rolling } from '../../rollout/strategies/rolling.js';
-import type { CanaryStep } from '../../rollout/types.js';
+import type { CanaryStep, Deployment } from '../../rollout/types.js';
 import { colors } from '../format.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../context.js';
 
 interface TargetFlags {
   target?: 'kubernetes' | 'host';

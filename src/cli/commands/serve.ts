@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Config } from '../../config/config.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../context.js';
 
 interface ServeOptions {
   port?: number;

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Deployment } from '../open.js';
+import type { Deployment } from '../types.js';
 import type { ReleaseRecord, TargetState, TrafficSplit } from '../types.js';
 import { COLORS } from '../types.js';
 

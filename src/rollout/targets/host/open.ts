@@ -1,4 +1,4 @@
-import type { Deployment } from '../../open.js';
+import type { Deployment } from '../../types.js';
 import { NginxRouter } from '../../traffic/nginx.js';
 import { loadHostConfig } from './config.js';
 import { HostTarget } from './target.js';
