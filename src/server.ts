@@ -21,7 +21,7 @@ export interface StartServerOptions {
   handleSignals?: boolean;
   /** How the process ends after a signal; process.exit by default. */
   exit?: (code: number) => void;
-  /** Load the bundled sample into an empty engine when configured (default true; cluster workers pass false). */
+  /** Load the bundled sample into an empty engine when configured (default true; pool workers pass false). */
   loadSample?: boolean;
 }
 

@@ -2,10 +2,10 @@ import cluster from 'node:cluster';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../engines/engine.js';
-import { CLUSTER_WORKER_ENV } from '../metrics/cluster-metrics.js';
+import { POOL_WORKER_ENV } from '../metrics/worker-metrics.js';
 import { withDeadline } from '../metrics/deadline-engine.js';
 import { setEngineProbe, siftMetrics, type SiftMetrics } from '../metrics/registry.js';
-import { ClusterGenerations } from './cluster-generations.js';
+import { WorkerPoolGenerations } from './worker-generations.js';
 import { LocalGenerations, MemoryStore } from './memory-store.js';
 import { cacheNamespace } from './namespace.js';
 import { RedisStore } from './redis-store.js';
@@ -110,15 +110,15 @@ export function layeredEngine(engine: Engine, opts: EngineLayerOptions): Engine 
 
 /**
  * Picks the cache store: Redis when configured (shared by every process and replica); otherwise in-process, with
- * generations shared over IPC when this process is one of several cluster workers on the same data.
+ * generations shared over IPC when this process is one of several pool workers on the same data.
  */
 function chooseStore(config: Config, redis: Redis | null): CacheStore | null {
   if (config.CACHE_TTL_SECONDS === 0) return null;
   if (redis) return new RedisStore(redis, cacheNamespace(config));
-  const clustered = cluster.isWorker && process.env[CLUSTER_WORKER_ENV] === '1';
+  const pooled = cluster.isWorker && process.env[POOL_WORKER_ENV] === '1';
   return new MemoryStore(
     config.CACHE_MAX_ENTRIES,
-    clustered ? new ClusterGenerations() : new LocalGenerations(),
+    pooled ? new WorkerPoolGenerations() : new LocalGenerations(),
   );
 }
 

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request as httpRequest } from 'node:http';
 import { spawnFixture, type Child } from '../http/helpers.js';
 
-const CLUSTER = fileURLToPath(new URL('./fixtures/cluster.ts', import.meta.url));
+const WORKER_POOL = fileURLToPath(new URL('./fixtures/worker-pool.ts', import.meta.url));
 
 /** host and port of a `redis://host:port` URL, as Sift's settings. */
 export function redisEnv(url: string): Record<string, string> {
@@ -10,9 +10,9 @@ export function redisEnv(url: string): Record<string, string> {
   return { REDIS_HOST: u.hostname, REDIS_PORT: u.port, REDIS_DB: '0' };
 }
 
-/** Spawns the cluster fixture (primary + WORKERS workers) and waits until every worker listens. */
-export function spawnCluster(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
-  return spawnFixture(CLUSTER, 'cluster', env, timeoutMs);
+/** Spawns the worker pool fixture (primary + WORKERS workers) and waits until every worker listens. */
+export function spawnWorkerPool(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
+  return spawnFixture(WORKER_POOL, 'worker pool', env, timeoutMs);
 }
 
 export interface Answer {
@@ -33,7 +33,7 @@ export function send(
       {
         method: opts.method ?? 'GET',
         // Without an agent of the caller, a fresh connection per request (the global agent would keep one alive
-        // and pin every request to one cluster worker).
+        // and pin every request to one pool worker).
         agent: opts.agent ?? false,
         headers: {
           ...(payload
