@@ -7,7 +7,6 @@ import type { CacheStore } from './cache/store.js';
 import type { Config } from './config/config.js';
 import { SiftError } from './errors.js';
 import { MAX_ID_LENGTH } from './schema/document.js';
-import { DEFAULT_LIMITS, type QueryLimits } from './query/request.js';
 import type { SearchService } from './service/search-service.js';
 import {
   answerUnroutedBeforeBody,
@@ -63,18 +62,8 @@ export interface BuildAppOptions {
   cache?: CacheStore | null;
 }
 
-/** The query limits of the configuration, for the SearchService behind the app. */
-export function limitsFromConfig(config: Config): QueryLimits {
-  return {
-    ...DEFAULT_LIMITS,
-    maxPageSize: config.MAX_PAGE_SIZE,
-    maxResultWindow: config.MAX_RESULT_WINDOW,
-    maxQueryLength: config.MAX_QUERY_LENGTH,
-    maxQueryTerms: config.MAX_QUERY_TERMS,
-    maxFacets: config.MAX_FACETS,
-    maxFacetSize: config.MAX_FACET_BUCKETS,
-  };
-}
+// Kept importable from here for the tests and benchmarks that build an app by hand.
+export { limitsFromConfig } from './service/limits.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 

@@ -3,11 +3,9 @@ import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { serveWorkerPoolGenerations } from '../cache/worker-generations.js';
 import type { Config } from '../config/config.js';
-import { createEngine } from '../engines/create.js';
 import { POOL_WORKER_ENV, serveWorkerPoolMetrics } from '../metrics/worker-metrics.js';
+import { openSift } from '../compose.js';
 import { loadSampleAtStart } from '../service/sample-data.js';
-import { CursorKeys } from '../query/cursor.js';
-import { SearchService } from '../service/search-service.js';
 import { RestartBackoff } from './backoff.js';
 import { HANDOFF, isWorkerReady } from './messages.js';
 
@@ -30,16 +28,12 @@ export interface PrimaryOptions {
 /** Work done once, before any worker exists: two workers racing to create the sample index would collide. */
 async function prepareData(config: Config, logger: Logger): Promise<void> {
   if (!config.LOAD_SAMPLE_DATA) return;
-  const engine = createEngine(config);
-  await engine.open();
+  // Built like every other process's: with Redis, the sample's writes invalidate what servers cached before.
+  const sift = await openSift(config, { logger, answersFromCache: false });
   try {
-    await loadSampleAtStart(
-      new SearchService(engine, undefined, CursorKeys.fromConfig(config)),
-      config,
-      logger,
-    );
+    await loadSampleAtStart(sift.service, config, logger);
   } finally {
-    await engine.close();
+    await sift.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import client from 'prom-client';
-import { layeredEngine } from '../../src/cache/engine-stack.js';
+import { layeredEngine } from '../../src/service/engine-stack.js';
 import { MemoryStore } from '../../src/cache/memory-store.js';
 import type { Engine } from '../../src/engines/engine.js';
 import { SiftError } from '../../src/errors.js';
