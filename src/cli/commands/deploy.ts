@@ -1,9 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { isSiftError } from '../../errors.js';
-import { buildAnalyses, type AnalysisFlags } from '../../rollout/cli/analyses.js';
-import { printStatus, readStatus } from '../../rollout/cli/status.js';
-import { liveView, plainView, summaryLines, type ReleaseView } from '../../rollout/cli/view.js';
+import { readStatus } from '../../rollout/status.js';
 import { stepsFromFile, stepsFromFlags } from '../../rollout/canary-steps.js';
 import { parseDuration } from '../../rollout/duration.js';
 import { DEPLOY_EXIT, deployExitCode } from '../../rollout/exit-codes.js';
@@ -15,6 +13,9 @@ import { abort, promote, rollback } from '../../rollout/strategies/manage.js';
 import { rolling } from '../../rollout/strategies/rolling.js';
 import type { CanaryStep, Deployment } from '../../rollout/types.js';
 import { colors } from '../format.js';
+import { buildAnalyses, type AnalysisFlags } from '../rollout/analyses.js';
+import { printStatus } from '../rollout/status.js';
+import { liveView, plainView, summaryLines, type ReleaseView } from '../rollout/view.js';
 import type { CliContext } from '../context.js';
 
 interface TargetFlags {
