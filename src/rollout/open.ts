@@ -1,5 +1,5 @@
 import { SiftError } from '../errors.js';
-import { KubeClient } from './targets/kubernetes/client.js';
+import { KubeClient } from './platform/kubernetes/client.js';
 import { KubernetesTarget } from './targets/kubernetes/target.js';
 import { CombinedRouter } from './traffic/combined.js';
 import { ServiceSelectorRouter } from './traffic/service-selector.js';
@@ -48,6 +48,6 @@ async function openHost(options: TargetOptions): Promise<Deployment> {
   if (!options.hostConfig) {
     throw new SiftError('DEPLOY_INVALID', '--target host needs --host-config <file> (see docs/deploy.md)');
   }
-  const { openHostDeployment } = await import('./targets/host/open.js');
+  const { openHostDeployment } = await import('./open-host.js');
   return openHostDeployment(options.hostConfig, { dryRun: options.dryRun });
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseHostConfig, type HostConfig } from '../../../../src/rollout/targets/host/config.js';
+import { parseHostConfig, type HostConfig } from '../../../../src/rollout/platform/host/config.js';
 
 /**
  * A valid host config over a temporary directory, for the unit tests of this folder and of the nginx router: no
