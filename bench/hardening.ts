@@ -1,5 +1,5 @@
 /**
- * Production-hardening benchmark on the full corpus, with one worker (WORKERS=1 under the cluster primary):
+ * Production-hardening benchmark on the full corpus, with one worker (WORKERS=1 under the worker pool's primary):
  *   cached  - GET /api/search cycling through the 300 real queries after a warm-up pass, so every measured
  *             request is a result-cache hit, at c=50; next to the bare-handler ceiling (bench/lib/bare-child.ts)
  *             at c=50 on the same URLs. Target: cached >= 60% of the ceiling's requests/s.
@@ -28,7 +28,7 @@ export interface HardeningBenchResult {
   rolling_restart: LoadResult & { restart_completed: boolean; restart_ms: number | null; failed: number };
 }
 
-interface ClusterChild {
+interface WorkerPoolChild {
   url: string;
   /** The primary's workers (its child processes) right now. */
   workers(): number[];
@@ -37,9 +37,9 @@ interface ClusterChild {
   stop(): Promise<void>;
 }
 
-/** The cluster child, with its stdout kept (the primary's log says when a rolling restart completed). */
-async function startCluster(env: Record<string, string>): Promise<ClusterChild> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/cluster-child.ts'], {
+/** The worker pool child, with its stdout kept (the primary's log says when a rolling restart completed). */
+async function startWorkerPool(env: Record<string, string>): Promise<WorkerPoolChild> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/worker-pool-child.ts'], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -49,7 +49,7 @@ async function startCluster(env: Record<string, string>): Promise<ClusterChild> 
   proc.stdout!.setEncoding('utf8').on('data', (s: string) => (out = (out + s).slice(-200_000)));
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => (out = (out + s).slice(-200_000)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cluster did not start:\n${out}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`worker pool did not start:\n${out}`)), 120_000);
     const check = () => {
       const m = /^SIFT_URL (\S+)$/m.exec(out);
       if (m) {
@@ -58,7 +58,7 @@ async function startCluster(env: Record<string, string>): Promise<ClusterChild> 
       }
     };
     proc.stdout!.on('data', check);
-    proc.once('exit', (code) => reject(new Error(`cluster exited (${code}):\n${out}`)));
+    proc.once('exit', (code) => reject(new Error(`worker pool exited (${code}):\n${out}`)));
   });
   return {
     url,
@@ -107,7 +107,7 @@ export async function hardeningBench(): Promise<HardeningBenchResult> {
     await bare?.stop();
   }
 
-  const sift = await startCluster({
+  const sift = await startWorkerPool({
     DATA_DIR: dir,
     HOST: '127.0.0.1',
     PORT: '0',

@@ -7,7 +7,6 @@ import type { CacheStore } from './cache/store.js';
 import type { Config } from './config/config.js';
 import { SiftError } from './errors.js';
 import { MAX_ID_LENGTH } from './schema/document.js';
-import { DEFAULT_LIMITS, type QueryLimits } from './query/request.js';
 import type { SearchService } from './service/search-service.js';
 import {
   answerUnroutedBeforeBody,
@@ -35,7 +34,6 @@ import { keyRoutes } from './http/routes/keys.js';
 import { Authenticator } from './auth/authenticator.js';
 import { EngineKeyStore, type KeyStore } from './auth/key-store.js';
 import { metricsRoutes } from './http/routes/metrics.js';
-import { registerHandoff } from './workers/handoff.js';
 import { documentRoutes } from './http/routes/documents.js';
 import { healthRoutes } from './http/routes/health.js';
 import { indexRoutes } from './http/routes/indexes.js';
@@ -64,18 +62,8 @@ export interface BuildAppOptions {
   cache?: CacheStore | null;
 }
 
-/** The query limits of the configuration, for the SearchService behind the app. */
-export function limitsFromConfig(config: Config): QueryLimits {
-  return {
-    ...DEFAULT_LIMITS,
-    maxPageSize: config.MAX_PAGE_SIZE,
-    maxResultWindow: config.MAX_RESULT_WINDOW,
-    maxQueryLength: config.MAX_QUERY_LENGTH,
-    maxQueryTerms: config.MAX_QUERY_TERMS,
-    maxFacets: config.MAX_FACETS,
-    maxFacetSize: config.MAX_FACET_BUCKETS,
-  };
-}
+// Kept importable from here for the tests and benchmarks that build an app by hand.
+export { limitsFromConfig } from './service/limits.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -179,7 +167,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const noRoute = installErrorHandling(app, trackAllowedMethods(app));
   registerRequestChecks(app);
   if (config.METRICS_ENABLED) registerHttpMetrics(app);
-  registerHandoff(app);
   registerJsonParser(app);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -193,8 +180,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
-    // While draining, answered connections close instead of idling in keep-alive, so close() can finish.
-    if (state.shuttingDown) reply.header('connection', 'close');
+    // While draining, answered connections close instead of idling in keep-alive, so close() can finish; while
+    // handing over to a replacement worker, so keep-alive clients move to the workers that stay.
+    if (state.shuttingDown || state.handingOff) reply.header('connection', 'close');
     return payload;
   });
 

@@ -1,18 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp, limitsFromConfig } from './app.js';
-import { buildEngineStack } from './cache/engine-stack.js';
+import { buildApp } from './app.js';
 import { EngineKeyStore } from './auth/key-store.js';
-import { awaitRedis, createRedisClient } from './cache/redis-client.js';
+import { openSift } from './compose.js';
 import type { Config } from './config/config.js';
 import type { Engine } from './engines/engine.js';
-import { createEngine } from './engines/create.js';
 import { createAppState, type AppState } from './http/state.js';
 import { createLogger } from './observability/logger.js';
-import { CursorKeys } from './query/cursor.js';
 import { loadSampleAtStart } from './service/sample-data.js';
-import { SearchService } from './service/search-service.js';
+import type { SearchService } from './service/search-service.js';
 
 export interface StartServerOptions {
   /** Defaults to a logger built from the configuration. */
@@ -21,7 +18,7 @@ export interface StartServerOptions {
   handleSignals?: boolean;
   /** How the process ends after a signal; process.exit by default. */
   exit?: (code: number) => void;
-  /** Load the bundled sample into an empty engine when configured (default true; cluster workers pass false). */
+  /** Load the bundled sample into an empty engine when configured (default true; pool workers pass false). */
   loadSample?: boolean;
 }
 
@@ -54,24 +51,12 @@ function clientUrl(config: Config, address: AddressInfo): string {
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config);
   const exit = opts.exit ?? ((code: number) => process.exit(code));
-  const rawEngine = createEngine(config);
-  await rawEngine.open();
-  const redis = config.REDIS_HOST ? createRedisClient(config, logger) : null;
-  if (redis) await awaitRedis(redis, 2000);
   // The service sees the engine through the call metrics, the engine deadline and write invalidation; the app
   // answers repeated searches from the stack's store.
-  const stack = buildEngineStack(config, rawEngine, redis);
-  const engine = stack.engine;
-  const closeEngine = async () => {
-    try {
-      await engine.close();
-    } finally {
-      await stack.close().catch(() => undefined);
-      redis?.disconnect();
-    }
-  };
+  const sift = await openSift(config, { logger, answersFromCache: true });
+  const { engine, service } = sift;
+  const closeEngine = () => sift.close();
   const state = createAppState();
-  const service = new SearchService(engine, limitsFromConfig(config), CursorKeys.fromConfig(config));
   let built: FastifyInstance | undefined;
   try {
     if (opts.loadSample !== false) await loadSampleAtStart(service, config, logger);
@@ -81,9 +66,9 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       service,
       logger,
       state,
-      redis,
-      cache: stack.store,
-      keyStore: new EngineKeyStore(rawEngine),
+      redis: sift.redis,
+      cache: sift.store,
+      keyStore: new EngineKeyStore(sift.rawEngine),
     });
     await built.listen({ host: config.HOST, port: config.PORT });
   } catch (err) {

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { SiftError } from '../errors.js';
-import { checkIndexName } from '../service/index-name.js';
+import { checkIndexName } from '../schema/index-name.js';
 import type { KeyStore, StoredKey } from './key-store.js';
 import { isScope, type Principal, type Scope } from './principal.js';
 import { digestsEqual, hashSecret, newApiKey, parseApiKey, scopedSigningKey } from './secrets.js';

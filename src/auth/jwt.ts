@@ -12,7 +12,7 @@ import {
 } from 'jose';
 import type { Config } from '../config/config.js';
 import { SiftError } from '../errors.js';
-import { checkIndexName } from '../service/index-name.js';
+import { checkIndexName } from '../schema/index-name.js';
 import { isScope, type Principal, type Scope } from './principal.js';
 
 type JwtSettings = Pick<

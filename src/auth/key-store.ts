@@ -4,7 +4,7 @@ import type { SearchAfter, SearchRequest } from '../query/types.js';
 import { checkDocument, type Document } from '../schema/document.js';
 import { parseSchema } from '../schema/validate.js';
 import { isScope, type Scope } from './principal.js';
-import { KEYS_INDEX } from './system-index.js';
+import { KEYS_INDEX } from '../schema/system-index.js';
 
 /** An API key as stored: never the secret itself, only its digests. */
 export interface StoredKey {

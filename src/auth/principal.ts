@@ -1,4 +1,5 @@
 import type { Filter } from '../query/types.js';
+import type { Restriction } from '../query/restriction.js';
 
 /** What a credential may do: search/suggest, write documents, manage indexes and keys. */
 export const SCOPES = ['search', 'write', 'admin'] as const;
@@ -30,3 +31,7 @@ declare module 'fastify' {
     principal: Principal;
   }
 }
+
+/** The restriction a principal's searches and suggestions run under: its scoped key's filter, if any. */
+export const restrictionOf = (principal: Principal | undefined): Restriction | undefined =>
+  principal?.filter ? { filter: principal.filter } : undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import client from 'prom-client';
-import { layeredEngine } from './engine-stack.js';
+import { layeredEngine } from '../service/engine-stack.js';
 import { MemoryStore } from './memory-store.js';
 import type { Engine } from '../engines/engine.js';
 import { SiftError } from '../errors.js';

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { CachedBody, CacheStore } from './store.js';
 
-/** Where an in-process store learns and announces generations: a local counter, or the cluster's (IPC). */
+/** Where an in-process store learns and announces generations: a local counter, or the worker pool's (IPC). */
 export interface GenerationSource {
   current(index: string): string;
   bump(index: string): Promise<void>;

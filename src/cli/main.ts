@@ -2,15 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
-import { buildEngineStack } from '../cache/engine-stack.js';
-import { awaitRedis, createRedisClient } from '../cache/redis-client.js';
+import { openSift } from '../compose.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
-import { createEngine } from '../engines/create.js';
 import { isSiftError, SiftError } from '../errors.js';
 import { SqliteEngine } from '../engines/sqlite/engine.js';
-import { CursorKeys } from '../query/cursor.js';
-import { DEFAULT_LIMITS } from '../query/request.js';
-import { SearchService } from '../service/search-service.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerIndexCommands } from './commands/index.js';
@@ -19,26 +14,14 @@ import { registerSearchCommand } from './commands/search.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerTokenCommands } from './commands/token.js';
+import type { CliContext } from './context.js';
 import { colors } from './format.js';
 
-/** What every command gets: its streams, the configuration and a service over the local data directory. */
-export interface CliContext {
-  readonly stdout: NodeJS.WriteStream;
-  readonly stderr: NodeJS.WriteStream;
-  readonly env: NodeJS.ProcessEnv;
-  /** The configuration (environment, .env and --data-dir), loaded on first use. Throws ConfigError. */
-  config(): Config;
-  /**
-   * Opens the configured engine, runs `fn` with a service over it, and closes the engine afterwards. A read-only
-   * command passes `readOnly`: with no embedded database in the data directory it opens nothing (opening would
-   * create one) and answers `whenNoData()`, or INDEX_NOT_FOUND naming the data directory.
-   */
-  withService<T>(
-    fn: (service: SearchService, config: Config) => Promise<T>,
-    opts?: { readOnly?: boolean; whenNoData?: () => T },
-  ): Promise<T>;
-  /** Set by a command that finished but wants a non-zero exit (e.g. an import with failed documents). */
-  exitCode: number;
+/** A read-only command on an embedded engine whose database file does not exist: opening would create it. */
+function embeddedDatabaseMissing(config: Config): boolean {
+  return (
+    config.SEARCH_ENGINE === 'embedded' && !existsSync(new SqliteEngine({ dataDir: config.DATA_DIR }).path)
+  );
 }
 
 /** Exit codes: 0 success, 1 a Sift error or partial failure, 2 bad usage or bad configuration. */
@@ -128,8 +111,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     },
     async withService(fn, opts = {}) {
       const cfg = ctx.config();
-      const engine = createEngine(cfg);
-      if (opts.readOnly && engine instanceof SqliteEngine && !existsSync(engine.path)) {
+      if (opts.readOnly && embeddedDatabaseMissing(cfg)) {
         try {
           if (opts.whenNoData) return opts.whenNoData();
           throw new SiftError('INDEX_NOT_FOUND', 'there is no index');
@@ -137,33 +119,18 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
           throw locatedError(err, cfg, 'no Sift database there yet');
         }
       }
-      await engine.open();
-      // With a shared Redis, the CLI's writes must invalidate what running servers cached, like theirs do.
-      const redis = cfg.REDIS_HOST
-        ? createRedisClient(cfg, pino({ level: 'warn' }, pino.destination(2)))
-        : null;
-      if (redis) await awaitRedis(redis, 2000);
-      const stack = redis ? buildEngineStack(cfg, engine, redis) : null;
+      // Built like the server's stack: the same limits and cursor keys; with a shared Redis, the CLI's writes
+      // invalidate what running servers cached, like theirs do.
+      const sift = await openSift(cfg, {
+        logger: pino({ level: 'warn' }, pino.destination(2)),
+        answersFromCache: false,
+      });
       try {
-        const service = new SearchService(
-          stack?.engine ?? engine,
-          {
-            ...DEFAULT_LIMITS,
-            maxPageSize: cfg.MAX_PAGE_SIZE,
-            maxResultWindow: cfg.MAX_RESULT_WINDOW,
-            maxQueryLength: cfg.MAX_QUERY_LENGTH,
-            maxQueryTerms: cfg.MAX_QUERY_TERMS,
-          },
-          // The servers' keys, so a next_cursor from the API pages on here and the other way round.
-          CursorKeys.fromConfig(cfg),
-        );
-        return await fn(service, cfg);
+        return await fn(sift.service, cfg);
       } catch (err) {
         throw locatedError(err, cfg);
       } finally {
-        await engine.close();
-        await stack?.close().catch(() => undefined);
-        redis?.disconnect();
+        await sift.close();
       }
     },
   };

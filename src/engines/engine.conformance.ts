@@ -1,11 +1,12 @@
 /**
  * The behavioural contract every engine keeps. An engine's test file calls `runConformance` with a factory;
- * the suite drives the engine through the SearchService (the same path HTTP takes) so the whole query model is
- * exercised. An engine that cannot honour a case must list it in `skips` with the reason, never silently.
+ * the suite drives the engine through the EngineDriver (raw requests built by the query and schema layers, as
+ * the service builds them) so the whole query model is exercised. An engine that cannot honour a case must list
+ * it in `skips` with the reason, never silently.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SiftError } from '../errors.js';
-import { SearchService } from '../service/search-service.js';
+import { EngineDriver } from './conformance/driver.js';
 import type { Engine } from './engine.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './conformance/fixtures.js';
 import { filterLimitCases } from './conformance/filter-limit-cases.js';
@@ -21,17 +22,17 @@ export interface ConformanceOptions {
 export function runConformance({ name, makeEngine, skips = {} }: ConformanceOptions): void {
   describe(`engine conformance: ${name}`, () => {
     let engine: Engine;
-    let svc: SearchService;
+    let svc: EngineDriver;
     const idx = 'conformance';
     const check = (title: string, fn: () => Promise<void>) =>
       skips[title] ? it.skip(`${title} (skipped: ${skips[title]})`, fn) : it(title, fn);
-    const ids = async (input: Parameters<SearchService['search']>[1]) =>
+    const ids = async (input: Parameters<EngineDriver['search']>[1]) =>
       (await svc.search(idx, input)).hits.map((h) => h.id);
 
     beforeAll(async () => {
       engine = await makeEngine();
       await engine.open();
-      svc = new SearchService(engine);
+      svc = new EngineDriver(engine);
       await engine.dropIndex(idx);
       await svc.putIndex(idx, FIXTURE_SCHEMA);
       const res = await svc.importDocuments(idx, FIXTURE_DOCS);
@@ -157,7 +158,7 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
 
     check('counts the total exactly up to the bound and as a lower bound past it', async () => {
       const all = FIXTURE_DOCS.length;
-      const total = async (input: Parameters<SearchService['search']>[1]) => {
+      const total = async (input: Parameters<EngineDriver['search']>[1]) => {
         const res = await svc.search(idx, input);
         return [res.total, res.total_relation];
       };

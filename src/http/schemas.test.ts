@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXPIRY_PATTERN, parseExpiry } from '../auth/expiry.js';
 import { checkId } from '../schema/document.js';
-import { checkIndexName } from '../service/index-name.js';
+import { checkIndexName } from '../schema/index-name.js';
 import { DisplayName, DocumentId, IndexName, URL_TEXT } from './schemas.js';
 
 /** The patterns the OpenAPI document states agree with the checks in the code, case by case. */

@@ -4,7 +4,7 @@ import { MAX_ID_LENGTH } from '../schema/document.js';
 import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN } from '../query/request.js';
 import { FIELD_TYPES } from '../schema/types.js';
 import { FIELD_NAME, MAX_FIELDS } from '../schema/validate.js';
-import { INDEX_NAME } from '../service/index-name.js';
+import { INDEX_NAME } from '../schema/index-name.js';
 
 /**
  * Schemas shared by several routes. They are the request validation and, through @fastify/swagger, the OpenAPI

@@ -2,8 +2,8 @@ import client from 'prom-client';
 
 /**
  * Sift's Prometheus metrics, created once per process on prom-client's global registry (several apps built in
- * one process — tests — share them; counters only ever go up, so readers compare deltas). In a cluster each
- * worker keeps its own and the primary sums them (see cluster-metrics.ts).
+ * one process — tests — share them; counters only ever go up, so readers compare deltas). In a worker pool
+ * each worker keeps its own and the primary sums them (see worker-metrics.ts).
  */
 export interface SiftMetrics {
   httpRequests: client.Counter<'route' | 'method' | 'status'>;

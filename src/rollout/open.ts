@@ -1,10 +1,10 @@
 import { SiftError } from '../errors.js';
-import { KubeClient } from './targets/kubernetes/client.js';
+import { KubeClient } from './platform/kubernetes/client.js';
 import { KubernetesTarget } from './targets/kubernetes/target.js';
 import { CombinedRouter } from './traffic/combined.js';
 import { ServiceSelectorRouter } from './traffic/service-selector.js';
 import { VirtualServiceRouter } from './traffic/virtual-service.js';
-import type { Target, TargetKind, TrafficRouter } from './types.js';
+import type { Deployment, TargetKind } from './types.js';
 
 /** Where and how to deploy, as the CLI flags say it. */
 export interface TargetOptions {
@@ -22,14 +22,6 @@ export interface TargetOptions {
   readonly probe: 'proxy' | 'direct';
   // Host
   readonly hostConfig?: string;
-}
-
-export interface Deployment {
-  readonly target: Target;
-  readonly router: TrafficRouter;
-  /** The URL clients use on this target, when it is known (nginx's on a host). */
-  readonly frontDoor?: string;
-  close(): Promise<void>;
 }
 
 export async function openDeployment(options: TargetOptions): Promise<Deployment> {
@@ -56,6 +48,6 @@ async function openHost(options: TargetOptions): Promise<Deployment> {
   if (!options.hostConfig) {
     throw new SiftError('DEPLOY_INVALID', '--target host needs --host-config <file> (see docs/deploy.md)');
   }
-  const { openHostDeployment } = await import('./targets/host/open.js');
+  const { openHostDeployment } = await import('./open-host.js');
   return openHostDeployment(options.hostConfig, { dryRun: options.dryRun });
 }

@@ -120,6 +120,15 @@ export interface TrafficRouter {
   verify(expected: TrafficSplit): Promise<RouterCheck>;
 }
 
+/** A target and the router in front of it, opened for one CLI command. */
+export interface Deployment {
+  readonly target: Target;
+  readonly router: TrafficRouter;
+  /** The URL clients use on this target, when it is known (nginx's on a host). */
+  readonly frontDoor?: string;
+  close(): Promise<void>;
+}
+
 /** One measured value of an analysis, with its threshold and verdict. */
 export interface Measurement {
   /** `probe /health/ready`, `error ratio`, `p99 latency`, `front-door success`. */

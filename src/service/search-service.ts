@@ -1,52 +1,42 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
-import { ERRORS, isSiftError, SiftError } from '../errors.js';
+import { isSiftError, SiftError } from '../errors.js';
 import type {
   BulkItem,
-  BulkItemResult,
   BulkLoadMode,
   Engine,
   IndexInfo,
   ReindexOptions,
   ReindexResult,
 } from '../engines/engine.js';
-import { CursorKeys, encodeCursor } from '../query/cursor.js';
+import { CursorKeys } from '../query/cursor.js';
 import {
   buildSearchRequest,
   DEFAULT_LIMITS,
   type QueryLimits,
   type RawSearchInput,
 } from '../query/request.js';
-import type { FacetResult, Filter, Suggestion } from '../query/types.js';
+import type { Filter, Suggestion } from '../query/types.js';
 import { checkDocument, checkId, CONTROL, type Document } from '../schema/document.js';
+import { searchResponse, type SearchResponse } from '../query/response.js';
+import {
+  checkBatch,
+  checkRange,
+  fillResults,
+  summarize,
+  type BatchItemResult,
+  type BatchResult,
+  type CheckedBatch,
+} from '../engines/batch.js';
 import type { IndexSchema } from '../schema/types.js';
 import { assertCompatible, parseSchema } from '../schema/validate.js';
-import { withRestriction, type Restriction } from '../auth/restriction.js';
+import { withRestriction, type Restriction } from '../query/restriction.js';
 // Every index name a user gives is checked by checkUserIndex, which also refuses Sift's system indexes.
-import { checkUserIndex as checkIndexName, isSystemIndex } from '../auth/system-index.js';
+import { checkUserIndex as checkIndexName, isSystemIndex } from '../schema/system-index.js';
 import { checkFilter } from '../query/filter-check.js';
 
-export interface SearchResponse {
-  hits: { id: string; score: number | null; document: Document; highlights?: Record<string, string[]> }[];
-  total: number;
-  total_relation: 'eq' | 'gte';
-  facets: Record<string, FacetResult>;
-  next_cursor: string | null;
-  took_ms: number;
-  partial: boolean;
-}
-
-export interface BatchItemResult {
-  index: number;
-  id: string | null;
-  status: number;
-  result?: 'created' | 'updated';
-  error?: { code: string; message: string; details?: Record<string, unknown> };
-}
-export interface BatchResult {
-  indexed: number;
-  failed: number;
-  items: BatchItemResult[];
-}
+// The shapes of the service's answers are defined beside the code that builds them; callers import them here.
+export type { SearchResponse } from '../query/response.js';
+export type { BatchItemResult, BatchResult } from '../engines/batch.js';
 
 /**
  * Another process sharing the engine (a second worker, `sift reindex`, `sift index create`) can change a schema
@@ -114,25 +104,7 @@ export class SearchService {
     if (restriction?.filter)
       request.filter = withRestriction(checkFilter(restriction.filter, schema), request.filter);
     const result = await this.engine.search(index, request);
-    const last = result.hits.at(-1);
-    // A full page may have more behind it; a short page is the end.
-    const more = last !== undefined && result.hits.length === request.size;
-    return {
-      hits: result.hits.map((h) => ({
-        id: h.id,
-        score: h.score,
-        document: h.document,
-        ...(h.highlights ? { highlights: h.highlights } : {}),
-      })),
-      total: result.total,
-      total_relation: result.total_relation,
-      facets: result.facets,
-      next_cursor: more
-        ? encodeCursor({ values: last.sortValues, id: last.id }, { index, fingerprint }, this.cursorKeys)
-        : null,
-      took_ms: Math.round((performance.now() - started) * 100) / 100,
-      partial: result.partial,
-    };
+    return searchResponse(result, request, { index, fingerprint, keys: this.cursorKeys, startedAt: started });
   }
 
   async suggest(
@@ -356,66 +328,4 @@ export class SearchService {
     });
     return { mode };
   }
-}
-
-interface CheckedBatch {
-  /** Filled for refused items at check time, for the others once the engine has written them. */
-  results: BatchItemResult[];
-  good: { pos: number; id: string; document: Document }[];
-}
-
-function checkBatch(schema: IndexSchema, items: (unknown | SiftError)[]): CheckedBatch {
-  const results: BatchItemResult[] = new Array(items.length);
-  return { results, good: checkRange(schema, items, 0, items.length, results) };
-}
-
-/** Checks items[from, to): refusals go into `results` at their position, the good ones are returned. */
-function checkRange(
-  schema: IndexSchema,
-  items: (unknown | SiftError)[],
-  from: number,
-  to: number,
-  results: BatchItemResult[],
-): CheckedBatch['good'] {
-  const good: CheckedBatch['good'] = [];
-  for (let pos = from; pos < to; pos++) {
-    const item = items[pos];
-    try {
-      if (item instanceof SiftError) throw item;
-      good.push({ pos, ...checkDocument(schema, item) });
-    } catch (err) {
-      if (!(err instanceof SiftError)) throw err;
-      const rawId =
-        typeof item === 'object' && item !== null && !(item instanceof SiftError)
-          ? (item as Record<string, unknown>)[schema.id_field]
-          : undefined;
-      results[pos] = {
-        index: pos,
-        id: typeof rawId === 'string' ? rawId : null,
-        status: err.status,
-        error: err.toBody().error,
-      };
-    }
-  }
-  return good;
-}
-
-function fillResults(results: BatchItemResult[], written: CheckedBatch['good'], outcome: BulkItemResult[]) {
-  written.forEach((p, i) => {
-    const item = outcome[i]!;
-    results[p.pos] = item.error
-      ? { index: p.pos, id: p.id, status: ERRORS[item.error.code].status, error: item.error }
-      : {
-          index: p.pos,
-          id: p.id,
-          status: item.created ? 201 : 200,
-          result: item.created ? 'created' : 'updated',
-        };
-  });
-}
-
-function summarize(results: BatchItemResult[]): BatchResult {
-  let failed = 0;
-  for (const r of results) if (r.error) failed++;
-  return { indexed: results.length - failed, failed, items: results };
 }

@@ -1,4 +1,4 @@
-/** What the primary and its workers tell each other over the cluster IPC channel (besides metrics and cache). */
+/** What the primary and its workers tell each other over the worker pool's IPC channel (besides metrics and cache). */
 export const WORKER_READY = 'sift:worker-ready';
 
 export interface WorkerReady {

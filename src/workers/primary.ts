@@ -1,13 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
-import { serveClusterGenerations } from '../cache/cluster-generations.js';
+import { serveWorkerPoolGenerations } from '../cache/worker-generations.js';
 import type { Config } from '../config/config.js';
-import { createEngine } from '../engines/create.js';
-import { CLUSTER_WORKER_ENV, serveClusterMetrics } from '../metrics/cluster-metrics.js';
+import { POOL_WORKER_ENV, serveWorkerPoolMetrics } from '../metrics/worker-metrics.js';
+import { openSift } from '../compose.js';
 import { loadSampleAtStart } from '../service/sample-data.js';
-import { CursorKeys } from '../query/cursor.js';
-import { SearchService } from '../service/search-service.js';
 import { RestartBackoff } from './backoff.js';
 import { HANDOFF, isWorkerReady } from './messages.js';
 
@@ -30,21 +28,17 @@ export interface PrimaryOptions {
 /** Work done once, before any worker exists: two workers racing to create the sample index would collide. */
 async function prepareData(config: Config, logger: Logger): Promise<void> {
   if (!config.LOAD_SAMPLE_DATA) return;
-  const engine = createEngine(config);
-  await engine.open();
+  // Built like every other process's: with Redis, the sample's writes invalidate what servers cached before.
+  const sift = await openSift(config, { logger, answersFromCache: false });
   try {
-    await loadSampleAtStart(
-      new SearchService(engine, undefined, CursorKeys.fromConfig(config)),
-      config,
-      logger,
-    );
+    await loadSampleAtStart(sift.service, config, logger);
   } finally {
-    await engine.close();
+    await sift.close();
   }
 }
 
 /**
- * The cluster primary: prepares the data, forks WORKERS workers that share the listening socket, and keeps them
+ * The worker pool's primary: prepares the data, forks WORKERS workers that share the listening socket, and keeps them
  * running. A crashed worker is replaced (with backoff while crashes repeat). SIGHUP replaces the workers one at
  * a time — the new one listens before the old one drains — so no request fails. SIGTERM/SIGINT drain every
  * worker and exit 0 (1 if a worker had to be killed or failed). It serves no HTTP itself.
@@ -56,8 +50,8 @@ export async function runPrimary(
 ): Promise<{ url: string }> {
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   await prepareData(config, logger);
-  serveClusterMetrics();
-  serveClusterGenerations();
+  serveWorkerPoolMetrics();
+  serveWorkerPoolGenerations();
 
   const live = new Map<number, Tracked>();
   const backoff = new RestartBackoff();
@@ -66,7 +60,7 @@ export async function runPrimary(
   let url = '';
 
   const fork = (): Promise<Tracked> => {
-    const worker = cluster.fork({ [CLUSTER_WORKER_ENV]: '1' });
+    const worker = cluster.fork({ [POOL_WORKER_ENV]: '1' });
     const tracked: Tracked = { worker, startedAt: Date.now(), retiring: false, listening: false };
     live.set(worker.id, tracked);
     return new Promise<Tracked>((resolve, reject) => {
@@ -205,7 +199,7 @@ export async function runPrimary(
   everReady = true;
   logger.info(
     { url, workers: config.WORKERS, pid: process.pid },
-    `Sift cluster of ${config.WORKERS} worker(s) ready on ${url}`,
+    `Sift worker pool of ${config.WORKERS} worker(s) ready on ${url}`,
   );
   return { url };
 }

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { joinClusterMetrics } from '../metrics/cluster-metrics.js';
+import { joinWorkerPoolMetrics } from '../metrics/worker-metrics.js';
 import { startServer } from '../server.js';
-import { handoffState } from './handoff.js';
 import { isHandoff, WORKER_READY, type WorkerReady } from './messages.js';
 
 /**
@@ -12,12 +11,12 @@ import { isHandoff, WORKER_READY, type WorkerReady } from './messages.js';
 const HANDOFF_LINGER_MS = 1000;
 
 /**
- * A cluster worker: serves HTTP on the port the primary shares, tells the primary once it listens, and drains
+ * A pool worker: serves HTTP on the port the primary shares, tells the primary once it listens, and drains
  * when the primary asks (SIGTERM) or disappears. SIGINT is left to the primary: a Ctrl-C reaches the whole
  * process group, and the primary then stops the workers in order.
  */
 export async function runWorker(config: Config, logger: Logger): Promise<void> {
-  joinClusterMetrics();
+  joinWorkerPoolMetrics();
   const server = await startServer(config, { logger, handleSignals: false, loadSample: false });
   let draining = false;
   const drain = (why: string) => {
@@ -41,7 +40,7 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
   // stop listening (the primary sends new connections to the others) and wait for the last answers to go out.
   const handOff = async () => {
     if (draining) return;
-    handoffState.active = true;
+    server.state.handingOff = true;
     logger.info(`worker ${process.pid}: handing over to its replacement`);
     await new Promise((resolve) => setTimeout(resolve, HANDOFF_LINGER_MS));
     await new Promise<void>((resolve) => {

@@ -6,7 +6,7 @@ import { cliEnv, ROOT } from './cli.js';
 
 /**
  * The one place the tests spawn Sift's server from source (the CLI is spawned by cli.ts): startSift for a server
- * with the CLI's test environment (deploy and rollout tests), spawnServer and spawnCluster for a server or a
+ * with the CLI's test environment (deploy and rollout tests), spawnServer and spawnWorkerPool for a server or a
  * node:cluster primary with a clean development environment whose output the test reads (shutdown, durability,
  * workers).
  */
@@ -100,7 +100,7 @@ export function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Pr
 }
 
 /** Spawns the node:cluster fixture (primary + WORKERS workers) and waits until every worker listens. */
-export function spawnCluster(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
+export function spawnWorkerPool(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
   return spawnFixture(WORKERS, 'cluster', env, timeoutMs);
 }
 

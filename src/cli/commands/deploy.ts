@@ -1,21 +1,22 @@
 import { hostname, userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { isSiftError } from '../../errors.js';
-import { buildAnalyses, type AnalysisFlags } from '../../rollout/cli/analyses.js';
-import { printStatus, readStatus } from '../../rollout/cli/status.js';
-import { liveView, plainView, summaryLines, type ReleaseView } from '../../rollout/cli/view.js';
+import { readStatus } from '../../rollout/status.js';
 import { stepsFromFile, stepsFromFlags } from '../../rollout/canary-steps.js';
 import { parseDuration } from '../../rollout/duration.js';
 import { DEPLOY_EXIT, deployExitCode } from '../../rollout/exit-codes.js';
-import { openDeployment, type Deployment, type TargetOptions } from '../../rollout/open.js';
+import { openDeployment, type TargetOptions } from '../../rollout/open.js';
 import { blueGreen } from '../../rollout/strategies/blue-green.js';
 import { canary } from '../../rollout/strategies/canary.js';
 import type { RolloutContext, RolloutResult } from '../../rollout/strategies/context.js';
 import { abort, promote, rollback } from '../../rollout/strategies/manage.js';
 import { rolling } from '../../rollout/strategies/rolling.js';
-import type { CanaryStep } from '../../rollout/types.js';
+import type { CanaryStep, Deployment } from '../../rollout/types.js';
 import { colors } from '../format.js';
-import type { CliContext } from '../main.js';
+import { buildAnalyses, type AnalysisFlags } from '../rollout/analyses.js';
+import { printStatus } from '../rollout/status.js';
+import { liveView, plainView, summaryLines, type ReleaseView } from '../rollout/view.js';
+import type { CliContext } from '../context.js';
 
 interface TargetFlags {
   target?: 'kubernetes' | 'host';

@@ -5,7 +5,7 @@ import { readCsv, readJsonArray, readNdjson, type InputRecord, type Where } from
 import type { SearchService } from '../../service/search-service.js';
 import { colors, formatDuration, formatNumber } from '../format.js';
 import { importProgress, type ImportProgress } from '../import-progress.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../context.js';
 import { readRawSchema } from './index.js';
 
 export interface ImportFailure {

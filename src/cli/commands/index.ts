@@ -6,7 +6,7 @@ import type { IndexInfo } from '../../engines/engine.js';
 import { loadSchemaFile } from '../../schema/load.js';
 import type { FieldSpec } from '../../schema/types.js';
 import { colors, formatNumber, humanBytes, renderTable } from '../format.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../context.js';
 
 /**
  * Reads a schema file as written (YAML or JSON), after checking it with loadSchemaFile so problems name the

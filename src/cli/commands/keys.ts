@@ -6,7 +6,7 @@ import { deriveScopedKey, encodeScopedKey, parseFilterInput } from '../../auth/s
 import { parseApiKey, scopedSigningKey } from '../../auth/secrets.js';
 import { SiftError } from '../../errors.js';
 import { colors, renderTable } from '../format.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../context.js';
 
 /** `--scope search --scope write` and `--scope search,write` both work. */
 export const collectList = (value: string, previous: string[] = []): string[] => [

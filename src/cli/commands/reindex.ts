@@ -2,7 +2,7 @@ import { SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import type { ReindexProgress, ReindexResult } from '../../engines/engine.js';
 import { colors, formatDuration, formatNumber } from '../format.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../context.js';
 import { readRawSchema } from './index.js';
 
 interface ReindexCliOptions {

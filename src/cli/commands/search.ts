@@ -13,7 +13,7 @@ import {
   terminalWidth,
   type Colors,
 } from '../format.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../context.js';
 
 interface SearchOptions {
   index?: string;

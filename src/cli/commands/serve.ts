@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Config } from '../../config/config.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../context.js';
 
 interface ServeOptions {
   port?: number;
@@ -30,10 +30,10 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
         ...(opts.port !== undefined ? { PORT: opts.port } : {}),
         ...(opts.host !== undefined ? { HOST: opts.host } : {}),
       });
-      // Loaded on demand so the other commands do not pay for the HTTP stack at startup. The cluster primary
+      // Loaded on demand so the other commands do not pay for the HTTP stack at startup. The worker pool's primary
       // forks WORKERS workers that re-run this same command line; SIGHUP replaces them one at a time.
-      const { runCluster } = await import('../../workers/cluster.js');
-      await runCluster(config);
+      const { runWorkerPool } = await import('../../workers/pool.js');
+      await runWorkerPool(config);
       // The primary and the workers own SIGTERM/SIGINT: they drain, close the engine and exit the process
       // themselves, so this command never returns while the server runs.
       await new Promise<never>(() => undefined);

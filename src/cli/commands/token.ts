@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkIndexList, checkScopes } from '../../auth/api-keys.js';
 import { mintToken } from '../../auth/jwt.js';
 import { SiftError } from '../../errors.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../context.js';
 import { collectList } from './keys.js';
 
 export function registerTokenCommands(program: Command, ctx: CliContext): void {

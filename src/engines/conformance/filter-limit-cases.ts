@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH } from '../../query/filter-expression.js';
 import { MAX_FILTER_CONDITIONS } from '../../query/filter-normalize.js';
 import { MAX_TREE_DEPTH, MAX_TREE_NODES } from '../../query/filter-tree.js';
-import type { SearchService } from '../../service/search-service.js';
+import type { EngineDriver } from './driver.js';
 import { FIXTURE_DOCS } from './fixtures.js';
 
 type Check = (title: string, fn: () => Promise<void>) => void;
@@ -69,8 +69,8 @@ function chain(kinds: ('and' | 'or' | 'not')[]): Tree {
   return node;
 }
 
-export function filterLimitCases(check: Check, service: () => SearchService): void {
-  const ids = async (input: Parameters<SearchService['search']>[1]) =>
+export function filterLimitCases(check: Check, service: () => EngineDriver): void {
+  const ids = async (input: Parameters<EngineDriver['search']>[1]) =>
     (await service().search(INDEX, { sort: 'name', size: 50, ...input })).hits.map((h) => h.id);
 
   check(`runs the widest legal OR: ${MAX_TREE_NODES - 1} equalities`, async () => {

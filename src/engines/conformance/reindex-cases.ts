@@ -1,9 +1,9 @@
 /**
- * Reindex and rollback, engine-neutral: everything goes through the SearchService, so the cluster engines run
+ * Reindex and rollback, engine-neutral: everything goes through the EngineDriver, so the cluster engines run
  * these unchanged. Each case uses its own index so it can run beside the read-only cases of the main suite.
  */
 import { expect } from 'vitest';
-import type { SearchService } from '../../service/search-service.js';
+import type { EngineDriver } from './driver.js';
 import type { ReindexProgress } from '../engine.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './fixtures.js';
 
@@ -15,7 +15,10 @@ type Check = (title: string, fn: () => Promise<void>) => void;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every document of an index as id -> downloads, paged with a cursor (works on every engine). */
-export async function snapshot(svc: SearchService, index: string): Promise<Map<string, unknown>> {
+export async function snapshot(
+  svc: Pick<EngineDriver, 'search'>,
+  index: string,
+): Promise<Map<string, unknown>> {
   const out = new Map<string, unknown>();
   let cursor: string | undefined;
   for (;;) {
@@ -38,7 +41,7 @@ const bulkDoc = (i: number) => ({
  * or null once deleted. A write that failed is not acknowledged and its id's state becomes unknown, so the
  * loop stops with the error instead.
  */
-function writeLoad(svc: SearchService, index: string, existing: string[], writers = 4) {
+function writeLoad(svc: EngineDriver, index: string, existing: string[], writers = 4) {
   const expected = new Map<string, number | null>();
   let running = true;
   let writes = 0;
@@ -109,7 +112,7 @@ function expectAcknowledged(
   expect(got.size).toBe(want.size);
 }
 
-export function reindexCases(check: Check, service: () => SearchService): void {
+export function reindexCases(check: Check, service: () => EngineDriver): void {
   const svc = () => service();
   const fresh = async (index: string, docs: Record<string, unknown>[] = FIXTURE_DOCS) => {
     await svc().engine.dropIndex(index);
@@ -117,7 +120,7 @@ export function reindexCases(check: Check, service: () => SearchService): void {
     const res = await svc().importDocuments(index, docs);
     expect(res.failed).toBe(0);
   };
-  const ids = async (index: string, input: Parameters<SearchService['search']>[1]) =>
+  const ids = async (index: string, input: Parameters<EngineDriver['search']>[1]) =>
     (await svc().search(index, input)).hits.map((h) => h.id);
 
   check('reindex keeps every document and every search result', async () => {

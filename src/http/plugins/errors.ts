@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { AllowedMethods } from './allowed-methods.js';
 import { SiftError, isSiftError } from '../../errors.js';
 import { checkId } from '../../schema/document.js';
-import { INDEX_NAME, checkIndexName } from '../../service/index-name.js';
+import { INDEX_NAME, checkIndexName } from '../../schema/index-name.js';
 import { PATTERN_MEANINGS } from '../schemas.js';
 
 declare module 'fastify' {

@@ -112,7 +112,8 @@ const toArray = <T>(hooks: T | T[] | undefined): T[] =>
  * (onRequest) and the rate limit (preValidation, registered before this), before validation, the search model
  * and the engine — with the serialized body stored by the miss that produced it. The key is the raw request
  * (responseCacheKey) under the index's generation, which every write bumps before it is acknowledged (see
- * engine-stack.ts), so a search that starts after a write was acknowledged never gets an answer from before it.
+ * src/service/engine-stack.ts), so a search that starts after a write was acknowledged never gets an answer from
+ * before it.
  * A scoped key's filter is part of the key: one key can never be served another's answer.
  *
  * Only 200 answers are stored. Concurrent identical misses wait for the first one's answer (single flight), and

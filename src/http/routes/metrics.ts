@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { metricsContentType } from '../../metrics/registry.js';
-import { metricsText } from '../../metrics/cluster-metrics.js';
+import { metricsText } from '../../metrics/worker-metrics.js';
 
-/** Prometheus scrape endpoint: the sum over all workers when clustered. Not part of the documented API. */
+/** Prometheus scrape endpoint: the sum over all workers of a worker pool. Not part of the documented API. */
 export async function metricsRoutes(app: FastifyInstance): Promise<void> {
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const { text, scope } = await metricsText();

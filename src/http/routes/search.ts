@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { restrictionOf } from '../../auth/restriction.js';
+import { restrictionOf } from '../../auth/principal.js';
 import type { Config } from '../../config/config.js';
 import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN, type RawSearchInput } from '../../query/request.js';
 import type { SearchService } from '../../service/search-service.js';

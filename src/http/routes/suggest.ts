@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { restrictionOf } from '../../auth/restriction.js';
+import { restrictionOf } from '../../auth/principal.js';
 import type { Config } from '../../config/config.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';

@@ -1,9 +1,9 @@
 import { SiftError } from '../../errors.js';
-import type { HostConfig } from '../targets/host/config.js';
-import { hostControl, type HostControl } from '../targets/host/control.js';
-import { instancesOf } from '../targets/host/host-state.js';
-import { isAlive } from '../targets/host/processes.js';
-import { splitOf } from '../targets/host/upstream.js';
+import type { HostConfig } from '../platform/host/config.js';
+import { hostControl, type HostControl } from '../platform/host/control.js';
+import { instancesOf } from '../platform/host/host-state.js';
+import { isAlive } from '../platform/host/processes.js';
+import { splitOf } from '../platform/host/upstream.js';
 import {
   COLORS,
   otherColor,
@@ -21,7 +21,7 @@ export interface NginxRouterOptions {
 
 /**
  * Traffic between the host target's colours through nginx's upstream include. A switch or a weight is saved in
- * the host state and rendered by the same code that lets instances in and out (targets/host/control.ts), under
+ * the host state and rendered by the same code that lets instances in and out (platform/host/control.ts), under
  * the same one-change-at-a-time rule: the include is replaced atomically, checked with `nginx -t`, and nginx is
  * reloaded gracefully and confirmed. current() and verify() parse the live file, not what this process remembers.
  */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSiftError } from '../../errors.js';
-import { KubeClient } from '../targets/kubernetes/client.js';
+import { KubeClient } from '../platform/kubernetes/client.js';
 import { ServiceSelectorRouter, splitOfService } from './service-selector.js';
 
 const codeOf = (p: Promise<unknown>): Promise<string | null> =>

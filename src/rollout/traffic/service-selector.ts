@@ -1,7 +1,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { SiftError } from '../../errors.js';
-import { kubeCall } from '../targets/kubernetes/api-errors.js';
-import { PatchStrategy, type KubeClient } from '../targets/kubernetes/client.js';
+import { kubeCall } from '../platform/kubernetes/api-errors.js';
+import { PatchStrategy, type KubeClient } from '../platform/kubernetes/client.js';
 import {
   COLORS,
   otherColor,

@@ -1,6 +1,6 @@
 import { SiftError } from '../../errors.js';
-import { httpStatusOf, kubeCall } from '../targets/kubernetes/api-errors.js';
-import { PatchStrategy, type KubeClient } from '../targets/kubernetes/client.js';
+import { httpStatusOf, kubeCall } from '../platform/kubernetes/api-errors.js';
+import { PatchStrategy, type KubeClient } from '../platform/kubernetes/client.js';
 import { checkPercent, sameSplit } from './split.js';
 import {
   COLORS,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS_INDEX } from '../../../src/auth/system-index.js';
+import { KEYS_INDEX } from '../../../src/schema/system-index.js';
 import { startAuthServer, type AuthServer } from './auth-server.js';
 
 let s: AuthServer;

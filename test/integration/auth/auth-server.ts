@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { buildApp, limitsFromConfig } from '../../../src/app.js';
 import { ApiKeys } from '../../../src/auth/api-keys.js';
 import { EngineKeyStore } from '../../../src/auth/key-store.js';
-import { buildEngineStack } from '../../../src/cache/engine-stack.js';
+import { buildEngineStack } from '../../../src/service/engine-stack.js';
 import type { Scope } from '../../../src/auth/principal.js';
 import { createEngine } from '../../../src/engines/create.js';
 import { SearchService } from '../../../src/service/search-service.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INDEX_NAME } from '../../../src/service/index-name.js';
+import { INDEX_NAME } from '../../../src/schema/index-name.js';
 import { makeTestApp, type TestApp } from '../../support/app.js';
 
 /** The OpenAPI document served by a real listening server states what the code accepts and answers. */

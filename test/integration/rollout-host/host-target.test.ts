@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSiftError } from '../../../src/errors.js';
-import { HostControl } from '../../../src/rollout/targets/host/control.js';
-import { parseState } from '../../../src/rollout/targets/host/host-state.js';
-import { isAlive } from '../../../src/rollout/targets/host/processes.js';
+import { HostControl } from '../../../src/rollout/platform/host/control.js';
+import { parseState } from '../../../src/rollout/platform/host/host-state.js';
+import { isAlive } from '../../../src/rollout/platform/host/processes.js';
 import { ROOT } from '../../support/files.js';
 import {
   instanceLogs,

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient } from '../../../src/rollout/targets/kubernetes/client.js';
+import { KubeClient } from '../../../src/rollout/platform/kubernetes/client.js';
 import {
   KubernetesTarget,
   type KubernetesTargetOptions,

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadHostConfig } from '../../../src/rollout/targets/host/config.js';
-import { parseState } from '../../../src/rollout/targets/host/host-state.js';
+import { loadHostConfig } from '../../../src/rollout/platform/host/config.js';
+import { parseState } from '../../../src/rollout/platform/host/host-state.js';
 import { HostTarget } from '../../../src/rollout/targets/host/target.js';
 import type { Color } from '../../../src/rollout/types.js';
 

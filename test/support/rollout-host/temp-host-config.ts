@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseHostConfig, type HostConfig } from '../../../src/rollout/targets/host/config.js';
+import { parseHostConfig, type HostConfig } from '../../../src/rollout/platform/host/config.js';
 import { tempDir } from '../temp-dir.js';
 
 /**

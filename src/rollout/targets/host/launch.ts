@@ -2,11 +2,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { SiftError } from '../../../errors.js';
 import type { Color } from '../../types.js';
-import type { HostConfig } from './config.js';
-import type { HostState } from './host-state.js';
+import type { HostConfig } from '../../platform/host/config.js';
+import type { HostState } from '../../platform/host/host-state.js';
 import { httpGet } from './http-probe.js';
-import { exitOf, isAlive, type ProcessIdentity, type SpawnSpec } from './processes.js';
-import { expand, type TemplateValues } from './templates.js';
+import { exitOf, isAlive, type ProcessIdentity, type SpawnSpec } from '../../platform/host/processes.js';
+import { expand, type TemplateValues } from '../../platform/host/templates.js';
 import { pause } from '../../pause.js';
 
 /** A release the config can run: any, or only those listed under `releases:`. */

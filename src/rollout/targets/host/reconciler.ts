@@ -1,9 +1,9 @@
 import { isSiftError } from '../../../errors.js';
 import type { Color } from '../../types.js';
-import type { HostControl } from './control.js';
-import { instancesOf, type HostState, type InstanceRecord } from './host-state.js';
+import type { HostControl } from '../../platform/host/control.js';
+import { instancesOf, type HostState, type InstanceRecord } from '../../platform/host/host-state.js';
 import { checkRelease, freePort, instanceId, spawnSpec, waitInstanceReady } from './launch.js';
-import { isAlive, spawnDetached, stopProcess } from './processes.js';
+import { isAlive, spawnDetached, stopProcess } from '../../platform/host/processes.js';
 
 const identity = (i: InstanceRecord) => ({ pid: i.pid, startTicks: i.startTicks });
 

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempHostConfig } from '../../../../test/support/rollout-host/temp-host-config.js';
 import { isSiftError } from '../../../errors.js';
 import type { ReleaseRecord } from '../../types.js';
-import { newLockContent } from './lock-file.js';
-import { writeFileAtomic } from './state-file.js';
+import { newLockContent } from '../../platform/host/lock-file.js';
+import { writeFileAtomic } from '../../platform/host/state-file.js';
 import { HostReleaseStore } from './store.js';
 
 const lockError = (p: Promise<unknown>) =>

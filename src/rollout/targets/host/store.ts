@@ -10,8 +10,8 @@ import {
   removeOwn,
   renew,
   tryCreate,
-} from './lock-file.js';
-import { readJsonOrNull, writeJsonAtomic } from './state-file.js';
+} from '../../platform/host/lock-file.js';
+import { readJsonOrNull, writeJsonAtomic } from '../../platform/host/state-file.js';
 
 /**
  * The deploy lock and release record of the host target, in its state directory: every operator on this host

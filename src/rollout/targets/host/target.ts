@@ -10,15 +10,15 @@ import {
   type TrackState,
   type WaitOptions,
 } from '../../types.js';
-import type { HostConfig } from './config.js';
-import { hostControl, type HostControl } from './control.js';
-import { instancesOf, type HostState, type InstanceRecord } from './host-state.js';
+import type { HostConfig } from '../../platform/host/config.js';
+import { hostControl, type HostControl } from '../../platform/host/control.js';
+import { instancesOf, type HostState, type InstanceRecord } from '../../platform/host/host-state.js';
 import { httpGet } from './http-probe.js';
 import { checkRelease } from './launch.js';
-import { isAlive } from './processes.js';
+import { isAlive } from '../../platform/host/processes.js';
 import { Reconciler } from './reconciler.js';
 import { HostReleaseStore } from './store.js';
-import { livePorts } from './upstream.js';
+import { livePorts } from '../../platform/host/upstream.js';
 import { pause } from '../../pause.js';
 
 export interface HostTargetOptions {

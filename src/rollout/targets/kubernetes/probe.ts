@@ -1,5 +1,5 @@
 import type { Instance, ProbeResult } from '../../types.js';
-import type { KubeClient } from './client.js';
+import type { KubeClient } from '../../platform/kubernetes/client.js';
 
 /**
  * GETs on one pod, either through the API server's pod proxy (works from anywhere the API server is reachable,

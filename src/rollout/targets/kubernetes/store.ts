@@ -1,8 +1,8 @@
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { SiftError } from '../../../errors.js';
 import type { Lock, ReleaseRecord, ReleaseStore } from '../../types.js';
-import { isConflict, isNotFound, kubeCall, toDeployError } from './api-errors.js';
-import { PatchStrategy, type KubeClient } from './client.js';
+import { isConflict, isNotFound, kubeCall, toDeployError } from '../../platform/kubernetes/api-errors.js';
+import { PatchStrategy, type KubeClient } from '../../platform/kubernetes/client.js';
 
 /**
  * The deploy lock and the release record live in the cluster, next to what they describe, so two operators on

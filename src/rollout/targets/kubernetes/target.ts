@@ -11,8 +11,8 @@ import {
   type TrackState,
   type WaitOptions,
 } from '../../types.js';
-import { kubeCall } from './api-errors.js';
-import { KubeClient, PatchStrategy, type KubeClientOptions } from './client.js';
+import { kubeCall } from '../../platform/kubernetes/api-errors.js';
+import { KubeClient, PatchStrategy, type KubeClientOptions } from '../../platform/kubernetes/client.js';
 import { probeDirect, probeViaProxy, type ProbeMode } from './probe.js';
 import {
   describeTrack,

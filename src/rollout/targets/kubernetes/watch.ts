@@ -1,5 +1,5 @@
-import type { KubeClient } from './client.js';
-import { isGone } from './api-errors.js';
+import type { KubeClient } from '../../platform/kubernetes/client.js';
+import { isGone } from '../../platform/kubernetes/api-errors.js';
 
 /** The few fields of any object a watch keeps. */
 export interface KubeObject {

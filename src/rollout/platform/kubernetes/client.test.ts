@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSiftError, type SiftError } from '../../../errors.js';
 import { KubeClient } from './client.js';
-import { KubernetesTarget } from './target.js';
+import { KubernetesTarget } from '../../targets/kubernetes/target.js';
 
 /** A loopback port nothing listens on: bound, then closed. */
 async function closedPort(): Promise<number> {

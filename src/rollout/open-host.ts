@@ -1,7 +1,7 @@
-import type { Deployment } from '../../open.js';
-import { NginxRouter } from '../../traffic/nginx.js';
-import { loadHostConfig } from './config.js';
-import { HostTarget } from './target.js';
+import type { Deployment } from './types.js';
+import { NginxRouter } from './traffic/nginx.js';
+import { loadHostConfig } from './platform/host/config.js';
+import { HostTarget } from './targets/host/target.js';
 
 /** `--target host --host-config <file>`: the processes behind nginx, and nginx as the router. */
 export function openHostDeployment(configPath: string, options: { dryRun: boolean }): Deployment {

@@ -5,12 +5,15 @@ import { runPrimary, type PrimaryOptions } from './primary.js';
 import { runWorker } from './worker.js';
 
 /**
- * Serves with node:cluster: the same entry script runs as the primary (first) and again in every worker, so
+ * Serves with a worker pool (node:cluster): the same entry script runs as the primary (first) and again in every worker, so
  * callers just call this. The primary resolves with the URL once all workers listen; a worker resolves null
  * once it listens.
  * Both then live until signalled.
  */
-export async function runCluster(config: Config, opts: PrimaryOptions = {}): Promise<{ url: string } | null> {
+export async function runWorkerPool(
+  config: Config,
+  opts: PrimaryOptions = {},
+): Promise<{ url: string } | null> {
   const logger = createLogger(config);
   if (cluster.isPrimary) return runPrimary(config, logger, opts);
   await runWorker(config, logger);

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
-import type { RolloutEvent, RolloutResult } from '../strategies/context.js';
-import type { Measurement } from '../types.js';
+import type { RolloutEvent, RolloutResult } from '../../rollout/strategies/context.js';
+import type { Measurement } from '../../rollout/types.js';
 
 /**
  * How a release looks while it runs. On a terminal: a live bar of ready instances under the current phase, with

@@ -1,5 +1,5 @@
 import { SiftError } from '../errors.js';
-import { checkIndexName } from '../service/index-name.js';
+import { checkIndexName } from './index-name.js';
 
 /**
  * Indexes Sift keeps for itself inside the configured engine, so every replica sharing the engine sees the same

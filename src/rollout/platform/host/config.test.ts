@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSiftError } from '../../../errors.js';
 import { colorOfPort, loadHostConfig, parseHostConfig } from './config.js';
-import { spawnSpec } from './launch.js';
+import { spawnSpec } from '../../targets/host/launch.js';
 import { tempHostConfig } from '../../../../test/support/rollout-host/temp-host-config.js';
 
 const refusal = (fn: () => unknown) => {

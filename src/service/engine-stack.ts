@@ -2,14 +2,14 @@ import cluster from 'node:cluster';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { Engine } from '../engines/engine.js';
-import { CLUSTER_WORKER_ENV } from '../metrics/cluster-metrics.js';
-import { withDeadline } from '../metrics/deadline-engine.js';
+import { WorkerPoolGenerations } from '../cache/worker-generations.js';
+import { LocalGenerations, MemoryStore } from '../cache/memory-store.js';
+import { cacheNamespace } from '../cache/namespace.js';
+import { RedisStore } from '../cache/redis-store.js';
+import type { CacheStore } from '../cache/store.js';
+import { POOL_WORKER_ENV } from '../metrics/worker-metrics.js';
 import { setEngineProbe, siftMetrics, type SiftMetrics } from '../metrics/registry.js';
-import { ClusterGenerations } from './cluster-generations.js';
-import { LocalGenerations, MemoryStore } from './memory-store.js';
-import { cacheNamespace } from './namespace.js';
-import { RedisStore } from './redis-store.js';
-import type { CacheStore } from './store.js';
+import { withDeadline } from './deadline.js';
 
 export interface EngineStack {
   /** What the service talks to: the engine with call metrics, the engine deadline and write invalidation. */
@@ -109,27 +109,36 @@ export function layeredEngine(engine: Engine, opts: EngineLayerOptions): Engine 
 }
 
 /**
- * Picks the cache store: Redis when configured (shared by every process and replica); otherwise in-process, with
- * generations shared over IPC when this process is one of several cluster workers on the same data.
+ * Picks the cache store: Redis when configured (shared by every process and replica); otherwise, for a process
+ * that answers from the cache (`local`), in-process, with generations shared over IPC when this process is one
+ * of several pool workers on the same data. A process that does not answer (the CLI, the pool's primary) keeps
+ * only the shared store, so its writes invalidate what the servers cached.
  */
-function chooseStore(config: Config, redis: Redis | null): CacheStore | null {
+function chooseStore(config: Config, redis: Redis | null, local: boolean): CacheStore | null {
   if (config.CACHE_TTL_SECONDS === 0) return null;
   if (redis) return new RedisStore(redis, cacheNamespace(config));
-  const clustered = cluster.isWorker && process.env[CLUSTER_WORKER_ENV] === '1';
+  if (!local) return null;
+  const pooled = cluster.isWorker && process.env[POOL_WORKER_ENV] === '1';
   return new MemoryStore(
     config.CACHE_MAX_ENTRIES,
-    clustered ? new ClusterGenerations() : new LocalGenerations(),
+    pooled ? new WorkerPoolGenerations() : new LocalGenerations(),
   );
 }
 
 /**
  * Wraps the configured engine with measurement, the engine deadline and write invalidation, and picks the store
- * the HTTP response cache (src/http/plugins/response-cache.ts) answers from.
+ * the HTTP response cache (src/http/plugins/response-cache.ts) answers from. `localStore: false` for a process
+ * that answers nothing from the cache (see chooseStore).
  */
-export function buildEngineStack(config: Config, engine: Engine, redis: Redis | null): EngineStack {
+export function buildEngineStack(
+  config: Config,
+  engine: Engine,
+  redis: Redis | null,
+  opts: { localStore?: boolean } = {},
+): EngineStack {
   const metrics = siftMetrics();
   setEngineProbe(engine.name, async () => (await engine.health()).ok);
-  const store = chooseStore(config, redis);
+  const store = chooseStore(config, redis, opts.localStore ?? true);
   const layered = layeredEngine(engine, {
     metrics,
     timeoutMs: config.ENGINE_TIMEOUT_MS,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { GenerationSource } from './memory-store.js';
 
 /**
- * Generations shared by the workers of one cluster without Redis: the primary owns the counters. A worker's
+ * Generations shared by the workers of one worker pool without Redis: the primary owns the counters. A worker's
  * bump asks the primary, which increments, tells every worker and answers only once each has taken the new value
  * (or ACK_TIMEOUT_MS passed, for a worker that is stuck or dying) — so the write is acknowledged to its client
  * only after no worker can answer from the old generation. Reads stay local: a map lookup, no round trip.
@@ -23,7 +23,7 @@ type Message =
   | { type: typeof HELLO };
 
 /** Primary side: owns the counters and fans out every bump. Call once in the primary before forking. */
-export function serveClusterGenerations(): void {
+export function serveWorkerPoolGenerations(): void {
   const counters: Record<string, number> = {};
   // Workers that said hello listen for SET messages; only those are waited for.
   const listening = new Set<number>();
@@ -78,7 +78,7 @@ export function serveClusterGenerations(): void {
 }
 
 /** Worker side: local view of the counters, kept current by the primary. */
-export class ClusterGenerations implements GenerationSource {
+export class WorkerPoolGenerations implements GenerationSource {
   private readonly counters = new Map<string, number>();
   // Bumped locally before asking the primary, so this worker stops serving old entries at once. Kept apart from
   // the shared counter: reusing a shared value could collide with another worker's bump still on its way here.

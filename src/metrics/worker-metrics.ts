@@ -5,8 +5,8 @@ import { localMetrics } from './registry.js';
 
 const REQUEST = 'sift:metrics-request';
 const RESPONSE = 'sift:metrics-response';
-/** Set by the primary in every worker's environment: /metrics is then answered with the cluster's sum. */
-export const CLUSTER_WORKER_ENV = 'SIFT_CLUSTER_WORKER';
+/** Set by the primary in every worker's environment: /metrics is then answered with the pool's sum. */
+export const POOL_WORKER_ENV = 'SIFT_POOL_WORKER';
 
 interface MetricsRequest {
   type: typeof REQUEST;
@@ -19,13 +19,13 @@ interface MetricsResponse {
   error?: string;
 }
 
-const inSiftCluster = (): boolean => cluster.isWorker && process.env[CLUSTER_WORKER_ENV] === '1';
+const inWorkerPool = (): boolean => cluster.isWorker && process.env[POOL_WORKER_ENV] === '1';
 
 /**
- * Primary side: answers a worker's request for the cluster's metrics by collecting every worker's registry over
+ * Primary side: answers a worker's request for the pool's metrics by collecting every worker's registry over
  * IPC (prom-client's AggregatorRegistry) and summing them, so whichever worker serves /metrics reports all.
  */
-export function serveClusterMetrics(): void {
+export function serveWorkerPoolMetrics(): void {
   const aggregator = new client.AggregatorRegistry();
   cluster.on('message', (worker: Worker, message: MetricsRequest) => {
     if (message?.type !== REQUEST) return;
@@ -41,16 +41,19 @@ function reply(worker: Worker, message: MetricsResponse): void {
 }
 
 /** Worker side: lets the primary read this worker's registry (prom-client listens once constructed). */
-export function joinClusterMetrics(): void {
-  if (inSiftCluster()) new client.AggregatorRegistry();
+export function joinWorkerPoolMetrics(): void {
+  if (inWorkerPool()) new client.AggregatorRegistry();
 }
 
 /**
- * The metrics text /metrics answers: this process's, or in a cluster worker the sum over all workers. When the
+ * The metrics text /metrics answers: this process's, or in a pool worker the sum over all workers. When the
  * primary does not answer in time the local numbers are returned and flagged, rather than nothing.
  */
+/**
+ * `scope` is sent as the x-metrics-scope header; its value for the pool's sum stays `cluster`, as scrapers know it.
+ */
 export async function metricsText(timeoutMs = 5000): Promise<{ text: string; scope: 'cluster' | 'process' }> {
-  if (!inSiftCluster() || !process.send) return { text: await localMetrics(), scope: 'process' };
+  if (!inWorkerPool() || !process.send) return { text: await localMetrics(), scope: 'process' };
   const id = randomUUID();
   try {
     const text = await new Promise<string>((resolve, reject) => {

@@ -6,9 +6,9 @@ import {
   PrometheusClient,
   probeAnalysis,
   sampledAnalysis,
-} from '../analysis/index.js';
-import { parseDuration } from '../duration.js';
-import type { Analysis } from '../types.js';
+} from '../../rollout/analysis/index.js';
+import { parseDuration } from '../../rollout/duration.js';
+import type { Analysis } from '../../rollout/types.js';
 
 /** The analysis flags of `sift deploy` (strings, as commander gives them). */
 export interface AnalysisFlags {

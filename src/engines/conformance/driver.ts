@@ -1,0 +1,139 @@
+/**
+ * How the conformance suite talks to an engine: raw requests are checked and built by the query and schema
+ * layers (the same functions the service calls), then go straight to the engine. The suite therefore tests the
+ * engine with the whole query model in front of it, and never reaches above the engine layer.
+ */
+import { SiftError } from '../../errors.js';
+import { CursorKeys } from '../../query/cursor.js';
+import { buildSearchRequest, type RawSearchInput } from '../../query/request.js';
+import { searchResponse, type SearchResponse } from '../../query/response.js';
+import type { Suggestion } from '../../query/types.js';
+import { checkDocument, checkId, type Document } from '../../schema/document.js';
+import type { IndexSchema } from '../../schema/types.js';
+import { assertCompatible, parseSchema } from '../../schema/validate.js';
+import { checkBatch, fillResults, summarize, type BatchResult } from '../batch.js';
+import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engine.js';
+
+const notFound = (index: string) =>
+  new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
+
+export class EngineDriver {
+  private readonly keys = CursorKeys.ephemeral();
+  // The suite changes schemas only through this driver, which forgets an index's schema whenever it does; so,
+  // like the service, it reads a schema once rather than on every write of a write load.
+  private readonly schemas = new Map<string, IndexSchema>();
+
+  constructor(readonly engine: Engine) {}
+
+  private async schemaOf(index: string): Promise<IndexSchema> {
+    const known = this.schemas.get(index);
+    if (known) return known;
+    const schema = this.engine.getSchema
+      ? await this.engine.getSchema(index)
+      : ((await this.engine.getIndex(index))?.schema ?? null);
+    if (!schema) throw notFound(index);
+    this.schemas.set(index, schema);
+    return schema;
+  }
+
+  /** Runs a call that may change the index's schema, forgetting the known one whatever the outcome. */
+  private async changing<T>(index: string, call: () => Promise<T>): Promise<T> {
+    this.schemas.delete(index);
+    try {
+      return await call();
+    } finally {
+      this.schemas.delete(index);
+    }
+  }
+
+  async search(index: string, input: RawSearchInput): Promise<SearchResponse> {
+    const startedAt = performance.now();
+    const schema = await this.schemaOf(index);
+    const { request, fingerprint } = buildSearchRequest(input, schema, undefined, { index, keys: this.keys });
+    const result = await this.engine.search(index, request);
+    return searchResponse(result, request, { index, fingerprint, keys: this.keys, startedAt });
+  }
+
+  async suggest(index: string, q: string, size: number): Promise<{ suggestions: Suggestion[] }> {
+    await this.schemaOf(index);
+    return { suggestions: await this.engine.suggest(index, { prefix: q.trim(), size }) };
+  }
+
+  listIndexes(): Promise<IndexInfo[]> {
+    return this.engine.listIndexes();
+  }
+
+  async getIndex(index: string): Promise<IndexInfo> {
+    const info = await this.engine.getIndex(index);
+    if (!info) throw notFound(index);
+    return info;
+  }
+
+  putIndex(index: string, rawSchema: unknown): Promise<{ created: boolean }> {
+    const schema = parseSchema(rawSchema);
+    return this.changing(index, async () => {
+      const existing = await this.engine.getIndex(index);
+      if (existing) assertCompatible(existing.schema, schema);
+      return this.engine.putIndex(index, schema);
+    });
+  }
+
+  dropIndex(index: string): Promise<void> {
+    return this.changing(index, async () => {
+      if (!(await this.engine.dropIndex(index))) throw notFound(index);
+    });
+  }
+
+  reindex(
+    index: string,
+    rawSchema?: unknown,
+    onProgress?: ReindexOptions['onProgress'],
+  ): Promise<ReindexResult> {
+    const schema = rawSchema === undefined ? undefined : parseSchema(rawSchema);
+    return this.changing(index, () =>
+      this.engine.reindex(index, { ...(schema ? { schema } : {}), ...(onProgress ? { onProgress } : {}) }),
+    );
+  }
+
+  rollbackReindex(index: string): Promise<ReindexResult> {
+    return this.changing(index, () => this.engine.rollbackReindex(index));
+  }
+
+  async putDocument(index: string, id: string, raw: unknown): Promise<{ created: boolean; id: string }> {
+    const doc = checkDocument(await this.schemaOf(index), raw, id);
+    return { created: (await this.engine.upsert(index, doc)).created, id: doc.id };
+  }
+
+  async getDocument(index: string, id: string): Promise<{ id: string; document: Document }> {
+    await this.schemaOf(index);
+    const document = await this.engine.get(index, checkId(id));
+    if (!document)
+      throw new SiftError('DOCUMENT_NOT_FOUND', `document "${id}" does not exist in index "${index}"`, {
+        index,
+        id,
+      });
+    return { id, document };
+  }
+
+  async deleteDocument(index: string, id: string): Promise<void> {
+    await this.schemaOf(index);
+    if (!(await this.engine.delete(index, checkId(id))))
+      throw new SiftError('DOCUMENT_NOT_FOUND', `document "${id}" does not exist in index "${index}"`, {
+        index,
+        id,
+      });
+  }
+
+  /** Checks every item against the schema, writes the good ones in one bulk call, reports all by position. */
+  async importDocuments(index: string, items: (unknown | SiftError)[]): Promise<BatchResult> {
+    const { results, good } = checkBatch(await this.schemaOf(index), items);
+    if (good.length) {
+      const outcome = await this.engine.bulkUpsert(
+        index,
+        good.map(({ id, document }) => ({ id, document })),
+      );
+      fillResults(results, good, outcome);
+    }
+    return summarize(results);
+  }
+}
