@@ -161,6 +161,7 @@ async function copy(ctx: ReindexContext, name: string, opts: ReindexOptions): Pr
             'REINDEX_INCOMPATIBLE',
             `document "${sourceId}" does not fit the new schema: ${(err as Error).message}`,
             { index: name, id: sourceId, ...(field ? { field } : {}) },
+            { cause: err },
           );
         }
         return {
@@ -279,7 +280,7 @@ export async function switchBack(ctx: ReindexContext, name: string): Promise<Rei
   const target = versions.get(previous)!;
   const generation = await catalogue.generation(name);
   const meta = await catalogue.metaOf(target);
-  if (!meta) throw new Error(`version ${previous} of "${name}" has no Sift metadata`);
+  if (!meta) throw new SiftError('INTERNAL', `version ${previous} of "${name}" has no Sift metadata`);
   // The restored version answers with a generation above everything served so far, so caches move on; and it
   // remembers the version it replaced, so a second rollback returns to it.
   catalogue.check(
