@@ -1,29 +1,48 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheNamespace } from '../../src/cache/namespace.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { routeScope } from '../../src/http/route-scope.js';
+import { startAuthServer, type AuthServer } from '../auth/helpers.js';
 
 const load = (env: Record<string, string>) => loadConfig(env, '/nonexistent/.env');
 
-describe('route scopes', () => {
+describe('route scopes, as each route declares them (real server, no credentials)', () => {
+  let server: AuthServer;
+  beforeAll(async () => {
+    server = await startAuthServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
   it.each([
     ['GET', '/api/search', 'search'],
-    ['POST', '/api/indexes/:index/search', 'search'],
-    ['GET', '/api/indexes/:index/suggest', 'search'],
-    ['GET', '/api/indexes/:index/documents/:id', 'search'],
-    ['PUT', '/api/indexes/:index/documents/:id', 'write'],
-    ['DELETE', '/api/indexes/:index/documents/:id', 'write'],
-    ['POST', '/api/indexes/:index/documents', 'write'],
-    ['PUT', '/api/indexes/:index', 'admin'],
+    ['POST', '/api/indexes/books/search', 'search'],
+    ['GET', '/api/indexes/books/suggest', 'search'],
+    ['GET', '/api/indexes/books/documents/x', 'search'],
+    ['HEAD', '/api/indexes/books/documents/x', 'search'],
+    ['PUT', '/api/indexes/books/documents/x', 'write'],
+    ['DELETE', '/api/indexes/books/documents/x', 'write'],
+    ['POST', '/api/indexes/books/documents', 'write'],
+    ['PUT', '/api/indexes/books', 'admin'],
     ['GET', '/api/indexes', 'admin'],
+    ['POST', '/api/indexes/books/reindex/rollback', 'admin'],
     ['POST', '/api/keys', 'admin'],
     ['GET', '/health/ready', null],
     ['GET', '/metrics', null],
-    ['GET', '/docs/static/index.html', null],
-    ['GET', undefined, null],
+    ['GET', '/openapi.json', null],
     ['GET', '/apis', null],
-  ] as const)('%s %s -> %s', (method, route, scope) => {
-    expect(routeScope(method, route)).toBe(scope);
+  ] as const)('%s %s -> %s', async (method, path, scope) => {
+    const res = await fetch(server.url + path, { method });
+    if (scope === null) {
+      expect(res.status).not.toBe(401);
+      return;
+    }
+    expect(res.status).toBe(401);
+    // HEAD answers carry no body; the challenge is the same.
+    if (method !== 'HEAD')
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+        `"${scope}" scope`,
+      );
   });
 });
 

@@ -222,6 +222,7 @@ export async function searchRoutes(
   app.get(
     '/api/indexes/:index/search',
     {
+      config: { scope: 'search', appliesKeyFilter: true },
       schema: {
         tags: ['search'],
         summary: 'Search an index',
@@ -237,6 +238,7 @@ export async function searchRoutes(
   app.post(
     '/api/indexes/:index/search',
     {
+      config: { scope: 'search', appliesKeyFilter: true },
       schema: {
         tags: ['search'],
         summary: 'Search an index (JSON body)',
@@ -253,6 +255,7 @@ export async function searchRoutes(
   app.get(
     '/api/search',
     {
+      config: { scope: 'search', appliesKeyFilter: true, usesDefaultIndex: true },
       schema: {
         tags: ['search'],
         summary: `Search the default index (${config.DEFAULT_INDEX})`,
@@ -267,6 +270,7 @@ export async function searchRoutes(
   app.post(
     '/api/search',
     {
+      config: { scope: 'search', appliesKeyFilter: true, usesDefaultIndex: true },
       schema: {
         tags: ['search'],
         summary: `Search the default index (${config.DEFAULT_INDEX}, JSON body)`,
