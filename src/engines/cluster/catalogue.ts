@@ -26,6 +26,7 @@ export class IndexCatalogue {
   readonly names: Names;
   readonly product: ClusterTransport['product'];
   private readonly readResolved = new Map<string, { resolved: Resolved; at: number }>();
+  private readonly maxResultWindow: number;
 
   constructor(
     readonly transport: ClusterTransport,
@@ -35,8 +36,6 @@ export class IndexCatalogue {
     this.product = transport.product;
     this.maxResultWindow = opts.maxResultWindow ?? 10_000;
   }
-
-  private readonly maxResultWindow: number;
 
   /** Turns a non-answer status into the error catalogue (see answers.ts). */
   check<T>(res: ClusterResponse<T>, what: string, index?: string): ClusterResponse<T> {
