@@ -73,7 +73,7 @@ async function importBench(url: string, pkgs: Pkg[], schema: IndexSchema): Promi
   // The floor: the engine's own _bulk, fed documents Sift already translated, same batch size and concurrency.
   await engine.dropIndex('bench-direct');
   await engine.putIndex('bench-direct', schema);
-  const alias = engine.names.alias('bench-direct');
+  const alias = engine.catalogue.names.alias('bench-direct');
   const bodies: string[] = [];
   for (let i = 0; i < pkgs.length; i += batch) {
     bodies.push(
@@ -113,7 +113,7 @@ async function importBench(url: string, pkgs: Pkg[], schema: IndexSchema): Promi
     if (r.failed > 0) throw new Error(`sift import: ${r.failed} failed`);
   }
   const siftMs = ms(t0);
-  await fetch(`${url}/${engine.names.alias(INDEX)}/_refresh`, { method: 'POST' });
+  await fetch(`${url}/${engine.catalogue.names.alias(INDEX)}/_refresh`, { method: 'POST' });
   await engine.dropIndex('bench-direct');
   await engine.close();
 
@@ -158,7 +158,7 @@ async function overheadBench(url: string, queries: string[], schema: IndexSchema
   const config = clusterConfig(url);
   const engine = createClusterEngine(config, 'elasticsearch');
   const limits = limitsFromConfig(config);
-  const alias = engine.names.alias(INDEX);
+  const alias = engine.catalogue.names.alias(INDEX);
   const direct = queries.map((q) => {
     const { request } = buildSearchRequest({ ...PLAIN, q }, schema, limits);
     return JSON.stringify(searchBody(schema, request, { timeoutMs: 29_000, combinedFields: true }));

@@ -190,7 +190,7 @@ async function importPair(esUrl: string, pkgs: Pkg[]): Promise<Pair & { docs: nu
   const concurrency = config.ELASTICSEARCH_BULK_CONCURRENCY;
   const direct = 'import-direct';
   const through = 'import-sift';
-  const alias = engine.names.alias(direct);
+  const alias = engine.catalogue.names.alias(direct);
   const bodies: string[] = [];
   for (let i = 0; i < docs.length; i += batch) {
     bodies.push(

@@ -180,8 +180,17 @@ export class SiftError extends Error {
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
+  /**
+   * `options.cause` keeps what failed underneath (a driver's error, a cluster's answer) for logs and for code
+   * that must tell failures apart; clients see only the code, the message and the details.
+   */
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
     this.name = 'SiftError';
     this.code = code;
     this.status = ERRORS[code].status;

@@ -67,7 +67,7 @@ export async function ensureElasticsearchIndex(url: string, pkgs: Pkg[]): Promis
       const r = await service.importDocuments(INDEX, pkgs.slice(i, i + 10_000));
       if (r.failed) throw new Error(`import into elasticsearch: ${r.failed} failed`);
     }
-    await fetch(`${url}/${engine.names.alias(INDEX)}/_refresh`, { method: 'POST' });
+    await fetch(`${url}/${engine.catalogue.names.alias(INDEX)}/_refresh`, { method: 'POST' });
   } finally {
     await engine.close();
   }

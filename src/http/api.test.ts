@@ -538,6 +538,20 @@ describe('shutting down and failures', () => {
         },
       });
       expect(res.body).not.toContain('boom');
+      // An engine's INTERNAL error keeps its cause's words for the log, never for the client.
+      broken.search = async () => {
+        throw new SiftError('INTERNAL', 'opensearch search failed with 400: secret reason', undefined, {
+          cause: new Error('secret reason'),
+        });
+      };
+      const internal = await app.inject({ url: '/api/search?q=y', headers: { 'x-request-id': 'req-501' } });
+      expect(internal.statusCode).toBe(500);
+      expect(json(internal).error).toEqual({
+        code: 'INTERNAL',
+        message: expect.stringContaining('req-501'),
+        details: { request_id: 'req-501' },
+      });
+      expect(internal.body).not.toContain('secret');
       const down = await app.inject({ url: '/api/suggest?q=x' });
       expect(down.statusCode).toBe(503);
       expect(json(down).error.code).toBe('ENGINE_UNAVAILABLE');

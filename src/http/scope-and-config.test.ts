@@ -1,31 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cacheNamespace } from '../cache/namespace.js';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { routeScope } from './route-scope.js';
 
 const load = (env: Record<string, string>) => loadConfig(env, '/nonexistent/.env');
-
-describe('route scopes', () => {
-  it.each([
-    ['GET', '/api/search', 'search'],
-    ['POST', '/api/indexes/:index/search', 'search'],
-    ['GET', '/api/indexes/:index/suggest', 'search'],
-    ['GET', '/api/indexes/:index/documents/:id', 'search'],
-    ['PUT', '/api/indexes/:index/documents/:id', 'write'],
-    ['DELETE', '/api/indexes/:index/documents/:id', 'write'],
-    ['POST', '/api/indexes/:index/documents', 'write'],
-    ['PUT', '/api/indexes/:index', 'admin'],
-    ['GET', '/api/indexes', 'admin'],
-    ['POST', '/api/keys', 'admin'],
-    ['GET', '/health/ready', null],
-    ['GET', '/metrics', null],
-    ['GET', '/docs/static/index.html', null],
-    ['GET', undefined, null],
-    ['GET', '/apis', null],
-  ] as const)('%s %s -> %s', (method, route, scope) => {
-    expect(routeScope(method, route)).toBe(scope);
-  });
-});
 
 describe('hardening settings', () => {
   it('has per-environment cache lifetimes and rate limits', () => {

@@ -13,3 +13,15 @@ export function parseDuration(value: string, what: string): number {
   }
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
 }
+
+/** Milliseconds as the shortest duration parseDuration reads back exactly: `5s`, `2m`, `1h`, `250ms`. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
+    if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

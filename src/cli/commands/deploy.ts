@@ -2,8 +2,17 @@ import { hostname, userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { isSiftError } from '../../errors.js';
 import { readStatus } from '../../rollout/status.js';
+import {
+  FRONT_DOOR_MIN_SUCCESS_RATIO,
+  FRONT_DOOR_REQUESTS,
+  MAX_ERROR_RATIO,
+  MAX_LATENCY_SECONDS,
+  PROMETHEUS_WINDOW,
+  SAMPLE_INTERVAL_MS,
+  SAMPLES,
+} from '../../rollout/analysis/defaults.js';
 import { stepsFromFile, stepsFromFlags } from '../../rollout/canary-steps.js';
-import { parseDuration } from '../../rollout/duration.js';
+import { formatDuration, parseDuration } from '../../rollout/duration.js';
 import { DEPLOY_EXIT, deployExitCode } from '../../rollout/exit-codes.js';
 import { openDeployment, type TargetOptions } from '../../rollout/open.js';
 import { blueGreen } from '../../rollout/strategies/blue-green.js';
@@ -81,22 +90,29 @@ function addTargetOptions(cmd: Command): Command {
 }
 
 function addReleaseOptions(cmd: Command): Command {
-  return cmd
-    .option('--replicas <n>', 'instances of the new version (default: what the live colour runs)')
-    .option('--ready-timeout <duration>', 'longest wait for the new instances to be ready', '5m')
-    .option('--scale-down-delay <duration>', 'keep the old colour this long after the switch', '30s')
-    .option('--rollback-timeout <duration>', 'bound for putting traffic back after a failure', '5m')
-    .option('--dry-run', 'show what would change (server-side dry run on Kubernetes); change nothing')
-    .option('--front-door <url>', 'check this URL (nginx, ingress) after traffic moves')
-    .option('--front-door-requests <n>', 'requests through the front door', '10')
-    .option('--front-door-min-success <ratio>', 'share of them that must succeed', '0.95')
-    .option('--probe-path <path...>', 'paths every new instance must answer with 200')
-    .option('--prometheus <url>', 'Prometheus for error ratio and latency analysis')
-    .option('--max-error-ratio <ratio>', '5xx share allowed for the new colour', '0.01')
-    .option('--max-p99 <seconds>', 'p99 latency allowed for the new colour', '0.5')
-    .option('--analysis-window <window>', 'PromQL range of the analysis queries', '1m')
-    .option('--analysis-samples <n>', 'samples per analysis step', '1')
-    .option('--analysis-interval <duration>', 'time between samples', '10s');
+  return (
+    cmd
+      .option('--replicas <n>', 'instances of the new version (default: what the live colour runs)')
+      .option('--ready-timeout <duration>', 'longest wait for the new instances to be ready', '5m')
+      .option('--scale-down-delay <duration>', 'keep the old colour this long after the switch', '30s')
+      .option('--rollback-timeout <duration>', 'bound for putting traffic back after a failure', '5m')
+      .option('--dry-run', 'show what would change (server-side dry run on Kubernetes); change nothing')
+      .option('--front-door <url>', 'check this URL (nginx, ingress) after traffic moves')
+      // The analysis defaults are the analyses' own (rollout/analysis/defaults.ts), so help and behaviour agree.
+      .option('--front-door-requests <n>', 'requests through the front door', String(FRONT_DOOR_REQUESTS))
+      .option(
+        '--front-door-min-success <ratio>',
+        'share of them that must succeed',
+        String(FRONT_DOOR_MIN_SUCCESS_RATIO),
+      )
+      .option('--probe-path <path...>', 'paths every new instance must answer with 200')
+      .option('--prometheus <url>', 'Prometheus for error ratio and latency analysis')
+      .option('--max-error-ratio <ratio>', '5xx share allowed for the new colour', String(MAX_ERROR_RATIO))
+      .option('--max-p99 <seconds>', 'p99 latency allowed for the new colour', String(MAX_LATENCY_SECONDS))
+      .option('--analysis-window <window>', 'PromQL range of the analysis queries', PROMETHEUS_WINDOW)
+      .option('--analysis-samples <n>', 'samples per analysis step', String(SAMPLES))
+      .option('--analysis-interval <duration>', 'time between samples', formatDuration(SAMPLE_INTERVAL_MS))
+  );
 }
 
 function targetOptions(

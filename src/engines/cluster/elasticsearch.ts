@@ -1,4 +1,6 @@
 import { Client } from '@elastic/elasticsearch';
+import { SiftError } from '../../errors.js';
+import { checkAnswer } from './answers.js';
 import {
   answerOrUnavailable,
   clientParams,
@@ -48,9 +50,12 @@ export class ElasticsearchTransport implements ClusterTransport {
       path: `/${encodeURIComponent(index)}/_pit`,
       querystring: { keep_alive: keepAlive },
     });
-    const id = res.body?.id;
-    if (res.status !== 200 || !id)
-      throw new Error(`point in time on ${index}: ${res.status} ${JSON.stringify(res.body)}`);
+    const id = checkAnswer(this.product, res, 'open point in time', index).body?.id;
+    if (!id) {
+      throw new SiftError('INTERNAL', `point in time on ${index}: the answer has no id`, undefined, {
+        cause: res.body,
+      });
+    }
     return id;
   }
 

@@ -1,4 +1,6 @@
 import { Client } from '@opensearch-project/opensearch';
+import { SiftError } from '../../errors.js';
+import { checkAnswer } from './answers.js';
 import {
   answerOrUnavailable,
   clientParams,
@@ -46,9 +48,12 @@ export class OpenSearchTransport implements ClusterTransport {
       path: `/${encodeURIComponent(index)}/_search/point_in_time`,
       querystring: { keep_alive: keepAlive },
     });
-    const id = res.body?.pit_id;
-    if (res.status !== 200 || !id)
-      throw new Error(`point in time on ${index}: ${res.status} ${JSON.stringify(res.body)}`);
+    const id = checkAnswer(this.product, res, 'open point in time', index).body?.pit_id;
+    if (!id) {
+      throw new SiftError('INTERNAL', `point in time on ${index}: the answer has no id`, undefined, {
+        cause: res.body,
+      });
+    }
     return id;
   }
 

@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SiftError } from '../../errors.js';
 import { checkDocument } from '../../schema/document.js';
 import type { ReindexOptions, ReindexResult } from '../engine.js';
-import { runBulk, type BulkOp } from './bulk.js';
-import type { ClusterEngine } from './engine.js';
+import { runBulk, type BulkOp, type BulkOptions } from './bulk.js';
+import type { IndexCatalogue } from './catalogue.js';
 import { docId, ID_PATH, toSource, type IndexMeta } from './mapping.js';
-import { MARKER_CACHE_MS, STALE_AFTER_MS, type Marker } from './system.js';
+import { MARKER_CACHE_MS, STALE_AFTER_MS, type Marker, type ReindexMarkers } from './system.js';
 
 /**
  * Reindex on a cluster, in the order that keeps every acknowledged write:
@@ -28,34 +28,45 @@ interface CopyPage {
   hits: { hits: { _id: string; _seq_no: number; _source: Record<string, unknown>; sort: unknown[] }[] };
 }
 const KEEP_ALIVE = '5m';
+
+/** What a reindex works with: the catalogue of versions, the markers every writer reads, the copy's bulk policy. */
+export interface ReindexContext {
+  catalogue: IndexCatalogue;
+  markers: ReindexMarkers;
+  /** Bulk limits of the copy; it never waits for a refresh. */
+  bulk: Omit<BulkOptions, 'refresh'>;
+  /** Indexes this process is reindexing right now. */
+  reindexing: Set<string>;
+}
 /** How long counts may disagree while in-flight replays settle before the reindex gives up. */
 const SETTLE_MS = 15_000;
 
 export async function copyAndSwitch(
-  engine: ClusterEngine,
+  ctx: ReindexContext,
   name: string,
   opts: ReindexOptions,
 ): Promise<ReindexResult> {
   // A second reindex from this process is refused at once; other processes are refused by the marker below.
-  if (engine.reindexing.has(name)) {
+  if (ctx.reindexing.has(name)) {
     throw new SiftError('REINDEX_IN_PROGRESS', `a reindex of "${name}" is already running`, { index: name });
   }
-  engine.reindexing.add(name);
+  ctx.reindexing.add(name);
   try {
-    return await copy(engine, name, opts);
+    return await copy(ctx, name, opts);
   } finally {
-    engine.reindexing.delete(name);
+    ctx.reindexing.delete(name);
   }
 }
 
-async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): Promise<ReindexResult> {
+async function copy(ctx: ReindexContext, name: string, opts: ReindexOptions): Promise<ReindexResult> {
   const started = performance.now();
-  const t = engine.transport;
-  const current = await engine.require(name);
+  const { catalogue } = ctx;
+  const t = catalogue.transport;
+  const current = await catalogue.require(name);
   const schema = opts.schema ?? current.meta.schema;
-  const versions = await engine.versions(name);
+  const versions = await catalogue.versions(name);
   const toVersion = Math.max(current.meta.version, ...versions.keys()) + 1;
-  const generation = await engine.generation(name);
+  const generation = await catalogue.generation(name);
   const meta: IndexMeta = {
     index: name,
     version: toVersion,
@@ -68,7 +79,7 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
     index: name,
     state: 'copying',
     from: current.physical,
-    to: engine.names.physical(name, toVersion),
+    to: catalogue.names.physical(name, toVersion),
     from_version: current.meta.version,
     to_version: toVersion,
     from_schema: current.meta.schema,
@@ -77,8 +88,8 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
     heartbeat_at: new Date().toISOString(),
     owner: `${hostname()}:${process.pid}`,
   };
-  const claimed = await engine.markers.claim(marker, async (stale) => {
-    await engine.markers.clearDeletes(stale.to).catch(() => undefined);
+  const claimed = await ctx.markers.claim(marker, async (stale) => {
+    await ctx.markers.clearDeletes(stale.to).catch(() => undefined);
     await t.request({ method: 'DELETE', path: `/${encodeURIComponent(stale.to)}` });
   });
   if (!claimed) {
@@ -86,7 +97,7 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
   }
   let pit: string | null = null;
   try {
-    await engine.createVersion(name, schema, meta, false);
+    await catalogue.createVersion(name, schema, meta, false);
     // Tombstones of replayed deletes must outlive the copy, or an older copied version could resurrect a document.
     await t.request({
       method: 'PUT',
@@ -97,13 +108,13 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
     // may write to the old version without replaying. Once this has passed, every such write has landed, so the
     // view below holds it; every later write reads the marker and replays.
     await sleep(MARKER_CACHE_MS + 100);
-    engine.check(
+    catalogue.check(
       await t.request({ method: 'POST', path: `/${encodeURIComponent(marker.from)}/_refresh` }),
       'refresh',
       name,
     );
     pit = await t.openPointInTime(marker.from, KEEP_ALIVE);
-    const total = engine.check(
+    const total = catalogue.check(
       await t.request<{ hits: { total: { value: number } } }>({
         method: 'POST',
         path: '/_search',
@@ -117,7 +128,7 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
     let after: unknown[] | undefined;
     opts.onProgress?.({ copied, total });
     for (;;) {
-      const page: CopyPage = engine.check(
+      const page: CopyPage = catalogue.check(
         await t.request<CopyPage>({
           method: 'POST',
           path: '/_search',
@@ -150,6 +161,7 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
             'REINDEX_INCOMPATIBLE',
             `document "${sourceId}" does not fit the new schema: ${(err as Error).message}`,
             { index: name, id: sourceId, ...(field ? { field } : {}) },
+            { cause: err },
           );
         }
         return {
@@ -160,11 +172,7 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
           version: h._seq_no + 1,
         };
       });
-      const results = await runBulk(t, ops, {
-        ...engine.opts.bulk,
-        refresh: 'false',
-        timeoutMs: engine.opts.writeTimeoutMs,
-      });
+      const results = await runBulk(t, ops, { ...ctx.bulk, refresh: 'false' });
       results.forEach((r, i) => {
         if (r.ok || r.error?.type === 'version_conflict_engine_exception') return;
         throw new SiftError(
@@ -177,25 +185,25 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
       opts.onProgress?.({ copied, total });
       if (Date.now() - beat > STALE_AFTER_MS / 4) {
         beat = Date.now();
-        await engine.markers.update({ ...marker, heartbeat_at: new Date(beat).toISOString() });
+        await ctx.markers.update({ ...marker, heartbeat_at: new Date(beat).toISOString() });
       }
       after = hits.at(-1)!.sort;
     }
     await t.closePointInTime(pit!).catch(() => undefined);
     pit = null;
 
-    const deletes = await engine.markers.deletesFor(marker.to);
+    const deletes = await ctx.markers.deletesFor(marker.to);
     if (deletes.length) {
       await runBulk(
         t,
         deletes.map((d) => ({ action: 'delete', index: marker.to, id: d.id, version: d.version })),
-        { ...engine.opts.bulk, refresh: 'false', timeoutMs: engine.opts.writeTimeoutMs },
+        { ...ctx.bulk, refresh: 'false' },
       );
     }
 
-    const documents = await settledCount(engine, name, marker);
-    await switchAlias(engine, name, marker.from, marker.to);
-    await engine.markers.update({ ...marker, state: 'done' });
+    const documents = await settledCount(catalogue, name, marker);
+    await catalogue.switchAlias(name, marker.from, marker.to);
+    await ctx.markers.update({ ...marker, state: 'done' });
     await t.request({
       method: 'PUT',
       path: `/${encodeURIComponent(marker.to)}/_settings`,
@@ -211,7 +219,7 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
   } catch (err) {
     // Nothing switched: drop the half-built version and the marker, so writers stop replaying.
     if (pit) await t.closePointInTime(pit).catch(() => undefined);
-    await engine.markers.clear(name, marker.to).catch(() => undefined);
+    await ctx.markers.clear(name, marker.to).catch(() => undefined);
     // Writers that still rely on the marker they read keep replaying to the new version for MARKER_CACHE_MS.
     await sleep(MARKER_CACHE_MS + 100);
     await t.request({ method: 'DELETE', path: `/${encodeURIComponent(marker.to)}` }).catch(() => undefined);
@@ -219,14 +227,14 @@ async function copy(engine: ClusterEngine, name: string, opts: ReindexOptions): 
   }
 }
 
-async function countOf(engine: ClusterEngine, index: string, name: string): Promise<number> {
-  const t = engine.transport;
-  engine.check(
+async function countOf(catalogue: IndexCatalogue, index: string, name: string): Promise<number> {
+  const t = catalogue.transport;
+  catalogue.check(
     await t.request({ method: 'POST', path: `/${encodeURIComponent(index)}/_refresh` }),
     'refresh',
     name,
   );
-  return engine.check(
+  return catalogue.check(
     await t.request<{ count: number }>({ method: 'GET', path: `/${encodeURIComponent(index)}/_count` }),
     'count',
     name,
@@ -234,14 +242,14 @@ async function countOf(engine: ClusterEngine, index: string, name: string): Prom
 }
 
 /** Both versions hold the same number of documents, once in-flight replays have landed; else the reindex fails. */
-async function settledCount(engine: ClusterEngine, name: string, marker: Marker): Promise<number> {
+async function settledCount(catalogue: IndexCatalogue, name: string, marker: Marker): Promise<number> {
   const deadline = Date.now() + SETTLE_MS;
   let last = { from: -1, to: -1 };
   while (Date.now() < deadline) {
-    const to = await countOf(engine, marker.to, name);
-    const from = await countOf(engine, marker.from, name);
+    const to = await countOf(catalogue, marker.to, name);
+    const from = await countOf(catalogue, marker.from, name);
     // Counted new-then-old: a write between the two counts can only make the old one larger, never hide a loss.
-    if (from === to && (await countOf(engine, marker.to, name)) === to) return to;
+    if (from === to && (await countOf(catalogue, marker.to, name)) === to) return to;
     last = { from, to };
     await sleep(100);
   }
@@ -253,34 +261,29 @@ async function settledCount(engine: ClusterEngine, name: string, marker: Marker)
 }
 
 /** Points the name back at the version the last reindex replaced. */
-export async function switchBack(engine: ClusterEngine, name: string): Promise<ReindexResult> {
+export async function switchBack(ctx: ReindexContext, name: string): Promise<ReindexResult> {
   const started = performance.now();
-  const t = engine.transport;
-  const current = await engine.require(name);
+  const { catalogue } = ctx;
+  const t = catalogue.transport;
+  const current = await catalogue.require(name);
   const previous = current.meta.previous_version ?? null;
-  const versions = await engine.versions(name);
+  const versions = await catalogue.versions(name);
   if (previous === null || !versions.has(previous)) {
     throw new SiftError('NO_PREVIOUS_VERSION', `index "${name}" has no previous version to roll back to`, {
       index: name,
     });
   }
-  const marker = await engine.markers.get(name);
+  const marker = await ctx.markers.get(name);
   if (marker?.state === 'copying') {
     throw new SiftError('REINDEX_IN_PROGRESS', `a reindex of "${name}" is running`, { index: name });
   }
   const target = versions.get(previous)!;
-  const generation = await engine.generation(name);
-  const targetMeta = await engine.transport.request<
-    Record<string, { mappings?: { _meta?: { sift?: IndexMeta } } }>
-  >({
-    method: 'GET',
-    path: `/${encodeURIComponent(target)}/_mapping`,
-  });
-  const meta = targetMeta.body[target]?.mappings?._meta?.sift;
-  if (!meta) throw new Error(`version ${previous} of "${name}" has no Sift metadata`);
+  const generation = await catalogue.generation(name);
+  const meta = await catalogue.metaOf(target);
+  if (!meta) throw new SiftError('INTERNAL', `version ${previous} of "${name}" has no Sift metadata`);
   // The restored version answers with a generation above everything served so far, so caches move on; and it
   // remembers the version it replaced, so a second rollback returns to it.
-  engine.check(
+  catalogue.check(
     await t.request({
       method: 'PUT',
       path: `/${encodeURIComponent(target)}/_mapping`,
@@ -293,7 +296,7 @@ export async function switchBack(engine: ClusterEngine, name: string): Promise<R
   );
   // From now on writes landing in the restored version are carried to the one being left (and late writes that
   // still land there are carried back), so rolling back again loses nothing either.
-  await engine.markers.update({
+  await ctx.markers.update({
     index: name,
     state: 'done',
     from: current.physical,
@@ -306,13 +309,13 @@ export async function switchBack(engine: ClusterEngine, name: string): Promise<R
     owner: `${hostname()}:${process.pid}`,
   });
   // Carried writes are sent without waiting for a refresh; make them searchable before the name points here.
-  engine.check(
+  catalogue.check(
     await t.request({ method: 'POST', path: `/${encodeURIComponent(target)}/_refresh` }),
     'refresh',
     name,
   );
-  await switchAlias(engine, name, current.physical, target);
-  const count = engine.check(
+  await catalogue.switchAlias(name, current.physical, target);
+  const count = catalogue.check(
     await t.request<{ count: number }>({ method: 'GET', path: `/${encodeURIComponent(target)}/_count` }),
     'count',
     name,
@@ -324,18 +327,4 @@ export async function switchBack(engine: ClusterEngine, name: string): Promise<R
     documents: count,
     took_ms: Math.round(performance.now() - started),
   };
-}
-
-/** Points the name from one physical version to another in one `_aliases` call: readers never see neither. */
-async function switchAlias(engine: ClusterEngine, name: string, from: string, to: string): Promise<void> {
-  const alias = engine.names.alias(name);
-  engine.check(
-    await engine.transport.request({
-      method: 'POST',
-      path: '/_aliases',
-      body: { actions: [{ remove: { index: from, alias } }, { add: { index: to, alias } }] },
-    }),
-    'switch alias',
-    name,
-  );
 }

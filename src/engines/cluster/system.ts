@@ -13,7 +13,7 @@ export interface Marker {
   index: string;
   /**
    * copying: documents are being copied from `from` to `to`; done: the alias points at `to` and `from` is kept
-   * for rollback. In both states writes landing in one version are carried to the other (see engine.replay).
+   * for rollback. In both states writes landing in one version are carried to the other (see replay.ts).
    */
   state: 'copying' | 'done';
   from: string;

@@ -48,8 +48,14 @@ export interface ClusterConnection {
 /** Seconds a client should wait before retrying when the cluster is down. */
 export const RETRY_AFTER_S = 5;
 
-export const unavailable = (product: string, cause: string): SiftError =>
-  new SiftError('ENGINE_UNAVAILABLE', `${product} is unavailable: ${cause}`, { retry_after: RETRY_AFTER_S });
+/** ENGINE_UNAVAILABLE with Retry-After; `err` is what failed underneath, kept as the cause. */
+export const unavailable = (product: string, reason: string, err?: unknown): SiftError =>
+  new SiftError(
+    'ENGINE_UNAVAILABLE',
+    `${product} is unavailable: ${reason}`,
+    { retry_after: RETRY_AFTER_S },
+    err === undefined ? undefined : { cause: err },
+  );
 
 interface ClientErrorLike {
   name?: string;
@@ -68,11 +74,14 @@ export function answerOrUnavailable(product: string, err: unknown): ClusterRespo
   }
   if (err instanceof SiftError) throw err;
   if (e?.name === 'TimeoutError') {
-    throw new SiftError('ENGINE_TIMEOUT', `${product} did not answer in time: ${e.message ?? ''}`, {
-      retry_after: RETRY_AFTER_S,
-    });
+    throw new SiftError(
+      'ENGINE_TIMEOUT',
+      `${product} did not answer in time: ${e.message ?? ''}`,
+      { retry_after: RETRY_AFTER_S },
+      { cause: err },
+    );
   }
-  throw unavailable(product, `${e?.name ?? 'error'}: ${e?.message ?? String(err)}`);
+  throw unavailable(product, `${e?.name ?? 'error'}: ${e?.message ?? String(err)}`, err);
 }
 
 /** Builds the query string the clients expect, dropping unset values. */

@@ -32,6 +32,7 @@ import {
 } from './ddl.js';
 import { allocateTid, ensureMetaTable, parseJob, type IndexRow } from './meta.js';
 import { openDatabase } from './open-database.js';
+import { SchemaChangedError, VersionDroppedError } from './read-errors.js';
 import { ReadPool } from './read-pool.js';
 import { Versioning } from './versioning.js';
 import { versionWriter, type VersionWriter } from './version-writer.js';
@@ -370,16 +371,17 @@ export class SqliteEngine implements Engine {
       try {
         return await this.readers.run<T>(task(idx));
       } catch (err) {
-        const message = (err as Error).message;
         // Another process changed the schema (a reindex) after this request was checked against the old one.
-        if (/no such column/.test(message)) {
+        if (err instanceof SchemaChangedError) {
           this.indexes.delete(index);
           throw new SiftError(
             'INVALID_REQUEST',
             `index "${index}" changed its schema while this request was being checked; a field it names no longer exists, retry`,
+            { index },
+            { cause: err },
           );
         }
-        if (attempt >= 2 || !/no such table/.test(message)) throw err;
+        if (attempt >= 2 || !(err instanceof VersionDroppedError)) throw err;
         this.indexes.delete(index);
       }
     }

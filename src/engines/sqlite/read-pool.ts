@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { SiftError } from '../../errors.js';
 import type { SearchRequest, SuggestRequest } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
+import { readError, type ReadFailure } from './read-errors.js';
 
 export type ReadTask =
   | { id: number; op: 'search'; tid: number; schema: IndexSchema; request: SearchRequest }
@@ -49,19 +50,14 @@ export class ReadPool {
         )
       : new Worker(WORKER_URL, { workerData: { path: this.path } });
     const reader: Reader = { worker, busy: 0 };
-    worker.on(
-      'message',
-      (msg: { id: number; ok: boolean; result?: unknown; error?: { message: string; code?: string } }) => {
-        const p = this.pending.get(msg.id);
-        if (!p) return;
-        this.pending.delete(msg.id);
-        reader.busy--;
-        if (msg.ok) p.resolve(msg.result);
-        else if (msg.error?.code === 'SQLITE_BUSY' || msg.error?.code === 'SQLITE_LOCKED')
-          p.reject(new SiftError('ENGINE_UNAVAILABLE', 'the database is busy; retry shortly'));
-        else p.reject(new Error(`embedded engine read failed: ${msg.error?.message}`));
-      },
-    );
+    worker.on('message', (msg: { id: number; ok: boolean; result?: unknown; error?: ReadFailure }) => {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      reader.busy--;
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(readError(msg.error ?? { message: 'the reader reported no error' }));
+    });
     worker.on('error', (err) => this.fail(reader, err));
     worker.on('exit', (code) => {
       if (!this.closed) this.fail(reader, new Error(`reader thread exited with code ${code}`));
@@ -75,7 +71,11 @@ export class ReadPool {
     for (const [id, p] of this.pending) {
       if (p.reader !== reader) continue;
       this.pending.delete(id);
-      p.reject(new SiftError('ENGINE_UNAVAILABLE', `a search thread failed: ${err.message}`));
+      p.reject(
+        new SiftError('ENGINE_UNAVAILABLE', `a search thread failed: ${err.message}`, undefined, {
+          cause: err,
+        }),
+      );
     }
     if (this.closed) return;
     const i = this.readers.indexOf(reader);

@@ -8,21 +8,12 @@ import {
 import type { Principal } from '../../auth/principal.js';
 import type { Config } from '../../config/config.js';
 import { isSiftError, SiftError } from '../../errors.js';
-import { routeScope } from '../route-scope.js';
-
-/** Routes whose handlers apply a scoped key's filter; a filtered principal may use nothing else. */
-const FILTER_AWARE_ROUTES = new Set([
-  '/api/search',
-  '/api/suggest',
-  '/api/indexes/:index/search',
-  '/api/indexes/:index/suggest',
-]);
-const DEFAULT_INDEX_ROUTES = new Set(['/api/search', '/api/suggest']);
+import { checkDeclaredScope, routeScope } from '../route-scope.js';
 
 function indexOf(request: FastifyRequest, config: Config): string | null {
   const params = request.params as { index?: unknown } | undefined;
   if (params && typeof params.index === 'string') return params.index;
-  return DEFAULT_INDEX_ROUTES.has(request.routeOptions.url ?? '') ? config.DEFAULT_INDEX : null;
+  return request.routeOptions.config?.usesDefaultIndex ? config.DEFAULT_INDEX : null;
 }
 
 /** RFC 6750: 401 says how to authenticate; 403 names the missing scope. Descriptions never carry secrets. */
@@ -44,15 +35,17 @@ function challenge(reply: FastifyReply, err: unknown): void {
 
 /**
  * Authentication and authorization in one onRequest hook, before the rate limiter (which keys on the principal)
- * and before any body is read. Public routes (health, docs, OpenAPI, metrics unless AUTH_PROTECT_METRICS) and
- * unknown routes (404) skip it. Every other request gets `request.principal`, or a 401/403.
+ * and before any body is read, from what the matched route declares in its options (`config.scope`, and whether
+ * it applies a scoped key's filter or searches DEFAULT_INDEX). Public routes (health, docs, OpenAPI, metrics
+ * unless AUTH_PROTECT_METRICS) and unknown routes (404) skip it. Every other request gets `request.principal`, or a 401/403.
  */
 export function installAuth(app: FastifyInstance, config: Config, auth: Authenticator): void {
   app.decorateRequest('principal', null as unknown as Principal);
+  // Routes are registered after this: each one's options say what it needs (route-scope.ts).
+  app.addHook('onRoute', checkDeclaredScope);
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
-    const scope =
-      route === '/metrics' && config.AUTH_PROTECT_METRICS ? 'admin' : routeScope(request.method, route);
+    const scope = route === '/metrics' && config.AUTH_PROTECT_METRICS ? 'admin' : routeScope(request);
     if (scope === null) {
       request.principal = anonymousPrincipal(config, request.ip);
       return;
@@ -66,7 +59,7 @@ export function installAuth(app: FastifyInstance, config: Config, auth: Authenti
       } else {
         request.principal = await auth.authenticate(credential);
       }
-      if (request.principal.filter && !FILTER_AWARE_ROUTES.has(route ?? '')) {
+      if (request.principal.filter && !request.routeOptions.config?.appliesKeyFilter) {
         throw new SiftError('FORBIDDEN', 'a scoped key with a filter may only search and suggest');
       }
       authorize(request.principal, scope, indexOf(request, config));

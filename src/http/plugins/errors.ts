@@ -178,7 +178,8 @@ const hasBody = (request: FastifyRequest): boolean =>
 
 /** Maps anything thrown while handling a request to the catalogue. Unknown errors become INTERNAL. */
 export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
-  if (isSiftError(err)) return err;
+  // An INTERNAL error's message is for the log (it may quote a driver or a cluster); the client gets the request id.
+  if (isSiftError(err)) return err.code === 'INTERNAL' ? internal(request) : err;
   const e = err as Partial<FastifyError> & { validation?: AjvError[]; validationContext?: string };
   if (e && Array.isArray(e.validation)) {
     const specific = specificValidationError(e.validation, e.validationContext, request);
@@ -247,10 +248,13 @@ export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
       'RANGE_NOT_SATISFIABLE',
       'the Range header is invalid or starts past the end of the file',
     );
-  return new SiftError('INTERNAL', `internal error; quote request id ${request.id} when reporting it`, {
+  return internal(request);
+}
+
+const internal = (request: FastifyRequest): SiftError =>
+  new SiftError('INTERNAL', `internal error; quote request id ${request.id} when reporting it`, {
     request_id: request.id,
   });
-}
 
 function send(reply: FastifyReply, error: SiftError): FastifyReply {
   if (error.status === 503 || error.status === 429) {

@@ -7,8 +7,8 @@ import { SiftError } from '../../errors.js';
 import { siftMetrics } from '../../metrics/registry.js';
 import { routeScope, type RouteScope } from '../route-scope.js';
 
-const scopeOf = (request: FastifyRequest): RouteScope | null =>
-  routeScope(request.method, request.routeOptions.url);
+/** The scope the matched route declares in its options; null (not limited) for public and unknown routes. */
+const scopeOf = (request: FastifyRequest): RouteScope | null => routeScope(request);
 
 /**
  * Who a request counts against: the authenticated principal when the auth layer set one (so clients behind one

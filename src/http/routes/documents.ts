@@ -51,6 +51,7 @@ export async function documentRoutes(
   app.put(
     '/api/indexes/:index/documents/:id',
     {
+      config: { scope: 'write' },
       schema: {
         tags,
         summary: 'Store (create or replace) one document',
@@ -69,6 +70,7 @@ export async function documentRoutes(
   app.get(
     '/api/indexes/:index/documents/:id',
     {
+      config: { scope: 'search' },
       schema: {
         tags,
         summary: 'Fetch one document',
@@ -85,6 +87,7 @@ export async function documentRoutes(
   app.delete(
     '/api/indexes/:index/documents/:id',
     {
+      config: { scope: 'write' },
       schema: {
         tags,
         summary: 'Remove one document',
@@ -101,6 +104,7 @@ export async function documentRoutes(
   app.post(
     '/api/indexes/:index/documents',
     {
+      config: { scope: 'write' },
       schema: {
         tags,
         summary: 'Import a batch of documents (JSON array or NDJSON)',

@@ -33,6 +33,7 @@ export async function indexRoutes(
   app.get(
     '/api/indexes',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'List indexes',
@@ -54,7 +55,7 @@ export async function indexRoutes(
         body: SchemaBody,
         response: { 200: IndexInfoSchema, 201: IndexInfoSchema, ...errorResponses },
       },
-      config: { indexSchemaAt: '' },
+      config: { scope: 'admin', indexSchemaAt: '' },
     },
     async (req, reply) => {
       const { created, index } = await service.putIndex(req.params.index, req.body);
@@ -65,6 +66,7 @@ export async function indexRoutes(
   app.get(
     '/api/indexes/:index',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'Schema and stats of an index',
@@ -78,6 +80,7 @@ export async function indexRoutes(
   app.delete(
     '/api/indexes/:index',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'Drop an index and all its documents',

@@ -96,6 +96,7 @@ export async function keyRoutes(fastify: FastifyInstance, { keys }: { keys: ApiK
   app.post(
     '/api/keys',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'Create an API key',
@@ -118,6 +119,7 @@ export async function keyRoutes(fastify: FastifyInstance, { keys }: { keys: ApiK
   app.get(
     '/api/keys',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'List API keys (never their secrets)',
@@ -130,6 +132,7 @@ export async function keyRoutes(fastify: FastifyInstance, { keys }: { keys: ApiK
   app.get(
     '/api/keys/:id',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'Show an API key',
@@ -143,6 +146,7 @@ export async function keyRoutes(fastify: FastifyInstance, { keys }: { keys: ApiK
   app.delete(
     '/api/keys/:id',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'Revoke an API key',
@@ -157,6 +161,7 @@ export async function keyRoutes(fastify: FastifyInstance, { keys }: { keys: ApiK
   app.post(
     '/api/keys/scoped',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'Derive a scoped search key from a parent key',

@@ -58,7 +58,7 @@ export async function reindexRoutes(
         response: { 200: ReindexResultSchema, ...errorResponses },
         [OPTIONAL_BODY]: true,
       },
-      config: { indexSchemaAt: '/schema' },
+      config: { scope: 'admin', indexSchemaAt: '/schema' },
       // No body at all is a reindex with the current schema, as `null` is.
       preValidation: async (req) => {
         if (req.body === undefined) req.body = null;
@@ -70,6 +70,7 @@ export async function reindexRoutes(
   app.post(
     '/api/indexes/:index/reindex/rollback',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'Switch an index back to the version its last reindex replaced',

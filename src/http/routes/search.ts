@@ -212,7 +212,7 @@ export async function searchRoutes(
   const response = { 200: SearchResponse, ...errorResponses };
   const getDoc = 'Search with query parameters. Same meaning as the POST form.';
   const postDoc = 'Search with a JSON body: the GET fields, plus a filter tree and per-facet options.';
-  const fromBody = (body: Static<typeof Body> | undefined): RawSearchInput => (body ?? {}) as RawSearchInput;
+  const fromBody = (body: Static<typeof Body> | undefined): RawSearchInput => body ?? {};
   // A POST without a body is a search with no fields (match all), as the GET form without parameters is. A JSON
   // `null` is a body, and not an object: it is refused like any other wrong type.
   const emptyBodyIsEmptyObject = async (req: { body: unknown }) => {
@@ -222,6 +222,7 @@ export async function searchRoutes(
   app.get(
     '/api/indexes/:index/search',
     {
+      config: { scope: 'search', appliesKeyFilter: true },
       schema: {
         tags: ['search'],
         summary: 'Search an index',
@@ -231,12 +232,12 @@ export async function searchRoutes(
         response,
       },
     },
-    async (req) =>
-      service.search(req.params.index, req.query as RawSearchInput, restrictionOf(req.principal)),
+    async (req) => service.search(req.params.index, req.query, restrictionOf(req.principal)),
   );
   app.post(
     '/api/indexes/:index/search',
     {
+      config: { scope: 'search', appliesKeyFilter: true },
       schema: {
         tags: ['search'],
         summary: 'Search an index (JSON body)',
@@ -253,6 +254,7 @@ export async function searchRoutes(
   app.get(
     '/api/search',
     {
+      config: { scope: 'search', appliesKeyFilter: true, usesDefaultIndex: true },
       schema: {
         tags: ['search'],
         summary: `Search the default index (${config.DEFAULT_INDEX})`,
@@ -261,12 +263,12 @@ export async function searchRoutes(
         response,
       },
     },
-    async (req) =>
-      service.search(config.DEFAULT_INDEX, req.query as RawSearchInput, restrictionOf(req.principal)),
+    async (req) => service.search(config.DEFAULT_INDEX, req.query, restrictionOf(req.principal)),
   );
   app.post(
     '/api/search',
     {
+      config: { scope: 'search', appliesKeyFilter: true, usesDefaultIndex: true },
       schema: {
         tags: ['search'],
         summary: `Search the default index (${config.DEFAULT_INDEX}, JSON body)`,

@@ -37,6 +37,7 @@ export async function suggestRoutes(
   app.get(
     '/api/indexes/:index/suggest',
     {
+      config: { scope: 'search', appliesKeyFilter: true },
       schema: {
         tags: ['search'],
         summary: 'Suggest completions',
@@ -52,6 +53,7 @@ export async function suggestRoutes(
   app.get(
     '/api/suggest',
     {
+      config: { scope: 'search', appliesKeyFilter: true, usesDefaultIndex: true },
       schema: {
         tags: ['search'],
         summary: `Suggest completions from the default index (${config.DEFAULT_INDEX})`,

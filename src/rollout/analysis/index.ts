@@ -8,4 +8,3 @@ export { COMPARATORS, compare, parseComparator, type Comparator } from './compar
 export { runAnalyses, describeMeasurement, type AnalysisRun, type RunOptions, type Sample } from './run.js';
 export { sampledAnalysis } from './sampled.js';
 export { NO_DATA, isNoData } from './measurement.js';
-export { parseMetricCheck } from './check-spec.js';

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportSummary } from '../../../src/cli/commands/import.js';
+import type { SiftError } from '../../../src/errors.js';
+import { parseNdjsonLine } from '../../../src/ingest/json.js';
 import { fixture, sift, siftJson } from '../../support/cli.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -189,6 +191,29 @@ describe('sift CLI', { timeout: 120_000 }, () => {
     expect(human.stdout).toMatch(/line 2: INVALID_JSON/);
     expect(human.stdout).toMatch(/line 3 \(id "bad-downloads"\): INVALID_DOCUMENT .*downloads/);
     expect(docCount(dir, 'bad')).toBe(3);
+  });
+
+  it("refuses a __proto__ key and deep nesting in NDJSON with the HTTP batch route's rule, and stores the rest", () => {
+    const lines = [
+      '{"name":"poisoned","__proto__":{"polluted":true}}',
+      '{"name":"deep","x":' + '{"a":'.repeat(70) + '1' + '}'.repeat(71),
+      '{"name":"clean","downloads":1}',
+    ];
+    const r = sift(dir, ['import', '-', '--index', 'guarded', '--schema', SCHEMA, '--json'], {
+      input: lines.join('\n') + '\n',
+    });
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stdout) as ImportSummary;
+    expect(s).toMatchObject({ format: 'ndjson', indexed: 1, failed: 2 });
+    // The same words the HTTP route gives for the same lines: one rule (src/ingest/json.ts) for both.
+    const http = (n: number) => (parseNdjsonLine(lines[n - 1]!, n) as SiftError).message;
+    expect(s.failures.map((f) => [f.line, f.code, f.message])).toEqual([
+      [1, 'INVALID_JSON', http(1)],
+      [2, 'INVALID_JSON', http(2)],
+    ]);
+    expect(s.failures[0]?.message).toContain('__proto__');
+    expect(s.failures[1]?.message).toContain('nesting');
+    expect(docCount(dir, 'guarded')).toBe(1);
   });
 
   it('reports bad CSV rows by line and stores the rest', () => {

@@ -88,7 +88,7 @@ describe('bulk import with per-item errors (real OpenSearch node)', () => {
   });
 
   it('reports every item refused by a write-blocked index without claiming any stored, then stores them', async () => {
-    const physical = (await engine.resolve(idx))!.physical;
+    const physical = (await engine.catalogue.resolve(idx))!.physical;
     const block = (on: boolean) =>
       engine.transport.request({
         method: 'PUT',

@@ -75,12 +75,12 @@ describe('reindex across processes (real OpenSearch node)', () => {
     const index = 'stale-copy';
     await svcA.putIndex(index, FIXTURE_SCHEMA);
     await svcA.importDocuments(index, [{ name: 'one' }, { name: 'two' }]);
-    const current = (await a.resolve(index))!;
+    const current = (await a.catalogue.resolve(index))!;
     const dead = {
       index,
       state: 'copying' as const,
       from: current.physical,
-      to: a.names.physical(index, 7),
+      to: a.catalogue.names.physical(index, 7),
       from_version: 1,
       to_version: 7,
       from_schema: current.meta.schema,
@@ -95,10 +95,10 @@ describe('reindex across processes (real OpenSearch node)', () => {
     await expect(svcB.engine.reindex(index)).rejects.toMatchObject({ code: 'REINDEX_IN_PROGRESS' });
     // ...one whose heartbeat stopped an hour ago is taken over, with its half-built version dropped.
     await a.markers.update({ ...dead, heartbeat_at: dead.started_at });
-    await a.createVersion(index, current.meta.schema, { ...current.meta, version: 7 }, false);
+    await a.catalogue.createVersion(index, current.meta.schema, { ...current.meta, version: 7 }, false);
     const res = await svcB.engine.reindex(index);
     expect(res.documents).toBe(2);
-    expect((await b.versions(index)).has(7)).toBe(false);
+    expect((await b.catalogue.versions(index)).has(7)).toBe(false);
     await svcA.dropIndex(index);
   }, 60_000);
 });

@@ -43,7 +43,7 @@ describe('cluster engine round trips (real Elasticsearch node)', () => {
     requests.length = 0;
     expect((await service.schemaOf('trips')).id_field).toBe(FIXTURE_SCHEMA.id_field);
     expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      `GET /${engine.names.alias('trips')}/_mapping`,
+      `GET /${engine.catalogue.names.alias('trips')}/_mapping`,
     ]);
   });
 
