@@ -35,7 +35,9 @@ import { keyRoutes } from './http/routes/keys.js';
 import { Authenticator } from './auth/authenticator.js';
 import { EngineKeyStore, type KeyStore } from './auth/key-store.js';
 import { metricsRoutes } from './http/routes/metrics.js';
-import { registerHandoff } from './workers/handoff.js';
+import { handoffState, registerHandoff } from './workers/handoff.js';
+import { anonymousPrincipal } from './auth/authenticator.js';
+import { CacheFrontDoor } from './http/cache-front-door.js';
 import { documentRoutes } from './http/routes/documents.js';
 import { healthRoutes } from './http/routes/health.js';
 import { indexRoutes } from './http/routes/indexes.js';
@@ -203,11 +205,28 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   installAuth(app, config, auth);
   await registerRateLimit(app, config, opts.redis ?? null);
   answerUnroutedBeforeBody(app, noRoute);
+  const frontDoor =
+    opts.cache && config.CACHE_TTL_SECONDS > 0
+      ? new CacheFrontDoor({
+          store: opts.cache,
+          defaultIndex: config.DEFAULT_INDEX,
+          metricsEnabled: config.METRICS_ENABLED,
+          requestId,
+          anonymousSearch: anonymousPrincipal(config, '').scopes.has('search'),
+          // Whatever the full path would add to a hit: a rate limit count, request log lines, Connection: close.
+          busy: () =>
+            config.RATE_LIMIT_ENABLED ||
+            state.shuttingDown ||
+            handoffState.active ||
+            (logger !== false && logger.isLevelEnabled('info')),
+        })
+      : null;
   if (opts.cache && config.CACHE_TTL_SECONDS > 0)
     registerResponseCache(app, {
       store: opts.cache,
       ttlMs: config.CACHE_TTL_SECONDS * 1000,
       defaultIndex: config.DEFAULT_INDEX,
+      ...(frontDoor ? { onHitAnswered: (request, reply) => frontDoor.learn(request, reply) } : {}),
     });
   await registerOpenApi(app, config);
   if (config.METRICS_ENABLED) await app.register(metricsRoutes);
@@ -219,5 +238,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(documentRoutes, { service });
   await app.register(keyRoutes, { keys: auth.keys });
   await app.ready();
+  frontDoor?.install(app.server);
   return app;
 }
