@@ -4,6 +4,7 @@ import type { CacheStore } from '../cache/store.js';
 import { siftMetrics } from '../metrics/registry.js';
 import { INDEX_NAME } from '../service/index-name.js';
 import { cacheKeyOf, normalizedQuery } from './plugins/response-cache.js';
+import { checkRawUrl } from './raw-url.js';
 
 /** The cached GET routes, by pattern: the operation they count as and the index a fixed path serves. */
 const FIXED_ROUTES: Record<string, { pattern: string; operation: 'search' | 'suggest' }> = {
@@ -50,8 +51,8 @@ interface Route {
  *
  * It only answers what the full path would answer exactly the same way, and hands everything else to Fastify:
  * any method but GET, a body, a credential (the principal could carry a filter or lack the scope), an Origin
- * (CORS headers depend on it), a missing Host, a path or query string that needs decoding checks (a control
- * character, a percent sign in the path), an index name outside the plain pattern, a miss, a store that answers
+ * (CORS headers depend on it), a missing Host, a URL the full path refuses (control characters, bad
+ * percent-encoding) or whose path the router would decode, an index name outside the plain pattern, a miss, a store that answers
  * asynchronously, and any time `busy()` says the full path has more to do (rate limiting, info logging, shutdown,
  * handover). Until the full path has answered one hit of a route, that route has no headers and is not answered.
  */
@@ -150,12 +151,19 @@ export class CacheFrontDoor {
     );
   }
 
-  /** The cached route of a plain URL (no percent sign or control character in it), with its index. */
+  /**
+   * The cached route of a URL whose path is plain (no percent sign: the router would decode it) and which passes
+   * the full path's URL check (control characters, percent-encoding that is not UTF-8), with its index.
+   */
   private routeOf(url: string): Route | null {
-    // Anything that needs decoding or refusing (percent-encoding, control characters) is the full path's.
-    if (url.includes('%') || HAS_CONTROL.test(url)) return null;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    if (path.includes('%')) return null;
+    try {
+      checkRawUrl(url);
+    } catch {
+      return null;
+    }
     const fixed = FIXED_ROUTES[path];
     if (fixed) return { ...fixed, index: this.opts.defaultIndex };
     if (!path.startsWith(INDEX_PREFIX)) return null;
@@ -178,6 +186,3 @@ export class CacheFrontDoor {
     return m;
   }
 }
-
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const HAS_CONTROL = /[\u0000-\u001f\u007f]/;

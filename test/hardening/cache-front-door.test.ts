@@ -70,8 +70,13 @@ describe('response cache front door', { timeout: 60_000 }, () => {
     ).toBe(before.requests + 3);
   });
 
-  it('serves the default index route and suggestions, and keeps a sane incoming request id', async () => {
-    for (const path of ['/api/search?q=robot', `/api/indexes/${INDEX}/suggest?q=fo`]) {
+  it('serves the default index route, suggestions and encoded queries, keeping a sane request id', async () => {
+    for (const path of [
+      '/api/search?q=robot',
+      `/api/indexes/${INDEX}/suggest?q=fo`,
+      `/api/search?q=${encodeURIComponent('dune messiah')}&size=1`,
+      `/api/search?q=caf%C3%A9`,
+    ]) {
       await send(`${server.url}${path}`);
       await send(`${server.url}${path}`);
       const before = await frontDoorHits(server);
@@ -95,11 +100,14 @@ describe('response cache front door', { timeout: 60_000 }, () => {
       'HIT',
       'http://localhost:3000',
     ]);
-    // Percent-encoding and control characters are checked by the full path.
-    expect((await send(`${server.url}/api/indexes/${INDEX}/search?q=%00`)).status).toBe(400);
-    expect((await send(`${server.url}/api/indexes/${INDEX}/search?q=%65mma`)).headers['x-cache']).toBe(
-      'MISS',
-    );
+    // Encoded control characters and percent-encoding that is not UTF-8 are refused by the full path, hit or not.
+    for (const bad of ['q=%00', 'q=%ff', 'q=a%']) {
+      const url = `${server.url}/api/indexes/${INDEX}/search?${bad}`;
+      for (let i = 0; i < 3; i++) expect((await send(url)).status).toBe(400);
+    }
+    // A path the router decodes is its own.
+    await send(`${server.url}/api/indexes/bo%6Fks/search?q=emma`);
+    expect((await send(`${server.url}/api/indexes/bo%6Fks/search?q=emma`)).headers['x-cache']).toBe('HIT');
     // An unknown index or route is the router's.
     expect((await send(`${server.url}/api/indexes/nope/search?q=emma`)).status).toBe(404);
     expect((await send(`${server.url}/api/indexes/${INDEX}/search/?q=emma`)).status).toBe(404);
