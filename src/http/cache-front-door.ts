@@ -57,7 +57,8 @@ interface Route {
  * handover). Until the full path has answered one hit of a route, that route has no headers and is not answered.
  */
 export class CacheFrontDoor {
-  private readonly templates = new Map<string, OutgoingHttpHeaders>();
+  /** Per route pattern, the headers of its last full-path hit as a flat [name, value, ...] list. */
+  private readonly templates = new Map<string, (string | number)[]>();
   private readonly counters;
   /** Labelled children of the HTTP metrics, by route pattern: the labels are constant for a 200 GET. */
   private readonly http = new Map<
@@ -99,9 +100,11 @@ export class CacheFrontDoor {
     if (!this.eligible(request.raw)) return;
     const pattern = request.routeOptions.url;
     if (!pattern) return;
-    const template: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(reply.getHeaders()))
-      if (value !== undefined && !PER_RESPONSE.has(name.toLowerCase())) template[name] = value;
+    const template: (string | number)[] = [];
+    for (const [name, value] of Object.entries(reply.getHeaders() as OutgoingHttpHeaders)) {
+      if (value === undefined || PER_RESPONSE.has(name.toLowerCase())) continue;
+      for (const v of Array.isArray(value) ? value : [value]) template.push(name, v);
+    }
     this.templates.set(pattern, template);
   }
 
@@ -119,11 +122,14 @@ export class CacheFrontDoor {
       cacheKeyOf('GET', route.pattern, '', normalizedQuery(url)),
     );
     if (body === undefined) return false;
-    res.writeHead(200, {
-      ...template,
-      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-      'x-request-id': this.opts.requestId(req),
-    });
+    const headers = template.slice();
+    headers.push(
+      'content-length',
+      typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+      'x-request-id',
+      this.opts.requestId(req),
+    );
+    res.writeHead(200, headers);
     res.end(body);
     this.counters[route.operation].inc();
     if (this.opts.metricsEnabled) {
