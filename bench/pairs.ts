@@ -14,7 +14,8 @@
  * the load average before and after.
  *
  * Settings: PAIR_SECONDS (5) per load run, PAIR_ROUNDS (3) A/B rounds, PAIR_IMPORT_DOCS (40000) per import run,
- * PAIRS (a,b,c,d) which pairs to run.
+ * PAIRS (a,b,c,d) which pairs to run; ELASTICSEARCH_BULK_DOCS and ELASTICSEARCH_BULK_CONCURRENCY, when set, for both
+ * sides of pair d.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -182,8 +183,19 @@ async function siftBodies(esUrl: string, queries: string[]): Promise<string[]> {
   return bodies;
 }
 
-async function importPair(esUrl: string, pkgs: Pkg[]): Promise<Pair & { docs: number; batch_docs: number }> {
-  const config = clusterConfig(esUrl);
+/** The bulk settings of this environment, when set: both sides of pair d use them, to compare sizes. */
+const bulkSettings = (): Record<string, string> =>
+  Object.fromEntries(
+    ['ELASTICSEARCH_BULK_DOCS', 'ELASTICSEARCH_BULK_CONCURRENCY']
+      .filter((k) => process.env[k])
+      .map((k) => [k, process.env[k]!]),
+  );
+
+async function importPair(
+  esUrl: string,
+  pkgs: Pkg[],
+): Promise<Pair & { docs: number; batch_docs: number; concurrency: number }> {
+  const config = clusterConfig(esUrl, bulkSettings());
   const engine = createClusterEngine(config, 'elasticsearch');
   const service = new SearchService(engine, limitsFromConfig(config));
   const schema = loadSchemaFile(SCHEMA);
@@ -238,7 +250,7 @@ async function importPair(esUrl: string, pkgs: Pkg[]): Promise<Pair & { docs: nu
     return rate;
   });
   await engine.close();
-  return { ...pair, docs: docs.length, batch_docs: batch };
+  return { ...pair, docs: docs.length, batch_docs: batch, concurrency };
 }
 
 async function main() {
@@ -271,7 +283,7 @@ async function main() {
   let a: Pair | undefined;
   const b: Record<string, Pair> = {};
   let overhead: Record<string, number> | undefined;
-  let d: (Pair & { docs: number; batch_docs: number }) | undefined;
+  let d: Awaited<ReturnType<typeof importPair>> | undefined;
   let same = 0;
   try {
     if (PAIRS.has('a')) {
