@@ -13,7 +13,9 @@
  * (scripts/services/elasticsearch.sh start prints its URL). Results go to bench/results/pairs-<time>.json with
  * the load average before and after.
  *
- * Settings: PAIR_SECONDS (5) per load run, PAIR_ROUNDS (3) A/B rounds, PAIR_IMPORT_DOCS (40000) per import run.
+ * Settings: PAIR_SECONDS (5) per load run, PAIR_ROUNDS (3) A/B rounds, PAIR_IMPORT_DOCS (40000) per import run,
+ * PAIRS (a,b,c,d) which pairs to run; ELASTICSEARCH_BULK_DOCS and ELASTICSEARCH_BULK_CONCURRENCY, when set, for both
+ * sides of pair d.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -44,6 +46,7 @@ import { load, warmHttp, type LoadResult } from './search.js';
 const SECONDS = Number(process.env.PAIR_SECONDS ?? 5);
 const ROUNDS = Number(process.env.PAIR_ROUNDS ?? 3);
 const IMPORT_DOCS = Number(process.env.PAIR_IMPORT_DOCS ?? 40_000);
+const PAIRS = new Set((process.env.PAIRS ?? 'a,b,c,d').split(',').map((p) => p.trim()));
 const PEER_DIR = join(REPO, 'bench/peers/fastapi_es');
 /** What Sift is asked in pairs b and c: hits, the scope facet, exact totals, no highlights. */
 const siftPath = (q: string) => `/api/search?q=${encodeURIComponent(q)}&size=10&facets=scope&highlight=`;
@@ -180,8 +183,19 @@ async function siftBodies(esUrl: string, queries: string[]): Promise<string[]> {
   return bodies;
 }
 
-async function importPair(esUrl: string, pkgs: Pkg[]): Promise<Pair & { docs: number; batch_docs: number }> {
-  const config = clusterConfig(esUrl);
+/** The bulk settings of this environment, when set: both sides of pair d use them, to compare sizes. */
+const bulkSettings = (): Record<string, string> =>
+  Object.fromEntries(
+    ['ELASTICSEARCH_BULK_DOCS', 'ELASTICSEARCH_BULK_CONCURRENCY']
+      .filter((k) => process.env[k])
+      .map((k) => [k, process.env[k]!]),
+  );
+
+async function importPair(
+  esUrl: string,
+  pkgs: Pkg[],
+): Promise<Pair & { docs: number; batch_docs: number; concurrency: number }> {
+  const config = clusterConfig(esUrl, bulkSettings());
   const engine = createClusterEngine(config, 'elasticsearch');
   const service = new SearchService(engine, limitsFromConfig(config));
   const schema = loadSchemaFile(SCHEMA);
@@ -236,12 +250,14 @@ async function importPair(esUrl: string, pkgs: Pkg[]): Promise<Pair & { docs: nu
     return rate;
   });
   await engine.close();
-  return { ...pair, docs: docs.length, batch_docs: batch };
+  return { ...pair, docs: docs.length, batch_docs: batch, concurrency };
 }
 
 async function main() {
   const load0 = readFileSync('/proc/loadavg', 'utf8').trim();
-  console.log(`pairs: ${ROUNDS} interleaved rounds, ${SECONDS} s per load run; loadavg ${load0}`);
+  console.log(
+    `pairs ${[...PAIRS].join(',')}: ${ROUNDS} interleaved rounds, ${SECONDS} s per load run; loadavg ${load0}`,
+  );
   const pkgs = await readCorpus();
   const queries = realQueries(pkgs, 300);
   const esUrl = elasticsearchUrl();
@@ -252,122 +268,132 @@ async function main() {
     ELASTICSEARCH_URL: esUrl,
     DATA_DIR: join(WORK_DIR, 'es-serve'),
   };
+  const siftPaths = queries.map(siftPath);
+  const barePaths = queries.map((q) => `/api/search?q=${encodeURIComponent(q)}`);
+  const peerPaths = queries.map(peerPath);
 
   const children: ServerChild[] = [];
   let peer: ChildProcess | undefined;
+  const runs: Record<string, LoadResult[]> = {};
+  const measured = (key: string, r: LoadResult) => {
+    (runs[key] ??= []).push(r);
+    if (r.errors + r.timeouts + r.non2xx) console.log(`  ${key}: ${r.errors + r.timeouts + r.non2xx} failed`);
+    return r.rps;
+  };
+  let a: Pair | undefined;
+  const b: Record<string, Pair> = {};
+  let overhead: Record<string, number> | undefined;
+  let d: Awaited<ReturnType<typeof importPair>> | undefined;
+  let same = 0;
   try {
-    const bare = await startChild('bench/lib/bare-child.ts', { HOST: '127.0.0.1', PORT: '0' });
-    children.push(bare);
-    const cached = await startChild(
-      'bench/lib/serve-child.ts',
-      productionEnv({ ...es, CACHE_TTL_SECONDS: '3600' }),
-    );
-    children.push(cached);
-    const uncached = await startChild(
-      'bench/lib/serve-child.ts',
-      productionEnv({ ...es, CACHE_TTL_SECONDS: '0' }),
-    );
-    children.push(uncached);
-    // The same query work: the peer's body must be the one Sift sends, query by query (its search timeout too).
-    const bodies = await siftBodies(esUrl, queries);
-    const timeout = (JSON.parse(bodies[0]!) as { timeout: string }).timeout;
-    const started = await startPeer(esUrl, alias, timeout);
-    peer = started.proc;
-    let same = 0;
-    const differ: string[] = [];
-    for (let i = 0; i < queries.length; i++) {
-      const res = await fetch(`${started.url}/debug/body?q=${encodeURIComponent(queries[i]!)}&size=10`);
-      const theirs = (await res.json()) as unknown;
-      if (isDeepStrictEqual(canonical(theirs), canonical(JSON.parse(bodies[i]!)))) same++;
-      else if (differ.length < 3)
-        differ.push(`${queries[i]}:\n  sift ${bodies[i]}\n  peer ${JSON.stringify(theirs)}`);
-    }
-    console.log(
-      `query bodies identical (Sift's recorded at its transport vs the peer's): ${same}/${queries.length}`,
-    );
-    for (const d of differ) console.log(`  differs: ${d}`);
-
-    const siftPaths = queries.map(siftPath);
-    const barePaths = queries.map((q) => `/api/search?q=${encodeURIComponent(q)}`);
-    const peerPaths = queries.map(peerPath);
-    await warmHttp(bare.url, barePaths);
-    await warmHttp(cached.url, siftPaths, 120_000);
-    await warmHttp(cached.url, siftPaths, 60_000);
-    await warmHttp(uncached.url, siftPaths, 120_000);
-    await warmHttp(started.url, peerPaths, 120_000);
-
-    const runs: Record<string, LoadResult[]> = {};
-    const measured = (key: string, r: LoadResult) => {
-      (runs[key] ??= []).push(r);
-      if (r.errors + r.timeouts + r.non2xx)
-        console.log(`  ${key}: ${r.errors + r.timeouts + r.non2xx} failed`);
-      return r.rps;
-    };
-
-    console.log('a. cached Sift (all hits) vs bare Fastify, c=50 (req/s)');
-    const a = await interleave('bare Fastify', 'Sift cached', async (side) =>
-      side === 'a'
-        ? measured('bare_c50', await load(bare.url, barePaths, 50, SECONDS))
-        : measured('sift_cached_c50', await load(cached.url, siftPaths, 50, SECONDS)),
-    );
-    const b: Record<string, Pair> = {};
-    for (const c of [1, 50]) {
-      console.log(`b. Sift on Elasticsearch vs FastAPI + elasticsearch.dsl, c=${c} (req/s)`);
-      b[`c${c}`] = await interleave('FastAPI peer', 'Sift', async (side) =>
+    if (PAIRS.has('a')) {
+      const bare = await startChild('bench/lib/bare-child.ts', { HOST: '127.0.0.1', PORT: '0' });
+      children.push(bare);
+      const cached = await startChild(
+        'bench/lib/serve-child.ts',
+        productionEnv({ ...es, CACHE_TTL_SECONDS: '3600' }),
+      );
+      children.push(cached);
+      await warmHttp(bare.url, barePaths);
+      await warmHttp(cached.url, siftPaths, 120_000);
+      await warmHttp(cached.url, siftPaths, 60_000);
+      console.log('a. cached Sift (all hits) vs bare Fastify, c=50 (req/s)');
+      a = await interleave('bare Fastify', 'Sift cached', async (side) =>
         side === 'a'
-          ? measured(`peer_c${c}`, await load(started.url, peerPaths, c, SECONDS))
-          : measured(`sift_es_c${c}`, await load(uncached.url, siftPaths, c, SECONDS)),
+          ? measured('bare_c50', await load(bare.url, barePaths, 50, SECONDS))
+          : measured('sift_cached_c50', await load(cached.url, siftPaths, 50, SECONDS)),
       );
     }
-
-    console.log('c. Sift vs the same body straight to _search, one at a time');
-    const siftTimes: number[] = [];
-    const directTimes: number[] = [];
-    for (let pass = 0; pass < 2; pass++) {
+    const bodies = PAIRS.has('b') || PAIRS.has('c') ? await siftBodies(esUrl, queries) : [];
+    const uncached =
+      PAIRS.has('b') || PAIRS.has('c')
+        ? await startChild('bench/lib/serve-child.ts', productionEnv({ ...es, CACHE_TTL_SECONDS: '0' }))
+        : undefined;
+    if (uncached) {
+      children.push(uncached);
+      await warmHttp(uncached.url, siftPaths, 120_000);
+    }
+    if (PAIRS.has('b') && uncached) {
+      // The same query work: the peer's body must be the one Sift sends, query by query (its search timeout too).
+      const timeout = (JSON.parse(bodies[0]!) as { timeout: string }).timeout;
+      const started = await startPeer(esUrl, alias, timeout);
+      peer = started.proc;
+      const differ: string[] = [];
       for (let i = 0; i < queries.length; i++) {
-        let t0 = process.hrtime.bigint();
-        const x = await fetch(uncached.url + siftPaths[i]);
-        await x.arrayBuffer();
-        siftTimes.push(ms(t0));
-        t0 = process.hrtime.bigint();
-        const y = await fetch(`${esUrl}/${alias}/_search`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: bodies[i],
-        });
-        await y.arrayBuffer();
-        directTimes.push(ms(t0));
-        if (!x.ok || !y.ok) throw new Error(`overhead pair: ${x.status} / ${y.status}`);
+        const res = await fetch(`${started.url}/debug/body?q=${encodeURIComponent(queries[i]!)}&size=10`);
+        const theirs = (await res.json()) as unknown;
+        if (isDeepStrictEqual(canonical(theirs), canonical(JSON.parse(bodies[i]!)))) same++;
+        else if (differ.length < 3)
+          differ.push(`${queries[i]}:\n  sift ${bodies[i]}\n  peer ${JSON.stringify(theirs)}`);
+      }
+      console.log(
+        `query bodies identical (Sift's recorded at its transport vs the peer's): ${same}/${queries.length}`,
+      );
+      for (const diff of differ) console.log(`  differs: ${diff}`);
+      await warmHttp(started.url, peerPaths, 120_000);
+      for (const c of [1, 50]) {
+        console.log(`b. Sift on Elasticsearch vs FastAPI + elasticsearch.dsl, c=${c} (req/s)`);
+        b[`c${c}`] = await interleave('FastAPI peer', 'Sift', async (side) =>
+          side === 'a'
+            ? measured(`peer_c${c}`, await load(started.url, peerPaths, c, SECONDS))
+            : measured(`sift_es_c${c}`, await load(uncached.url, siftPaths, c, SECONDS)),
+        );
       }
     }
-    siftTimes.sort((p, q) => p - q);
-    directTimes.sort((p, q) => p - q);
-    const overhead = {
-      requests_each: siftTimes.length,
-      sift_p50_ms: round(percentile(siftTimes, 50), 3),
-      direct_p50_ms: round(percentile(directTimes, 50), 3),
-      added_p50_ms: round(percentile(siftTimes, 50) - percentile(directTimes, 50), 3),
-      sift_p99_ms: round(percentile(siftTimes, 99), 3),
-      direct_p99_ms: round(percentile(directTimes, 99), 3),
-    };
-    console.log(`  ${JSON.stringify(overhead)}`);
 
-    console.log(`d. import of ${IMPORT_DOCS} documents: Sift vs the engine's _bulk (docs/s)`);
-    const d = await importPair(esUrl, pkgs);
+    if (PAIRS.has('c') && uncached) {
+      console.log('c. Sift vs the same body straight to _search, one at a time');
+      const siftTimes: number[] = [];
+      const directTimes: number[] = [];
+      for (let pass = 0; pass < 2; pass++) {
+        for (let i = 0; i < queries.length; i++) {
+          let t0 = process.hrtime.bigint();
+          const x = await fetch(uncached.url + siftPaths[i]);
+          await x.arrayBuffer();
+          siftTimes.push(ms(t0));
+          t0 = process.hrtime.bigint();
+          const y = await fetch(`${esUrl}/${alias}/_search`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: bodies[i],
+          });
+          await y.arrayBuffer();
+          directTimes.push(ms(t0));
+          if (!x.ok || !y.ok) throw new Error(`overhead pair: ${x.status} / ${y.status}`);
+        }
+      }
+      siftTimes.sort((p, q) => p - q);
+      directTimes.sort((p, q) => p - q);
+      overhead = {
+        requests_each: siftTimes.length,
+        sift_p50_ms: round(percentile(siftTimes, 50), 3),
+        direct_p50_ms: round(percentile(directTimes, 50), 3),
+        added_p50_ms: round(percentile(siftTimes, 50) - percentile(directTimes, 50), 3),
+        sift_p99_ms: round(percentile(siftTimes, 99), 3),
+        direct_p99_ms: round(percentile(directTimes, 99), 3),
+      };
+      console.log(`  ${JSON.stringify(overhead)}`);
+    }
+
+    if (PAIRS.has('d')) {
+      console.log(`d. import of ${IMPORT_DOCS} documents: Sift vs the engine's _bulk (docs/s)`);
+      d = await importPair(esUrl, pkgs);
+    }
 
     const load1 = readFileSync('/proc/loadavg', 'utf8').trim();
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: round(totalmem() / 2 ** 30, 1) },
       node: process.version,
+      pairs: [...PAIRS],
       loadavg_before: load0,
       loadavg_after: load1,
       loadavg_1m_now: round(loadavg()[0]!, 2),
       seconds_per_run: SECONDS,
       rounds: ROUNDS,
-      bodies_identical: `${same}/${queries.length}`,
+      ...(PAIRS.has('b') ? { bodies_identical: `${same}/${queries.length}` } : {}),
       a_cached_vs_bare_c50: a,
-      b_sift_vs_fastapi: b,
+      b_sift_vs_fastapi: PAIRS.has('b') ? b : undefined,
       c_overhead: overhead,
       d_import: d,
       runs,
@@ -376,13 +402,14 @@ async function main() {
     const file = join(REPO, 'bench/results', `pairs-${result.date.replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`\nloadavg before: ${load0}\nloadavg after:  ${load1}`);
-    console.table({
-      'a. cached Sift / bare Fastify, c=50': { ratio: a.ratio, goal: '>= 0.6' },
-      'b. Sift / FastAPI peer, c=1': { ratio: b.c1!.ratio, goal: '>= 1.5' },
-      'b. Sift / FastAPI peer, c=50': { ratio: b.c50!.ratio, goal: '>= 1.5' },
-      'c. Sift time outside the engine, p50 ms': { ratio: overhead.added_p50_ms, goal: '<= 0.5' },
-      'd. Sift import / engine _bulk': { ratio: d.ratio, goal: '>= 0.95' },
-    });
+    const table: Record<string, { ratio: number; goal: string }> = {};
+    if (a) table['a. cached Sift / bare Fastify, c=50'] = { ratio: a.ratio, goal: '>= 0.6' };
+    if (b.c1) table['b. Sift / FastAPI peer, c=1'] = { ratio: b.c1.ratio, goal: '>= 1.5' };
+    if (b.c50) table['b. Sift / FastAPI peer, c=50'] = { ratio: b.c50.ratio, goal: '>= 1.5' };
+    if (overhead)
+      table['c. Sift time outside the engine, p50 ms'] = { ratio: overhead.added_p50_ms!, goal: '<= 0.5' };
+    if (d) table['d. Sift import / engine _bulk'] = { ratio: d.ratio, goal: '>= 0.95' };
+    console.table(table);
     console.log(`written to ${file}`);
   } finally {
     peer?.kill('SIGTERM');

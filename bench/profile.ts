@@ -39,8 +39,32 @@ function summarize(file: string, top = 30): void {
     byFile.set(group, (byFile.get(group) ?? 0) + hits);
   }
   const pct = (h: number) => `${((100 * h) / total).toFixed(1)}%`;
+  // Inclusive time: a node's own samples plus its subtree's, counted once per function on each stack.
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const inclusive = new Map<string, number>();
+  const walk = (n: Node, onStack: Set<string>): number => {
+    let hits = n.hitCount ?? 0;
+    const url = n.callFrame.url.replace(/^file:\/\//, '');
+    const where = url.startsWith(REPO) ? relative(REPO, url) : url || '(native)';
+    const key = `${n.callFrame.functionName || '(anonymous)'}  ${where}:${n.callFrame.lineNumber + 1}`;
+    const fresh = !onStack.has(key);
+    if (fresh) onStack.add(key);
+    for (const c of n.children ?? []) hits += walk(byId.get(c)!, onStack);
+    if (fresh) {
+      onStack.delete(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + hits);
+    }
+    return hits;
+  };
+  walk(profile.nodes[0]!, new Set());
   console.log(`\nself time by function (${total} samples):`);
   for (const [k, h] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(pct(h).padStart(6), k);
+  console.log('\ninclusive time of Sift and Fastify functions:');
+  for (const [k, h] of [...inclusive]
+    .filter(([k]) => k.includes('src/') || k.includes('fastify'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
     console.log(pct(h).padStart(6), k);
   console.log('\nself time by file or package:');
   for (const [k, h] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top))

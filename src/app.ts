@@ -15,6 +15,7 @@ import {
   toSiftError,
 } from './http/plugins/errors.js';
 import { registerJsonParser } from './http/plugins/ndjson.js';
+import { checkRawUrl } from './http/raw-url.js';
 import { buildValidator } from './http/validation.js';
 import { trackAllowedMethods } from './http/plugins/allowed-methods.js';
 import { registerRequestChecks } from './http/plugins/request-checks.js';
@@ -34,6 +35,8 @@ import { keyRoutes } from './http/routes/keys.js';
 import { Authenticator } from './auth/authenticator.js';
 import { EngineKeyStore, type KeyStore } from './auth/key-store.js';
 import { metricsRoutes } from './http/routes/metrics.js';
+import { anonymousPrincipal } from './auth/authenticator.js';
+import { CacheFrontDoor } from './http/cache-front-door.js';
 import { documentRoutes } from './http/routes/documents.js';
 import { healthRoutes } from './http/routes/health.js';
 import { indexRoutes } from './http/routes/indexes.js';
@@ -71,59 +74,6 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
-const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i;
-
-function decodePart(raw: string): string | null {
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Refuses control characters (NUL, escape, DEL...) anywhere in the path or in a query parameter, naming the
- * parameter, before routing and validation see them; also refuses query strings that are not valid
- * percent-encoded UTF-8, which the query parser would otherwise pass on half-decoded.
- */
-export function checkRawUrl(url: string): void {
-  if (!url.includes('%') && !CONTROL.test(url)) return;
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  if (ENCODED_CONTROL.test(path) || CONTROL.test(path)) {
-    throw new SiftError('INVALID_REQUEST', 'the path contains a control character', { location: 'path' });
-  }
-  if (q === -1) return;
-  for (const pair of url.slice(q + 1).split('&')) {
-    if (!pair) continue;
-    const eq = pair.indexOf('=');
-    const rawKey = eq === -1 ? pair : pair.slice(0, eq);
-    const key = decodePart(rawKey);
-    const name = JSON.stringify(key ?? rawKey).slice(0, 80);
-    if (key === null)
-      throw new SiftError('INVALID_REQUEST', `parameter name ${name} is not valid percent-encoded UTF-8`, {
-        location: 'querystring',
-      });
-    if (CONTROL.test(key))
-      throw new SiftError('INVALID_REQUEST', `parameter name ${name} contains a control character`, {
-        location: 'querystring',
-      });
-    const value = eq === -1 ? '' : decodePart(pair.slice(eq + 1));
-    if (value === null)
-      throw new SiftError('INVALID_REQUEST', `parameter ${name} is not valid percent-encoded UTF-8`, {
-        field: key,
-        location: 'querystring',
-      });
-    if (CONTROL.test(value))
-      throw new SiftError('INVALID_REQUEST', `parameter ${name} contains a control character`, {
-        field: key,
-        location: 'querystring',
-      });
-  }
 }
 
 /**
@@ -191,11 +141,28 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   installAuth(app, config, auth);
   await registerRateLimit(app, config, opts.redis ?? null);
   answerUnroutedBeforeBody(app, noRoute);
+  const frontDoor =
+    opts.cache && config.CACHE_TTL_SECONDS > 0
+      ? new CacheFrontDoor({
+          store: opts.cache,
+          defaultIndex: config.DEFAULT_INDEX,
+          metricsEnabled: config.METRICS_ENABLED,
+          requestId,
+          anonymousSearch: anonymousPrincipal(config, '').scopes.has('search'),
+          // Whatever the full path would add to a hit: a rate limit count, request log lines, Connection: close.
+          busy: () =>
+            config.RATE_LIMIT_ENABLED ||
+            state.shuttingDown ||
+            state.handingOff === true ||
+            (logger !== false && logger.isLevelEnabled('info')),
+        })
+      : null;
   if (opts.cache && config.CACHE_TTL_SECONDS > 0)
     registerResponseCache(app, {
       store: opts.cache,
       ttlMs: config.CACHE_TTL_SECONDS * 1000,
       defaultIndex: config.DEFAULT_INDEX,
+      ...(frontDoor ? { onHitAnswered: (request, reply) => frontDoor.learn(request, reply) } : {}),
     });
   await registerOpenApi(app, config);
   if (config.METRICS_ENABLED) await app.register(metricsRoutes);
@@ -207,5 +174,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(documentRoutes, { service });
   await app.register(keyRoutes, { keys: auth.keys });
   await app.ready();
+  frontDoor?.install(app.server);
   return app;
 }

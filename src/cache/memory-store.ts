@@ -39,6 +39,10 @@ export class MemoryStore implements CacheStore {
     return { generation, value: this.entries.get(`${index}\u0000${generation}\u0000${hash}`) };
   }
 
+  lookupNow(index: string, hash: string): CachedBody | undefined {
+    return this.entries.get(`${index}\u0000${this.generations.current(index)}\u0000${hash}`);
+  }
+
   async put(index: string, generation: string, hash: string, value: string, ttlMs: number): Promise<void> {
     this.entries.set(`${index}\u0000${generation}\u0000${hash}`, Buffer.from(value), { ttl: ttlMs });
   }

@@ -10,6 +10,11 @@ export interface CacheStore {
   readonly kind: 'redis' | 'memory';
   /** The index's current generation and, when present, the entry stored for `hash` under that generation. */
   lookup(index: string, hash: string): Promise<{ generation: string; value: CachedBody | undefined }>;
+  /**
+   * The entry stored for `hash` under the index's current generation, answered synchronously; only stores that
+   * can (in process memory) have it. The same entry `lookup` would find.
+   */
+  lookupNow?(index: string, hash: string): CachedBody | undefined;
   /** Stores `value` for `hash` under `generation`; entries expire after `ttlMs`. */
   put(index: string, generation: string, hash: string, value: string, ttlMs: number): Promise<void>;
   /** Makes every entry of the index unreachable; resolves once other readers will see the new generation. */

@@ -12,6 +12,7 @@ export interface SiftMetrics {
   engineDuration: client.Histogram<'engine' | 'operation' | 'outcome'>;
   cacheRequests: client.Counter<'operation' | 'result'>;
   cacheErrors: client.Counter<'store'>;
+  cacheFrontDoor: client.Counter<'operation'>;
   rateLimited: client.Counter<'scope'>;
   engineUp: client.Gauge<'engine'>;
 }
@@ -55,6 +56,11 @@ export function siftMetrics(): SiftMetrics {
       name: 'sift_cache_requests_total',
       help: 'Result cache lookups by operation (search, suggest) and result (hit, miss, bypass when the store failed)',
       labelNames: ['operation', 'result'],
+    }),
+    cacheFrontDoor: new client.Counter({
+      name: 'sift_cache_front_door_hits_total',
+      help: 'Result cache hits answered before the framework (also counted in sift_cache_requests_total), by operation',
+      labelNames: ['operation'],
     }),
     cacheErrors: new client.Counter({
       name: 'sift_cache_errors_total',

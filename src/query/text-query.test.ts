@@ -75,6 +75,20 @@ describe('tokenize agrees with SQLite FTS5 unicode61', () => {
     expect(texts.map(tokenize)).toEqual(fts5(texts));
   });
 
+  it('on ASCII text (its own fast path), control characters, edges and runs of separators included', () => {
+    const ascii = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
+    const texts = [
+      ascii,
+      `${ascii}Tail`,
+      '  --Lead and trail--  ',
+      '',
+      '---',
+      'MiXeD_case9 x86-64 v1.2.3 @scope/pkg',
+      'a\tb\nc\u0000d\u007fe',
+    ];
+    expect(texts.map(tokenize)).toEqual(fts5(texts));
+  });
+
   it('on every character of the Latin, Greek, Cyrillic and common scripts', () => {
     const blocks: [number, number][] = [
       [0x20, 0x36f], // ASCII, Latin-1, Latin Extended A/B, IPA, combining diacritics

@@ -53,8 +53,20 @@ function fold(ch: string): string {
   return parts.length === 2 && ASCII_LETTER.test(parts[0]!) ? parts[0]! : lower;
 }
 
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, control characters included
+const ASCII_ONLY = /^[\u0000-\u007f]*$/;
+const ASCII_SEPARATORS = /[^a-z0-9]+/;
+
 /** Splits text into FTS5 unicode61 tokens. */
 export function tokenize(text: string): string[] {
+  // ASCII text (most of it): letters and digits are the token characters, lower-casing is the whole fold, and
+  // there are no marks; one split does what the character loop below does, about ten times faster.
+  if (ASCII_ONLY.test(text)) {
+    const parts = text.toLowerCase().split(ASCII_SEPARATORS);
+    if (parts[0] === '') parts.shift();
+    if (parts.length && parts[parts.length - 1] === '') parts.pop();
+    return parts;
+  }
   const tokens: string[] = [];
   let current = '';
   for (const ch of text) {

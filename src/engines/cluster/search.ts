@@ -20,9 +20,10 @@ export interface SearchContext {
 interface SearchResponseBody {
   timed_out?: boolean;
   _shards?: { total: number; successful: number; failed: number; failures?: unknown[] };
-  hits: {
+  /** With the response filtered, a search without hits may have no `hits.hits` (a suggestion none at all). */
+  hits?: {
     total?: { value: number; relation: 'eq' | 'gte' };
-    hits: {
+    hits?: {
       _id: string;
       _score: number | null;
       _source?: Record<string, unknown>;
@@ -37,6 +38,26 @@ interface ErrorBody {
   error?: { type?: string; reason?: string };
 }
 
+/**
+ * Only what an answer is read from (the hits' ids, scores, sources, sort values and highlights, the total, the
+ * facets, the partial flags, and an error's type and reason): the cluster then leaves out every hit's `_index`,
+ * `_ignored`, `max_score`, `took` and the shard counts, which it would otherwise write and we would parse.
+ */
+const SEARCH_FILTER = [
+  'timed_out',
+  '_shards',
+  'hits.total',
+  'hits.hits._id',
+  'hits.hits._score',
+  'hits.hits._source',
+  'hits.hits.sort',
+  'hits.hits.highlight',
+  'aggregations',
+  'error',
+  'status',
+].join(',');
+const SUGGEST_FILTER = 'hits.hits._id,hits.hits._source,hits.hits.sort,error,status';
+
 /** One search: the body from query.ts, the answer back into hits, facets and the partial flag. */
 export async function runSearch(
   ctx: SearchContext,
@@ -50,7 +71,12 @@ export async function runSearch(
     combinedFields: ctx.transport.product === 'elasticsearch',
   });
   const res = await ctx.transport.request<SearchResponseBody & ErrorBody>(
-    { method: 'POST', path: `/${encodeURIComponent(ctx.alias(index))}/_search`, body },
+    {
+      method: 'POST',
+      path: `/${encodeURIComponent(ctx.alias(index))}/_search`,
+      body,
+      querystring: { filter_path: SEARCH_FILTER },
+    },
     { timeoutMs: ctx.timeoutMs },
   );
   if (res.status === 400 && request.after) {
@@ -69,7 +95,7 @@ export async function runSearch(
     );
   }
   const withScore = request.sort.some((c) => c.field === '_score');
-  const hits: Hit[] = res.body.hits.hits.map((h) => {
+  const hits: Hit[] = (res.body.hits?.hits ?? []).map((h) => {
     const sort = h.sort ?? [];
     const id = String(sort[sort.length - 1] ?? h._id);
     const hit: Hit = {
@@ -89,7 +115,7 @@ export async function runSearch(
   });
   return {
     hits,
-    ...boundedTotal(res.body.hits.total, request.trackTotal, hits.length),
+    ...boundedTotal(res.body.hits?.total, request.trackTotal, hits.length),
     facets: readFacets(request.facets, schema, res.body.aggregations),
     partial,
   };
@@ -148,13 +174,18 @@ export async function runSuggest(
   };
   const res = ctx.check(
     await ctx.transport.request<SearchResponseBody>(
-      { method: 'POST', path: `/${encodeURIComponent(ctx.alias(index))}/_search`, body },
+      {
+        method: 'POST',
+        path: `/${encodeURIComponent(ctx.alias(index))}/_search`,
+        body,
+        querystring: { filter_path: SUGGEST_FILTER },
+      },
       { timeoutMs: ctx.timeoutMs },
     ),
     'suggest',
     index,
   );
-  return res.body.hits.hits
+  return (res.body.hits?.hits ?? [])
     .filter((h) => typeof h._source?.[field] === 'string')
     .map((h) => ({ text: h._source![field] as string, id: String(h.sort?.[h.sort.length - 1] ?? h._id) }));
 }

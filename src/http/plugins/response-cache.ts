@@ -28,6 +28,8 @@ export interface ResponseCacheOptions {
   store: CacheStore;
   ttlMs: number;
   defaultIndex: string;
+  /** Told of every hit the full path answered, once it is answered (the front door learns its headers). */
+  onHitAnswered?: (request: FastifyRequest, reply: FastifyReply) => void;
 }
 
 /** A miss being answered by the handler: where its answer is stored, and who waits for it. */
@@ -50,6 +52,8 @@ interface Flight {
 declare module 'fastify' {
   interface FastifyRequest {
     siftCachePending: Pending | null;
+    /** This request was answered from the cache (by the lookup or a flight it joined). */
+    siftCacheHit: boolean;
   }
 }
 
@@ -98,9 +102,12 @@ export function normalizedQuery(url: string): string {
 export function responseCacheKey(request: FastifyRequest): string {
   const input =
     request.method === 'POST' ? JSON.stringify(request.body ?? {}) : normalizedQuery(request.raw.url ?? '');
-  const raw = `${request.method}\u0000${request.routeOptions.url ?? ''}\u0000${restrictionKey(
-    request.principal,
-  )}\u0000${input}`;
+  return cacheKeyOf(request.method, request.routeOptions.url ?? '', restrictionKey(request.principal), input);
+}
+
+/** The key of a request from its parts (the front door computes it from the raw request alone). */
+export function cacheKeyOf(method: string, route: string, restriction: string, input: string): string {
+  const raw = `${method}\u0000${route}\u0000${restriction}\u0000${input}`;
   return raw.length <= RAW_KEY_MAX ? `k:${raw}` : `h:${createHash('sha256').update(raw).digest('base64url')}`;
 }
 
@@ -138,8 +145,10 @@ export function registerResponseCache(app: FastifyInstance, opts: ResponseCacheO
   };
   const storeFailed = () => metrics.cacheErrors.inc({ store: store.kind });
 
-  const serve = (reply: FastifyReply, body: string | Buffer): FastifyReply =>
-    reply.header('content-type', JSON_TYPE).header('x-cache', 'HIT').send(body);
+  const serve = (reply: FastifyReply, body: string | Buffer): FastifyReply => {
+    reply.request.siftCacheHit = true;
+    return reply.header('content-type', JSON_TYPE).header('x-cache', 'HIT').send(body);
+  };
 
   /** Ends this request's part in its flight, once: waiters get the body, or null to go on their own. */
   const finish = (request: FastifyRequest, body: string | null): Pending | null => {
@@ -224,8 +233,9 @@ export function registerResponseCache(app: FastifyInstance, opts: ResponseCacheO
     const pending = finish(request, null);
     if (pending) forget(pending);
   };
-  const releaseOnResponse: onResponseHookHandler = (request, _reply, done) => {
+  const releaseOnResponse: onResponseHookHandler = (request, reply, done) => {
     release(request);
+    if (request.siftCacheHit && opts.onHitAnswered) opts.onHitAnswered(request, reply);
     done();
   };
   const releaseOnAbort: onRequestAbortHookHandler = (request, done) => {
@@ -234,6 +244,7 @@ export function registerResponseCache(app: FastifyInstance, opts: ResponseCacheO
   };
 
   app.decorateRequest('siftCachePending', null);
+  app.decorateRequest('siftCacheHit', false);
   app.addHook('onRoute', (route: RouteOptions) => {
     const operation = CACHED_ROUTES[route.url];
     if (!operation) return;

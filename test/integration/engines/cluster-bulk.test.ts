@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterEngine } from '../../support/cluster.js';
 import { SearchService } from '../../../src/service/search-service.js';
-import { batches, runBulk, type BulkOp } from '../../../src/engines/cluster/bulk.js';
+import { batches, docsPerRequest, runBulk, type BulkOp } from '../../../src/engines/cluster/bulk.js';
 import type { ClusterEngine } from '../../../src/engines/cluster/engine.js';
 import type { ClusterTransport } from '../../../src/engines/cluster/transport.js';
 
@@ -19,6 +19,59 @@ describe('bulk batching (unit)', () => {
   it('cuts by bytes, but never leaves an oversized line out', () => {
     const out = batches([line(0, 60), line(1, 60), line(2, 500), line(3, 10)], 100, 100);
     expect(out.map((b) => b.map((l) => l.pos))).toEqual([[0], [1], [2], [3]]);
+  });
+});
+
+describe('bulk request sizing (unit)', () => {
+  it('spreads a write evenly over a multiple of the concurrency, never past maxDocs', () => {
+    expect(docsPerRequest(5000, 1000, 2)).toBe(834);
+    expect(docsPerRequest(2500, 1000, 2)).toBe(625);
+    expect(docsPerRequest(4000, 1000, 2)).toBe(1000);
+    expect(docsPerRequest(3000, 1000, 4)).toBe(750);
+    expect(docsPerRequest(1000, 1000, 2)).toBe(1000);
+    expect(docsPerRequest(1, 1000, 2)).toBe(1);
+  });
+
+  it('sends the first request before the rest of the write is serialised', async () => {
+    const events: string[] = [];
+    const ops: BulkOp[] = Array.from({ length: 6 }, (_, i) => ({
+      action: 'index',
+      index: 'i',
+      id: String(i),
+      source: { toJSON: () => (events.push(`serialise ${i}`), { n: i }) } as never,
+    }));
+    const transport = {
+      product: 'opensearch' as const,
+      async request(req: { bulkBody?: string }) {
+        const n = req.bulkBody!.trim().split('\n').length / 2;
+        events.push(`request of ${n}`);
+        await new Promise((r) => setTimeout(r, 5));
+        return {
+          status: 200,
+          body: { items: Array.from({ length: n }, () => ({ index: { status: 201 } })) },
+        };
+      },
+    } as unknown as ClusterTransport;
+    const out = await runBulk(transport, ops, {
+      maxDocs: 2,
+      maxBytes: 1 << 20,
+      concurrency: 1,
+      retries: 0,
+      refresh: 'false',
+      timeoutMs: 1000,
+    });
+    expect(out.every((o) => o.ok)).toBe(true);
+    expect(events).toEqual([
+      'serialise 0',
+      'serialise 1',
+      'request of 2',
+      'serialise 2',
+      'serialise 3',
+      'request of 2',
+      'serialise 4',
+      'serialise 5',
+      'request of 2',
+    ]);
   });
 });
 
