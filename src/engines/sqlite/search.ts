@@ -15,6 +15,7 @@ import { column, docsTable, ftsTable, rankTable, searchableFields } from './ddl.
 import { filterToSql } from './filter-sql.js';
 import { highlightRows } from './highlight.js';
 import { matchExpression } from './match.js';
+import { phrasesOf, popularFirst } from './popular-first.js';
 import { cached } from './statements.js';
 
 /** FROM + WHERE shared by the hits query and every facet query of one search. */
@@ -166,15 +167,16 @@ function searchInSnapshot(
       ? { expr: 'score', order: c.order, nullable: false }
       : { expr: `s${i}`, order: c.order, nullable: true },
   );
-  const relevanceOnly =
+  const byRelevance =
     s.match !== null &&
-    !req.filter &&
     req.sort.length === 1 &&
     req.sort[0]!.field === '_score' &&
     req.sort[0]!.order === 'desc';
-  const rows = relevanceOnly
-    ? topByRelevance(db, tid, schema, s, req)
-    : sortedPage(db, tid, schema, s, req, keys);
+  const rows =
+    (byRelevance ? broadPage(db, tid, schema, s, req) : null) ??
+    (byRelevance && !req.filter
+      ? topByRelevance(db, tid, schema, s, req)
+      : sortedPage(db, tid, schema, s, req, keys));
   const { total, relation } = totalOf(db, tid, s, req, rows.length);
   const withScore = req.sort.some((c) => c.field === '_score');
 
@@ -349,6 +351,38 @@ function topByRelevance(
     (eligible.length >= want && candidates.at(-1)!.score < (eligible[want - 1]!.score as number));
   if (complete) return eligible.slice(skip, want);
   return topByRelevanceWithTies(db, tid, schema, s, req, score);
+}
+
+/**
+ * A broad text query ranked by relevance, with or without a filter: the most popular documents are read first
+ * and the work stops once the page is settled (popular-first.ts). Null when that plan does not apply.
+ */
+function broadPage(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  s: Scope,
+  req: SearchRequest,
+): Row[] | null {
+  if (!schema.ranking.popularity || !req.text || s.match === null) return null;
+  const phrases = phrasesOf(req.text, s.match);
+  if (!phrases) return null;
+  const f = ftsTable(tid);
+  const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
+  // The scope's first condition is the MATCH; the rest is the filter.
+  const filter =
+    s.where.length > 1 ? { sql: s.where.slice(1).join(' AND '), params: s.params.slice(1) } : null;
+  return popularFirst(db, {
+    tid,
+    match: s.match,
+    phrases,
+    score,
+    exact: Object.values(score.named).flatMap((ids) => JSON.parse(ids) as number[]),
+    filter,
+    after: req.after ? { score: req.after.values[0] as number, id: req.after.id } : null,
+    skip: req.after ? 0 : req.from,
+    size: req.size,
+  });
 }
 
 /** The exact fallback: every match scoring at least the page's last score is joined and ordered by id. */
