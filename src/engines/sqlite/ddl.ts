@@ -38,7 +38,8 @@ export function searchableFields(schema: IndexSchema): string[] {
 }
 
 // unicode61 splits "@scope/pkg-name" into scope, pkg, name; the prefix indexes make search-as-you-type cheap.
-const TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'";
+export const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
+const TOKENIZER = `${TOKENIZE}, prefix = '2 3'`;
 
 export function createFtsSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);

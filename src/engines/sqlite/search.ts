@@ -372,12 +372,19 @@ function broadPage(
   // The scope's first condition is the MATCH; the rest is the filter.
   const filter =
     s.where.length > 1 ? { sql: s.where.slice(1).join(' AND '), params: s.params.slice(1) } : null;
+  const searchable = searchableFields(schema);
   return popularFirst(db, {
     tid,
     match: s.match,
     phrases,
-    score,
-    exact: Object.values(score.named).flatMap((ids) => JSON.parse(ids) as number[]),
+    text: req.text,
+    columns: searchable.map((n) => column(schema, n)),
+    weights: searchable.map((n) => schema.fields[n]!.boost),
+    fts5Score: score,
+    exact: Object.values(score.named).map((ids) => ({
+      boost: schema.ranking.exact_match!.boost,
+      rowids: JSON.parse(ids) as number[],
+    })),
     filter,
     after: req.after ? { score: req.after.values[0] as number, id: req.after.id } : null,
     skip: req.after ? 0 : req.from,
