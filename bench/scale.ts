@@ -24,7 +24,7 @@ const SEED = 20261206;
 /** Bump when the generator changes, so stale indexes are rebuilt. */
 const GENERATOR = 1;
 const INDEX = 'packages';
-const PER_CLASS = 100;
+const PER_CLASS = Number(process.env.BENCH_SCALE_PER_CLASS ?? 100);
 
 const words = (s: string) => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 

@@ -39,7 +39,9 @@ export function searchableFields(schema: IndexSchema): string[] {
 
 // unicode61 splits "@scope/pkg-name" into scope, pkg, name; the prefix indexes make search-as-you-type cheap.
 export const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
-const TOKENIZER = `${TOKENIZE}, prefix = '2 3'`;
+/** Prefix lengths (characters) FTS5 keeps an index for; other prefixes merge every matching term's postings. */
+export const PREFIX_INDEXES = [2, 3];
+const TOKENIZER = `${TOKENIZE}, prefix = '${PREFIX_INDEXES.join(' ')}'`;
 
 export function createFtsSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);

@@ -11,7 +11,7 @@ import type {
   TextQuery,
 } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { column, docsTable, ftsTable, rankTable, searchableFields } from './ddl.js';
+import { column, docsTable, ftsTable, PREFIX_INDEXES, rankTable, searchableFields } from './ddl.js';
 import { filterToSql } from './filter-sql.js';
 import { highlightRows } from './highlight.js';
 import { matchExpression } from './match.js';
@@ -201,6 +201,7 @@ function searchInSnapshot(
       s.match,
       rows.map((r) => r.rid as number),
       req.highlight,
+      mergesPrefixes(req.text),
     );
     hits.forEach((h, i) => {
       const m = marks.get(rows[i]!.rid as number);
@@ -218,6 +219,10 @@ function searchInSnapshot(
 }
 
 type Row = Record<string, unknown>;
+
+/** A word being typed whose length has no prefix index: FTS5 merges the postings of every word it begins. */
+const mergesPrefixes = (text: TextQuery | null) =>
+  !!text?.must.some((c) => c.prefix && !PREFIX_INDEXES.includes([...c.tokens.at(-1)!].length));
 const rankJoin = (schema: IndexSchema, tid: number, rowid: string) =>
   schema.ranking.popularity ? ` LEFT JOIN ${rankTable(tid)} r ON r.rowid = ${rowid}` : '';
 
