@@ -278,8 +278,7 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
     .get(threshold, ...params, MAX_CANDIDATES + 1) as number;
   let above: CandidateRow[];
   if (abovePopular <= MAX_CANDIDATES) {
-    const { rows } = popularRows(abovePopular);
-    above = rows;
+    above = abovePopular > 0 ? popularRows(abovePopular).rows : [];
   } else {
     const rowids = cached(
       db,
