@@ -160,6 +160,15 @@ describe('embedded engine: broad queries read popular documents first', () => {
     });
   }
 
+  it('bounds the total of a broad match without counting it, and counts it exactly when asked', async () => {
+    const all = everyMatch('"gamma"*', 'gamma');
+    expect(all.length).toBeGreaterThan(1000);
+    const bounded = await svc.search('p', { q: 'gamma', highlight: [] });
+    expect([bounded.total, bounded.total_relation]).toEqual([1000, 'gte']);
+    const exact = await svc.search('p', { q: 'gamma', highlight: [], track_total: true });
+    expect([exact.total, exact.total_relation]).toEqual([all.length, 'eq']);
+  });
+
   it('ranks the exact name first whatever its popularity', async () => {
     const res = await svc.search('p', { q: 'alpha', size: 3, highlight: [] });
     expect(res.hits[0]!.id).toBe('alpha');

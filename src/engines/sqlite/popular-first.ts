@@ -116,6 +116,14 @@ function hasRankIndex(db: Database.Database, tid: number): boolean {
   );
 }
 
+/**
+ * Whether this snapshot already counted `match` to at least BROAD_MATCHES (a search's total needs no count below
+ * that); false when it did not or does not know.
+ */
+export function knownBroad(db: Database.Database, tid: number, match: string): boolean {
+  return snapshot(db).get(`broad:${tid}:${BROAD_MATCHES}:${match}`) === true;
+}
+
 /** At least `at` matches (counted no further), so the query is broad enough for this plan. */
 export function isBroad(db: Database.Database, tid: number, match: string, at: number): boolean {
   const f = ftsTable(tid);

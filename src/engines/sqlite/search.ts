@@ -15,7 +15,7 @@ import { column, docsTable, ftsTable, PREFIX_INDEXES, rankTable, searchableField
 import { filterToSql } from './filter-sql.js';
 import { highlightRows } from './highlight.js';
 import { matchExpression } from './match.js';
-import { phrasesOf, popularFirst } from './popular-first.js';
+import { BROAD_MATCHES, knownBroad, phrasesOf, popularFirst } from './popular-first.js';
 import { cached } from './statements.js';
 
 /** FROM + WHERE shared by the hits query and every facet query of one search. */
@@ -241,6 +241,10 @@ function totalOf(
   if (!req.after && pageRows < req.size && (pageRows > 0 || req.from === 0)) {
     const n = req.from + pageRows;
     return bound !== null && n > bound ? { total: bound, relation: 'gte' } : { total: n, relation: 'eq' };
+  }
+  // A broad match (counted when its page was read) is past a smaller bound: no count, no posting-list scan.
+  if (bound !== null && bound < BROAD_MATCHES && s.match !== null && s.where.length === 1) {
+    if (knownBroad(db, tid, s.match)) return { total: bound, relation: 'gte' };
   }
   // Without a filter every match has its document: the text index alone is counted.
   const from = s.match !== null && s.where.length === 1 ? ftsTable(tid) : s.from;
