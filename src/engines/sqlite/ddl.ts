@@ -9,6 +9,8 @@ export const docsTable = (tid: number) => `d_${tid}`;
 export const ftsTable = (tid: number) => `f_${tid}`;
 /** Narrow table of each document's precomputed popularity score, so ranking never reads the wide rows. */
 export const rankTable = (tid: number) => `r_${tid}`;
+/** The rank table by popularity: the order in which broad queries read their candidates (popular-first.ts). */
+export const rankIndex = (tid: number) => `r_${tid}_b`;
 
 export function column(schema: IndexSchema, field: string): string {
   return field === schema.id_field ? 'id' : `c_${field}`;
@@ -36,7 +38,10 @@ export function searchableFields(schema: IndexSchema): string[] {
 }
 
 // unicode61 splits "@scope/pkg-name" into scope, pkg, name; the prefix indexes make search-as-you-type cheap.
-const TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'";
+export const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
+/** Prefix lengths (characters) FTS5 keeps an index for; other prefixes merge every matching term's postings. */
+export const PREFIX_INDEXES = [2, 3];
+const TOKENIZER = `${TOKENIZE}, prefix = '${PREFIX_INDEXES.join(' ')}'`;
 
 export function createFtsSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);
@@ -91,6 +96,7 @@ export function createRankSql(tid: number, schema: IndexSchema): string[] {
   return [
     `CREATE TABLE ${r} (rowid INTEGER PRIMARY KEY, b REAL NOT NULL)`,
     `INSERT INTO ${r} (rowid, b) SELECT rowid, ${expr(d)} FROM ${d}`,
+    `CREATE INDEX IF NOT EXISTS ${rankIndex(tid)} ON ${r}(b)`,
     // No OR REPLACE here: inside a trigger the outer statement's conflict policy would override it.
     `CREATE TRIGGER ${d}_rai AFTER INSERT ON ${d} BEGIN INSERT INTO ${r} (rowid, b) VALUES (new.rowid, ${expr('new')}); END`,
     `CREATE TRIGGER ${d}_rau AFTER UPDATE ON ${d} BEGIN

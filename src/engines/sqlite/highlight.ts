@@ -14,7 +14,8 @@ const escapeHtml = (s: string) =>
 /**
  * Highlights for one page of hits, from FTS5's own snippet(): it knows where the matched tokens are, including
  * prefix matches. The text is HTML-escaped and only the highlight tags are left as markup, so a client can
- * render a snippet as HTML without letting document content inject any.
+ * render a snippet as HTML without letting document content inject any. `oneScan`: read the match once instead
+ * of looking each row up (see below).
  */
 export function highlightRows(
   db: Database.Database,
@@ -23,6 +24,7 @@ export function highlightRows(
   match: string,
   rowids: number[],
   hl: HighlightRequest,
+  oneScan = false,
 ): Map<number, Record<string, string[]>> {
   const searchable = searchableFields(schema);
   const f = ftsTable(tid);
@@ -34,9 +36,11 @@ export function highlightRows(
   const select = cols
     .map((c, i) => `snippet(${f}, ${c.idx}, '${OPEN}', '${CLOSE}', '…', ${hl.snippet_tokens}) AS h${i}`)
     .join(', ');
+  // `rowid IN` looks each row up in the posting lists: cheap, unless a prefix without its own prefix index has to
+  // merge every matching term's postings again for each row; then one pass over the match (`+rowid`) is cheaper.
   const rows = cached(
     db,
-    `SELECT rowid AS rid, ${select} FROM ${f} WHERE ${f} MATCH ? AND rowid IN (${rowids.map(() => '?').join(', ')})`,
+    `SELECT rowid AS rid, ${select} FROM ${f} WHERE ${f} MATCH ? AND ${oneScan ? '+' : ''}rowid IN (${rowids.map(() => '?').join(', ')})`,
   ).all(match, ...rowids) as Record<string, unknown>[];
   for (const row of rows) {
     const marks: Record<string, string[]> = {};

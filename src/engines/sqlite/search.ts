@@ -11,10 +11,11 @@ import type {
   TextQuery,
 } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { column, docsTable, ftsTable, rankTable, searchableFields } from './ddl.js';
+import { column, docsTable, ftsTable, PREFIX_INDEXES, rankTable, searchableFields } from './ddl.js';
 import { filterToSql } from './filter-sql.js';
 import { highlightRows } from './highlight.js';
 import { matchExpression } from './match.js';
+import { BROAD_MATCHES, knownBroad, phrasesOf, popularFirst } from './popular-first.js';
 import { cached } from './statements.js';
 
 /** FROM + WHERE shared by the hits query and every facet query of one search. */
@@ -166,15 +167,16 @@ function searchInSnapshot(
       ? { expr: 'score', order: c.order, nullable: false }
       : { expr: `s${i}`, order: c.order, nullable: true },
   );
-  const relevanceOnly =
+  const byRelevance =
     s.match !== null &&
-    !req.filter &&
     req.sort.length === 1 &&
     req.sort[0]!.field === '_score' &&
     req.sort[0]!.order === 'desc';
-  const rows = relevanceOnly
-    ? topByRelevance(db, tid, schema, s, req)
-    : sortedPage(db, tid, schema, s, req, keys);
+  const rows =
+    (byRelevance ? broadPage(db, tid, schema, s, req) : null) ??
+    (byRelevance && !req.filter
+      ? topByRelevance(db, tid, schema, s, req)
+      : sortedPage(db, tid, schema, s, req, keys));
   const { total, relation } = totalOf(db, tid, s, req, rows.length);
   const withScore = req.sort.some((c) => c.field === '_score');
 
@@ -199,6 +201,7 @@ function searchInSnapshot(
       s.match,
       rows.map((r) => r.rid as number),
       req.highlight,
+      mergesPrefixes(req.text),
     );
     hits.forEach((h, i) => {
       const m = marks.get(rows[i]!.rid as number);
@@ -216,6 +219,10 @@ function searchInSnapshot(
 }
 
 type Row = Record<string, unknown>;
+
+/** A word being typed whose length has no prefix index: FTS5 merges the postings of every word it begins. */
+const mergesPrefixes = (text: TextQuery | null) =>
+  !!text?.must.some((c) => c.prefix && !PREFIX_INDEXES.includes([...c.tokens.at(-1)!].length));
 const rankJoin = (schema: IndexSchema, tid: number, rowid: string) =>
   schema.ranking.popularity ? ` LEFT JOIN ${rankTable(tid)} r ON r.rowid = ${rowid}` : '';
 
@@ -234,6 +241,10 @@ function totalOf(
   if (!req.after && pageRows < req.size && (pageRows > 0 || req.from === 0)) {
     const n = req.from + pageRows;
     return bound !== null && n > bound ? { total: bound, relation: 'gte' } : { total: n, relation: 'eq' };
+  }
+  // A broad match (counted when its page was read) is past a smaller bound: no count, no posting-list scan.
+  if (bound !== null && bound < BROAD_MATCHES && s.match !== null && s.where.length === 1) {
+    if (knownBroad(db, tid, s.match)) return { total: bound, relation: 'gte' };
   }
   // Without a filter every match has its document: the text index alone is counted.
   const from = s.match !== null && s.where.length === 1 ? ftsTable(tid) : s.from;
@@ -349,6 +360,45 @@ function topByRelevance(
     (eligible.length >= want && candidates.at(-1)!.score < (eligible[want - 1]!.score as number));
   if (complete) return eligible.slice(skip, want);
   return topByRelevanceWithTies(db, tid, schema, s, req, score);
+}
+
+/**
+ * A broad text query ranked by relevance, with or without a filter: the most popular documents are read first
+ * and the work stops once the page is settled (popular-first.ts). Null when that plan does not apply.
+ */
+function broadPage(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  s: Scope,
+  req: SearchRequest,
+): Row[] | null {
+  if (!schema.ranking.popularity || !req.text || s.match === null) return null;
+  const phrases = phrasesOf(req.text, s.match);
+  if (!phrases) return null;
+  const f = ftsTable(tid);
+  const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
+  // The scope's first condition is the MATCH; the rest is the filter.
+  const filter =
+    s.where.length > 1 ? { sql: s.where.slice(1).join(' AND '), params: s.params.slice(1) } : null;
+  const searchable = searchableFields(schema);
+  return popularFirst(db, {
+    tid,
+    match: s.match,
+    phrases,
+    text: req.text,
+    columns: searchable.map((n) => column(schema, n)),
+    weights: searchable.map((n) => schema.fields[n]!.boost),
+    fts5Score: score,
+    exact: Object.values(score.named).map((ids) => ({
+      boost: schema.ranking.exact_match!.boost,
+      rowids: JSON.parse(ids) as number[],
+    })),
+    filter,
+    after: req.after ? { score: req.after.values[0] as number, id: req.after.id } : null,
+    skip: req.after ? 0 : req.from,
+    size: req.size,
+  });
 }
 
 /** The exact fallback: every match scoring at least the page's last score is joined and ordered by id. */
