@@ -24,8 +24,10 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     let engine: Engine;
     let svc: EngineDriver;
     const idx = 'conformance';
-    const check = (title: string, fn: () => Promise<void>) =>
-      skips[title] ? it.skip(`${title} (skipped: ${skips[title]})`, fn) : it(title, fn);
+    // A case that moves thousands of documents through a cluster gets its own time limit: on a machine busy with
+    // other test files a cluster's reindex takes far longer than the default allows.
+    const check = (title: string, fn: () => Promise<void>, timeoutMs?: number) =>
+      skips[title] ? it.skip(`${title} (skipped: ${skips[title]})`, fn) : it(title, fn, timeoutMs);
     const ids = async (input: Parameters<EngineDriver['search']>[1]) =>
       (await svc.search(idx, input)).hits.map((h) => h.id);
 

@@ -10,7 +10,7 @@ import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './fixtures.js';
 /** Shared by every load, so ids and values never repeat across loads. */
 let counter = 1_000_000;
 
-type Check = (title: string, fn: () => Promise<void>) => void;
+type Check = (title: string, fn: () => Promise<void>, timeoutMs?: number) => void;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -264,42 +264,46 @@ export function reindexCases(check: Check, service: () => EngineDriver): void {
     await svc().dropIndex(index);
   });
 
-  check('loses no write made during a reindex or a rollback, and refuses a second reindex', async () => {
-    const index = 'conformance-reindex-load';
-    const docs = Array.from({ length: 3000 }, (_, i) => bulkDoc(i));
-    await fresh(index, docs);
-    const base = await snapshot(svc(), index);
-    expect(base.size).toBe(docs.length);
+  check(
+    'loses no write made during a reindex or a rollback, and refuses a second reindex',
+    async () => {
+      const index = 'conformance-reindex-load';
+      const docs = Array.from({ length: 3000 }, (_, i) => bulkDoc(i));
+      await fresh(index, docs);
+      const base = await snapshot(svc(), index);
+      expect(base.size).toBe(docs.length);
 
-    let load = writeLoad(
-      svc(),
-      index,
-      docs.map((d) => d.name),
-    );
-    await sleep(50);
-    const running = svc().reindex(index);
-    // While it runs, a second one is refused and searches keep answering.
-    await expect(svc().reindex(index)).rejects.toMatchObject({ code: 'REINDEX_IN_PROGRESS' });
-    expect((await svc().search(index, { q: 'reindex', size: 1 })).total).toBeGreaterThan(0);
-    const res = await running;
-    await sleep(50);
-    // A cluster acknowledges a write only once it is searchable (up to a refresh interval), so fewer writes fit in
-    // the reindex than on the embedded engine: keep the load going until it has done enough, without a clock.
-    // (Bounded only so that a load that failed reaches stop(), which reports its error.)
-    for (let i = 0; load.writes <= 20 && i < 400; i++) await sleep(50);
-    await load.stop();
-    expect(load.writes).toBeGreaterThan(20);
-    const afterReindex = await snapshot(svc(), index);
-    expectAcknowledged(afterReindex, base, load.expected);
-    expect(res.to_version).toBe(res.from_version + 1);
-    expect((await svc().getIndex(index)).documents).toBe(afterReindex.size);
+      let load = writeLoad(
+        svc(),
+        index,
+        docs.map((d) => d.name),
+      );
+      await sleep(50);
+      const running = svc().reindex(index);
+      // While it runs, a second one is refused and searches keep answering.
+      await expect(svc().reindex(index)).rejects.toMatchObject({ code: 'REINDEX_IN_PROGRESS' });
+      expect((await svc().search(index, { q: 'reindex', size: 1 })).total).toBeGreaterThan(0);
+      const res = await running;
+      await sleep(50);
+      // A cluster acknowledges a write only once it is searchable (up to a refresh interval), so fewer writes fit in
+      // the reindex than on the embedded engine: keep the load going until it has done enough, without a clock.
+      // (Bounded only so that a load that failed reaches stop(), which reports its error.)
+      for (let i = 0; load.writes <= 20 && i < 400; i++) await sleep(50);
+      await load.stop();
+      expect(load.writes).toBeGreaterThan(20);
+      const afterReindex = await snapshot(svc(), index);
+      expectAcknowledged(afterReindex, base, load.expected);
+      expect(res.to_version).toBe(res.from_version + 1);
+      expect((await svc().getIndex(index)).documents).toBe(afterReindex.size);
 
-    load = writeLoad(svc(), index, [...afterReindex.keys()]);
-    await sleep(50);
-    await svc().rollbackReindex(index);
-    await sleep(50);
-    await load.stop();
-    expectAcknowledged(await snapshot(svc(), index), afterReindex, load.expected);
-    await svc().dropIndex(index);
-  });
+      load = writeLoad(svc(), index, [...afterReindex.keys()]);
+      await sleep(50);
+      await svc().rollbackReindex(index);
+      await sleep(50);
+      await load.stop();
+      expectAcknowledged(await snapshot(svc(), index), afterReindex, load.expected);
+      await svc().dropIndex(index);
+    },
+    180_000,
+  );
 }
