@@ -40,7 +40,8 @@ import { versionWriter, type VersionWriter } from './version-writer.js';
 
 /**
  * Gives the rank table of every live and kept version made before the popularity index its index (one sort of
- * the table, about a second per million documents, once): broad queries read their candidates through it.
+ * the table, once: 11 s on a million documents on a heavily loaded 2-core machine): broad queries read their
+ * candidates through it.
  */
 function ensureRankIndexes(db: Database.Database): void {
   db.transaction(() => {
