@@ -26,6 +26,8 @@ export interface TextClause {
   tokens: string[];
   /** The clause's last token also matches as a prefix (search as you type). */
   prefix: boolean;
+  /** Edits a one-token clause may differ by and still match (typo tolerance); absent or 0: none. */
+  typos?: number;
 }
 
 export interface RangeBucketRequest {
@@ -118,6 +120,8 @@ export interface SearchResult {
   total_relation: 'eq' | 'gte';
   facets: Record<string, FacetResult>;
   partial: boolean;
+  /** When nothing matched and a corrected query would: that query ("did you mean"). */
+  did_you_mean?: string;
 }
 
 export interface SuggestRequest {

@@ -18,8 +18,9 @@ import {
 } from '../query/request.js';
 import type { FacetResult, Filter, Suggestion } from '../query/types.js';
 import { checkDocument, checkId, CONTROL, type Document } from '../schema/document.js';
-import type { IndexSchema } from '../schema/types.js';
+import type { IndexSchema, RelevanceSettings } from '../schema/types.js';
 import { assertCompatible, parseSchema } from '../schema/validate.js';
+import { parseSettings, settingsOf } from '../schema/settings.js';
 import { withRestriction, type Restriction } from '../auth/restriction.js';
 // Every index name a user gives is checked by checkUserIndex, which also refuses Sift's system indexes.
 import { checkUserIndex as checkIndexName, isSystemIndex } from '../auth/system-index.js';
@@ -33,6 +34,8 @@ export interface SearchResponse {
   next_cursor: string | null;
   took_ms: number;
   partial: boolean;
+  /** Present when nothing matched and a corrected query would find something. */
+  did_you_mean?: string;
 }
 
 export interface BatchItemResult {
@@ -132,6 +135,7 @@ export class SearchService {
         : null,
       took_ms: Math.round((performance.now() - started) * 100) / 100,
       partial: result.partial,
+      ...(result.did_you_mean ? { did_you_mean: result.did_you_mean } : {}),
     };
   }
 
@@ -213,6 +217,23 @@ export class SearchService {
     const { created } = await this.engine.putIndex(index, schema);
     this.schemas.delete(index);
     return { created, index: await this.getIndex(index) };
+  }
+
+  /** The index's relevance settings (typo tolerance, stop words), defaults filled in. */
+  async getSettings(index: string): Promise<RelevanceSettings> {
+    this.schemas.delete(index);
+    return settingsOf(await this.schemaOf(index));
+  }
+
+  /**
+   * Replaces the relevance settings: a key left out goes back to its default. They are part of the schema, so
+   * this is a compatible schema change on every engine, applied at query time without a reindex.
+   */
+  async putSettings(index: string, raw: unknown): Promise<RelevanceSettings> {
+    const current = (await this.getIndex(index)).schema;
+    const settings = parseSettings(raw, current.fields);
+    await this.putIndex(index, { ...current, ...settings });
+    return settings;
   }
 
   async dropIndex(index: string): Promise<void> {

@@ -10,6 +10,7 @@ import type { Engine } from '../engine.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './fixtures.js';
 import { filterLimitCases } from './filter-limit-cases.js';
 import { reindexCases } from './reindex-cases.js';
+import { relevanceCases } from './relevance-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -394,6 +395,8 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     filterLimitCases(check, () => svc);
 
     reindexCases(check, () => svc);
+
+    relevanceCases(check, () => svc);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

@@ -14,7 +14,8 @@ import type { IndexSchema } from '../../schema/types.js';
 import { column, docsTable, ftsTable, rankTable, searchableFields } from './ddl.js';
 import { filterToSql } from './filter-sql.js';
 import { highlightRows } from './highlight.js';
-import { matchExpression } from './match.js';
+import { typoMatch } from './typo.js';
+import { EXACT_TIER } from '../../query/relevance.js';
 import { cached } from './statements.js';
 
 /** FROM + WHERE shared by the hits query and every facet query of one search. */
@@ -25,14 +26,23 @@ interface Scope {
   /** Relevance from BM25 alone (0 without a text query). */
   textScore: string;
   match: string | null;
+  /** The query as typed when typo corrections widened `match`: its hits rank first. */
+  exact: string | null;
 }
 
-function scope(tid: number, schema: IndexSchema, text: TextQuery | null, filter: Filter | null): Scope {
+function scope(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  text: TextQuery | null,
+  filter: Filter | null,
+): Scope {
   const d = docsTable(tid);
   const f = ftsTable(tid);
-  const s: Scope = { from: `${d} d`, where: [], params: [], textScore: '0', match: null };
+  const s: Scope = { from: `${d} d`, where: [], params: [], textScore: '0', match: null, exact: null };
   if (text) {
-    const { match, exclude } = matchExpression(text);
+    const { match, exclude, exact } = typoMatch(db, tid, schema, text);
+    s.exact = exact;
     if (match) {
       s.from = `${f} JOIN ${d} d ON d.rowid = ${f}.rowid`;
       s.match = exclude ? `(${match}) NOT (${exclude})` : match;
@@ -77,9 +87,16 @@ function scoreExpression(
   textScore: string,
   rowid: string,
   text: TextQuery | null,
+  exactMatch: string | null = null,
 ): Score {
   const parts = [textScore];
   const named: Record<string, string> = {};
+  if (exactMatch) {
+    named.exact_text = exactMatch;
+    parts.push(
+      `(CASE WHEN ${rowid} IN (SELECT rowid FROM ${ftsTable(tid)} WHERE ${ftsTable(tid)} MATCH @exact_text) THEN ${EXACT_TIER} ELSE 0 END)`,
+    );
+  }
   const exact = schema.ranking.exact_match;
   if (exact && text && text.normalized) {
     exact.fields.forEach((field, i) => {
@@ -160,7 +177,7 @@ function searchInSnapshot(
   schema: IndexSchema,
   req: SearchRequest,
 ): SearchResult {
-  const s = scope(tid, schema, req.text, req.filter);
+  const s = scope(db, tid, schema, req.text, req.filter);
   const keys: SortKey[] = req.sort.map((c, i) =>
     c.field === '_score'
       ? { expr: 'score', order: c.order, nullable: false }
@@ -278,7 +295,7 @@ function sortedPage(
   keys: SortKey[],
 ): Row[] {
   if (req.size === 0) return [];
-  const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
+  const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text, s.exact);
   const sortCols = req.sort.flatMap((c, i) =>
     c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`],
   );
@@ -325,7 +342,7 @@ function topByRelevance(
   if (req.size === 0) return [];
   const f = ftsTable(tid);
   const d = docsTable(tid);
-  const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
+  const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text, s.exact);
   const narrow = `SELECT ${f}.rowid AS rid, ${score.sql} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?`;
   const after = req.after;
   const last = after ? (after.values[0] as number) : null;
@@ -385,7 +402,7 @@ function runFacet(
   req: SearchRequest,
   facet: FacetRequest,
 ): FacetResult {
-  const s = scope(tid, schema, req.text, filterWithoutField(req.filter, facet.field));
+  const s = scope(db, tid, schema, req.text, filterWithoutField(req.filter, facet.field));
   const spec = schema.fields[facet.field]!;
   const col = `d.${column(schema, facet.field)}`;
   const out: FacetResult = {};

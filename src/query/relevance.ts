@@ -1,0 +1,86 @@
+import { settingsOf, stopWordSet } from '../schema/settings.js';
+import type { IndexSchema } from '../schema/types.js';
+import type { TextQuery } from './types.js';
+
+/**
+ * The index's relevance settings applied to a parsed query, the same way for every engine: stop words leave the
+ * query, and each word gets the number of typos it may carry. Engines then only widen the words they are told to.
+ */
+
+/**
+ * Added to the score of a hit that matches the query as typed when typo corrections also matched: every exact
+ * hit ranks above every corrected one. Larger than BM25, the exact-name boost and popularity together can be.
+ */
+export const EXACT_TIER = 1_000_000;
+
+/** Typos a word may carry: none in words with digits (versions, ids, codes), else by length. */
+export function typosFor(token: string, sizes: { one_typo: number; two_typos: number }): number {
+  if (/\p{N}/u.test(token)) return 0;
+  const length = [...token].length;
+  return length >= sizes.two_typos ? 2 : length >= sizes.one_typo ? 1 : 0;
+}
+
+/**
+ * Drops stop words from the words the query must match, unless nothing would be left (a query of stop words
+ * only, "the who", still searches for them); phrases and exclusions keep them. Then sets each one-word clause's
+ * typo budget, or none when the index or the request turns typos off.
+ */
+export function applyRelevance(
+  text: TextQuery | null,
+  schema: IndexSchema,
+  opts: { typos: boolean },
+): TextQuery | null {
+  if (!text) return text;
+  const stop = stopWordSet(schema);
+  const isStop = (tokens: string[]) => tokens.length === 1 && stop.has(tokens[0]!);
+  let must = text.must;
+  let normalized = text.normalized;
+  if (stop.size && must.some((c) => isStop(c.tokens)) && !must.every((c) => isStop(c.tokens))) {
+    must = must.filter((c) => !isStop(c.tokens));
+    normalized = normalized
+      .split(' ')
+      .filter((w) => !stop.has(w))
+      .join(' ');
+  }
+  const typo = settingsOf(schema).typo_tolerance;
+  const allowTypos = opts.typos && typo.enabled;
+  return {
+    ...text,
+    normalized,
+    must: must.map((c) => {
+      const typos = allowTypos && c.tokens.length === 1 ? typosFor(c.tokens[0]!, typo.min_word_size) : 0;
+      return typos ? { ...c, typos } : c;
+    }),
+  };
+}
+
+/**
+ * Edits a "did you mean" correction may make: more than typo tolerance allows, since it is only offered; none
+ * for words with digits.
+ */
+export function suggestionEdits(word: string): number {
+  if (/\p{N}/u.test(word)) return 0;
+  const length = [...word].length;
+  return length >= 7 ? 2 : length >= 3 ? 1 : 0;
+}
+
+const wordPattern = (word: string) =>
+  new RegExp(`(?<![\\p{L}\\p{N}])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'gu');
+
+/**
+ * The query with some words replaced (word -> correction), as a query to search and as the text to offer, or
+ * null when nothing is replaced. Corrected words are whole words, no longer prefixes.
+ */
+export function correctText(
+  text: TextQuery,
+  fixes: Map<string, string>,
+): { text: TextQuery; q: string } | null {
+  if (!fixes.size) return null;
+  let q = text.normalized;
+  for (const [word, fix] of fixes) q = q.replace(wordPattern(word), fix);
+  const must = text.must.map((c) => {
+    const fix = c.tokens.length === 1 ? fixes.get(c.tokens[0]!) : undefined;
+    return fix ? { tokens: [fix], prefix: false } : c;
+  });
+  return { text: { ...text, must, normalized: q }, q };
+}
