@@ -68,6 +68,44 @@ const FieldSpec = Type.Object(
 
 const FieldRef = Type.String({ pattern: FIELD_NAME.source });
 
+const WordSize = Type.Integer({ minimum: 1, maximum: 64 });
+/** The relevance settings (src/schema/settings.ts checks the rest: declared fields, list names, word form). */
+const relevanceSettings = {
+  typo_tolerance: Type.Optional(
+    Type.Object(
+      {
+        enabled: Type.Optional(Type.Boolean({ description: 'Default true' })),
+        min_word_size: Type.Optional(
+          Type.Object(
+            { one_typo: Type.Optional(WordSize), two_typos: Type.Optional(WordSize) },
+            { additionalProperties: false, description: 'Word length for one typo (default 5) and two (9)' },
+          ),
+        ),
+        disable_on_fields: Type.Optional(
+          Type.Array(FieldRef, { description: 'Searchable fields matched only as typed' }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  stop_words: Type.Optional(
+    Type.Object(
+      {
+        lists: Type.Optional(Type.Array(Type.String(), { description: 'Shipped lists: english' })),
+        words: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+};
+
+/** PUT /api/indexes/{index}/settings: a key left out goes back to its default. */
+export const RelevanceSettingsBody = Type.Object(relevanceSettings, {
+  additionalProperties: false,
+  description:
+    'Relevance settings: {"typo_tolerance": {"enabled": true, "min_word_size": {"one_typo": 5, "two_typos": 9}, "disable_on_fields": []}, "stop_words": {"lists": ["english"], "words": []}}',
+});
+
 /**
  * An index schema as PUT /api/indexes/{index} and reindex take it. The shape is checked here; the rules that
  * relate fields to each other (the id field is a declared keyword, a text field cannot be a facet...) are checked
@@ -118,6 +156,7 @@ export const IndexSchemaBody = (description: string): TSchema =>
         ),
       ),
       suggest: Type.Optional(Type.Object({ field: FieldRef }, { additionalProperties: false })),
+      ...relevanceSettings,
     },
     { additionalProperties: false, description },
   );
