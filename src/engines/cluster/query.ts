@@ -123,10 +123,20 @@ function ranked(
   const exact = schema.ranking.exact_match;
   const should: QueryDsl[] = exactTier ? [exactTier] : [];
   if (exact && text && text.normalized) {
-    for (const f of exact.fields)
-      should.push({
-        constant_score: { filter: { term: { [exactPath(f)]: text.normalized } }, boost: exact.boost },
-      });
+    // A one-word query's corrections count as its exact name too ("fkaer" -> the package faker), once.
+    const word = text.must.length === 1 && text.must[0]!.tokens.length === 1 ? text.must[0]! : null;
+    for (const f of exact.fields) {
+      const term = { term: { [exactPath(f)]: text.normalized } };
+      const filter = word?.typos
+        ? {
+            bool: {
+              should: [term, fuzzy(exactPath(f), text.normalized, word.typos, 1)],
+              minimum_should_match: 1,
+            },
+          }
+        : term;
+      should.push({ constant_score: { filter, boost: exact.boost } });
+    }
   }
   if (should.length) bool.should = should;
   const query: QueryDsl = { bool };

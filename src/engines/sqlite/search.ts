@@ -26,8 +26,6 @@ interface Scope {
   /** Relevance from BM25 alone (0 without a text query). */
   textScore: string;
   match: string | null;
-  /** The query as typed when typo corrections widened `match`: its hits rank first. */
-  exact: string | null;
 }
 
 function scope(
@@ -39,10 +37,9 @@ function scope(
 ): Scope {
   const d = docsTable(tid);
   const f = ftsTable(tid);
-  const s: Scope = { from: `${d} d`, where: [], params: [], textScore: '0', match: null, exact: null };
+  const s: Scope = { from: `${d} d`, where: [], params: [], textScore: '0', match: null };
   if (text) {
-    const { match, exclude, exact } = typoMatch(db, tid, schema, text);
-    s.exact = exact;
+    const { match, exclude } = typoMatch(db, tid, schema, text);
     if (match) {
       s.from = `${f} JOIN ${d} d ON d.rowid = ${f}.rowid`;
       s.match = exclude ? `(${match}) NOT (${exclude})` : match;
@@ -87,12 +84,13 @@ function scoreExpression(
   textScore: string,
   rowid: string,
   text: TextQuery | null,
-  exactMatch: string | null = null,
 ): Score {
   const parts = [textScore];
   const named: Record<string, string> = {};
-  if (exactMatch) {
-    named.exact_text = exactMatch;
+  // Typo corrections (memoized per query by typoMatch): hits of the query as typed rank first.
+  const typo = text ? typoMatch(db, tid, schema, text) : null;
+  if (typo?.exact) {
+    named.exact_text = typo.exact;
     parts.push(
       `(CASE WHEN ${rowid} IN (SELECT rowid FROM ${ftsTable(tid)} WHERE ${ftsTable(tid)} MATCH @exact_text) THEN ${EXACT_TIER} ELSE 0 END)`,
     );
@@ -100,10 +98,12 @@ function scoreExpression(
   const exact = schema.ranking.exact_match;
   if (exact && text && text.normalized) {
     exact.fields.forEach((field, i) => {
-      const ids = cached(
+      const lookup = cached(
         db,
         `SELECT rowid AS r FROM ${docsTable(tid)} WHERE lower(${column(schema, field)}) = ?`,
-      ).all(text.normalized) as { r: number }[];
+      );
+      // A one-word query's corrections count as its exact name too ("fkaer" -> the package faker).
+      const ids = [text.normalized, ...(typo?.names ?? [])].flatMap((n) => lookup.all(n) as { r: number }[]);
       if (!ids.length) return;
       // The rowids travel as a parameter, so the statement text (and its prepared plan) is shared by all queries.
       named[`exact${i}`] = JSON.stringify(ids.map((x) => x.r));
@@ -295,7 +295,7 @@ function sortedPage(
   keys: SortKey[],
 ): Row[] {
   if (req.size === 0) return [];
-  const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text, s.exact);
+  const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
   const sortCols = req.sort.flatMap((c, i) =>
     c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`],
   );
@@ -342,7 +342,7 @@ function topByRelevance(
   if (req.size === 0) return [];
   const f = ftsTable(tid);
   const d = docsTable(tid);
-  const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text, s.exact);
+  const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
   const narrow = `SELECT ${f}.rowid AS rid, ${score.sql} AS score FROM ${f}${rankJoin(schema, tid, `${f}.rowid`)} WHERE ${f} MATCH ?`;
   const after = req.after;
   const last = after ? (after.values[0] as number) : null;

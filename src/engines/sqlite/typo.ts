@@ -156,6 +156,8 @@ export interface TypoMatch {
    * those found only through a correction.
    */
   exact: string | null;
+  /** For a query of one word, its corrections: a document named by one of them gets the exact-name boost. */
+  names: string[];
 }
 
 const expanded = new WeakMap<TextQuery, TypoMatch>();
@@ -170,7 +172,7 @@ export function typoMatch(
   const done = expanded.get(text);
   if (done) return done;
   const plain = matchExpression(text);
-  const result: TypoMatch = { ...plain, exact: null };
+  const result: TypoMatch = { ...plain, exact: null, names: [] };
   if (text.must.some((c) => (c.typos ?? 0) > 0)) {
     const off = new Set(schema.typo_tolerance?.disable_on_fields ?? []);
     const on = searchableFields(schema).filter((f) => !off.has(f));
@@ -189,6 +191,7 @@ export function typoMatch(
         const fixes = bestCorrections(vocab, token, c.typos);
         if (!fixes.length) return clauseToFts(c);
         widened = true;
+        if (text.must.length === 1) result.names = fixes.map((f) => f.term);
         return `(${clauseToFts(c)} OR ${colset}(${fixes.map((f) => quote(f.term)).join(' OR ')}))`;
       });
       if (widened) {
