@@ -13,6 +13,12 @@ import type { TextQuery } from './types.js';
  */
 export const EXACT_TIER = 1_000_000;
 
+/**
+ * A document named by a correction of a one-word query ("fkaer" -> faker) earns this share of the exact-name
+ * boost: enough to rank it first among corrected hits, less than the name as typed.
+ */
+export const CORRECTED_NAME_SHARE = 0.5;
+
 /** Typos a word may carry: none in words with digits (versions, ids, codes), else by length. */
 export function typosFor(token: string, sizes: { one_typo: number; two_typos: number }): number {
   if (/\p{N}/u.test(token)) return 0;

@@ -1,4 +1,4 @@
-import { EXACT_TIER } from '../../query/relevance.js';
+import { CORRECTED_NAME_SHARE, EXACT_TIER } from '../../query/relevance.js';
 import type { HighlightRequest, SearchRequest, TextClause, TextQuery } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
 import { planFacets } from './aggregations.js';
@@ -123,19 +123,21 @@ function ranked(
   const exact = schema.ranking.exact_match;
   const should: QueryDsl[] = exactTier ? [exactTier] : [];
   if (exact && text && text.normalized) {
-    // A one-word query's corrections count as its exact name too ("fkaer" -> the package faker), once.
+    // A one-word query's corrections name packages too ("fkaer" -> faker), worth half the boost of the name as
+    // typed, so that one still ranks first.
     const word = text.must.length === 1 && text.must[0]!.tokens.length === 1 ? text.must[0]! : null;
     for (const f of exact.fields) {
       const term = { term: { [exactPath(f)]: text.normalized } };
-      const filter = word?.typos
-        ? {
-            bool: {
-              should: [term, fuzzy(exactPath(f), text.normalized, word.typos, 1)],
-              minimum_should_match: 1,
-            },
-          }
-        : term;
-      should.push({ constant_score: { filter, boost: exact.boost } });
+      should.push({ constant_score: { filter: term, boost: exact.boost } });
+      if (!word?.typos) continue;
+      should.push({
+        constant_score: {
+          filter: {
+            bool: { filter: [fuzzy(exactPath(f), text.normalized, word.typos, 1)], must_not: [term] },
+          },
+          boost: exact.boost * CORRECTED_NAME_SHARE,
+        },
+      });
     }
   }
   if (should.length) bool.should = should;

@@ -31,6 +31,9 @@ export const RELEVANCE_DOCS: Record<string, unknown>[] = [
   // "widget" as typed in an obscure package, "widgets" (one edit away) in a very popular one.
   { name: 'tiny-widget', summary: 'one small widget', downloads: 3 },
   { name: 'mega-widgets', summary: 'many large widgets', downloads: 500_000_000 },
+  // A package named by the corrected word, and a far more popular one that only mentions it.
+  { name: 'faker', summary: 'Generate fake data', downloads: 1000 },
+  { name: 'mock-kit', summary: 'Wraps faker with extras', downloads: 50_000_000 },
   // A codename is matched only as written: typo tolerance is off for that field.
   { name: 'orbit-db', codename: 'falcon', summary: 'peer to peer database', downloads: 1000 },
 ];
@@ -55,6 +58,9 @@ export function relevanceCases(check: Check, svc: () => SearchService): void {
     expect((await ids({ q: 'lodsh' })).slice(0, 3)).toContain('lodash');
     // Transposed neighbours count as one edit.
     expect((await ids({ q: 'lodahs ' }))[0]).toBe('lodash');
+    // The package the corrected word names comes first among corrected hits; the name as typed above it.
+    expect(await ids({ q: 'fkaer' })).toEqual(['faker', 'mock-kit']);
+    expect(await ids({ q: 'faker' })).toEqual(['faker', 'mock-kit']);
     // Shorter words are taken as typed.
     expect(await ids({ q: 'raect', typo: false })).toEqual([]);
     expect(await ids({ q: 'rect ' })).toEqual([]);

@@ -15,7 +15,7 @@ import { column, docsTable, ftsTable, rankTable, searchableFields } from './ddl.
 import { filterToSql } from './filter-sql.js';
 import { highlightRows } from './highlight.js';
 import { typoMatch } from './typo.js';
-import { EXACT_TIER } from '../../query/relevance.js';
+import { CORRECTED_NAME_SHARE, EXACT_TIER } from '../../query/relevance.js';
 import { cached } from './statements.js';
 
 /** FROM + WHERE shared by the hits query and every facet query of one search. */
@@ -102,14 +102,21 @@ function scoreExpression(
         db,
         `SELECT rowid AS r FROM ${docsTable(tid)} WHERE lower(${column(schema, field)}) = ?`,
       );
-      // A one-word query's corrections count as its exact name too ("fkaer" -> the package faker).
-      const ids = [text.normalized, ...(typo?.names ?? [])].flatMap((n) => lookup.all(n) as { r: number }[]);
-      if (!ids.length) return;
-      // The rowids travel as a parameter, so the statement text (and its prepared plan) is shared by all queries.
-      named[`exact${i}`] = JSON.stringify(ids.map((x) => x.r));
-      parts.push(
-        `(CASE WHEN ${rowid} IN (SELECT value FROM json_each(@exact${i})) THEN ${exact.boost} ELSE 0 END)`,
-      );
+      // A one-word query's corrections name packages too ("fkaer" -> faker), worth half the boost of the name
+      // as typed, so that one still ranks first.
+      const boosts: [string[], number][] = [
+        [[text.normalized], exact.boost],
+        [typo?.names ?? [], exact.boost * CORRECTED_NAME_SHARE],
+      ];
+      boosts.forEach(([names, boost], k) => {
+        const ids = names.flatMap((n) => lookup.all(n) as { r: number }[]);
+        if (!ids.length) return;
+        // The rowids travel as a parameter, so the statement text (and its prepared plan) is shared by all queries.
+        named[`exact${i}_${k}`] = JSON.stringify(ids.map((x) => x.r));
+        parts.push(
+          `(CASE WHEN ${rowid} IN (SELECT value FROM json_each(@exact${i}_${k})) THEN ${boost} ELSE 0 END)`,
+        );
+      });
     });
   }
   if (schema.ranking.popularity) parts.push('coalesce(r.b, 0)');
