@@ -82,11 +82,11 @@ export interface Correction {
  */
 export function corrections(vocab: Vocabulary, word: string, maxEdits: number): Correction[] {
   const { terms, docs } = vocab;
-  const q = word;
-  const n = q.length;
+  const n = word.length;
   if (n === 0) return [];
+  const q = Int32Array.from({ length: n }, (_, i) => word.charCodeAt(i));
   const out: Correction[] = [];
-  // rows[d][j]: edits between the walked prefix of length d and q[0..j).
+  // rows[d][j]: edits between the walked prefix of length d and the word's first j characters.
   const rows: Int32Array[] = [Int32Array.from({ length: n + 1 }, (_, j) => j)];
   const path: number[] = [];
 
@@ -96,9 +96,8 @@ export function corrections(vocab: Vocabulary, word: string, maxEdits: number): 
     row[0] = d + 1;
     let best = row[0];
     for (let j = 1; j <= n; j++) {
-      const cost = q.charCodeAt(j - 1) === ch ? 0 : 1;
-      let v = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
-      if (d >= 1 && j >= 2 && ch === q.charCodeAt(j - 2) && path[d - 1] === q.charCodeAt(j - 1))
+      let v = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (q[j - 1] === ch ? 0 : 1));
+      if (d >= 1 && j >= 2 && ch === q[j - 2] && path[d - 1] === q[j - 1])
         v = Math.min(v, rows[d - 1]![j - 2]! + 1);
       row[j] = v;
       if (v < best) best = v;
@@ -106,28 +105,38 @@ export function corrections(vocab: Vocabulary, word: string, maxEdits: number): 
     return best;
   };
 
-  const walk = (prefix: string, d: number, lo: number, hi: number): void => {
+  // terms[lo..hi) all start with the walked prefix of length d; only terms[lo] can be that prefix itself.
+  const walk = (d: number, lo: number, hi: number): void => {
     let i = lo;
-    if (i < hi && terms[i]!.length === d) {
+    if (terms[i]!.length === d) {
       const dist = rows[d]![n]!;
       if (dist <= maxEdits) out.push({ term: terms[i]!, distance: dist, docs: docs[i]! });
       i++;
     }
     while (i < hi) {
+      // The run of terms with the same next character: sorted, so found by a binary search on that character.
       const ch = terms[i]!.charCodeAt(d);
-      const child = prefix + String.fromCharCode(ch);
-      const end = lowerBound(terms, prefix + String.fromCharCode(ch + 1), i, hi);
+      let a = i + 1;
+      let b = hi;
+      while (a < b) {
+        const m = (a + b) >>> 1;
+        if (terms[m]!.charCodeAt(d) <= ch) a = m + 1;
+        else b = m;
+      }
       path[d] = ch;
-      if (step(d, ch) <= maxEdits) walk(child, d + 1, i, end);
-      i = end;
+      if (step(d, ch) <= maxEdits) walk(d + 1, i, a);
+      i = a;
     }
   };
 
-  const first = q[0]!;
+  // The first character is kept: only its run is walked.
+  const first = word[0]!;
   const lo = lowerBound(terms, first, 0, terms.length);
-  const hi = lowerBound(terms, String.fromCharCode(first.charCodeAt(0) + 1), lo, terms.length);
-  path[0] = first.charCodeAt(0);
-  if (step(0, path[0]) <= maxEdits) walk(first, 1, lo, hi);
+  const hi = lowerBound(terms, String.fromCharCode(q[0]! + 1), lo, terms.length);
+  if (lo < hi) {
+    path[0] = q[0]!;
+    if (step(0, q[0]!) <= maxEdits) walk(1, lo, hi);
+  }
   return out;
 }
 
