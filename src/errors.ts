@@ -41,7 +41,7 @@ export const ERRORS = {
   INVALID_SETTINGS: {
     status: 400,
     description:
-      'Relevance settings (typo_tolerance, stop_words) are invalid; the message names the setting and the problem.',
+      'Relevance settings (typo_tolerance, stop_words, synonyms) are invalid; the message names the setting and the problem.',
   },
   INVALID_INDEX_NAME: {
     status: 400,

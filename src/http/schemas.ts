@@ -69,6 +69,7 @@ const FieldSpec = Type.Object(
 const FieldRef = Type.String({ pattern: FIELD_NAME.source });
 
 const WordSize = Type.Integer({ minimum: 1, maximum: 64 });
+const SynonymEntry = Type.String({ minLength: 1, maxLength: 128, description: 'A word or up to 4 words' });
 /** The relevance settings (src/schema/settings.ts checks the rest: declared fields, list names, word form). */
 const relevanceSettings = {
   typo_tolerance: Type.Optional(
@@ -95,6 +96,21 @@ const relevanceSettings = {
         words: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })),
       },
       { additionalProperties: false },
+    ),
+  ),
+  synonyms: Type.Optional(
+    Type.Array(
+      Type.Union([
+        Type.Object(
+          { words: Type.Array(SynonymEntry, { minItems: 2, maxItems: 32 }) },
+          { additionalProperties: false, description: 'Multi-way: all mean the same' },
+        ),
+        Type.Object(
+          { from: SynonymEntry, to: Type.Array(SynonymEntry, { minItems: 1, maxItems: 32 }) },
+          { additionalProperties: false, description: 'One-way: from also finds to' },
+        ),
+      ]),
+      { maxItems: 1000 },
     ),
   ),
 };

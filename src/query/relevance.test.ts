@@ -54,6 +54,32 @@ describe('relevance settings applied to a query', () => {
     expect(applyRelevance(parseTextQuery('the react'), schema(), { typos: false })!.must).toHaveLength(2);
   });
 
+  it('gives words their synonyms: multi-way, one-way, the longest run of words first, not inside phrases', () => {
+    const s = schema({
+      synonyms: [
+        { words: ['js', 'javascript'] },
+        { from: 'k8s', to: ['kubernetes'] },
+        { words: ['ny', 'new york'] },
+      ],
+    });
+    const expand = (q: string) =>
+      applyRelevance(parseTextQuery(q), s, { typos: true })!.must.map((c) => [
+        c.tokens.join(' '),
+        c.synonyms,
+      ]);
+    expect(expand('js ')).toEqual([['js', [['javascript']]]]);
+    expect(expand('javascript ')).toEqual([['javascript', [['js']]]]);
+    expect(expand('k8s ')).toEqual([['k8s', [['kubernetes']]]]);
+    expect(expand('kubernetes ')).toEqual([['kubernetes', undefined]]);
+    expect(expand('pizza new york ')).toEqual([
+      ['pizza', undefined],
+      ['new york', [['ny']]],
+    ]);
+    expect(expand('"new york"')).toEqual([['new york', undefined]]);
+    // A word with synonyms is not also corrected.
+    expect(applyRelevance(parseTextQuery('javascript '), s, { typos: true })!.must[0]!.typos).toBeUndefined();
+  });
+
   it('builds the corrected query to offer, whole words only', () => {
     const text = parseTextQuery('reakt reaktor reakt')!;
     expect(correctText(text, new Map([['reakt', 'react']]))!.q).toBe('react reaktor react');

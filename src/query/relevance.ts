@@ -1,6 +1,7 @@
 import { settingsOf, stopWordSet } from '../schema/settings.js';
-import type { IndexSchema } from '../schema/types.js';
-import type { TextQuery } from './types.js';
+import type { IndexSchema, SynonymRule } from '../schema/types.js';
+import { tokenize } from './text-query.js';
+import type { TextClause, TextQuery } from './types.js';
 
 /**
  * The index's relevance settings applied to a parsed query, the same way for every engine: stop words leave the
@@ -48,13 +49,16 @@ export function applyRelevance(
       .filter((w) => !stop.has(w))
       .join(' ');
   }
+  must = withSynonyms(must, schema.synonyms ?? []);
   const typo = settingsOf(schema).typo_tolerance;
   const allowTypos = opts.typos && typo.enabled;
   return {
     ...text,
     normalized,
     must: must.map((c) => {
-      const typos = allowTypos && c.tokens.length === 1 ? typosFor(c.tokens[0]!, typo.min_word_size) : 0;
+      // A word with synonyms is matched by them, not corrected.
+      const typos =
+        allowTypos && c.tokens.length === 1 && !c.synonyms ? typosFor(c.tokens[0]!, typo.min_word_size) : 0;
       return typos ? { ...c, typos } : c;
     }),
   };
@@ -89,4 +93,48 @@ export function correctText(
     return fix ? { tokens: [fix], prefix: false } : c;
   });
   return { text: { ...text, must, normalized: q }, q };
+}
+
+/** Synonym rules as lookups: the tokens of an entry (joined by spaces) -> the token sequences that also match. */
+function synonymTable(rules: SynonymRule[]): Map<string, string[][]> {
+  const table = new Map<string, string[][]>();
+  const add = (from: string, to: string[]) => {
+    const key = tokenize(from).join(' ');
+    const alts = to.map((t) => tokenize(t)).filter((t) => t.length && t.join(' ') !== key);
+    if (!key || !alts.length) return;
+    const have = table.get(key) ?? [];
+    for (const a of alts) if (!have.some((h) => h.join(' ') === a.join(' '))) have.push(a);
+    table.set(key, have);
+  };
+  for (const rule of rules) {
+    if ('words' in rule) for (const w of rule.words) add(w, rule.words);
+    else add(rule.from, rule.to);
+  }
+  return table;
+}
+
+/**
+ * Gives the words of the query that a synonym rule names their alternatives: the longest run of consecutive
+ * bare words (up to four) that is an entry becomes one clause, matched as that phrase or any synonym. A phrase
+ * the user quoted is matched only as written.
+ */
+function withSynonyms(must: TextClause[], rules: SynonymRule[]): TextClause[] {
+  if (!rules.length) return must;
+  const table = synonymTable(rules);
+  const out: TextClause[] = [];
+  for (let i = 0; i < must.length;) {
+    let matched = 0;
+    for (let n = Math.min(4, must.length - i); n >= 1 && !matched; n--) {
+      const run = must.slice(i, i + n);
+      if (run.some((c) => c.tokens.length !== 1)) continue;
+      const key = run.map((c) => c.tokens[0]).join(' ');
+      const alts = table.get(key);
+      if (!alts) continue;
+      out.push({ tokens: run.map((c) => c.tokens[0]!), prefix: false, synonyms: alts });
+      matched = n;
+    }
+    if (!matched) out.push(must[i]!);
+    i += matched || 1;
+  }
+  return out;
 }

@@ -18,7 +18,9 @@ export function textClauses(text: TextQuery, searchableFields: number): number {
   // hits above corrected ones.
   const fuzzy = text.must.filter((c) => c.typos).length;
   const exactAgain = fuzzy ? text.must.length : 0;
-  return (words + prefixes + fuzzy + exactAgain) * searchableFields;
+  // Each synonym is one more clause per field (twice with the repetition).
+  const synonyms = text.must.reduce((n, c) => n + (c.synonyms?.length ?? 0), 0) * (fuzzy ? 2 : 1);
+  return (words + prefixes + fuzzy + exactAgain + synonyms) * searchableFields;
 }
 
 export function checkTextBreadth(text: TextQuery | null, schema: IndexSchema): void {

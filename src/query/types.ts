@@ -28,6 +28,8 @@ export interface TextClause {
   prefix: boolean;
   /** Edits a one-token clause may differ by and still match (typo tolerance); absent or 0: none. */
   typos?: number;
+  /** Other token sequences that match in its place (the index's synonyms), each as a phrase. */
+  synonyms?: string[][];
 }
 
 export interface RangeBucketRequest {

@@ -1,6 +1,13 @@
 import { SiftError } from '../errors.js';
 import { STOP_WORD_LISTS } from './stop-words.js';
-import type { FieldSpec, IndexSchema, RelevanceSettings, StopWordsSpec, TypoToleranceSpec } from './types.js';
+import type {
+  FieldSpec,
+  IndexSchema,
+  RelevanceSettings,
+  StopWordsSpec,
+  SynonymRule,
+  TypoToleranceSpec,
+} from './types.js';
 
 /**
  * The relevance settings of an index: typo tolerance and stop words. They live in the index schema (so they are
@@ -19,7 +26,11 @@ export const DEFAULT_STOP_WORDS: StopWordsSpec = Object.freeze({
   words: Object.freeze([]) as unknown as string[],
 });
 
-export const SETTINGS_KEYS = ['typo_tolerance', 'stop_words'] as const;
+export const SETTINGS_KEYS = ['typo_tolerance', 'stop_words', 'synonyms'] as const;
+const MAX_SYNONYM_RULES = 1000;
+const MAX_SYNONYMS_PER_RULE = 32;
+/** A synonym entry: one to four words, no control characters. */
+const MAX_ENTRY_LENGTH = 128;
 const MAX_STOP_WORDS = 1000;
 const MAX_WORD_SIZE = 64;
 /** A stop word is one token: letters and digits, as the query parser splits words. */
@@ -107,6 +118,40 @@ export function parseStopWords(raw: unknown): StopWordsSpec {
   };
 }
 
+function synonymEntry(setting: string, v: unknown): string {
+  if (typeof v !== 'string' || !/[\p{L}\p{N}]/u.test(v) || v.length > MAX_ENTRY_LENGTH || /\p{Cc}/u.test(v))
+    fail(setting, `${JSON.stringify(v)} must be 1-${MAX_ENTRY_LENGTH} characters holding a letter or digit`);
+  const words = (v as string).trim().split(/\s+/);
+  if (words.length > 4) fail(setting, `${JSON.stringify(v)} has more than 4 words`);
+  return words.join(' ').toLowerCase();
+}
+
+function synonymList(setting: string, v: unknown, min: number): string[] {
+  if (!Array.isArray(v) || v.length < min || v.length > MAX_SYNONYMS_PER_RULE)
+    fail(setting, `must be an array of ${min}-${MAX_SYNONYMS_PER_RULE} words or phrases`);
+  return [...new Set((v as unknown[]).map((w) => synonymEntry(setting, w)))];
+}
+
+/** Multi-way rules `{"words": [...]}` and one-way rules `{"from": "k8s", "to": ["kubernetes"]}`. */
+export function parseSynonyms(raw: unknown): SynonymRule[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.length > MAX_SYNONYM_RULES)
+    fail('synonyms', `must be an array of at most ${MAX_SYNONYM_RULES} rules`);
+  return (raw as unknown[]).map((rule, i) => {
+    const at = `synonyms[${i}]`;
+    if (!isObject(rule)) fail(at, 'must be {"words": [...]} or {"from": "...", "to": [...]}');
+    const r = rule as Record<string, unknown>;
+    if ('words' in r) {
+      onlyKeys(at, r, ['words']);
+      return { words: synonymList(`${at}.words`, r.words, 2) };
+    }
+    onlyKeys(at, r, ['from', 'to']);
+    if (r.from === undefined || r.to === undefined)
+      fail(at, 'must be {"words": [...]} or {"from": "...", "to": [...]}');
+    return { from: synonymEntry(`${at}.from`, r.from), to: synonymList(`${at}.to`, r.to, 1) };
+  });
+}
+
 /** The settings body of PUT /api/indexes/{index}/settings; a key left out goes back to its default. */
 export function parseSettings(raw: unknown, fields: Record<string, FieldSpec>): RelevanceSettings {
   if (!isObject(raw)) fail('settings', 'must be an object with typo_tolerance and/or stop_words');
@@ -115,6 +160,7 @@ export function parseSettings(raw: unknown, fields: Record<string, FieldSpec>): 
   return {
     typo_tolerance: parseTypoTolerance(obj.typo_tolerance, fields),
     stop_words: parseStopWords(obj.stop_words),
+    synonyms: parseSynonyms(obj.synonyms),
   };
 }
 
@@ -123,6 +169,7 @@ export function settingsOf(schema: IndexSchema): RelevanceSettings {
   return {
     typo_tolerance: schema.typo_tolerance ?? structuredClone(DEFAULT_TYPO_TOLERANCE),
     stop_words: schema.stop_words ?? structuredClone(DEFAULT_STOP_WORDS),
+    synonyms: schema.synonyms ?? [],
   };
 }
 

@@ -39,10 +39,17 @@ export interface StopWordsSpec {
   words: string[];
 }
 
+/**
+ * A synonym rule: `words` all mean the same (multi-way), or `from` also finds `to` (one-way). Entries may be
+ * several words ("new york").
+ */
+export type SynonymRule = { words: string[] } | { from: string; to: string[] };
+
 /** The relevance settings of an index (GET/PUT /api/indexes/{index}/settings), defaults filled in. */
 export interface RelevanceSettings {
   typo_tolerance: TypoToleranceSpec;
   stop_words: StopWordsSpec;
+  synonyms: SynonymRule[];
 }
 
 export interface IndexSchema {
@@ -56,6 +63,8 @@ export interface IndexSchema {
   typo_tolerance?: TypoToleranceSpec;
   /** Absent: no stop words. */
   stop_words?: StopWordsSpec;
+  /** Absent: none. */
+  synonyms?: SynonymRule[];
 }
 
 /** Numeric and date fields can carry range facets and stats. */

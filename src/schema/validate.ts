@@ -1,5 +1,5 @@
 import { SiftError } from '../errors.js';
-import { parseStopWords, parseTypoTolerance, SETTINGS_KEYS } from './settings.js';
+import { parseStopWords, parseSynonyms, parseTypoTolerance, SETTINGS_KEYS } from './settings.js';
 import {
   FIELD_TYPES,
   isNumericType,
@@ -131,6 +131,7 @@ export function parseSchema(raw: unknown): IndexSchema {
   if (obj.typo_tolerance !== undefined)
     schema.typo_tolerance = parseTypoTolerance(obj.typo_tolerance, fields);
   if (obj.stop_words !== undefined) schema.stop_words = parseStopWords(obj.stop_words);
+  if (obj.synonyms !== undefined) schema.synonyms = parseSynonyms(obj.synonyms);
   return schema;
 }
 

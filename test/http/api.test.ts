@@ -303,6 +303,7 @@ describe('relevance settings', () => {
     expect(json(await get(url))).toEqual({
       typo_tolerance: { enabled: true, min_word_size: { one_typo: 5, two_typos: 9 }, disable_on_fields: [] },
       stop_words: { lists: [], words: [] },
+      synonyms: [],
     });
     const the = () => get(`/api/indexes/${INDEX}/search?q=the+desert+planet`);
     expect(json(await the()).total).toBe(1);
@@ -334,6 +335,11 @@ describe('relevance settings', () => {
       { stop_words: { words: ['two words'] } },
       { stop_words: ['the'] },
       { synonyms: {} },
+      { synonyms: [{ words: ['only-one'] }] },
+      { synonyms: [{ from: 'a', to: [] }] },
+      { synonyms: [{ from: 'one two three four five', to: ['x'] }] },
+      { synonyms: [{ words: ['a', '---'] }] },
+      { other: 1 },
     ]) {
       const res = await put(payload);
       expect([res.statusCode, json(res).error.code], JSON.stringify(payload)).toEqual([

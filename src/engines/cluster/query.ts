@@ -62,6 +62,14 @@ const COMBINED_PREFIX_WEIGHT = 0.1;
 
 /** One clause matches in any searchable field (like an FTS5 term without a column filter). */
 function clauseQuery(c: TextClause, fields: Weighted[]): QueryDsl {
+  if (c.synonyms?.length) {
+    // The words as typed or any synonym, each an ordinary clause of its own.
+    const alternatives = [
+      { ...c, synonyms: undefined },
+      ...c.synonyms.map((tokens) => ({ tokens, prefix: false })),
+    ];
+    return { bool: { should: alternatives.map((a) => clauseQuery(a, fields)), minimum_should_match: 1 } };
+  }
   const per = fields.map((f) => fieldClause(c, tokenPath(f.name), f.boost, f.typos));
   return per.length === 1 ? per[0]! : { bool: { should: per, minimum_should_match: 1 } };
 }
@@ -72,7 +80,7 @@ function clauseQuery(c: TextClause, fields: Weighted[]): QueryDsl {
  * per-field clauses.
  */
 function combinedClause(c: TextClause, fields: Weighted[]): QueryDsl | null {
-  if (c.tokens.length !== 1 || fields.some((f) => f.boost < 1)) return null;
+  if (c.tokens.length !== 1 || c.synonyms?.length || fields.some((f) => f.boost < 1)) return null;
   const word = c.tokens[0]!;
   const combined = {
     combined_fields: { query: word, fields: fields.map((f) => `${tokenPath(f.name)}^${f.boost}`) },

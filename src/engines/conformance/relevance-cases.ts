@@ -19,6 +19,11 @@ export const RELEVANCE_SCHEMA = {
   ranking: { exact_match: { fields: ['name'], boost: 100 }, popularity: { field: 'downloads', weight: 1 } },
   typo_tolerance: { disable_on_fields: ['codename'] },
   stop_words: { lists: ['english'] },
+  synonyms: [
+    { words: ['js', 'javascript'] },
+    { from: 'k8s', to: ['kubernetes'] },
+    { words: ['ui', 'user interfaces'] },
+  ],
 };
 
 export const RELEVANCE_DOCS: Record<string, unknown>[] = [
@@ -34,6 +39,8 @@ export const RELEVANCE_DOCS: Record<string, unknown>[] = [
   // A package named by the corrected word, and a far more popular one that only mentions it.
   { name: 'faker', summary: 'Generate fake data', downloads: 1000 },
   { name: 'mock-kit', summary: 'Wraps faker with extras', downloads: 50_000_000 },
+  { name: 'kubectl-helper', summary: 'Deploy to kubernetes clusters', downloads: 10 },
+  { name: 'k8s-tool', summary: 'k8s tooling', downloads: 5 },
   // A codename is matched only as written: typo tolerance is off for that field.
   { name: 'orbit-db', codename: 'falcon', summary: 'peer to peer database', downloads: 1000 },
 ];
@@ -97,6 +104,16 @@ export function relevanceCases(check: Check, svc: () => SearchService): void {
     expect(await ids({ q: 'the', sort: 'name', size: 50 })).toEqual(['lodash.merge', 'preact', 'react-dom']);
   });
 
+  check('matches synonyms: multi-way, one-way and several words', async () => {
+    expect(await ids({ q: 'js library' })).toEqual(['react']);
+    expect(await ids({ q: 'javascript library' })).toEqual(['react']);
+    expect(await ids({ q: 'k8s', sort: 'name' })).toEqual(['k8s-tool', 'kubectl-helper']);
+    // One-way: kubernetes does not find k8s.
+    expect(await ids({ q: 'kubernetes' })).toEqual(['kubectl-helper']);
+    expect(await ids({ q: 'ui library' })).toEqual(['react']);
+    expect(await ids({ q: 'building ui' })).toEqual(['react']);
+  });
+
   check('offers a corrected query when nothing matched and the correction would', async () => {
     const none = await svc().search(idx, { q: 'reakt', typo: false });
     expect(none.total).toBe(0);
@@ -118,6 +135,7 @@ export function relevanceCases(check: Check, svc: () => SearchService): void {
         disable_on_fields: ['codename'],
       },
       stop_words: { lists: ['english'], words: [] },
+      synonyms: RELEVANCE_SCHEMA.synonyms,
     });
     try {
       await svc().putSettings(idx, {
@@ -137,6 +155,7 @@ export function relevanceCases(check: Check, svc: () => SearchService): void {
       await svc().putSettings(idx, {
         typo_tolerance: RELEVANCE_SCHEMA.typo_tolerance,
         stop_words: RELEVANCE_SCHEMA.stop_words,
+        synonyms: RELEVANCE_SCHEMA.synonyms,
       });
     }
     expect((await ids({ q: 'reakt' }))[0]).toBe('react');

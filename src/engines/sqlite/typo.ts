@@ -195,7 +195,7 @@ export function typoMatch(
       let exactCanMatch = true;
       const parts = text.must.map((c: TextClause) => {
         const token = c.tokens[0]!;
-        if (c.tokens.length === 1 && !known(vocab, token, c.prefix)) exactCanMatch = false;
+        if (c.tokens.length === 1 && !c.synonyms && !known(vocab, token, c.prefix)) exactCanMatch = false;
         if (!c.typos || c.tokens.length !== 1) return clauseToFts(c);
         const fixes = bestCorrections(vocab, token, c.typos);
         if (!fixes.length) return clauseToFts(c);
