@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { EXPIRY_PATTERN } from '../auth/expiry.js';
+import { STOP_WORD_LISTS } from '../schema/stop-words.js';
 import { MAX_ID_LENGTH } from '../schema/document.js';
 import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN } from '../query/request.js';
 import { FIELD_TYPES } from '../schema/types.js';
@@ -69,7 +70,12 @@ const FieldSpec = Type.Object(
 const FieldRef = Type.String({ pattern: FIELD_NAME.source });
 
 const WordSize = Type.Integer({ minimum: 1, maximum: 64 });
-const SynonymEntry = Type.String({ minLength: 1, maxLength: 128, description: 'A word or up to 4 words' });
+const SynonymEntry = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: URL_TEXT,
+  description: 'A word or words',
+});
 /** The relevance settings (src/schema/settings.ts checks the rest: declared fields, list names, word form). */
 const relevanceSettings = {
   typo_tolerance: Type.Optional(
@@ -92,8 +98,14 @@ const relevanceSettings = {
   stop_words: Type.Optional(
     Type.Object(
       {
-        lists: Type.Optional(Type.Array(Type.String(), { description: 'Shipped lists: english' })),
-        words: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })),
+        lists: Type.Optional(
+          Type.Array(Type.Union(Object.keys(STOP_WORD_LISTS).map((l) => Type.Literal(l))), {
+            description: 'Shipped lists',
+          }),
+        ),
+        words: Type.Optional(
+          Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: URL_TEXT }), { maxItems: 1000 }),
+        ),
       },
       { additionalProperties: false },
     ),

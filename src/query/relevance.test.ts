@@ -107,7 +107,7 @@ describe('relevance settings applied to a query', () => {
       { typo_tolerance: { fuzzy: true } },
       { stop_words: ['the'] },
       { stop_words: { lists: ['klingon'] } },
-      { stop_words: { words: ['two words'] } },
+      { stop_words: { words: ['bell\u0007'] } },
     ]) {
       expect(() => parseSchema({ ...base, ...bad }), JSON.stringify(bad)).toThrow(
         expect.objectContaining({ code: 'INVALID_SETTINGS' }),

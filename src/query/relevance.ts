@@ -115,16 +115,18 @@ function synonymTable(rules: SynonymRule[]): Map<string, string[][]> {
 
 /**
  * Gives the words of the query that a synonym rule names their alternatives: the longest run of consecutive
- * bare words (up to four) that is an entry becomes one clause, matched as that phrase or any synonym. A phrase
+ * bare words that is an entry becomes one clause, matched as that phrase or any synonym. A phrase
  * the user quoted is matched only as written.
  */
 function withSynonyms(must: TextClause[], rules: SynonymRule[]): TextClause[] {
   if (!rules.length) return must;
   const table = synonymTable(rules);
+  let longest = 0;
+  for (const key of table.keys()) longest = Math.max(longest, key.split(' ').length);
   const out: TextClause[] = [];
   for (let i = 0; i < must.length;) {
     let matched = 0;
-    for (let n = Math.min(4, must.length - i); n >= 1 && !matched; n--) {
+    for (let n = Math.min(longest, must.length - i); n >= 1 && !matched; n--) {
       const run = must.slice(i, i + n);
       if (run.some((c) => c.tokens.length !== 1)) continue;
       const key = run.map((c) => c.tokens[0]).join(' ');

@@ -332,13 +332,12 @@ describe('relevance settings', () => {
       { typo_tolerance: { min_word_size: { one_typo: 7, two_typos: 6 } } },
       { typo_tolerance: { disable_on_fields: ['pages'] } },
       { stop_words: { lists: ['klingon'] } },
-      { stop_words: { words: ['two words'] } },
+      { stop_words: { words: ['tab\tbed'] } },
       { stop_words: ['the'] },
       { synonyms: {} },
       { synonyms: [{ words: ['only-one'] }] },
       { synonyms: [{ from: 'a', to: [] }] },
-      { synonyms: [{ from: 'one two three four five', to: ['x'] }] },
-      { synonyms: [{ words: ['a', '---'] }] },
+      { synonyms: [{ from: 'x', to: ['line\nbreak'] }] },
       { other: 1 },
     ]) {
       const res = await put(payload);
