@@ -24,6 +24,9 @@ const MAX_CORRECTIONS = 8;
  */
 const RELOAD_AFTER_MS = 30_000;
 
+/** Vocabularies kept per reader thread (one per physical index version searched with typos). */
+const MAX_VOCABULARIES = 16;
+
 interface Vocabulary {
   terms: string[];
   docs: Int32Array;
@@ -54,7 +57,10 @@ export function vocabulary(db: Database.Database, tid: number): Vocabulary {
   const have = vocabularies.get(tid);
   if (have && (have.dataVersion === dataVersion || Date.now() - have.loadedAt < RELOAD_AFTER_MS)) return have;
   const fresh = loadVocabulary(db, tid, dataVersion);
+  vocabularies.delete(tid);
   vocabularies.set(tid, fresh);
+  // Versions replaced by a reindex, and indexes searched long ago, leave: the oldest read goes first.
+  if (vocabularies.size > MAX_VOCABULARIES) vocabularies.delete(vocabularies.keys().next().value!);
   return fresh;
 }
 
