@@ -42,12 +42,15 @@ describe('typo corrections from the vocabulary', () => {
     expect(bestCorrections(v, 'xeact', 1)).toEqual([]);
   });
 
-  it('orders corrections by distance, then by how many documents hold them', () => {
+  it('orders corrections by distance, then by how many documents hold them, dropping rare ones', () => {
+    // reacts (3) and redact (2) are held by fewer than 1/50 of react's 900 documents.
     expect(bestCorrections(v, 'reat', 2).map((c) => [c.term, c.distance])).toEqual([
       ['react', 1],
       ['reach', 2],
-      ['reacts', 2],
-      ['redact', 2],
+    ]);
+    expect(bestCorrections(vocab({ reach: 5, reacts: 4 }), 'reat', 2).map((c) => c.term)).toEqual([
+      'reach',
+      'reacts',
     ]);
   });
 

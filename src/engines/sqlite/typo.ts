@@ -146,10 +146,19 @@ export function corrections(vocab: Vocabulary, word: string, maxEdits: number): 
   return out;
 }
 
+/**
+ * A correction held by fewer than 1/50 of the documents of the most common one is dropped: BM25 would rank the
+ * rare word's few documents first (its idf is high), while the common word is what was meant ("lodsh" is
+ * lodash, not the typo-squatting loadsh). Elasticsearch's fuzzy rewrite blends the frequencies to the same end.
+ */
+const RARE_CORRECTION_RATIO = 50;
+
 /** The best corrections of a word, exact spelling excluded: closest first, then the most documents. */
 export function bestCorrections(vocab: Vocabulary, word: string, maxEdits: number, limit = MAX_CORRECTIONS) {
-  return corrections(vocab, word, maxEdits)
-    .filter((c) => c.distance > 0)
+  const found = corrections(vocab, word, maxEdits).filter((c) => c.distance > 0);
+  const most = found.reduce((m, c) => Math.max(m, c.docs), 0);
+  return found
+    .filter((c) => c.docs * RARE_CORRECTION_RATIO >= most)
     .sort((a, b) => a.distance - b.distance || b.docs - a.docs || (a.term < b.term ? -1 : 1))
     .slice(0, limit);
 }
