@@ -38,6 +38,11 @@ export const ERRORS = {
     status: 400,
     description: 'An index schema is invalid; the message names the field and the problem.',
   },
+  INVALID_SETTINGS: {
+    status: 400,
+    description:
+      'Relevance settings (typo_tolerance, stop_words, synonyms) are invalid; the message names the setting and the problem.',
+  },
   INVALID_INDEX_NAME: {
     status: 400,
     description:

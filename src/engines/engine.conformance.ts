@@ -11,6 +11,7 @@ import type { Engine } from './engine.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './conformance/fixtures.js';
 import { filterLimitCases } from './conformance/filter-limit-cases.js';
 import { reindexCases } from './conformance/reindex-cases.js';
+import { relevanceCases } from './conformance/relevance-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -397,6 +398,8 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     filterLimitCases(check, () => svc);
 
     reindexCases(check, () => svc);
+
+    relevanceCases(check, () => svc);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

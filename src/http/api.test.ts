@@ -285,6 +285,80 @@ describe('indexes', () => {
   });
 });
 
+describe('relevance settings', () => {
+  const url = `/api/indexes/${INDEX}/settings`;
+  const put = (payload: unknown) => t.app.inject({ method: 'PUT', url, payload: payload as object });
+
+  it('corrects typos unless the request turns them off, and offers a correction when nothing matched', async () => {
+    expect(ids(json(await get(`/api/indexes/${INDEX}/search?q=desrt`)))).toEqual(['dune', 'dune-messiah']);
+    const off = json(await get(`/api/indexes/${INDEX}/search?q=desrt&typo=false`));
+    expect([off.total, off.did_you_mean]).toEqual([0, 'desert']);
+    const viaPost = json(await post(`/api/indexes/${INDEX}/search`, { q: 'desrt', typo: false }));
+    expect(viaPost.did_you_mean).toBe('desert');
+    const bad = await get(`/api/indexes/${INDEX}/search?q=desrt&typo=maybe`);
+    expect([bad.statusCode, json(bad).error.code]).toEqual([400, 'INVALID_REQUEST']);
+  });
+
+  it('reads the defaults, replaces the settings and applies them to the next search', async () => {
+    expect(json(await get(url))).toEqual({
+      typo_tolerance: { enabled: true, min_word_size: { one_typo: 5, two_typos: 9 }, disable_on_fields: [] },
+      stop_words: { lists: [], words: [] },
+      synonyms: [],
+    });
+    const the = () => get(`/api/indexes/${INDEX}/search?q=the+desert+planet`);
+    expect(json(await the()).total).toBe(1);
+    try {
+      const res = await put({ stop_words: { lists: ['english'] }, typo_tolerance: { enabled: false } });
+      expect(res.statusCode).toBe(200);
+      expect(json(res).stop_words).toEqual({ lists: ['english'], words: [] });
+      expect(json(await get(url)).typo_tolerance.enabled).toBe(false);
+      expect(json(await the()).total).toBe(2);
+      expect(json(await get(`/api/indexes/${INDEX}/search?q=desrt`)).total).toBe(0);
+      // The settings are part of the schema.
+      expect(json(await get(`/api/indexes/${INDEX}`)).schema.stop_words).toEqual({
+        lists: ['english'],
+        words: [],
+      });
+    } finally {
+      expect((await put({})).statusCode).toBe(200);
+    }
+    expect(json(await the()).total).toBe(1);
+  });
+
+  it('refuses malformed settings with INVALID_SETTINGS, in the settings and in a schema', async () => {
+    for (const payload of [
+      { typo_tolerance: { enabled: 'yes' } },
+      { typo_tolerance: { min_word_size: { one_typo: 0 } } },
+      { typo_tolerance: { min_word_size: { one_typo: 7, two_typos: 6 } } },
+      { typo_tolerance: { disable_on_fields: ['pages'] } },
+      { stop_words: { lists: ['klingon'] } },
+      { stop_words: { words: ['tab\tbed'] } },
+      { stop_words: ['the'] },
+      { synonyms: {} },
+      { synonyms: [{ words: ['only-one'] }] },
+      { synonyms: [{ from: 'a', to: [] }] },
+      { synonyms: [{ from: 'x', to: ['line\nbreak'] }] },
+      { other: 1 },
+    ]) {
+      const res = await put(payload);
+      expect([res.statusCode, json(res).error.code], JSON.stringify(payload)).toEqual([
+        400,
+        'INVALID_SETTINGS',
+      ]);
+    }
+    const schema = await t.app.inject({
+      method: 'PUT',
+      url: '/api/indexes/bad-settings',
+      payload: {
+        fields: { id: { type: 'keyword' }, title: { type: 'text' } },
+        stop_words: { lists: 'english' },
+      },
+    });
+    expect([schema.statusCode, json(schema).error.code]).toEqual([400, 'INVALID_SETTINGS']);
+    expect((await get('/api/indexes/no-such-index/settings')).statusCode).toBe(404);
+  });
+});
+
 describe('documents', () => {
   const url = `/api/indexes/${INDEX}/documents/ubik`;
   const doc = {

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { EXPIRY_PATTERN } from '../auth/expiry.js';
+import { STOP_WORD_LISTS } from '../schema/stop-words.js';
 import { MAX_ID_LENGTH } from '../schema/document.js';
 import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN } from '../query/request.js';
 import { FIELD_TYPES } from '../schema/types.js';
@@ -68,6 +69,71 @@ const FieldSpec = Type.Object(
 
 const FieldRef = Type.String({ pattern: FIELD_NAME.source });
 
+const WordSize = Type.Integer({ minimum: 1, maximum: 64 });
+const SynonymEntry = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: URL_TEXT,
+  description: 'A word or words',
+});
+/** The relevance settings (src/schema/settings.ts checks the rest: declared fields, list names, word form). */
+const relevanceSettings = {
+  typo_tolerance: Type.Optional(
+    Type.Object(
+      {
+        enabled: Type.Optional(Type.Boolean({ description: 'Default true' })),
+        min_word_size: Type.Optional(
+          Type.Object(
+            { one_typo: Type.Optional(WordSize), two_typos: Type.Optional(WordSize) },
+            { additionalProperties: false, description: 'Word length for one typo (default 5) and two (9)' },
+          ),
+        ),
+        disable_on_fields: Type.Optional(
+          Type.Array(FieldRef, { description: 'Searchable fields matched only as typed' }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  stop_words: Type.Optional(
+    Type.Object(
+      {
+        lists: Type.Optional(
+          Type.Array(Type.Union(Object.keys(STOP_WORD_LISTS).map((l) => Type.Literal(l))), {
+            description: 'Shipped lists',
+          }),
+        ),
+        words: Type.Optional(
+          Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: URL_TEXT }), { maxItems: 1000 }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  synonyms: Type.Optional(
+    Type.Array(
+      Type.Union([
+        Type.Object(
+          { words: Type.Array(SynonymEntry, { minItems: 2, maxItems: 32 }) },
+          { additionalProperties: false, description: 'Multi-way: all mean the same' },
+        ),
+        Type.Object(
+          { from: SynonymEntry, to: Type.Array(SynonymEntry, { minItems: 1, maxItems: 32 }) },
+          { additionalProperties: false, description: 'One-way: from also finds to' },
+        ),
+      ]),
+      { maxItems: 1000 },
+    ),
+  ),
+};
+
+/** PUT /api/indexes/{index}/settings: a key left out goes back to its default. */
+export const RelevanceSettingsBody = Type.Object(relevanceSettings, {
+  additionalProperties: false,
+  description:
+    'Relevance settings: {"typo_tolerance": {"enabled": true, "min_word_size": {"one_typo": 5, "two_typos": 9}, "disable_on_fields": []}, "stop_words": {"lists": ["english"], "words": []}}',
+});
+
 /**
  * An index schema as PUT /api/indexes/{index} and reindex take it. The shape is checked here; the rules that
  * relate fields to each other (the id field is a declared keyword, a text field cannot be a facet...) are checked
@@ -118,6 +184,7 @@ export const IndexSchemaBody = (description: string): TSchema =>
         ),
       ),
       suggest: Type.Optional(Type.Object({ field: FieldRef }, { additionalProperties: false })),
+      ...relevanceSettings,
     },
     { additionalProperties: false, description },
   );

@@ -4,6 +4,7 @@ import { decodeCursor, queryFingerprint, type CursorKeys } from './cursor.js';
 import { checkFilter } from './filter-check.js';
 import { parseFilterExpression } from './filter-expression.js';
 import { parseFilterTree } from './filter-tree.js';
+import { applyRelevance } from './relevance.js';
 import { checkTextBreadth } from './text-breadth.js';
 import { parseTextQuery } from './text-query.js';
 import type { FacetRequest, HighlightRequest, SearchRequest, SortClause } from './types.js';
@@ -47,6 +48,8 @@ export interface RawSearchInput {
   fields?: string | string[];
   /** `true` (exact), or the count up to which the total is exact (GET: the same as a string). */
   track_total?: string | boolean | number;
+  /** Typo tolerance for this request (on by default where the index allows it); GET: `true` or `false`. */
+  typo?: string | boolean;
 }
 interface RawFacet {
   field: string;
@@ -211,6 +214,14 @@ function parseTrackTotal(raw: RawSearchInput['track_total']): true | number {
   );
 }
 
+function parseTypo(raw: RawSearchInput['typo']): boolean {
+  if (raw === undefined || raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new SiftError('INVALID_REQUEST', `typo must be true or false, got ${JSON.stringify(raw)}`, {
+    field: 'typo',
+  });
+}
+
 function parseFields(raw: RawSearchInput['fields'], schema: IndexSchema): string[] {
   const list = csv(raw);
   if (list === undefined)
@@ -236,10 +247,11 @@ export function buildSearchRequest(
   limits: QueryLimits = DEFAULT_LIMITS,
   cursors?: CursorContext,
 ): { request: SearchRequest; fingerprint: string } {
-  const text =
+  const parsed =
     input.q === undefined
       ? null
       : parseTextQuery(input.q, { maxLength: limits.maxQueryLength, maxTerms: limits.maxQueryTerms });
+  const text = applyRelevance(parsed, schema, { typos: parseTypo(input.typo) });
   checkTextBreadth(text, schema);
   let filter = null;
   if (input.filter !== undefined && input.filter !== '') {

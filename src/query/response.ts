@@ -11,6 +11,8 @@ export interface SearchResponse {
   next_cursor: string | null;
   took_ms: number;
   partial: boolean;
+  /** Present when nothing matched and a corrected query would find something. */
+  did_you_mean?: string;
 }
 
 /**
@@ -43,5 +45,6 @@ export function searchResponse(
       : null,
     took_ms: Math.round((performance.now() - scope.startedAt) * 100) / 100,
     partial: result.partial,
+    ...(result.did_you_mean ? { did_you_mean: result.did_you_mean } : {}),
   };
 }

@@ -14,7 +14,13 @@ export const TEXT_CLAUSE_BUDGET = 480;
 export function textClauses(text: TextQuery, searchableFields: number): number {
   const words = text.must.length + text.mustNot.length;
   const prefixes = text.must.filter((c) => c.prefix).length;
-  return (words + prefixes) * searchableFields;
+  // A word allowed typos adds a fuzzy clause per field, and the query as typed is repeated once to rank exact
+  // hits above corrected ones.
+  const fuzzy = text.must.filter((c) => c.typos).length;
+  const exactAgain = fuzzy ? text.must.length : 0;
+  // Each synonym is one more clause per field (twice with the repetition).
+  const synonyms = text.must.reduce((n, c) => n + (c.synonyms?.length ?? 0), 0) * (fuzzy ? 2 : 1);
+  return (words + prefixes + fuzzy + exactAgain + synonyms) * searchableFields;
 }
 
 export function checkTextBreadth(text: TextQuery | null, schema: IndexSchema): void {

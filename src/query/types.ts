@@ -26,6 +26,10 @@ export interface TextClause {
   tokens: string[];
   /** The clause's last token also matches as a prefix (search as you type). */
   prefix: boolean;
+  /** Edits a one-token clause may differ by and still match (typo tolerance); absent or 0: none. */
+  typos?: number;
+  /** Other token sequences that match in its place (the index's synonyms), each as a phrase. */
+  synonyms?: string[][];
 }
 
 export interface RangeBucketRequest {
@@ -118,6 +122,8 @@ export interface SearchResult {
   total_relation: 'eq' | 'gte';
   facets: Record<string, FacetResult>;
   partial: boolean;
+  /** When nothing matched and a corrected query would: that query ("did you mean"). */
+  did_you_mean?: string;
 }
 
 export interface SuggestRequest {

@@ -23,6 +23,35 @@ export interface RankingSpec {
   popularity?: { field: string; weight: number };
 }
 
+/**
+ * How many typos a query word may carry and still match: none below `one_typo` characters, one from there, two
+ * from `two_typos`. Fields in `disable_on_fields` match only what was typed (ids, versions, codes).
+ */
+export interface TypoToleranceSpec {
+  enabled: boolean;
+  min_word_size: { one_typo: number; two_typos: number };
+  disable_on_fields: string[];
+}
+
+/** Words dropped from a query unless the query has nothing else: named shipped lists plus the index's own. */
+export interface StopWordsSpec {
+  lists: string[];
+  words: string[];
+}
+
+/**
+ * A synonym rule: `words` all mean the same (multi-way), or `from` also finds `to` (one-way). Entries may be
+ * several words ("new york").
+ */
+export type SynonymRule = { words: string[] } | { from: string; to: string[] };
+
+/** The relevance settings of an index (GET/PUT /api/indexes/{index}/settings), defaults filled in. */
+export interface RelevanceSettings {
+  typo_tolerance: TypoToleranceSpec;
+  stop_words: StopWordsSpec;
+  synonyms: SynonymRule[];
+}
+
 export interface IndexSchema {
   /** Name of the field holding the document id; the id is also returned as `id` on hits. */
   id_field: string;
@@ -30,6 +59,12 @@ export interface IndexSchema {
   ranking: RankingSpec;
   /** Field whose values are offered as suggestions (prefix completion). */
   suggest?: { field: string };
+  /** Absent: the defaults (typos on, 5 and 9 characters, every searchable field). */
+  typo_tolerance?: TypoToleranceSpec;
+  /** Absent: no stop words. */
+  stop_words?: StopWordsSpec;
+  /** Absent: none. */
+  synonyms?: SynonymRule[];
 }
 
 /** Numeric and date fields can carry range facets and stats. */

@@ -1,4 +1,5 @@
 import { SiftError } from '../errors.js';
+import { parseStopWords, parseSynonyms, parseTypoTolerance, SETTINGS_KEYS } from './settings.js';
 import {
   FIELD_TYPES,
   isNumericType,
@@ -20,7 +21,7 @@ const FIELD_OPTIONS = new Set([
   'returned',
   'required',
 ]);
-const TOP_LEVEL = new Set(['id_field', 'fields', 'ranking', 'suggest']);
+const TOP_LEVEL = new Set(['id_field', 'fields', 'ranking', 'suggest', ...SETTINGS_KEYS]);
 export const MAX_FIELDS = 64;
 
 const fail = (field: string | undefined, problem: string): never => {
@@ -126,6 +127,11 @@ export function parseSchema(raw: unknown): IndexSchema {
   }
   if (!Object.values(fields).some((f) => f.searchable))
     fail(undefined, 'at least one field must be searchable');
+  // The relevance settings are kept only when given, so a schema without them reads back as it was written.
+  if (obj.typo_tolerance !== undefined)
+    schema.typo_tolerance = parseTypoTolerance(obj.typo_tolerance, fields);
+  if (obj.stop_words !== undefined) schema.stop_words = parseStopWords(obj.stop_words);
+  if (obj.synonyms !== undefined) schema.synonyms = parseSynonyms(obj.synonyms);
   return schema;
 }
 

@@ -27,8 +27,9 @@ import {
   type BatchResult,
   type CheckedBatch,
 } from '../engines/batch.js';
-import type { IndexSchema } from '../schema/types.js';
+import type { IndexSchema, RelevanceSettings } from '../schema/types.js';
 import { assertCompatible, parseSchema } from '../schema/validate.js';
+import { parseSettings, settingsOf } from '../schema/settings.js';
 import { withRestriction, type Restriction } from '../query/restriction.js';
 // Every index name a user gives is checked by checkUserIndex, which also refuses Sift's system indexes.
 import { checkUserIndex as checkIndexName, isSystemIndex } from '../schema/system-index.js';
@@ -185,6 +186,23 @@ export class SearchService {
     const { created } = await this.engine.putIndex(index, schema);
     this.schemas.delete(index);
     return { created, index: await this.getIndex(index) };
+  }
+
+  /** The index's relevance settings (typo tolerance, stop words), defaults filled in. */
+  async getSettings(index: string): Promise<RelevanceSettings> {
+    this.schemas.delete(index);
+    return settingsOf(await this.schemaOf(index));
+  }
+
+  /**
+   * Replaces the relevance settings: a key left out goes back to its default. They are part of the schema, so
+   * this is a compatible schema change on every engine, applied at query time without a reindex.
+   */
+  async putSettings(index: string, raw: unknown): Promise<RelevanceSettings> {
+    const current = (await this.getIndex(index)).schema;
+    const settings = parseSettings(raw, current.fields);
+    await this.putIndex(index, { ...current, ...settings });
+    return settings;
   }
 
   async dropIndex(index: string): Promise<void> {

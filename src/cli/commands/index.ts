@@ -109,6 +109,37 @@ export function registerIndexCommands(program: Command, ctx: CliContext): void {
     });
 
   index
+    .command('settings')
+    .description(
+      'show the relevance settings of an index (typo tolerance, stop words, synonyms), or replace them from a file',
+    )
+    .argument('<name>', 'index name')
+    .option('--set <file>', 'YAML or JSON settings file; a key left out goes back to its default')
+    .action(async (name: string, opts: { set?: string }) => {
+      let raw: unknown;
+      if (opts.set !== undefined) {
+        const text = readFileSync(opts.set, 'utf8');
+        try {
+          raw = /\.ya?ml$/i.test(opts.set) ? parseYaml(text) : JSON.parse(text);
+        } catch (err) {
+          throw new SiftError('INVALID_SETTINGS', `${opts.set}: cannot parse: ${(err as Error).message}`);
+        }
+      }
+      const settings = await ctx.withService(
+        (service) => (raw === undefined ? service.getSettings(name) : service.putSettings(name, raw)),
+        raw === undefined
+          ? {
+              readOnly: true,
+              whenNoData: () => {
+                throw new SiftError('INDEX_NOT_FOUND', `index "${name}" does not exist`, { index: name });
+              },
+            }
+          : undefined,
+      );
+      out(JSON.stringify(settings, null, 2));
+    });
+
+  index
     .command('stats')
     .description('show an index: documents, size, generation and fields')
     .argument('<name>', 'index name')

@@ -1,3 +1,4 @@
+import { CORRECTED_NAME_SHARE, EXACT_TIER } from '../../query/relevance.js';
 import type { HighlightRequest, SearchRequest, TextClause, TextQuery } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
 import { planFacets } from './aggregations.js';
@@ -17,24 +18,36 @@ const PREFIX_WEIGHT = 0.5;
 interface Weighted {
   name: string;
   boost: number;
+  /** Typo tolerance applies to this field (not in the index's disable_on_fields). */
+  typos: boolean;
 }
 
-const searchableFields = (schema: IndexSchema): Weighted[] =>
-  Object.entries(schema.fields)
+const searchableFields = (schema: IndexSchema): Weighted[] => {
+  const off = new Set(schema.typo_tolerance?.disable_on_fields ?? []);
+  return Object.entries(schema.fields)
     .filter(([, s]) => s.searchable)
-    .map(([name, s]) => ({ name, boost: s.boost }));
+    .map(([name, s]) => ({ name, boost: s.boost, typos: !off.has(name) }));
+};
 
-function fieldClause(c: TextClause, path: string, boost: number): QueryDsl {
+/**
+ * The word with up to `typos` edits, the first character excepted (prefix_length 1), transpositions counting
+ * one: the same corrections the embedded engine finds in its vocabulary. The default rewrite blends the
+ * corrections' document frequencies, so a rare misspelling in the index does not outscore the common word.
+ */
+const fuzzy = (path: string, word: string, typos: number, boost: number): QueryDsl => ({
+  fuzzy: { [path]: { value: word, fuzziness: typos, prefix_length: 1, transpositions: true, boost } },
+});
+
+function fieldClause(c: TextClause, path: string, boost: number, typosHere = true): QueryDsl {
   const phrase = c.tokens.join(' ');
   if (c.tokens.length === 1) {
     const term = { term: { [path]: { value: c.tokens[0], boost } } };
-    if (!c.prefix) return term;
-    return {
-      bool: {
-        should: [term, { prefix: { [path]: { value: c.tokens[0], boost: boost * PREFIX_WEIGHT } } }],
-        minimum_should_match: 1,
-      },
-    };
+    const typos = typosHere ? (c.typos ?? 0) : 0;
+    if (!c.prefix && !typos) return term;
+    const should: QueryDsl[] = [term];
+    if (c.prefix) should.push({ prefix: { [path]: { value: c.tokens[0], boost: boost * PREFIX_WEIGHT } } });
+    if (typos) should.push(fuzzy(path, c.tokens[0]!, typos, boost));
+    return { bool: { should, minimum_should_match: 1 } };
   }
   if (!c.prefix) return { match_phrase: { [path]: { query: phrase, boost } } };
   return { match_phrase_prefix: { [path]: { query: phrase, boost, max_expansions: 200 } } };
@@ -49,7 +62,15 @@ const COMBINED_PREFIX_WEIGHT = 0.1;
 
 /** One clause matches in any searchable field (like an FTS5 term without a column filter). */
 function clauseQuery(c: TextClause, fields: Weighted[]): QueryDsl {
-  const per = fields.map((f) => fieldClause(c, tokenPath(f.name), f.boost));
+  if (c.synonyms?.length) {
+    // The words as typed or any synonym, each an ordinary clause of its own.
+    const alternatives = [
+      { ...c, synonyms: undefined },
+      ...c.synonyms.map((tokens) => ({ tokens, prefix: false })),
+    ];
+    return { bool: { should: alternatives.map((a) => clauseQuery(a, fields)), minimum_should_match: 1 } };
+  }
+  const per = fields.map((f) => fieldClause(c, tokenPath(f.name), f.boost, f.typos));
   return per.length === 1 ? per[0]! : { bool: { should: per, minimum_should_match: 1 } };
 }
 
@@ -59,39 +80,75 @@ function clauseQuery(c: TextClause, fields: Weighted[]): QueryDsl {
  * per-field clauses.
  */
 function combinedClause(c: TextClause, fields: Weighted[]): QueryDsl | null {
-  if (c.tokens.length !== 1 || fields.some((f) => f.boost < 1)) return null;
+  if (c.tokens.length !== 1 || c.synonyms?.length || fields.some((f) => f.boost < 1)) return null;
   const word = c.tokens[0]!;
   const combined = {
     combined_fields: { query: word, fields: fields.map((f) => `${tokenPath(f.name)}^${f.boost}`) },
   };
-  if (!c.prefix) return combined;
-  const prefixes = fields.map((f) => ({
-    prefix: { [tokenPath(f.name)]: { value: word, boost: f.boost * COMBINED_PREFIX_WEIGHT } },
-  }));
-  return { bool: { should: [combined, ...prefixes], minimum_should_match: 1 } };
+  const typos = c.typos ?? 0;
+  if (!c.prefix && !typos) return combined;
+  const prefixes = c.prefix
+    ? fields.map((f) => ({
+        prefix: { [tokenPath(f.name)]: { value: word, boost: f.boost * COMBINED_PREFIX_WEIGHT } },
+      }))
+    : [];
+  const corrected = typos
+    ? fields.filter((f) => f.typos).map((f) => fuzzy(tokenPath(f.name), word, typos, f.boost))
+    : [];
+  return { bool: { should: [combined, ...prefixes, ...corrected], minimum_should_match: 1 } };
 }
 
 function textParts(
   text: TextQuery | null,
   schema: IndexSchema,
   combinedFields: boolean,
-): { must: QueryDsl[]; mustNot: QueryDsl[] } {
+): { must: QueryDsl[]; mustNot: QueryDsl[]; exactTier: QueryDsl | null } {
   const fields = searchableFields(schema);
-  if (!text || fields.length === 0) return { must: [], mustNot: [] };
+  if (!text || fields.length === 0) return { must: [], mustNot: [], exactTier: null };
+  // With corrections in play, hits matching the query as typed get a constant on top: they all rank first.
+  const exactTier = text.must.some((c) => c.typos)
+    ? {
+        constant_score: {
+          filter: { bool: { must: text.must.map((c) => clauseQuery({ ...c, typos: 0 }, fields)) } },
+          boost: EXACT_TIER,
+        },
+      }
+    : null;
   return {
     must: text.must.map((c) => (combinedFields && combinedClause(c, fields)) || clauseQuery(c, fields)),
     mustNot: text.mustNot.map((c) => clauseQuery(c, fields)),
+    exactTier,
   };
 }
 
 /** The schema's ranking signals around the relevance query: exact-name boost and log-scaled popularity. */
-function ranked(bool: Record<string, unknown>, text: TextQuery | null, schema: IndexSchema): QueryDsl {
+function ranked(
+  bool: Record<string, unknown>,
+  text: TextQuery | null,
+  schema: IndexSchema,
+  exactTier: QueryDsl | null,
+): QueryDsl {
   const exact = schema.ranking.exact_match;
+  const should: QueryDsl[] = exactTier ? [exactTier] : [];
   if (exact && text && text.normalized) {
-    bool.should = exact.fields.map((f) => ({
-      constant_score: { filter: { term: { [exactPath(f)]: text.normalized } }, boost: exact.boost },
-    }));
+    // A one-word query's corrections name packages too ("fkaer" -> faker), worth half the boost of the name as
+    // typed, so that one still ranks first.
+    const word = text.must.length === 1 && text.must[0]!.tokens.length === 1 ? text.must[0]! : null;
+    for (const f of exact.fields) {
+      const term = { term: { [exactPath(f)]: text.normalized } };
+      should.push({ constant_score: { filter: term, boost: exact.boost } });
+      if (!word?.typos) continue;
+      should.push({
+        constant_score: {
+          filter: {
+            bool: { filter: [fuzzy(exactPath(f), text.normalized, word.typos, 1)], must_not: [term] },
+          },
+          boost: exact.boost * CORRECTED_NAME_SHARE,
+        },
+      });
+    }
   }
+  if (should.length) bool.should = should;
   const query: QueryDsl = { bool };
   const pop = schema.ranking.popularity;
   if (!pop) return query;
@@ -127,11 +184,14 @@ function highlightBody(hl: HighlightRequest, text: TextQuery, schema: IndexSchem
     if (!spec?.searchable) continue;
     // Keyword fields are highlighted through their standard-analyzed sub-field.
     const path = spec.type === 'keyword' ? `${field}.hl` : field;
-    const should = text.must.map((c) => {
-      if (c.tokens.length > 1) return { match_phrase: { [path]: c.tokens.join(' ') } };
-      return c.prefix
+    const should = text.must.flatMap((c): QueryDsl[] => {
+      if (c.tokens.length > 1) return [{ match_phrase: { [path]: c.tokens.join(' ') } }];
+      const plain = c.prefix
         ? { prefix: { [path]: c.tokens[0] } }
         : { match: { [path]: { query: c.tokens[0], operator: 'and' } } };
+      // Corrected words are marked too, as on the embedded engine.
+      if (!c.typos || schema.typo_tolerance?.disable_on_fields.includes(field)) return [plain];
+      return [plain, { match: { [path]: { query: c.tokens[0], fuzziness: c.typos, prefix_length: 1 } } }];
     });
     if (!should.length) continue;
     fields[path] = { highlight_query: { bool: { should, minimum_should_match: 1 } } };
@@ -156,7 +216,7 @@ export function searchBody(
   req: SearchRequest,
   opts: { timeoutMs: number; combinedFields: boolean },
 ): QueryDsl {
-  const { must, mustNot } = textParts(req.text, schema, opts.combinedFields);
+  const { must, mustNot, exactTier } = textParts(req.text, schema, opts.combinedFields);
   const plan = planFacets(req.filter, req.facets, schema);
   // Without text every match scores 0 and only the ranking signals order them, like the embedded engine.
   const bool: Record<string, unknown> = {
@@ -171,7 +231,7 @@ export function searchBody(
   );
   sort.push({ [ID_PATH]: { order: 'asc' } });
   const body: QueryDsl = {
-    query: ranked(bool, req.text, schema),
+    query: ranked(bool, req.text, schema, exactTier),
     sort,
     size: req.size,
     from: req.after ? 0 : req.from,

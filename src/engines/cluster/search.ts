@@ -5,6 +5,7 @@ import type { IndexSchema } from '../../schema/types.js';
 import { readFacets } from './aggregations.js';
 import { fromClusterSortValue } from './cursor.js';
 import { fromSource, ID_PATH, SUGGEST_LENGTH_PATH, SUGGEST_PATH, tokenPath, valuePath } from './mapping.js';
+import { clusterDidYouMean } from './did-you-mean.js';
 import { searchBody } from './query.js';
 import { errorReason, errorType, type ClusterResponse, type ClusterTransport } from './transport.js';
 
@@ -65,18 +66,16 @@ export async function runSearch(
   schema: IndexSchema,
   request: SearchRequest,
 ): Promise<SearchResult> {
-  const body = searchBody(schema, request, {
-    timeoutMs: Math.max(100, ctx.timeoutMs - 500),
-    // OpenSearch has no combined_fields (it came to Elasticsearch after the fork).
-    combinedFields: ctx.transport.product === 'elasticsearch',
-  });
+  const bodyOf = (req: SearchRequest) =>
+    searchBody(schema, req, {
+      timeoutMs: Math.max(100, ctx.timeoutMs - 500),
+      // OpenSearch has no combined_fields (it came to Elasticsearch after the fork).
+      combinedFields: ctx.transport.product === 'elasticsearch',
+    });
+  const body = bodyOf(request);
+  const path = `/${encodeURIComponent(ctx.alias(index))}/_search`;
   const res = await ctx.transport.request<SearchResponseBody & ErrorBody>(
-    {
-      method: 'POST',
-      path: `/${encodeURIComponent(ctx.alias(index))}/_search`,
-      body,
-      querystring: { filter_path: SEARCH_FILTER },
-    },
+    { method: 'POST', path, body, querystring: { filter_path: SEARCH_FILTER } },
     { timeoutMs: ctx.timeoutMs },
   );
   if (res.status === 400 && request.after) {
@@ -113,11 +112,17 @@ export async function runSearch(
     }
     return hit;
   });
+  const total = boundedTotal(res.body.hits?.total, request.trackTotal, hits.length);
+  const didYouMean =
+    total.total === 0 && request.text && !request.after && request.from === 0
+      ? await clusterDidYouMean(ctx.transport, path, schema, request, bodyOf, ctx.timeoutMs)
+      : undefined;
   return {
     hits,
-    ...boundedTotal(res.body.hits?.total, request.trackTotal, hits.length),
+    ...total,
     facets: readFacets(request.facets, schema, res.body.aggregations),
     partial,
+    ...(didYouMean ? { did_you_mean: didYouMean } : {}),
   };
 }
 

@@ -9,7 +9,8 @@ import { buildSearchRequest, type RawSearchInput } from '../../query/request.js'
 import { searchResponse, type SearchResponse } from '../../query/response.js';
 import type { Suggestion } from '../../query/types.js';
 import { checkDocument, checkId, type Document } from '../../schema/document.js';
-import type { IndexSchema } from '../../schema/types.js';
+import type { IndexSchema, RelevanceSettings } from '../../schema/types.js';
+import { parseSettings, settingsOf } from '../../schema/settings.js';
 import { assertCompatible, parseSchema } from '../../schema/validate.js';
 import { checkBatch, fillResults, summarize, type BatchResult } from '../batch.js';
 import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engine.js';
@@ -76,6 +77,20 @@ export class EngineDriver {
       if (existing) assertCompatible(existing.schema, schema);
       return this.engine.putIndex(index, schema);
     });
+  }
+
+  /** The index's relevance settings, defaults filled in. */
+  async getSettings(index: string): Promise<RelevanceSettings> {
+    this.schemas.delete(index);
+    return settingsOf(await this.schemaOf(index));
+  }
+
+  /** Replaces the relevance settings (a key left out goes back to its default): a compatible schema change. */
+  async putSettings(index: string, raw: unknown): Promise<RelevanceSettings> {
+    const current = (await this.getIndex(index)).schema;
+    const settings = parseSettings(raw, current.fields);
+    await this.putIndex(index, { ...current, ...settings });
+    return settings;
   }
 
   dropIndex(index: string): Promise<void> {

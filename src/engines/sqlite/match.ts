@@ -8,7 +8,9 @@ import type { TextClause, TextQuery } from '../../query/types.js';
 const quote = (token: string) => `"${token.replace(/"/g, '""')}"`;
 
 export function clauseToFts(clause: TextClause): string {
-  return quote(clause.tokens.join(' ')) + (clause.prefix ? '*' : '');
+  const own = quote(clause.tokens.join(' ')) + (clause.prefix ? '*' : '');
+  if (!clause.synonyms?.length) return own;
+  return `(${[own, ...clause.synonyms.map((s) => quote(s.join(' ')))].join(' OR ')})`;
 }
 
 export function matchExpression(text: TextQuery): { match: string | null; exclude: string | null } {

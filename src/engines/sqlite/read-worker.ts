@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { runSearch } from './search.js';
+import { didYouMean } from './did-you-mean.js';
 import { runSuggest } from './suggest.js';
 import type { ReadTask } from './read-pool.js';
 
@@ -18,7 +19,13 @@ parentPort!.on('message', (task: ReadTask) => {
   try {
     const result =
       task.op === 'search'
-        ? runSearch(db, task.tid, task.schema, task.request)
+        ? didYouMean(
+            db,
+            task.tid,
+            task.schema,
+            task.request,
+            runSearch(db, task.tid, task.schema, task.request),
+          )
         : runSuggest(db, task.tid, task.schema, task.request);
     parentPort!.postMessage({ id: task.id, ok: true, result });
   } catch (err) {

@@ -14,8 +14,9 @@ import type { IndexSchema } from '../../schema/types.js';
 import { column, docsTable, ftsTable, PREFIX_INDEXES, rankTable, searchableFields } from './ddl.js';
 import { filterToSql } from './filter-sql.js';
 import { highlightRows } from './highlight.js';
-import { matchExpression } from './match.js';
 import { BROAD_MATCHES, knownBroad, phrasesOf, popularFirst } from './popular-first.js';
+import { typoMatch } from './typo.js';
+import { CORRECTED_NAME_SHARE, EXACT_TIER } from '../../query/relevance.js';
 import { cached } from './statements.js';
 
 /** FROM + WHERE shared by the hits query and every facet query of one search. */
@@ -28,12 +29,18 @@ interface Scope {
   match: string | null;
 }
 
-function scope(tid: number, schema: IndexSchema, text: TextQuery | null, filter: Filter | null): Scope {
+function scope(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  text: TextQuery | null,
+  filter: Filter | null,
+): Scope {
   const d = docsTable(tid);
   const f = ftsTable(tid);
   const s: Scope = { from: `${d} d`, where: [], params: [], textScore: '0', match: null };
   if (text) {
-    const { match, exclude } = matchExpression(text);
+    const { match, exclude } = typoMatch(db, tid, schema, text);
     if (match) {
       s.from = `${f} JOIN ${d} d ON d.rowid = ${f}.rowid`;
       s.match = exclude ? `(${match}) NOT (${exclude})` : match;
@@ -81,19 +88,36 @@ function scoreExpression(
 ): Score {
   const parts = [textScore];
   const named: Record<string, string> = {};
+  // Typo corrections (memoized per query by typoMatch): hits of the query as typed rank first.
+  const typo = text ? typoMatch(db, tid, schema, text) : null;
+  if (typo?.exact) {
+    named.exact_text = typo.exact;
+    parts.push(
+      `(CASE WHEN ${rowid} IN (SELECT rowid FROM ${ftsTable(tid)} WHERE ${ftsTable(tid)} MATCH @exact_text) THEN ${EXACT_TIER} ELSE 0 END)`,
+    );
+  }
   const exact = schema.ranking.exact_match;
   if (exact && text && text.normalized) {
     exact.fields.forEach((field, i) => {
-      const ids = cached(
+      const lookup = cached(
         db,
         `SELECT rowid AS r FROM ${docsTable(tid)} WHERE lower(${column(schema, field)}) = ?`,
-      ).all(text.normalized) as { r: number }[];
-      if (!ids.length) return;
-      // The rowids travel as a parameter, so the statement text (and its prepared plan) is shared by all queries.
-      named[`exact${i}`] = JSON.stringify(ids.map((x) => x.r));
-      parts.push(
-        `(CASE WHEN ${rowid} IN (SELECT value FROM json_each(@exact${i})) THEN ${exact.boost} ELSE 0 END)`,
       );
+      // A one-word query's corrections name packages too ("fkaer" -> faker), worth half the boost of the name
+      // as typed, so that one still ranks first.
+      const boosts: [string[], number][] = [
+        [[text.normalized], exact.boost],
+        [typo?.names ?? [], exact.boost * CORRECTED_NAME_SHARE],
+      ];
+      boosts.forEach(([names, boost], k) => {
+        const ids = names.flatMap((n) => lookup.all(n) as { r: number }[]);
+        if (!ids.length) return;
+        // The rowids travel as a parameter, so the statement text (and its prepared plan) is shared by all queries.
+        named[`exact${i}_${k}`] = JSON.stringify(ids.map((x) => x.r));
+        parts.push(
+          `(CASE WHEN ${rowid} IN (SELECT value FROM json_each(@exact${i}_${k})) THEN ${boost} ELSE 0 END)`,
+        );
+      });
     });
   }
   if (schema.ranking.popularity) parts.push('coalesce(r.b, 0)');
@@ -161,7 +185,7 @@ function searchInSnapshot(
   schema: IndexSchema,
   req: SearchRequest,
 ): SearchResult {
-  const s = scope(tid, schema, req.text, req.filter);
+  const s = scope(db, tid, schema, req.text, req.filter);
   const keys: SortKey[] = req.sort.map((c, i) =>
     c.field === '_score'
       ? { expr: 'score', order: c.order, nullable: false }
@@ -435,7 +459,7 @@ function runFacet(
   req: SearchRequest,
   facet: FacetRequest,
 ): FacetResult {
-  const s = scope(tid, schema, req.text, filterWithoutField(req.filter, facet.field));
+  const s = scope(db, tid, schema, req.text, filterWithoutField(req.filter, facet.field));
   const spec = schema.fields[facet.field]!;
   const col = `d.${column(schema, facet.field)}`;
   const out: FacetResult = {};

@@ -13,6 +13,8 @@ declare module 'fastify' {
      * like the errors of the rules the code checks after the schema, so one kind of mistake has one code.
      */
     indexSchemaAt?: string;
+    /** The body is relevance settings: a shape error anywhere in it is INVALID_SETTINGS. */
+    settingsBody?: boolean;
   }
 }
 
@@ -191,7 +193,14 @@ export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
       error !== undefined &&
       ((error.instancePath ?? '').startsWith(`${schemaAt}/`) ||
         ((error.instancePath ?? '') === schemaAt && error.keyword !== 'type'));
-    return new SiftError(inIndexSchema ? 'INVALID_SCHEMA' : 'INVALID_REQUEST', message, {
+    // The relevance settings have their own code, inside a schema body too, as parseSettings reports them.
+    const inSettings =
+      e.validationContext === 'body' &&
+      (request.routeOptions.config?.settingsBody === true ||
+        (inIndexSchema &&
+          /^\/(typo_tolerance|stop_words|synonyms)(\/|$)/.test((error.instancePath ?? '').slice(schemaAt.length))));
+    const code = inSettings ? 'INVALID_SETTINGS' : inIndexSchema ? 'INVALID_SCHEMA' : 'INVALID_REQUEST';
+    return new SiftError(code, message, {
       ...(field ? { field } : {}),
       location: e.validationContext ?? 'request',
     });

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
-import { IndexParams, IndexSchemaBody, Timestamp } from '../schemas.js';
+import { IndexParams, IndexSchemaBody, RelevanceSettingsBody, Timestamp } from '../schemas.js';
 
 const Open = (description: string) => Type.Object({}, { additionalProperties: true, description });
 
@@ -75,6 +75,38 @@ export async function indexRoutes(
       },
     },
     async (req) => service.getIndex(req.params.index),
+  );
+
+  const settingsResponse = { 200: RelevanceSettingsBody, ...errorResponses };
+  app.get(
+    '/api/indexes/:index/settings',
+    {
+      schema: {
+        tags,
+        summary: 'Relevance settings of an index: typo tolerance and stop words',
+        description: 'Defaults filled in. They are part of the index schema.',
+        params: IndexParams,
+        response: settingsResponse,
+      },
+    },
+    async (req) => service.getSettings(req.params.index),
+  );
+
+  app.put(
+    '/api/indexes/:index/settings',
+    {
+      schema: {
+        tags,
+        summary: 'Replace the relevance settings of an index',
+        description:
+          'A key left out goes back to its default. Applied to the next search on every engine; no reindex. Malformed settings are 400 INVALID_SETTINGS.',
+        params: IndexParams,
+        body: RelevanceSettingsBody,
+        response: settingsResponse,
+      },
+      config: { settingsBody: true },
+    },
+    async (req) => service.putSettings(req.params.index, req.body),
   );
 
   app.delete(

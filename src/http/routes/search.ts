@@ -19,6 +19,8 @@ const MAX_TAG = 64;
 const TRACK_TOTAL =
   'true for an exact total, or N: exact up to N, then N with total_relation "gte" (default 1000)';
 
+const TYPO = 'Typo tolerance for this search (default true; the index settings decide how many and where)';
+
 /** GET parameters: all strings except size and page, nothing undeclared. */
 export function searchQuerySchema(config: Config) {
   return Type.Object(
@@ -57,6 +59,7 @@ export function searchQuerySchema(config: Config) {
       track_total: Type.Optional(
         Type.String({ description: TRACK_TOTAL, pattern: TRACK_TOTAL_PATTERN.source }),
       ),
+      typo: Type.Optional(Type.Boolean({ description: TYPO })),
     },
     { additionalProperties: false },
   );
@@ -120,6 +123,7 @@ export function searchBodySchema(config: Config) {
           description: TRACK_TOTAL,
         }),
       ),
+      typo: Type.Optional(Type.Boolean({ description: TYPO })),
     },
     { additionalProperties: false },
   );
@@ -193,6 +197,9 @@ export const SearchResponse = Type.Object(
     }),
     took_ms: Type.Number(),
     partial: Type.Boolean({ description: 'true when only part of the data answered (never silently)' }),
+    did_you_mean: Type.Optional(
+      Type.String({ description: 'When nothing matched: a corrected query that finds something' }),
+    ),
   },
   { additionalProperties: true, description: 'Hits, total, facets and the cursor of the next page' },
 );

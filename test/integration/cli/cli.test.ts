@@ -364,6 +364,25 @@ describe('sift CLI', { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/scope\s*│\s*keyword\s*│\s*filterable, facet/);
   });
 
+  it('index settings shows the relevance settings and replaces them from a file', () => {
+    const shown = siftJson<{ typo_tolerance: { enabled: boolean } }>(dir, ['index', 'settings', 'pkgs']);
+    expect(shown.typo_tolerance.enabled).toBe(true);
+    const file = join(dir, 'settings.yaml');
+    writeFileSync(file, 'synonyms:\n  - { from: k8s, to: [kubernetes] }\nstop_words: { lists: [english] }\n');
+    const set = siftJson<{ synonyms: unknown[] }>(dir, ['index', 'settings', 'pkgs', '--set', file]);
+    expect(set.synonyms).toEqual([{ from: 'k8s', to: ['kubernetes'] }]);
+    expect(siftJson<{ stop_words: unknown }>(dir, ['index', 'settings', 'pkgs']).stop_words).toEqual({
+      lists: ['english'],
+      words: [],
+    });
+    writeFileSync(file, 'stop_words: { lists: [klingon] }\n');
+    const bad = sift(dir, ['index', 'settings', 'pkgs', '--set', file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('INVALID_SETTINGS');
+    writeFileSync(file, '{}\n');
+    expect(sift(dir, ['index', 'settings', 'pkgs', '--set', file]).code).toBe(0);
+  });
+
   it('index create rejects an invalid schema naming the file and the field', () => {
     const bad = join(dir, 'bad-schema.yaml');
     writeFileSync(bad, 'fields:\n  id: { type: keyword }\n  body: { type: text, facet: true }\n');

@@ -19,6 +19,7 @@ DATA_DEPENDENT_CODES = {
     "INVALID_QUERY",  # MAX_QUERY_TERMS and MAX_QUERY_LENGTH are settings
     "WINDOW_TOO_LARGE",  # page x size against MAX_RESULT_WINDOW, a setting
     "INVALID_SCHEMA",  # rules between the fields of an index schema
+    "INVALID_SETTINGS",  # relevance settings against the fields of the index, and between two word sizes
     "INVALID_DOCUMENT",  # a document against the schema of its index
 }
 
