@@ -214,6 +214,8 @@ describe('sift CLI', { timeout: 120_000 }, () => {
     expect(s.failures[0]?.message).toContain('__proto__');
     expect(s.failures[1]?.message).toContain('nesting');
     expect(docCount(dir, 'guarded')).toBe(1);
+    // The other tests share the data directory and list its indexes.
+    expect(sift(dir, ['index', 'drop', 'guarded']).code).toBe(0);
   });
 
   it('reports bad CSV rows by line and stores the rest', () => {
