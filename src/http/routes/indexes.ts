@@ -81,6 +81,7 @@ export async function indexRoutes(
   app.get(
     '/api/indexes/:index/settings',
     {
+      config: { scope: 'admin' },
       schema: {
         tags,
         summary: 'Relevance settings of an index: typo tolerance and stop words',
@@ -104,7 +105,7 @@ export async function indexRoutes(
         body: RelevanceSettingsBody,
         response: settingsResponse,
       },
-      config: { settingsBody: true },
+      config: { scope: 'admin', settingsBody: true },
     },
     async (req) => service.putSettings(req.params.index, req.body),
   );
