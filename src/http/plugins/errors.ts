@@ -198,7 +198,9 @@ export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
       e.validationContext === 'body' &&
       (request.routeOptions.config?.settingsBody === true ||
         (inIndexSchema &&
-          /^\/(typo_tolerance|stop_words|synonyms)(\/|$)/.test((error.instancePath ?? '').slice(schemaAt.length))));
+          /^\/(typo_tolerance|stop_words|synonyms)(\/|$)/.test(
+            (error.instancePath ?? '').slice(schemaAt.length),
+          )));
     const code = inSettings ? 'INVALID_SETTINGS' : inIndexSchema ? 'INVALID_SCHEMA' : 'INVALID_REQUEST';
     return new SiftError(code, message, {
       ...(field ? { field } : {}),
