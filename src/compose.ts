@@ -45,7 +45,7 @@ const REDIS_WAIT_MS = 2000;
 
 /** Opens the configured engine and builds the stack and the service over it; closes the engine if that fails. */
 export async function openSift(config: Config, opts: OpenSiftOptions): Promise<Sift> {
-  const rawEngine = createEngine(config);
+  const rawEngine = await createEngine(config);
   await rawEngine.open();
   let redis: Redis | null = null;
   try {

@@ -196,7 +196,7 @@ export async function makeTestApp(
 ): Promise<TestApp> {
   const dataDir = tempDir('sift-http-').path;
   const config = testConfig(dataDir, env);
-  const engine = createEngine(config);
+  const engine = await createEngine(config);
   await engine.open();
   const service = new SearchService(engine, limitsFromConfig(config));
   if (!opts.empty) {

@@ -14,7 +14,7 @@ import {
 import { stepsFromFile, stepsFromFlags } from '../../rollout/canary-steps.js';
 import { formatDuration, parseDuration } from '../../rollout/duration.js';
 import { DEPLOY_EXIT, deployExitCode } from '../../rollout/exit-codes.js';
-import { openDeployment, type TargetOptions } from '../../rollout/open.js';
+import type { TargetOptions } from '../../rollout/open.js';
 import { blueGreen } from '../../rollout/strategies/blue-green.js';
 import { canary } from '../../rollout/strategies/canary.js';
 import type { RolloutContext, RolloutResult } from '../../rollout/strategies/context.js';
@@ -194,10 +194,17 @@ function releaseSignal(ctx: CliContext, timeoutMs: number): { signal: AbortSigna
 type RouterDefault = 'service' | 'istio' | 'from-record';
 
 /**
+ * The targets (the Kubernetes client above all) load when a deploy command runs, not when the CLI starts: they
+ * take over a second and 140 MB to import, which `sift search` and every other command would otherwise pay.
+ */
+const loadTargets = () => import('../../rollout/open.js');
+
+/**
  * Opens the target with the router the flags name; without --router, canary defaults to Istio and the managing
  * commands use the router the last release moved, so `abort` of an Istio canary also resets its weights.
  */
 async function open(flags: TargetFlags, dryRun: boolean, routerDefault: RouterDefault): Promise<Deployment> {
+  const { openDeployment } = await loadTargets();
   const first = await openDeployment(
     targetOptions(flags, dryRun, routerDefault === 'istio' ? 'istio' : 'service'),
   );
@@ -205,7 +212,7 @@ async function open(flags: TargetFlags, dryRun: boolean, routerDefault: RouterDe
   const record = await first.target.store.read();
   if (!record?.router?.startsWith('virtual-service')) return first;
   await first.close();
-  return openDeployment(targetOptions(flags, dryRun, 'istio'));
+  return (await loadTargets()).openDeployment(targetOptions(flags, dryRun, 'istio'));
 }
 
 async function runAction(

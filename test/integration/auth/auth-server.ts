@@ -43,7 +43,7 @@ export async function startAuthServer(env: Record<string, string> = {}): Promise
     CACHE_TTL_SECONDS: '0',
     ...env,
   });
-  const engine = createEngine(config);
+  const engine = await createEngine(config);
   await engine.open();
   // As the server builds it: with CACHE_TTL_SECONDS > 0, answers are cached and writes invalidate them.
   const stack = buildEngineStack(config, engine, null);

@@ -50,7 +50,7 @@ describe('cluster outage and recovery (real OpenSearch node, stopped and restart
       ELASTICSEARCH_TIMEOUT: '4',
       REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
     });
-    engine = createEngine(config);
+    engine = await createEngine(config);
     await engine.open();
     const service = new SearchService(engine, limitsFromConfig(config));
     await service.putIndex(INDEX, SCHEMA);
