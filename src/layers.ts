@@ -18,6 +18,8 @@ export const LAYERS: readonly (readonly Room[])[] = [
     { name: 'errors', paths: ['errors.ts'] },
     { name: 'layers', paths: ['layers.ts'] },
   ],
+  // What a valid index name is: configuration (DEFAULT_INDEX) and the schema layer both check names against it.
+  [{ name: 'index-name', paths: ['schema/index-name.ts'] }],
   [
     { name: 'config', paths: ['config/'] },
     { name: 'schema', paths: ['schema/'] },

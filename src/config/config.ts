@@ -8,6 +8,7 @@ import {
   ENVIRONMENTS,
   type Environment,
 } from './defaults.js';
+import { INDEX_NAME } from '../schema/index-name.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z
@@ -27,7 +28,7 @@ const settings = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   LOG_FORMAT: z.enum(['json', 'pretty']),
   DATA_DIR: z.string().min(1),
-  DEFAULT_INDEX: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a valid index name'),
+  DEFAULT_INDEX: z.string().regex(INDEX_NAME, 'must be a valid index name'),
   SEARCH_ENGINE: z.enum(['embedded', 'elasticsearch', 'opensearch']),
   LOAD_SAMPLE_DATA: bool,
   CORS_ORIGINS: list,
