@@ -36,7 +36,7 @@ async function oldSearch(commit: string): Promise<Search> {
   const dir = join(WORK_DIR, `old-${commit}`);
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true });
-    const tar = execFileSync('git', ['archive', commit, 'src']);
+    const tar = execFileSync('git', ['archive', commit, 'src'], { maxBuffer: 1 << 30 });
     execFileSync('tar', ['-x', '-C', dir], { input: tar });
   }
   return ((await import(join(dir, 'src/engines/sqlite/search.ts'))) as { runSearch: Search }).runSearch;
