@@ -31,7 +31,9 @@ describe('embedded engine bulk load', () => {
     try {
       db.exec(`INSERT INTO f_1(f_1) VALUES ('integrity-check')`);
       const objects = db
-        .prepare(`SELECT type, name, sql FROM sqlite_schema WHERE tbl_name IN ('d_1', 'r_1') ORDER BY name`)
+        .prepare(
+          `SELECT type, name, sql FROM sqlite_schema WHERE tbl_name IN ('d_1', 'r_1', 'x_1') ORDER BY name`,
+        )
         .all();
       const ranked = db.prepare('SELECT count(*) FROM r_1').pluck().get() as number;
       return { objects, ranked };

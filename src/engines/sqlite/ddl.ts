@@ -79,6 +79,7 @@ export function createIndexSql(tid: number, schema: IndexSchema): string[] {
     ...secondaryIndexSql(tid, schema),
     ...createFtsSql(tid, schema),
     ...createRankSql(tid, schema),
+    ...createFacetSql(tid, schema),
   ];
 }
 
@@ -114,6 +115,54 @@ export function dropRankSql(tid: number): string[] {
     `DROP TRIGGER IF EXISTS ${d}_rau`,
     `DROP TRIGGER IF EXISTS ${d}_rad`,
     `DROP TABLE IF EXISTS ${rankTable(tid)}`,
+  ];
+}
+
+/**
+ * The facet table of a version: the rowid and the typed value of every faceted field, nothing else. Counting
+ * facets over a broad match reads these few bytes per matching row instead of the wide document rows (which hold
+ * the whole JSON source). Triggers keep it in the same transaction as the document write, like the rank table.
+ */
+export const facetTable = (tid: number) => `x_${tid}`;
+
+export function facetFields(schema: IndexSchema): string[] {
+  return Object.entries(schema.fields)
+    .filter(([, spec]) => spec.facet)
+    .map(([name]) => name);
+}
+
+/** The columns the facet table holds, in order: a change means the table must be built again. */
+export const facetColumns = (schema: IndexSchema): string[] =>
+  facetFields(schema).map((f) => column(schema, f));
+
+export function createFacetSql(tid: number, schema: IndexSchema): string[] {
+  const cols = facetColumns(schema);
+  if (!cols.length) return [];
+  const d = docsTable(tid);
+  const x = facetTable(tid);
+  const list = cols.join(', ');
+  const newVals = cols.map((c) => `new.${c}`).join(', ');
+  return [
+    // No declared types: each value keeps the storage class the documents table gave it.
+    `CREATE TABLE ${x} (rowid INTEGER PRIMARY KEY, ${list})`,
+    `INSERT INTO ${x} (rowid, ${list}) SELECT rowid, ${list} FROM ${d}`,
+    // No OR REPLACE here: inside a trigger the outer statement's conflict policy would override it.
+    `CREATE TRIGGER ${d}_xai AFTER INSERT ON ${d} BEGIN INSERT INTO ${x} (rowid, ${list}) VALUES (new.rowid, ${newVals}); END`,
+    `CREATE TRIGGER ${d}_xau AFTER UPDATE ON ${d} BEGIN
+       DELETE FROM ${x} WHERE rowid = old.rowid;
+       INSERT INTO ${x} (rowid, ${list}) VALUES (new.rowid, ${newVals});
+     END`,
+    `CREATE TRIGGER ${d}_xad AFTER DELETE ON ${d} BEGIN DELETE FROM ${x} WHERE rowid = old.rowid; END`,
+  ];
+}
+
+export function dropFacetSql(tid: number): string[] {
+  const d = docsTable(tid);
+  return [
+    `DROP TRIGGER IF EXISTS ${d}_xai`,
+    `DROP TRIGGER IF EXISTS ${d}_xau`,
+    `DROP TRIGGER IF EXISTS ${d}_xad`,
+    `DROP TABLE IF EXISTS ${facetTable(tid)}`,
   ];
 }
 
@@ -165,12 +214,13 @@ export function dropLogSql(tid: number): string[] {
   ];
 }
 
-/** Everything of one physical version: change log, text index, rank table, documents (with its B-tree indexes). */
+/** Everything of one physical version: change log, text index, rank and facet tables, documents (with its B-tree indexes). */
 export function dropVersionSql(tid: number): string[] {
   return [
     ...dropLogSql(tid),
     ...dropFtsSql(tid),
     ...dropRankSql(tid),
+    ...dropFacetSql(tid),
     `DROP TABLE IF EXISTS ${docsTable(tid)}`,
   ];
 }

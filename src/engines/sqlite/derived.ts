@@ -2,9 +2,11 @@ import type Database from 'better-sqlite3';
 import type { IndexSchema } from '../../schema/types.js';
 import {
   column,
+  createFacetSql,
   createFtsSql,
   createRankSql,
   docsTable,
+  dropFacetSql,
   dropFtsSql,
   dropRankSql,
   ftsTable,
@@ -15,7 +17,7 @@ const REBUILD_HASH_BYTES = 32 * 1024 * 1024;
 const FTS5_DEFAULT_HASH_BYTES = 1024 * 1024;
 
 /**
- * What a version derives from its rows (the B-tree indexes, the text index and its triggers, the rank table),
+ * What a version derives from its rows (the B-tree indexes, the text index and its triggers, the rank and facet tables),
  * set aside before a bulk load and built afterwards in one pass each: CREATE INDEX sorts once and FTS5 indexes
  * row after row in large transactions, several times cheaper than maintaining them one row at a time.
  */
@@ -35,13 +37,14 @@ export function setAside(db: Database.Database, tid: number): SetAside {
   for (const { name } of indexes) db.exec(`DROP INDEX "${name.replace(/"/g, '""')}"`);
   for (const sql of dropFtsSql(tid)) if (sql.startsWith('DROP TRIGGER')) db.exec(sql);
   for (const sql of dropRankSql(tid)) db.exec(sql);
+  for (const sql of dropFacetSql(tid)) db.exec(sql);
   return { tid, indexes: indexes.map((i) => i.sql) };
 }
 
 /**
  * The build of what setAside dropped, as steps that each may run in a transaction of their own (the caller's
  * choice): every B-tree index, the text index `chunk` rows at a time (all at once when omitted), then its
- * triggers and the rank table. Until the last step ran, the version must receive no other write.
+ * triggers, the rank table and the facet table. Until the last step ran, the version must receive no other write.
  */
 export function* buildSteps(
   db: Database.Database,
@@ -87,5 +90,6 @@ export function* buildSteps(
   yield () => {
     for (const sql of createFtsSql(tid, schema)) if (sql.startsWith('CREATE TRIGGER')) db.exec(sql);
     for (const sql of createRankSql(tid, schema)) db.exec(sql);
+    for (const sql of createFacetSql(tid, schema)) db.exec(sql);
   };
 }

@@ -17,20 +17,25 @@ import type {
 } from '../engine.js';
 import { bulkLoad } from './bulk-load.js';
 import {
+  createFacetSql,
   createFtsSql,
   createIndexSql,
   createRankSql,
   dataColumns,
   docsTable,
+  dropFacetSql,
   dropFtsSql,
   dropRankSql,
   dropVersionSql,
+  facetColumns,
+  facetTable,
   ftsTable,
   rankIndex,
   rankTable,
   searchableFields,
   secondaryIndexSql,
 } from './ddl.js';
+import { ensureFacetTables } from './facet-migration.js';
 import { allocateTid, ensureMetaTable, parseJob, type IndexRow } from './meta.js';
 import { openDatabase } from './open-database.js';
 import { SchemaChangedError, VersionDroppedError } from './read-errors.js';
@@ -104,6 +109,7 @@ export class SqliteEngine implements Engine {
     db.pragma('mmap_size = 268435456');
     ensureMetaTable(db);
     ensureRankIndexes(db);
+    ensureFacetTables(db);
     this.db = db;
     this.current = db.prepare('SELECT tid, schema FROM sift_indexes WHERE name = ?');
     this.versioning = new Versioning(
@@ -183,10 +189,13 @@ export class SqliteEngine implements Engine {
     const documents = (this.conn.prepare(`SELECT count(*) AS n FROM ${d}`).get() as { n: number }).n;
     let size: number | null = null;
     try {
-      // Every table and index belonging to this index: the documents, the FTS5 shadow tables, the rank table.
+      // Every table and index belonging to this index: the documents, the FTS5 shadow tables, the rank and
+      // facet tables.
       const objects = this.conn
-        .prepare(`SELECT name FROM sqlite_schema WHERE tbl_name = ? OR tbl_name LIKE ? OR tbl_name = ?`)
-        .all(d, `${ftsTable(row.tid)}%`, rankTable(row.tid)) as { name: string }[];
+        .prepare(
+          `SELECT name FROM sqlite_schema WHERE tbl_name = ? OR tbl_name LIKE ? OR tbl_name = ? OR tbl_name = ?`,
+        )
+        .all(d, `${ftsTable(row.tid)}%`, rankTable(row.tid), facetTable(row.tid)) as { name: string }[];
       const pages = this.conn.prepare(
         `SELECT coalesce(sum(pgsize), 0) AS b FROM dbstat WHERE name = ? AND aggregate = TRUE`,
       );
@@ -270,6 +279,10 @@ export class SqliteEngine implements Engine {
       if (JSON.stringify(old.ranking.popularity) !== JSON.stringify(schema.ranking.popularity)) {
         for (const sql of dropRankSql(existing.tid)) db.exec(sql);
         for (const sql of createRankSql(existing.tid, schema)) db.exec(sql);
+      }
+      if (facetColumns(old).join() !== facetColumns(schema).join()) {
+        for (const sql of dropFacetSql(existing.tid)) db.exec(sql);
+        for (const sql of createFacetSql(existing.tid, schema)) db.exec(sql);
       }
       db.prepare('UPDATE sift_indexes SET schema = ?, generation = generation + 1 WHERE name = ?').run(
         JSON.stringify(schema),

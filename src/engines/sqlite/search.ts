@@ -13,6 +13,7 @@ import type {
 import type { IndexSchema } from '../../schema/types.js';
 import { column, docsTable, ftsTable, PREFIX_INDEXES, rankTable, searchableFields } from './ddl.js';
 import { filterToSql } from './filter-sql.js';
+import { countFacets } from './facets.js';
 import { highlightRows } from './highlight.js';
 import { BROAD_MATCHES, knownBroad, phrasesOf, popularFirst } from './popular-first.js';
 import { typoMatch } from './typo.js';
@@ -232,12 +233,16 @@ function searchInSnapshot(
       if (m && Object.keys(m).length) h.highlights = m;
     });
   }
-  const facets: Record<string, FacetResult> = {};
+  let facets: Record<string, FacetResult> = {};
   if (req.facets.length) {
     // Nothing matches the text at all: every facet is empty, whatever filters it drops, without a query each.
     const nothing = total === 0 && s.match !== null && !textMatchesAny(db, tid, s.match);
-    for (const facet of req.facets)
-      facets[facet.field] = nothing ? emptyFacet(facet) : runFacet(db, tid, schema, req, facet);
+    if (nothing) for (const facet of req.facets) facets[facet.field] = emptyFacet(facet);
+    else
+      facets = countFacets(db, tid, schema, req, {
+        scopeFor: (filter) => scope(db, tid, schema, req.text, filter),
+        fallback: (facet) => runFacet(db, tid, schema, req, facet),
+      });
   }
   return { hits, total, total_relation: relation, facets, partial: false };
 }

@@ -1,0 +1,161 @@
+import type Database from 'better-sqlite3';
+import { filterWithoutField } from '../../query/facet-filter.js';
+import type { FacetRequest, FacetResult, Filter, Scalar, SearchRequest } from '../../query/types.js';
+import type { IndexSchema } from '../../schema/types.js';
+import { column, facetTable, ftsTable } from './ddl.js';
+import { cached } from './statements.js';
+
+/** What a search matches, as search.ts builds it: FROM + WHERE over the documents `d` and the text index. */
+export interface MatchScope {
+  from: string;
+  where: string[];
+  params: unknown[];
+  match: string | null;
+}
+
+export interface FacetSources {
+  /** The scope of the search with a facet's own conditions dropped (disjunctive facets). */
+  scopeFor(filter: Filter | null): MatchScope;
+  /** The count without the facet table: a query per facet over the documents table. */
+  fallback(facet: FacetRequest): FacetResult;
+}
+
+/** What a row of the counting statement holds; `k` is the facet's position * 3 + the kind. */
+const TERMS = 0;
+const RANGE = 1;
+const STATS = 2;
+
+/** One row of the counting statement: a bucket (`v`, `n`), a range (`v` its index, `n`) or the stats. */
+interface CountRow {
+  k: number;
+  v: Scalar | null;
+  n: number;
+  a: number | null;
+  b: number | null;
+  c: number | null;
+}
+
+/**
+ * Every requested facet of a text search, counted from the facet table (facet-table DDL in ddl.ts): the matching
+ * rowids are read once per distinct facet filter (usually once for all facets: only a facet whose own field is
+ * filtered on sees another set), each row's facet values are looked up by rowid in the narrow table, and each
+ * facet is a GROUP BY or an aggregate over that one materialized set. The documents table is read only when the
+ * filter needs its columns. Searches without a text match keep the per-facet queries, which read the B-tree
+ * index of the faceted column.
+ */
+export function countFacets(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  req: SearchRequest,
+  src: FacetSources,
+): Record<string, FacetResult> {
+  const out: Record<string, FacetResult> = {};
+  const narrow = hasFacetTable(db, tid);
+  const groups = new Map<string, { filter: Filter | null; facets: FacetRequest[] }>();
+  for (const facet of req.facets) {
+    const filter = filterWithoutField(req.filter, facet.field);
+    const key = JSON.stringify(filter);
+    const g = groups.get(key);
+    if (g) g.facets.push(facet);
+    else groups.set(key, { filter, facets: [facet] });
+  }
+  for (const { filter, facets } of groups.values()) {
+    const s = src.scopeFor(filter);
+    if (!narrow || s.match === null) {
+      for (const facet of facets) out[facet.field] = src.fallback(facet);
+      continue;
+    }
+    Object.assign(out, countGroup(db, tid, schema, s, facets));
+  }
+  // In the order asked, as the per-facet queries answered.
+  return Object.fromEntries(req.facets.map((f) => [f.field, out[f.field]!]));
+}
+
+/** The facet table is missing only in a database opened by a reader before the writer's migration ran. */
+function hasFacetTable(db: Database.Database, tid: number): boolean {
+  return (
+    cached(db, `SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(facetTable(tid)) !==
+    undefined
+  );
+}
+
+/** The matching rowids: from the text index alone when there is no filter, else through the documents. */
+function rowidsSql(tid: number, s: MatchScope): string {
+  const f = ftsTable(tid);
+  if (s.where.length === 1) return `SELECT rowid AS rid FROM ${f} WHERE ${f} MATCH ?`;
+  return `SELECT d.rowid AS rid FROM ${s.from} WHERE ${s.where.join(' AND ')}`;
+}
+
+function countGroup(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  s: MatchScope,
+  facets: FacetRequest[],
+): Record<string, FacetResult> {
+  // One column of the set per distinct field, even if a field were asked for twice.
+  const fields = [...new Set(facets.map((f) => f.field))];
+  const colOf = (field: string) => `v${fields.indexOf(field)}`;
+  const select = fields.map((f, i) => `x.${column(schema, f)} AS v${i}`).join(', ');
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  facets.forEach((facet, k) => {
+    const v = colOf(facet.field);
+    if (!facet.ranges && !facet.stats) {
+      parts.push(
+        `SELECT * FROM (SELECT ${k * 3 + TERMS} AS k, ${v} AS v, count(*) AS n, NULL AS a, NULL AS b, NULL AS c FROM m ` +
+          `WHERE ${v} IS NOT NULL GROUP BY ${v} ORDER BY n DESC, v ASC LIMIT ?)`,
+      );
+      params.push(facet.size);
+    }
+    facet.ranges?.forEach((r, i) => {
+      const conds = [`${v} IS NOT NULL`];
+      if (r.from !== undefined) {
+        conds.push(`${v} >= ?`);
+        params.push(r.from);
+      }
+      if (r.to !== undefined) {
+        conds.push(`${v} < ?`);
+        params.push(r.to);
+      }
+      parts.push(
+        `SELECT ${k * 3 + RANGE} AS k, ${i} AS v, count(*) AS n, NULL AS a, NULL AS b, NULL AS c FROM m WHERE ${conds.join(' AND ')}`,
+      );
+    });
+    if (facet.stats)
+      parts.push(
+        `SELECT ${k * 3 + STATS} AS k, min(${v}) AS v, count(${v}) AS n, max(${v}) AS a, avg(${v}) AS b, sum(${v}) AS c FROM m`,
+      );
+  });
+  // Materialized when read more than once, so the match is run and the facet table read once for all parts.
+  // CROSS JOIN keeps the match outside: the facet table is looked up by rowid, never scanned.
+  const cte = `WITH m AS ${parts.length > 1 ? 'MATERIALIZED ' : ''}(SELECT ${select} FROM (${rowidsSql(tid, s)}) q CROSS JOIN ${facetTable(tid)} x ON x.rowid = q.rid)`;
+  const rows = cached(db, `${cte} ${parts.join(' UNION ALL ')}`).all(...s.params, ...params) as CountRow[];
+
+  const out: Record<string, FacetResult> = {};
+  facets.forEach((facet, k) => {
+    const mine = (kind: number) => rows.filter((r) => r.k === k * 3 + kind);
+    const res: FacetResult = {};
+    if (!facet.ranges && !facet.stats) {
+      const boolean = schema.fields[facet.field]!.type === 'boolean';
+      res.buckets = mine(TERMS).map((r) => ({ value: boolean ? r.v === 1 : (r.v as Scalar), count: r.n }));
+    }
+    if (facet.ranges) {
+      const counts = new Map(mine(RANGE).map((r) => [r.v as number, r.n]));
+      res.ranges = facet.ranges.map((r, i) => ({
+        key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
+        ...(r.from !== undefined ? { from: r.from } : {}),
+        ...(r.to !== undefined ? { to: r.to } : {}),
+        count: counts.get(i) ?? 0,
+      }));
+    }
+    if (facet.stats) {
+      // One row: min in v, count in n, then max, avg and sum.
+      const st = mine(STATS)[0]!;
+      res.stats = { min: st.v as number | null, max: st.a, avg: st.b, sum: st.c, count: st.n };
+    }
+    out[facet.field] = res;
+  });
+  return out;
+}
