@@ -38,6 +38,8 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { anonymousPrincipal } from './auth/authenticator.js';
 import { CacheFrontDoor } from './http/cache-front-door.js';
 import { documentRoutes } from './http/routes/documents.js';
+import { documentPatchRoutes } from './http/routes/document-patch.js';
+import { exportRoutes } from './http/routes/export.js';
 import { healthRoutes } from './http/routes/health.js';
 import { indexRoutes } from './http/routes/indexes.js';
 import { reindexRoutes } from './http/routes/reindex.js';
@@ -172,6 +174,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(indexRoutes, { service });
   await app.register(reindexRoutes, { service });
   await app.register(documentRoutes, { service });
+  await app.register(documentPatchRoutes, { service });
+  await app.register(exportRoutes, { service });
   await app.register(keyRoutes, { keys: auth.keys });
   await app.ready();
   frontDoor?.install(app.server);

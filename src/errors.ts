@@ -56,6 +56,11 @@ export const ERRORS = {
     status: 400,
     description: 'A document does not match its index schema; the message names the field.',
   },
+  INVALID_PATCH: {
+    status: 400,
+    description:
+      'A partial update is not a JSON object (a merge patch, RFC 7396), or a batch item is not {"id", "patch"}.',
+  },
   WINDOW_TOO_LARGE: {
     status: 400,
     description: 'page x size goes beyond the maximum result window; use a cursor to go deeper.',
@@ -96,6 +101,11 @@ export const ERRORS = {
   NO_PREVIOUS_VERSION: {
     status: 409,
     description: 'The index has no previous version to roll back to (it was never reindexed).',
+  },
+  PATCH_CONFLICT: {
+    status: 409,
+    description:
+      'A partial update kept meeting concurrent writes of the same document and gave up; nothing was written by it. Retry.',
   },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The Content-Type is not one this route accepts.' },

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { isSiftError, SiftError } from '../errors.js';
 import { SqliteEngine } from '../engines/sqlite/engine.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerIndexCommands } from './commands/index.js';
 import { registerReindexCommand } from './commands/reindex.js';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext): Command {
     });
   registerServeCommand(program, ctx);
   registerImportCommand(program, ctx);
+  registerExportCommand(program, ctx);
   registerIndexCommands(program, ctx);
   registerSearchCommand(program, ctx);
   registerReindexCommand(program, ctx);

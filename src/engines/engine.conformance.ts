@@ -9,6 +9,7 @@ import { SiftError } from '../errors.js';
 import { EngineDriver } from './conformance/driver.js';
 import type { Engine } from './engine.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './conformance/fixtures.js';
+import { documentCases } from './conformance/document-cases.js';
 import { filterLimitCases } from './conformance/filter-limit-cases.js';
 import { reindexCases } from './conformance/reindex-cases.js';
 import { relevanceCases } from './conformance/relevance-cases.js';
@@ -400,6 +401,8 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     reindexCases(check, () => svc);
 
     relevanceCases(check, () => svc);
+
+    documentCases(check, () => svc, idx);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { Document } from '../schema/document.js';
 import type { IndexSchema } from '../schema/types.js';
-import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../query/types.js';
+import type { Filter, SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../query/types.js';
 
 export interface IndexInfo {
   name: string;
@@ -65,6 +65,20 @@ export interface BulkLoadHooks {
   durable(documents: number): void;
 }
 
+/** One page of an export: the documents whose id comes after `after`, in id order. */
+export interface ExportPageRequest {
+  filter: Filter | null;
+  after: string | null;
+  size: number;
+  /** Count every document the filter matches (the whole export, not only what is left after `after`). */
+  count: boolean;
+}
+export interface ExportPage {
+  documents: { id: string; document: Document }[];
+  /** The count asked for, else null. */
+  total: number | null;
+}
+
 export interface WriteOptions {
   /** Wait until the write is visible to search (read-your-writes). */
   refresh?: boolean;
@@ -109,7 +123,25 @@ export interface Engine {
    */
   bulkLoad?(index: string, batches: AsyncIterable<BulkItem[]>, hooks: BulkLoadHooks): Promise<BulkLoadMode>;
   get(index: string, id: string): Promise<Document | null>;
+  /**
+   * Read-modify-write of one document (a partial update): `change` gets the stored document and returns the one
+   * to store, or throws to store nothing (the error is the caller's). No concurrent write of the same document is
+   * lost: the embedded engine runs it in one write transaction; the clusters write only over the version they
+   * read and run `change` again on a conflict. Resolves with the stored document, or null when there is none.
+   */
+  patch(
+    index: string,
+    id: string,
+    change: (current: Document) => Document,
+    opts?: WriteOptions,
+  ): Promise<Document | null>;
   delete(index: string, id: string, opts?: WriteOptions): Promise<boolean>;
+
+  /**
+   * Optional fast path of an export: a page in id order, every stored field. Engines without it are paged
+   * through `search` sorted by the id field (src/engines/export.ts), which is the same order.
+   */
+  exportPage?(index: string, request: ExportPageRequest): Promise<ExportPage>;
 
   /**
    * Builds the next version of an index, copies every document into it while writes go on (none is lost),

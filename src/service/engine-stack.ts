@@ -32,9 +32,10 @@ const READS = new Set<PropertyKey>([
   'get',
   'search',
   'suggest',
+  'exportPage',
 ]);
 /** Reads a client waits on: bounded by ENGINE_TIMEOUT_MS. */
-const BOUNDED = new Set<PropertyKey>(['search', 'suggest']);
+const BOUNDED = new Set<PropertyKey>(['search', 'suggest', 'exportPage']);
 
 export interface EngineLayerOptions {
   metrics: Pick<SiftMetrics, 'engineDuration'>;

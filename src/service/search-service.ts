@@ -34,10 +34,14 @@ import { withRestriction, type Restriction } from '../query/restriction.js';
 // Every index name a user gives is checked by checkUserIndex, which also refuses Sift's system indexes.
 import { checkUserIndex as checkIndexName, isSystemIndex } from '../schema/system-index.js';
 import { checkFilter } from '../query/filter-check.js';
+import { exportDocuments, type ExportOptions } from '../engines/export.js';
+import { patchDocument, patchDocuments, type PatchBatchResult } from '../engines/patch.js';
 
 // The shapes of the service's answers are defined beside the code that builds them; callers import them here.
 export type { SearchResponse } from '../query/response.js';
 export type { BatchItemResult, BatchResult } from '../engines/batch.js';
+export type { PatchBatchResult, PatchItemResult } from '../engines/patch.js';
+export type { ExportOptions } from '../engines/export.js';
 
 /**
  * Another process sharing the engine (a second worker, `sift reindex`, `sift index create`) can change a schema
@@ -260,6 +264,40 @@ export class SearchService {
         id,
       });
     return { id, document };
+  }
+
+  /** Applies a JSON merge patch (RFC 7396) to one document; see service/patch.ts. */
+  async patchDocument(
+    index: string,
+    id: string,
+    rawPatch: unknown,
+  ): Promise<{ id: string; document: Document }> {
+    const schema = await this.schemaOf(index);
+    return { id, document: await patchDocument(this.engine, schema, index, id, rawPatch) };
+  }
+
+  /** Applies a batch of `{id, patch}` items in order, reporting each by position. */
+  async patchDocuments(index: string, items: unknown[]): Promise<PatchBatchResult> {
+    return patchDocuments(this.engine, await this.schemaOf(index), index, items);
+  }
+
+  /**
+   * Streams every document of an index (or a filter's matches) in id order, a page at a time; the index and the
+   * filter are checked before the first document, so a bad request fails before anything is sent.
+   */
+  async exportDocuments(
+    index: string,
+    opts: ExportOptions = {},
+  ): Promise<AsyncGenerator<{ id: string; document: Document }>> {
+    const schema = await this.schemaOf(index);
+    const documents = exportDocuments(this.engine, index, schema, this.limits, opts);
+    // Run up to the first page, so INDEX_NOT_FOUND, INVALID_FILTER and INVALID_DOCUMENT_ID are thrown here.
+    const first = await documents.next();
+    return (async function* () {
+      if (first.done) return;
+      yield first.value;
+      yield* documents;
+    })();
   }
 
   async deleteDocument(index: string, id: string): Promise<void> {

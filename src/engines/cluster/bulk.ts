@@ -16,6 +16,9 @@ export interface BulkOp {
   source?: Record<string, unknown>;
   /** External versioning: the write applies only over an older version (reindex replays). */
   version?: number;
+  /** Optimistic concurrency (a partial update): the write applies only over this sequence number and term. */
+  ifSeqNo?: number;
+  ifPrimaryTerm?: number;
 }
 
 export interface BulkOutcome {
@@ -55,6 +58,10 @@ function serialise(op: BulkOp): string {
   if (op.version !== undefined) {
     meta.version = op.version;
     meta.version_type = 'external';
+  }
+  if (op.ifSeqNo !== undefined && op.ifPrimaryTerm !== undefined) {
+    meta.if_seq_no = op.ifSeqNo;
+    meta.if_primary_term = op.ifPrimaryTerm;
   }
   const head = JSON.stringify({ [op.action]: meta });
   return op.action === 'delete' ? `${head}\n` : `${head}\n${JSON.stringify(op.source)}\n`;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SiftError } from '../../errors.js';
 import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../../query/types.js';
 import type { Document } from '../../schema/document.js';
@@ -21,6 +22,9 @@ import { runSearch, runSuggest, type SearchContext } from './search.js';
 import { ReindexMarkers } from './system.js';
 import type { ClusterTransport } from './transport.js';
 import { errorReason, errorType } from './transport.js';
+
+/** Longest pause between two tries of a partial update that met a concurrent write, in milliseconds. */
+const PATCH_BACKOFF_MS = 50;
 
 export interface ClusterEngineOptions {
   transport: ClusterTransport;
@@ -307,6 +311,63 @@ export class ClusterEngine implements Engine {
     if (res.status === 404) return null;
     this.catalogue.check(res, 'get document', index);
     return res.body.found && res.body._source ? fromSource(r.meta.schema, res.body._source) : null;
+  }
+
+  /**
+   * Optimistic concurrency: read the document with its sequence number and primary term, change it, write it
+   * only over that version; on a conflict (another write came between) read and change again. Writes go through
+   * `write`, so a reindex under way carries them to the new version like any other.
+   */
+  async patch(
+    index: string,
+    id: string,
+    change: (current: Document) => Document,
+    opts?: WriteOptions,
+  ): Promise<Document | null> {
+    // Tries go on for as long as one write may take: under heavy contention each round lets one writer through.
+    const deadline = performance.now() + this.opts.writeTimeoutMs;
+    for (let attempt = 0; attempt === 0 || performance.now() < deadline; attempt++) {
+      const r = await this.catalogue.require(index);
+      const res = await this.t.request<{
+        found?: boolean;
+        _source?: Document;
+        _seq_no?: number;
+        _primary_term?: number;
+      }>({
+        method: 'GET',
+        path: `/${encodeURIComponent(this.catalogue.names.alias(index))}/_doc/${encodeURIComponent(docId(id))}`,
+      });
+      if (res.status === 404 && errorType(res.body) === 'index_not_found_exception')
+        throw new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
+      if (res.status === 404 || (res.status < 300 && !res.body.found)) return null;
+      this.catalogue.check(res, 'get document', index);
+      const schema = r.meta.schema;
+      const next = { ...change(fromSource(schema, res.body._source ?? {})), [schema.id_field]: id };
+      const [outcome] = await this.write(
+        index,
+        [
+          {
+            action: 'index',
+            index: this.catalogue.names.alias(index),
+            id: docId(id),
+            source: toSource(schema, id, next),
+            ifSeqNo: res.body._seq_no!,
+            ifPrimaryTerm: res.body._primary_term!,
+          },
+        ],
+        opts,
+      );
+      if (outcome!.ok) return next;
+      if (outcome!.status !== 409)
+        throw new SiftError(outcome!.error!.code, outcome!.error!.message, { index, id });
+      // Someone else wrote the document between the read and the write: back off a little, then start over.
+      await sleep(Math.random() * Math.min(PATCH_BACKOFF_MS, 2 * (attempt + 1)));
+    }
+    throw new SiftError(
+      'PATCH_CONFLICT',
+      `document "${id}" of index "${index}" kept changing for ${this.opts.writeTimeoutMs} ms of tries to patch it; retry`,
+      { index, id },
+    );
   }
 
   async delete(index: string, id: string, opts?: WriteOptions): Promise<boolean> {

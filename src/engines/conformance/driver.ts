@@ -5,7 +5,7 @@
  */
 import { SiftError } from '../../errors.js';
 import { CursorKeys } from '../../query/cursor.js';
-import { buildSearchRequest, type RawSearchInput } from '../../query/request.js';
+import { buildSearchRequest, DEFAULT_LIMITS, type RawSearchInput } from '../../query/request.js';
 import { searchResponse, type SearchResponse } from '../../query/response.js';
 import type { Suggestion } from '../../query/types.js';
 import { checkDocument, checkId, type Document } from '../../schema/document.js';
@@ -14,6 +14,8 @@ import { parseSettings, settingsOf } from '../../schema/settings.js';
 import { assertCompatible, parseSchema } from '../../schema/validate.js';
 import { checkBatch, fillResults, summarize, type BatchResult } from '../batch.js';
 import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engine.js';
+import { exportDocuments, type ExportOptions } from '../export.js';
+import { patchDocument, patchDocuments, type PatchBatchResult } from '../patch.js';
 
 const notFound = (index: string) =>
   new SiftError('INDEX_NOT_FOUND', `index "${index}" does not exist`, { index });
@@ -137,6 +139,23 @@ export class EngineDriver {
         index,
         id,
       });
+  }
+
+  async patchDocument(index: string, id: string, raw: unknown): Promise<Document> {
+    return patchDocument(this.engine, await this.schemaOf(index), index, id, raw);
+  }
+
+  async patchDocuments(index: string, items: unknown[]): Promise<PatchBatchResult> {
+    return patchDocuments(this.engine, await this.schemaOf(index), index, items);
+  }
+
+  /** The whole export, collected: the suite's indexes are small. */
+  async exportDocuments(index: string, opts: ExportOptions = {}): Promise<Document[]> {
+    const out: Document[] = [];
+    const schema = await this.schemaOf(index);
+    for await (const { document } of exportDocuments(this.engine, index, schema, DEFAULT_LIMITS, opts))
+      out.push(document);
+    return out;
   }
 
   /** Checks every item against the schema, writes the good ones in one bulk call, reports all by position. */

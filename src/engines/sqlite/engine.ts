@@ -11,6 +11,8 @@ import type {
   BulkLoadMode,
   Engine,
   EngineHealth,
+  ExportPage,
+  ExportPageRequest,
   IndexInfo,
   ReindexOptions,
   ReindexResult,
@@ -368,6 +370,22 @@ export class SqliteEngine implements Engine {
     return src !== undefined ? (JSON.parse(src) as Document) : null;
   }
 
+  async patch(index: string, id: string, change: (current: Document) => Document): Promise<Document | null> {
+    while (this.loading) await this.loading;
+    // Read, change and write inside one IMMEDIATE transaction: it holds the database's write lock from the read
+    // on, so no other write (of this process or another) can land between them. A throwing `change` rolls back.
+    const rmw = this.conn.transaction(() => {
+      const idx = this.handle(index);
+      const src = idx.source(id);
+      if (src === undefined) return null;
+      const next = { ...change(JSON.parse(src) as Document), [idx.schema.id_field]: id };
+      idx.write(next);
+      this.bump(index);
+      return next;
+    });
+    return rmw.immediate();
+  }
+
   async delete(index: string, id: string): Promise<boolean> {
     while (this.loading) await this.loading;
     const remove = this.conn.transaction(() => {
@@ -425,6 +443,15 @@ export class SqliteEngine implements Engine {
   async search(index: string, request: SearchRequest): Promise<SearchResult> {
     return this.read<SearchResult>(index, (idx) => ({
       op: 'search',
+      tid: idx.tid,
+      schema: idx.schema,
+      request,
+    }));
+  }
+
+  async exportPage(index: string, request: ExportPageRequest): Promise<ExportPage> {
+    return this.read<ExportPage>(index, (idx) => ({
+      op: 'export',
       tid: idx.tid,
       schema: idx.schema,
       request,

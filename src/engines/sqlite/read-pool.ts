@@ -2,11 +2,13 @@ import { Worker } from 'node:worker_threads';
 import { SiftError } from '../../errors.js';
 import type { SearchRequest, SuggestRequest } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
+import type { ExportPageRequest } from '../engine.js';
 import { readError, type ReadFailure } from './read-errors.js';
 
 export type ReadTask =
   | { id: number; op: 'search'; tid: number; schema: IndexSchema; request: SearchRequest }
-  | { id: number; op: 'suggest'; tid: number; schema: IndexSchema; request: SuggestRequest };
+  | { id: number; op: 'suggest'; tid: number; schema: IndexSchema; request: SuggestRequest }
+  | { id: number; op: 'export'; tid: number; schema: IndexSchema; request: ExportPageRequest };
 type TaskInput = ReadTask extends infer T ? (T extends ReadTask ? Omit<T, 'id'> : never) : never;
 
 interface Pending {

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { runSearch } from './search.js';
 import { didYouMean } from './did-you-mean.js';
 import { runSuggest } from './suggest.js';
+import { exportPage } from './export-page.js';
 import type { ReadTask } from './read-pool.js';
 
 const db = new Database(workerData.path as string, { readonly: true, fileMustExist: true });
@@ -26,7 +27,9 @@ parentPort!.on('message', (task: ReadTask) => {
             task.request,
             runSearch(db, task.tid, task.schema, task.request),
           )
-        : runSuggest(db, task.tid, task.schema, task.request);
+        : task.op === 'export'
+          ? exportPage(db, task.tid, task.schema, task.request)
+          : runSuggest(db, task.tid, task.schema, task.request);
     parentPort!.postMessage({ id: task.id, ok: true, result });
   } catch (err) {
     const e = err as Error & { code?: string };

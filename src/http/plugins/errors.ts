@@ -15,6 +15,8 @@ declare module 'fastify' {
     indexSchemaAt?: string;
     /** The body is relevance settings: a shape error anywhere in it is INVALID_SETTINGS. */
     settingsBody?: boolean;
+    /** The body is a merge patch: a body that is not an object is INVALID_PATCH. */
+    patchBody?: boolean;
   }
 }
 
@@ -172,6 +174,8 @@ function specificValidationError(
 
 const MEDIA_TYPES: Record<string, string> = {
   'POST /api/indexes/:index/documents': 'application/json or application/x-ndjson',
+  'PATCH /api/indexes/:index/documents': 'application/json or application/x-ndjson',
+  'PATCH /api/indexes/:index/documents/:id': 'application/merge-patch+json or application/json',
 };
 
 const hasBody = (request: FastifyRequest): boolean =>
@@ -201,7 +205,14 @@ export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
           /^\/(typo_tolerance|stop_words|synonyms)(\/|$)/.test(
             (error.instancePath ?? '').slice(schemaAt.length),
           )));
-    const code = inSettings ? 'INVALID_SETTINGS' : inIndexSchema ? 'INVALID_SCHEMA' : 'INVALID_REQUEST';
+    const inPatch = e.validationContext === 'body' && request.routeOptions.config?.patchBody === true;
+    const code = inSettings
+      ? 'INVALID_SETTINGS'
+      : inIndexSchema
+        ? 'INVALID_SCHEMA'
+        : inPatch
+          ? 'INVALID_PATCH'
+          : 'INVALID_REQUEST';
     return new SiftError(code, message, {
       ...(field ? { field } : {}),
       location: e.validationContext ?? 'request',

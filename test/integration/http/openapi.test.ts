@@ -103,6 +103,27 @@ describe('the OpenAPI document', () => {
     ]);
   });
 
+  it('documents partial updates (merge patch or JSON; a batch as JSON or NDJSON) and the NDJSON export', () => {
+    const one = op('patch', '/api/indexes/{index}/documents/{id}');
+    expect(Object.keys(one.requestBody!.content).sort()).toEqual([
+      'application/json',
+      'application/merge-patch+json',
+    ]);
+    expect(bodySchema(one, 'application/merge-patch+json').type).toBe('object');
+    expect(one.requestBody!.required).toBe(true);
+    expect(Object.keys(one.responses)).toEqual(expect.arrayContaining(['200', '4XX']));
+    const batch = op('patch', '/api/indexes/{index}/documents');
+    expect(Object.keys(batch.requestBody!.content).sort()).toEqual([
+      'application/json',
+      'application/ndjson',
+      'application/x-ndjson',
+    ]);
+    const exp = op('get', '/api/indexes/{index}/export');
+    expect(Object.keys(exp.responses['200']!.content!)).toEqual(['application/x-ndjson']);
+    expect(exp.parameters!.map((p) => p.name).sort()).toEqual(['after', 'filter', 'index']);
+    expect(Object.keys(exp.responses)).toEqual(expect.arrayContaining(['4XX', '5XX']));
+  });
+
   it('gives timestamps the date-time format', () => {
     const info = op('get', '/api/indexes/{index}').responses['200']!.content!['application/json']!.schema;
     expect(info.properties!.created_at!.format).toBe('date-time');
