@@ -12,6 +12,7 @@ import { FIXTURE_DOCS, FIXTURE_SCHEMA } from './conformance/fixtures.js';
 import { filterLimitCases } from './conformance/filter-limit-cases.js';
 import { reindexCases } from './conformance/reindex-cases.js';
 import { relevanceCases } from './conformance/relevance-cases.js';
+import { curationCases } from './conformance/curation-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -400,6 +401,8 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     reindexCases(check, () => svc);
 
     relevanceCases(check, () => svc);
+
+    curationCases(check, () => svc);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

@@ -15,6 +15,8 @@ declare module 'fastify' {
     indexSchemaAt?: string;
     /** The body is relevance settings: a shape error anywhere in it is INVALID_SETTINGS. */
     settingsBody?: boolean;
+    /** The body is curation rules: a shape error anywhere in it is INVALID_CURATION. */
+    curationsBody?: boolean;
   }
 }
 
@@ -201,7 +203,18 @@ export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
           /^\/(typo_tolerance|stop_words|synonyms)(\/|$)/.test(
             (error.instancePath ?? '').slice(schemaAt.length),
           )));
-    const code = inSettings ? 'INVALID_SETTINGS' : inIndexSchema ? 'INVALID_SCHEMA' : 'INVALID_REQUEST';
+    // Curation rules likewise, as parseCurations reports them.
+    const inCurations =
+      e.validationContext === 'body' &&
+      (request.routeOptions.config?.curationsBody === true ||
+        (inIndexSchema && /^\/curations(\/|$)/.test((error.instancePath ?? '').slice(schemaAt.length))));
+    const code = inCurations
+      ? 'INVALID_CURATION'
+      : inSettings
+        ? 'INVALID_SETTINGS'
+        : inIndexSchema
+          ? 'INVALID_SCHEMA'
+          : 'INVALID_REQUEST';
     return new SiftError(code, message, {
       ...(field ? { field } : {}),
       location: e.validationContext ?? 'request',
