@@ -43,6 +43,11 @@ export const ERRORS = {
     description:
       'Relevance settings (typo_tolerance, stop_words, synonyms) are invalid; the message names the setting and the problem.',
   },
+  INVALID_CURATION: {
+    status: 400,
+    description:
+      'A curation rule (pinned and hidden results) is invalid; the message names the rule and the problem.',
+  },
   INVALID_INDEX_NAME: {
     status: 400,
     description:

@@ -13,6 +13,7 @@ import { documentCases } from './conformance/document-cases.js';
 import { filterLimitCases } from './conformance/filter-limit-cases.js';
 import { reindexCases } from './conformance/reindex-cases.js';
 import { relevanceCases } from './conformance/relevance-cases.js';
+import { curationCases } from './conformance/curation-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -403,6 +404,7 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     relevanceCases(check, () => svc);
 
     documentCases(check, () => svc, idx);
+    curationCases(check, () => svc);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

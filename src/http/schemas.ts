@@ -134,6 +134,55 @@ export const RelevanceSettingsBody = Type.Object(relevanceSettings, {
     'Relevance settings: {"typo_tolerance": {"enabled": true, "min_word_size": {"one_typo": 5, "two_typos": 9}, "disable_on_fields": []}, "stop_words": {"lists": ["english"], "words": []}}',
 });
 
+const CuratedId = Type.String({ pattern: DOCUMENT_ID, description: 'A document id' });
+/** A curation rule (src/schema/curations.ts checks the rest: pins and hides that clash, the filter). */
+export const CurationRuleSchema = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({ maxLength: 128, pattern: URL_TEXT, description: 'A label for people' }),
+    ),
+    query: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      pattern: URL_TEXT,
+      description: 'Compared with the query lower-cased, trimmed, spaces collapsed',
+    }),
+    match: Type.Optional(
+      Type.Union([Type.Literal('exact'), Type.Literal('contains')], {
+        description: 'exact (default): the whole query; contains: a run of whole words in it',
+      }),
+    ),
+    filter: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        pattern: URL_TEXT,
+        description: "Applies only when the request's filter is this one or has it as an AND-ed part",
+      }),
+    ),
+    pin: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { id: CuratedId, position: Type.Integer({ minimum: 1, maximum: 100, description: '1-based' }) },
+          { additionalProperties: false },
+        ),
+        {
+          maxItems: 100,
+          description: 'Shown at these positions when they exist and the caller may see them',
+        },
+      ),
+    ),
+    hide: Type.Optional(Type.Array(CuratedId, { maxItems: 250, description: 'Never shown, never counted' })),
+  },
+  { additionalProperties: false },
+);
+/** GET/PUT /api/indexes/{index}/curations: the whole list, replaced at once. */
+export const CurationsBody = Type.Array(CurationRuleSchema, {
+  maxItems: 1000,
+  description:
+    'Curation rules: [{"query": "react", "match": "exact", "pin": [{"id": "react", "position": 1}], "hide": ["reakt"]}]',
+});
+
 /**
  * An index schema as PUT /api/indexes/{index} and reindex take it. The shape is checked here; the rules that
  * relate fields to each other (the id field is a declared keyword, a text field cannot be a facet...) are checked
@@ -185,6 +234,7 @@ export const IndexSchemaBody = (description: string): TSchema =>
       ),
       suggest: Type.Optional(Type.Object({ field: FieldRef }, { additionalProperties: false })),
       ...relevanceSettings,
+      curations: Type.Optional(CurationsBody),
     },
     { additionalProperties: false, description },
   );

@@ -3,7 +3,14 @@ import { errorOf } from '../../test/support/errors.js';
 import { fieldSpec } from '../../test/support/schema.js';
 import { loadConfig } from '../config/config.js';
 import type { IndexSchema } from '../schema/types.js';
-import { CursorKeys, decodeCursor, encodeCursor, queryFingerprint, type CursorScope } from './cursor.js';
+import {
+  CursorKeys,
+  decodeCursor,
+  decodeCursorAt,
+  encodeCursor,
+  queryFingerprint,
+  type CursorScope,
+} from './cursor.js';
 import type { SearchAfter, SortClause } from './types.js';
 
 const schema: IndexSchema = {
@@ -153,5 +160,32 @@ describe('signed cursors', () => {
     refusal(() => decode(encodeCursor(after, scope, c), { keys: a }));
     const rotated = CursorKeys.fromConfig(env({ CURSOR_SECRET: OLD_SECRET, CURSOR_SECRET_PREVIOUS: SECRET }));
     expect(decode(encodeCursor(after, scope, a), { keys: rotated })).toEqual(after);
+  });
+});
+
+describe('curated cursors (pinned results)', () => {
+  const at = (cursor: string) => decodeCursorAt(cursor, scope, keys, byPages, schema);
+
+  it('carry the merged position, with or without a ranking position', () => {
+    expect(at(encodeCursor(after, scope, keys, 7))).toEqual({ after, position: 7 });
+    expect(at(encodeCursor(null, scope, keys, 3))).toEqual({ after: null, position: 3 });
+    expect(at(encodeCursor(after, scope, keys))).toEqual({ after, position: null });
+    // A page of pins only is no position in the ranking: the plain decoder refuses it.
+    expect(refusal(() => decode(encodeCursor(null, scope, keys, 3)))).toBe('cursor is malformed');
+  });
+
+  it('refuse a position that is not a count, or no position at all without a ranking position', () => {
+    const signed = (body: Record<string, unknown>) => {
+      const payload = Buffer.from(
+        JSON.stringify({ v: 2, i: 'books', f: scope.fingerprint, ...body }),
+      ).toString('base64url');
+      return `${payload}.${keys.sign(payload)}`;
+    };
+    for (const body of [{ a: null }, { a: after, p: -1 }, { a: after, p: 1.5 }, { a: null, p: '3' }])
+      expect(
+        refusal(() => at(signed(body))),
+        JSON.stringify(body),
+      ).toBe('cursor is malformed');
+    expect(at(signed({ a: after, p: 0 }))).toEqual({ after, position: 0 });
   });
 });

@@ -20,7 +20,10 @@ interface CursorBody {
   i: string;
   /** queryFingerprint() of the query. */
   f: string;
-  a: SearchAfter;
+  /** Null only in a curated cursor whose page held nothing but pinned hits from the first page on. */
+  a: SearchAfter | null;
+  /** Curated lists (pinned results): the merged position the next page starts at. */
+  p?: number;
 }
 
 export interface CursorScope {
@@ -78,8 +81,19 @@ export function queryFingerprint(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
 }
 
-export function encodeCursor(after: SearchAfter, scope: CursorScope, keys: CursorKeys): string {
-  const body: CursorBody = { v: 2, i: scope.index, f: scope.fingerprint, a: after };
+export function encodeCursor(
+  after: SearchAfter | null,
+  scope: CursorScope,
+  keys: CursorKeys,
+  position?: number,
+): string {
+  const body: CursorBody = {
+    v: 2,
+    i: scope.index,
+    f: scope.fingerprint,
+    a: after,
+    ...(position !== undefined ? { p: position } : {}),
+  };
   const payload = Buffer.from(JSON.stringify(body)).toString('base64url');
   return `${payload}.${keys.sign(payload)}`;
 }
@@ -132,6 +146,22 @@ export function decodeCursor(
   sort: SortClause[],
   schema: IndexSchema,
 ): SearchAfter {
+  const { after } = decodeCursorAt(cursor, scope, keys, sort, schema);
+  if (!after) return refuse('cursor is malformed');
+  return after;
+}
+
+/**
+ * A cursor's ranking position (null: from the start of the ranking) and, for a curated list, the merged position
+ * the next page starts at (null when the cursor came from an uncurated page).
+ */
+export function decodeCursorAt(
+  cursor: string,
+  scope: CursorScope,
+  keys: CursorKeys,
+  sort: SortClause[],
+  schema: IndexSchema,
+): { after: SearchAfter | null; position: number | null } {
   const notOurs =
     'cursor is not one Sift issued (it must be a next_cursor value, unchanged, from a page of the same index)';
   if (cursor.length > MAX_CURSOR_LENGTH || !SHAPE.test(cursor)) refuse(notOurs);
@@ -145,22 +175,28 @@ export function decodeCursor(
     return refuse(notOurs);
   }
   const a = body?.a;
+  const p = body?.p;
+  const curated = typeof p === 'number' && Number.isSafeInteger(p) && p >= 0;
   const valid =
     body?.v === 2 &&
     typeof body.i === 'string' &&
     typeof body.f === 'string' &&
-    a !== null &&
-    typeof a === 'object' &&
-    typeof a.id === 'string' &&
-    Array.isArray(a.values) &&
-    a.values.every((x) => x === null || ['string', 'number', 'boolean'].includes(typeof x));
+    (p === undefined || curated) &&
+    ((a === null && curated) ||
+      (a !== null &&
+        typeof a === 'object' &&
+        typeof a.id === 'string' &&
+        Array.isArray(a.values) &&
+        a.values.every((x) => x === null || ['string', 'number', 'boolean'].includes(typeof x))));
   if (!valid) refuse('cursor is malformed');
   if (body.i !== scope.index)
     refuse('cursor belongs to another index: a cursor pages only the index it came from');
   if (body.f !== scope.fingerprint) {
     refuse('cursor belongs to a different query: keep q, filter, sort and facets unchanged while paging');
   }
+  const position = curated ? p : null;
+  if (a === null) return { after: null, position };
   const after = { values: a.values, id: a.id };
   checkPosition(after, sort, schema);
-  return after;
+  return { after, position };
 }

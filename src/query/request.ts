@@ -1,13 +1,13 @@
 import { SiftError } from '../errors.js';
 import { isNumericType, isTextual, type IndexSchema } from '../schema/types.js';
-import { decodeCursor, queryFingerprint, type CursorKeys } from './cursor.js';
+import { decodeCursorAt, queryFingerprint, type CursorKeys } from './cursor.js';
 import { checkFilter } from './filter-check.js';
 import { parseFilterExpression } from './filter-expression.js';
 import { parseFilterTree } from './filter-tree.js';
 import { applyRelevance } from './relevance.js';
 import { checkTextBreadth } from './text-breadth.js';
 import { parseTextQuery } from './text-query.js';
-import type { FacetRequest, HighlightRequest, SearchRequest, SortClause } from './types.js';
+import type { FacetRequest, HighlightRequest, SearchAfter, SearchRequest, SortClause } from './types.js';
 
 export interface QueryLimits {
   maxPageSize: number;
@@ -246,7 +246,7 @@ export function buildSearchRequest(
   schema: IndexSchema,
   limits: QueryLimits = DEFAULT_LIMITS,
   cursors?: CursorContext,
-): { request: SearchRequest; fingerprint: string } {
+): { request: SearchRequest; fingerprint: string; curatedPosition: number | null } {
   const parsed =
     input.q === undefined
       ? null
@@ -280,12 +280,22 @@ export function buildSearchRequest(
     );
   }
   const fingerprint = queryFingerprint([text?.must, text?.mustNot, text?.normalized, filter, sort]);
-  let after = null;
+  let after: SearchAfter | null = null;
+  // A cursor from a curated page (pinned results) also carries the merged position its next page starts at.
+  let curatedPosition: number | null = null;
+  let fromCursor = false;
   if (input.cursor !== undefined && input.cursor !== '') {
     if (input.page !== undefined && input.page !== 1)
       throw new SiftError('INVALID_REQUEST', 'use either page or cursor, not both');
     if (!cursors) throw new SiftError('INVALID_CURSOR', 'cursors are not accepted here');
-    after = decodeCursor(input.cursor, { index: cursors.index, fingerprint }, cursors.keys, sort, schema);
+    fromCursor = true;
+    ({ after, position: curatedPosition } = decodeCursorAt(
+      input.cursor,
+      { index: cursors.index, fingerprint },
+      cursors.keys,
+      sort,
+      schema,
+    ));
   }
   const request: SearchRequest = {
     text,
@@ -293,11 +303,12 @@ export function buildSearchRequest(
     facets,
     sort,
     size,
-    from: after ? 0 : (page - 1) * size,
+    // A curated cursor without a ranking position (its page held only pins) pages by offset from its position.
+    from: fromCursor ? (after ? 0 : (curatedPosition ?? 0)) : (page - 1) * size,
     after,
     highlight: parseHighlight(input, schema, text !== null),
     fields: parseFields(input.fields, schema),
     trackTotal: parseTrackTotal(input.track_total),
   };
-  return { request, fingerprint };
+  return { request, fingerprint, curatedPosition };
 }

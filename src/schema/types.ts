@@ -45,6 +45,22 @@ export interface StopWordsSpec {
  */
 export type SynonymRule = { words: string[] } | { from: string; to: string[] };
 
+/**
+ * A curation rule: when the query is `query` (match `exact`) or holds it as whole words (`contains`), and the
+ * request's filter holds `filter` when one is given, the `pin` documents are shown at their 1-based positions
+ * and the `hide` documents never. Queries are stored normalised (trimmed, lower-cased, spaces collapsed).
+ */
+export interface CurationRule {
+  name?: string;
+  query: string;
+  match: 'exact' | 'contains';
+  /** A filter expression (the `filter` parameter's syntax). */
+  filter?: string;
+  /** Sorted by position. */
+  pin: { id: string; position: number }[];
+  hide: string[];
+}
+
 /** The relevance settings of an index (GET/PUT /api/indexes/{index}/settings), defaults filled in. */
 export interface RelevanceSettings {
   typo_tolerance: TypoToleranceSpec;
@@ -65,6 +81,8 @@ export interface IndexSchema {
   stop_words?: StopWordsSpec;
   /** Absent: none. */
   synonyms?: SynonymRule[];
+  /** Pinned and hidden results per query; absent: none. */
+  curations?: CurationRule[];
 }
 
 /** Numeric and date fields can carry range facets and stats. */

@@ -1,4 +1,5 @@
 import { SiftError } from '../errors.js';
+import { parseCurations } from './curations.js';
 import { parseStopWords, parseSynonyms, parseTypoTolerance, SETTINGS_KEYS } from './settings.js';
 import {
   FIELD_TYPES,
@@ -21,7 +22,7 @@ const FIELD_OPTIONS = new Set([
   'returned',
   'required',
 ]);
-const TOP_LEVEL = new Set(['id_field', 'fields', 'ranking', 'suggest', ...SETTINGS_KEYS]);
+const TOP_LEVEL = new Set(['id_field', 'fields', 'ranking', 'suggest', ...SETTINGS_KEYS, 'curations']);
 export const MAX_FIELDS = 64;
 
 const fail = (field: string | undefined, problem: string): never => {
@@ -132,6 +133,7 @@ export function parseSchema(raw: unknown): IndexSchema {
     schema.typo_tolerance = parseTypoTolerance(obj.typo_tolerance, fields);
   if (obj.stop_words !== undefined) schema.stop_words = parseStopWords(obj.stop_words);
   if (obj.synonyms !== undefined) schema.synonyms = parseSynonyms(obj.synonyms);
+  if (obj.curations !== undefined) schema.curations = parseCurations(obj.curations);
   return schema;
 }
 

@@ -17,7 +17,10 @@ import {
 } from '../query/request.js';
 import type { Filter, Suggestion } from '../query/types.js';
 import { checkDocument, checkId, CONTROL, type Document } from '../schema/document.js';
-import { searchResponse, type SearchResponse } from '../query/response.js';
+import type { SearchResponse } from '../query/response.js';
+import { searchWithCurations } from '../query/curated-search.js';
+import { checkCurationFilters } from '../query/curation.js';
+import { parseCurations } from '../schema/curations.js';
 import {
   checkBatch,
   checkRange,
@@ -27,7 +30,7 @@ import {
   type BatchResult,
   type CheckedBatch,
 } from '../engines/batch.js';
-import type { IndexSchema, RelevanceSettings } from '../schema/types.js';
+import type { CurationRule, IndexSchema, RelevanceSettings } from '../schema/types.js';
 import { assertCompatible, parseSchema } from '../schema/validate.js';
 import { parseSettings, settingsOf } from '../schema/settings.js';
 import { withRestriction, type Restriction } from '../query/restriction.js';
@@ -102,14 +105,21 @@ export class SearchService {
   /** `restriction`: a filter the caller cannot lift (a scoped key's), ANDed in before the engine sees it. */
   async search(index: string, input: RawSearchInput, restriction?: Restriction): Promise<SearchResponse> {
     const started = performance.now();
-    const { schema, request, fingerprint } = await this.withSchema(index, (schema) => ({
+    const { schema, request, fingerprint, curatedPosition } = await this.withSchema(index, (schema) => ({
       schema,
       ...buildSearchRequest(input, schema, this.limits, { index, keys: this.cursorKeys }),
     }));
+    const ownFilter = request.filter;
     if (restriction?.filter)
       request.filter = withRestriction(checkFilter(restriction.filter, schema), request.filter);
-    const result = await this.engine.search(index, request);
-    return searchResponse(result, request, { index, fingerprint, keys: this.cursorKeys, startedAt: started });
+    return searchWithCurations(
+      (r) => this.engine.search(index, r),
+      schema,
+      request,
+      ownFilter,
+      curatedPosition,
+      { index, fingerprint, keys: this.cursorKeys, startedAt: started },
+    );
   }
 
   async suggest(
@@ -207,6 +217,24 @@ export class SearchService {
     const settings = parseSettings(raw, current.fields);
     await this.putIndex(index, { ...current, ...settings });
     return settings;
+  }
+
+  /** The index's curation rules (pinned and hidden results), as stored: queries normalised. */
+  async getCurations(index: string): Promise<CurationRule[]> {
+    this.schemas.delete(index);
+    return (await this.schemaOf(index)).curations ?? [];
+  }
+
+  /**
+   * Replaces the curation rules. They are part of the schema, so this is a compatible schema change (it bumps the
+   * index generation, which the response cache keys on), applied to the next search on every engine.
+   */
+  async putCurations(index: string, raw: unknown): Promise<CurationRule[]> {
+    const current = (await this.getIndex(index)).schema;
+    const curations = parseCurations(raw);
+    checkCurationFilters(curations, current);
+    await this.putIndex(index, { ...current, curations });
+    return curations;
   }
 
   async dropIndex(index: string): Promise<void> {

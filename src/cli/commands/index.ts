@@ -140,6 +140,37 @@ export function registerIndexCommands(program: Command, ctx: CliContext): void {
     });
 
   index
+    .command('curations')
+    .description(
+      'show the curation rules of an index (pinned and hidden results per query), or replace them from a file',
+    )
+    .argument('<name>', 'index name')
+    .option('--set <file>', 'YAML or JSON file holding the list of rules; [] removes every rule')
+    .action(async (name: string, opts: { set?: string }) => {
+      let raw: unknown;
+      if (opts.set !== undefined) {
+        const text = readFileSync(opts.set, 'utf8');
+        try {
+          raw = /\.ya?ml$/i.test(opts.set) ? parseYaml(text) : JSON.parse(text);
+        } catch (err) {
+          throw new SiftError('INVALID_CURATION', `${opts.set}: cannot parse: ${(err as Error).message}`);
+        }
+      }
+      const rules = await ctx.withService(
+        (service) => (raw === undefined ? service.getCurations(name) : service.putCurations(name, raw)),
+        raw === undefined
+          ? {
+              readOnly: true,
+              whenNoData: () => {
+                throw new SiftError('INDEX_NOT_FOUND', `index "${name}" does not exist`, { index: name });
+              },
+            }
+          : undefined,
+      );
+      out(JSON.stringify(rules, null, 2));
+    });
+
+  index
     .command('stats')
     .description('show an index: documents, size, generation and fields')
     .argument('<name>', 'index name')

@@ -6,10 +6,13 @@
 import { SiftError } from '../../errors.js';
 import { CursorKeys } from '../../query/cursor.js';
 import { buildSearchRequest, DEFAULT_LIMITS, type RawSearchInput } from '../../query/request.js';
-import { searchResponse, type SearchResponse } from '../../query/response.js';
+import type { SearchResponse } from '../../query/response.js';
+import { searchWithCurations } from '../../query/curated-search.js';
+import { checkCurationFilters } from '../../query/curation.js';
+import { parseCurations } from '../../schema/curations.js';
 import type { Suggestion } from '../../query/types.js';
 import { checkDocument, checkId, type Document } from '../../schema/document.js';
-import type { IndexSchema, RelevanceSettings } from '../../schema/types.js';
+import type { CurationRule, IndexSchema, RelevanceSettings } from '../../schema/types.js';
 import { parseSettings, settingsOf } from '../../schema/settings.js';
 import { assertCompatible, parseSchema } from '../../schema/validate.js';
 import { checkBatch, fillResults, summarize, type BatchResult } from '../batch.js';
@@ -52,9 +55,19 @@ export class EngineDriver {
   async search(index: string, input: RawSearchInput): Promise<SearchResponse> {
     const startedAt = performance.now();
     const schema = await this.schemaOf(index);
-    const { request, fingerprint } = buildSearchRequest(input, schema, undefined, { index, keys: this.keys });
-    const result = await this.engine.search(index, request);
-    return searchResponse(result, request, { index, fingerprint, keys: this.keys, startedAt });
+    const { request, fingerprint, curatedPosition } = buildSearchRequest(input, schema, undefined, {
+      index,
+      keys: this.keys,
+    });
+    // Curation rules apply above the engine, in the query layer, as the service applies them.
+    return searchWithCurations(
+      (r) => this.engine.search(index, r),
+      schema,
+      request,
+      request.filter,
+      curatedPosition,
+      { index, fingerprint, keys: this.keys, startedAt },
+    );
   }
 
   async suggest(index: string, q: string, size: number): Promise<{ suggestions: Suggestion[] }> {
@@ -93,6 +106,15 @@ export class EngineDriver {
     const settings = parseSettings(raw, current.fields);
     await this.putIndex(index, { ...current, ...settings });
     return settings;
+  }
+
+  /** Replaces the curation rules (pinned and hidden results): a compatible schema change, as in the service. */
+  async putCurations(index: string, raw: unknown): Promise<CurationRule[]> {
+    const current = (await this.getIndex(index)).schema;
+    const curations = parseCurations(raw);
+    checkCurationFilters(curations, current);
+    await this.putIndex(index, { ...current, curations });
+    return curations;
   }
 
   dropIndex(index: string): Promise<void> {

@@ -17,6 +17,8 @@ declare module 'fastify' {
     settingsBody?: boolean;
     /** The body is a merge patch: a body that is not an object is INVALID_PATCH. */
     patchBody?: boolean;
+    /** The body is curation rules: a shape error anywhere in it is INVALID_CURATION. */
+    curationsBody?: boolean;
   }
 }
 
@@ -206,13 +208,20 @@ export function toSiftError(err: unknown, request: FastifyRequest): SiftError {
             (error.instancePath ?? '').slice(schemaAt.length),
           )));
     const inPatch = e.validationContext === 'body' && request.routeOptions.config?.patchBody === true;
-    const code = inSettings
-      ? 'INVALID_SETTINGS'
-      : inIndexSchema
-        ? 'INVALID_SCHEMA'
-        : inPatch
-          ? 'INVALID_PATCH'
-          : 'INVALID_REQUEST';
+    // Curation rules likewise, as parseCurations reports them.
+    const inCurations =
+      e.validationContext === 'body' &&
+      (request.routeOptions.config?.curationsBody === true ||
+        (inIndexSchema && /^\/curations(\/|$)/.test((error.instancePath ?? '').slice(schemaAt.length))));
+    const code = inCurations
+      ? 'INVALID_CURATION'
+      : inSettings
+        ? 'INVALID_SETTINGS'
+        : inIndexSchema
+          ? 'INVALID_SCHEMA'
+          : inPatch
+            ? 'INVALID_PATCH'
+            : 'INVALID_REQUEST';
     return new SiftError(code, message, {
       ...(field ? { field } : {}),
       location: e.validationContext ?? 'request',

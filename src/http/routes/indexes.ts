@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
-import { IndexParams, IndexSchemaBody, RelevanceSettingsBody, Timestamp } from '../schemas.js';
+import { CurationsBody, IndexParams, IndexSchemaBody, RelevanceSettingsBody, Timestamp } from '../schemas.js';
 
 const Open = (description: string) => Type.Object({}, { additionalProperties: true, description });
 
@@ -108,6 +108,39 @@ export async function indexRoutes(
       config: { scope: 'admin', settingsBody: true },
     },
     async (req) => service.putSettings(req.params.index, req.body),
+  );
+
+  const curationsResponse = { 200: CurationsBody, ...errorResponses };
+  app.get(
+    '/api/indexes/:index/curations',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags,
+        summary: 'Curation rules of an index: pinned and hidden results per query',
+        description: 'As stored: queries lower-cased, trimmed, spaces collapsed; pins sorted by position.',
+        params: IndexParams,
+        response: curationsResponse,
+      },
+    },
+    async (req) => service.getCurations(req.params.index),
+  );
+
+  app.put(
+    '/api/indexes/:index/curations',
+    {
+      schema: {
+        tags,
+        summary: 'Replace the curation rules of an index',
+        description:
+          'The whole list at once ([] removes every rule). Applied to the next search on every engine; no reindex. Malformed rules are 400 INVALID_CURATION.',
+        params: IndexParams,
+        body: CurationsBody,
+        response: curationsResponse,
+      },
+      config: { scope: 'admin', curationsBody: true },
+    },
+    async (req) => service.putCurations(req.params.index, req.body),
   );
 
   app.delete(

@@ -21,6 +21,7 @@ DATA_DEPENDENT_CODES = {
     "INVALID_SCHEMA",  # rules between the fields of an index schema
     "INVALID_SETTINGS",  # relevance settings against the fields of the index, and between two word sizes
     "INVALID_DOCUMENT",  # a document against the schema of its index
+    "INVALID_CURATION",  # a rule's filter against the fields of the index, pins and hides against each other
 }
 
 # Refusals with a broader code that depend on data too, by the words the code gives them.
