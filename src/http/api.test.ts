@@ -301,13 +301,13 @@ describe('search_fields', () => {
       );
       expect(ids(res)).toEqual(['dune', 'dune-messiah']);
     }
-    for (const [query, field] of [
-      ['search_fields=pages', 'pages'],
-      ['search_fields=nope', 'nope'],
-      ['search_fields=title^0', 'title'],
+    for (const [query, code, field] of [
+      ['search_fields=pages', 'INVALID_FIELD', 'pages'],
+      ['search_fields=nope', 'INVALID_FIELD', 'nope'],
+      ['search_fields=title^0', 'INVALID_REQUEST', 'search_fields'],
     ]) {
       const bad = await get(`/api/indexes/${INDEX}/search?q=dune&${query}`);
-      expect([bad.statusCode, json(bad).error.code]).toEqual([400, 'INVALID_REQUEST']);
+      expect([bad.statusCode, json(bad).error.code]).toEqual([400, code]);
       expect(json(bad).error.message).toContain(field);
     }
     const badPost = await post(`/api/indexes/${INDEX}/search`, { q: 'dune', search_fields: { title: -1 } });

@@ -3,7 +3,7 @@ import { fieldSpec } from '../../test/support/schema.js';
 import { errorOf } from '../../test/support/errors.js';
 import type { IndexSchema } from '../schema/types.js';
 import { buildSearchRequest } from './request.js';
-import { parseSearchFields, searchedFields } from './search-fields.js';
+import { parseSearchFields, SEARCH_FIELDS_PATTERN, searchedFields } from './search-fields.js';
 
 const schema: IndexSchema = {
   id_field: 'id',
@@ -27,6 +27,9 @@ describe('search_fields: the fields a request searches and their weights', () =>
     expect(parseSearchFields({ name: 3, summary: 1 }, schema)).toEqual(want);
     expect(parseSearchFields('summary^0.5', schema)).toEqual([{ field: 'summary', boost: 0.5 }]);
     expect(parseSearchFields(undefined, schema)).toBeNull();
+    // Empty, like the other list parameters: the default.
+    expect(parseSearchFields('', schema)).toBeNull();
+    expect(parseSearchFields([], schema)).toBeNull();
   });
 
   it('falls back to every searchable field with the schema boosts', () => {
@@ -46,10 +49,17 @@ describe('search_fields: the fields a request searches and their weights', () =>
       ['name^1001', 'name'],
     ] as const) {
       const err = errorOf(() => parseSearchFields(raw, schema));
-      expect(err).toMatchObject({ code: 'INVALID_REQUEST', details: { field } });
+      expect(err).toMatchObject({ details: { field } });
       expect(err.message).toContain(field);
     }
-    for (const raw of ['', 'name^', '^2', 'name^-1', 'name^x'])
+    for (const [raw, code] of [
+      ['downloads', 'INVALID_FIELD'],
+      ['nope', 'INVALID_FIELD'],
+      ['name,name', 'INVALID_FIELD'],
+      ['name^0', 'INVALID_REQUEST'],
+    ] as const)
+      expect(errorOf(() => parseSearchFields(raw, schema)).code).toBe(code);
+    for (const raw of ['name^', '^2', 'name^-1', 'name^x'])
       expect(errorOf(() => parseSearchFields(raw, schema))).toMatchObject({ code: 'INVALID_REQUEST' });
     expect(errorOf(() => parseSearchFields({ name: -1 }, schema))).toMatchObject({ code: 'INVALID_REQUEST' });
   });
@@ -63,7 +73,17 @@ describe('search_fields: the fields a request searches and their weights', () =>
     // Without text there is nothing to search, but a bad field is still refused.
     expect(buildSearchRequest({ search_fields: 'name' }, schema).request.text).toBeNull();
     expect(errorOf(() => buildSearchRequest({ search_fields: 'downloads' }, schema))).toMatchObject({
-      code: 'INVALID_REQUEST',
+      code: 'INVALID_FIELD',
     });
+  });
+});
+
+describe('the OpenAPI pattern of search_fields', () => {
+  const pattern = new RegExp(SEARCH_FIELDS_PATTERN);
+  it('takes what the parser takes and states the weight bounds', () => {
+    for (const ok of ['', 'name', 'name^3,summary', ' name^0.5 , summary^1000 ', 'a^999.99'])
+      expect(pattern.test(ok), ok).toBe(true);
+    for (const bad of ['name^0', 'name^1001', 'name^1000.5', 'name,', 'Name', 'name^', 'name^.5'])
+      expect(pattern.test(bad), bad).toBe(false);
   });
 });
