@@ -186,6 +186,25 @@ export async function relevance(): Promise<Record<string, number>> {
   return out;
 }
 
+/** The queries issue 16 names, and where the package meant ranks (1 = first). */
+const NAMED: [string, string][] = [
+  ['reakt', 'react'],
+  ['expres', 'express'],
+  ['lodsh', 'lodash'],
+  ['react', 'react'],
+  ['the react', 'react'],
+];
+
+async function namedQueries(service: SearchService) {
+  const out: Record<string, number | string> = {};
+  for (const [q, target] of NAMED) {
+    const rank = await rankOf(service, q, target, true);
+    const top = (await service.search('packages', { ...SEARCH, q, size: 1 })).hits[0]?.id ?? '-';
+    out[`${q} -> ${target}`] = rank ? `${rank} (first: ${top})` : `>100 (first: ${top})`;
+  }
+  return out;
+}
+
 /** Exact names with typos on and off, and the typo set; recorded with --write. */
 export async function relevanceWithTypos() {
   const pkgs = await readCorpus();
@@ -194,6 +213,7 @@ export async function relevanceWithTypos() {
   const exactOn = await exactNames(service, pkgs, true);
   const exactOff = await exactNames(service, pkgs, false);
   const typo = await typos(service, pkgs);
+  const named = await namedQueries(service);
   await engine.close();
   const result = {
     date: new Date().toISOString(),
@@ -206,6 +226,7 @@ export async function relevanceWithTypos() {
       typo_off: { ...exactOff, misses: undefined },
     },
     typos: typo,
+    named_queries: named,
   };
   console.log('exact names (1,000 most downloaded): typo tolerance on / off');
   console.table({ on: result.exact_names.typo_on, off: result.exact_names.typo_off });
@@ -215,6 +236,7 @@ export async function relevanceWithTypos() {
   console.table(typo.quality);
   console.table(typo.latency);
   console.log('examples:', typo.examples.join(', '));
+  console.table(named);
   return result;
 }
 

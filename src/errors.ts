@@ -27,7 +27,8 @@ export const ERRORS = {
   },
   INVALID_FIELD: {
     status: 400,
-    description: 'A field named in fields or highlight is unknown, not returned or not searchable.',
+    description:
+      'A field named in fields, highlight or search_fields is unknown, not returned or not searchable (or named twice in search_fields).',
   },
   INVALID_CURSOR: {
     status: 400,

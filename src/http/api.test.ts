@@ -285,6 +285,36 @@ describe('indexes', () => {
   });
 });
 
+describe('search_fields', () => {
+  it('searches the named fields with their weights, over GET and POST, and refuses others with a 400', async () => {
+    // "herbert" is an author, in no title or summary.
+    expect(ids(json(await get(`/api/indexes/${INDEX}/search?q=herbert&sort=id`)))).toEqual([
+      'dune',
+      'dune-messiah',
+    ]);
+    expect(
+      json(await get(`/api/indexes/${INDEX}/search?q=herbert&search_fields=title^2,summary`)).total,
+    ).toBe(0);
+    for (const search_fields of ['author^2', ['author'], { author: 2 }]) {
+      const res = json(
+        await post(`/api/indexes/${INDEX}/search`, { q: 'herbert', sort: 'id', search_fields }),
+      );
+      expect(ids(res)).toEqual(['dune', 'dune-messiah']);
+    }
+    for (const [query, code, field] of [
+      ['search_fields=pages', 'INVALID_FIELD', 'pages'],
+      ['search_fields=nope', 'INVALID_FIELD', 'nope'],
+      ['search_fields=title^0', 'INVALID_REQUEST', 'search_fields'],
+    ]) {
+      const bad = await get(`/api/indexes/${INDEX}/search?q=dune&${query}`);
+      expect([bad.statusCode, json(bad).error.code]).toEqual([400, code]);
+      expect(json(bad).error.message).toContain(field);
+    }
+    const badPost = await post(`/api/indexes/${INDEX}/search`, { q: 'dune', search_fields: { title: -1 } });
+    expect([badPost.statusCode, json(badPost).error.code]).toEqual([400, 'INVALID_REQUEST']);
+  });
+});
+
 describe('relevance settings', () => {
   const url = `/api/indexes/${INDEX}/settings`;
   const put = (payload: unknown) => t.app.inject({ method: 'PUT', url, payload: payload as object });

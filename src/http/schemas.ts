@@ -3,7 +3,8 @@ import { EXPIRY_PATTERN } from '../auth/expiry.js';
 import { STOP_WORD_LISTS } from '../schema/stop-words.js';
 import { MAX_ID_LENGTH } from '../schema/document.js';
 import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN } from '../query/request.js';
-import { FIELD_TYPES } from '../schema/types.js';
+import { MAX_SEARCH_WEIGHT, SEARCH_FIELD_ENTRY, SEARCH_FIELDS_PATTERN } from '../query/search-fields.js';
+import { ANALYZERS, FIELD_TYPES } from '../schema/types.js';
 import { FIELD_NAME, MAX_FIELDS } from '../schema/validate.js';
 import { INDEX_NAME } from '../schema/index-name.js';
 
@@ -233,11 +234,44 @@ export const IndexSchemaBody = (description: string): TSchema =>
         ),
       ),
       suggest: Type.Optional(Type.Object({ field: FieldRef }, { additionalProperties: false })),
+      analyzer: Type.Optional(
+        Type.Union(
+          ANALYZERS.map((a) => Type.Literal(a)),
+          {
+            description:
+              'How searchable text is analysed: standard (default) or english (Porter stems: "running" finds "run"; embedded engine only, the clusters refuse it); changing it rebuilds the text index',
+          },
+        ),
+      ),
       ...relevanceSettings,
       curations: Type.Optional(CurationsBody),
     },
     { additionalProperties: false, description },
   );
+
+export const SEARCH_FIELDS_TEXT =
+  'Searchable fields to search and their weights, in place of the schema boosts: name^3,summary (default: every searchable field)';
+
+/** search_fields as text (GET, or in a body): `name^3,summary`. */
+export const SearchFieldsText = (description = SEARCH_FIELDS_TEXT) =>
+  Type.String({ pattern: SEARCH_FIELDS_PATTERN, description });
+
+/** search_fields in a POST body: the GET text, a list of the same entries, or a map of field -> weight. */
+export const SearchFieldsBody = Type.Union(
+  [
+    SearchFieldsText(),
+    Type.Array(Type.String({ pattern: `^ *${SEARCH_FIELD_ENTRY} *$` }), { maxItems: MAX_FIELDS }),
+    Type.Object(
+      {},
+      {
+        propertyNames: { pattern: FIELD_NAME.source },
+        additionalProperties: Type.Number({ exclusiveMinimum: 0, maximum: MAX_SEARCH_WEIGHT }),
+        description: 'Map of field -> weight',
+      },
+    ),
+  ],
+  { description: `${SEARCH_FIELDS_TEXT}; also ["name^3", "summary"] or {"name": 3, "summary": 1}` },
+);
 
 /** What each pattern above means, in words, for the message of a value that does not match it. */
 export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
@@ -247,4 +281,6 @@ export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
   [FIELD_NAME.source]: 'must match [a-z_][a-z0-9_]* and be at most 64 characters',
   [EXPIRY_PATTERN]: 'expected a duration like 8h, 30d or 2w, or an ISO-8601 date',
   [TRACK_TOTAL_PATTERN.source]: `must be true (an exact count) or an integer from 1 to ${MAX_TRACK_TOTAL}`,
+  [SEARCH_FIELDS_PATTERN]: `must be field names, each optionally ^weight (above 0, at most ${MAX_SEARCH_WEIGHT}), separated by commas`,
+  [`^ *${SEARCH_FIELD_ENTRY} *$`]: `must be a field name, optionally ^weight (above 0, at most ${MAX_SEARCH_WEIGHT})`,
 };

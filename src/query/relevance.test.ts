@@ -26,6 +26,19 @@ describe('relevance settings applied to a query', () => {
     expect(text.must.map((c) => c.typos ?? 0)).toEqual([1, 0, 2]);
   });
 
+  it('looks for a CJK word inside longer tokens, as typed, in words and exclusions', () => {
+    const text = applyRelevance(parseTextQuery('天気 react -東京'), schema(), { typos: true })!;
+    expect(text.must.map((c) => [c.infix ?? false, c.typos ?? 0])).toEqual([
+      [true, 0],
+      [false, 1],
+    ]);
+    expect(text.mustNot[0]!.infix).toBe(true);
+    // A quoted phrase is matched as written.
+    expect(applyRelevance(parseTextQuery('"天気 予報"'), schema(), { typos: true })!.must[0]!.infix).toBe(
+      undefined,
+    );
+  });
+
   it('turns typos off for the request or the index', () => {
     const q = parseTextQuery('reakt');
     expect(applyRelevance(q, schema(), { typos: false })!.must[0]!.typos).toBeUndefined();

@@ -20,6 +20,15 @@ export const EXACT_TIER = 1_000_000;
  */
 export const CORRECTED_NAME_SHARE = 0.5;
 
+/** Scripts written without spaces between words (or, in Korean, with particles attached to them). */
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+
+/** Whether a word holds CJK characters, and so may be part of a longer token of the index. */
+export const isCjk = (token: string): boolean => CJK.test(token);
+
+/** A one-word clause of CJK text: looked for inside the index's tokens too. */
+const inCjkText = (c: TextClause) => c.tokens.length === 1 && !c.synonyms && isCjk(c.tokens[0]!);
+
 /** Typos a word may carry: none in words with digits (versions, ids, codes), else by length. */
 export function typosFor(token: string, sizes: { one_typo: number; two_typos: number }): number {
   if (/\p{N}/u.test(token)) return 0;
@@ -55,7 +64,11 @@ export function applyRelevance(
   return {
     ...text,
     normalized,
+    mustNot: text.mustNot.map((c) => (inCjkText(c) ? { ...c, infix: true } : c)),
     must: must.map((c) => {
+      // A CJK word is looked for inside the index's tokens, as typed: edits of a word of two or three
+      // ideographs would make another word.
+      if (inCjkText(c)) return { ...c, infix: true };
       // A word with synonyms is matched by them, not corrected.
       const typos =
         allowTypos && c.tokens.length === 1 && !c.synonyms ? typosFor(c.tokens[0]!, typo.min_word_size) : 0;

@@ -6,6 +6,7 @@ import { parseFilterExpression } from './filter-expression.js';
 import { parseFilterTree } from './filter-tree.js';
 import { applyRelevance } from './relevance.js';
 import { checkTextBreadth } from './text-breadth.js';
+import { parseSearchFields, type RawSearchFields } from './search-fields.js';
 import { parseTextQuery } from './text-query.js';
 import type { FacetRequest, HighlightRequest, SearchAfter, SearchRequest, SortClause } from './types.js';
 
@@ -50,6 +51,8 @@ export interface RawSearchInput {
   track_total?: string | boolean | number;
   /** Typo tolerance for this request (on by default where the index allows it); GET: `true` or `false`. */
   typo?: string | boolean;
+  /** Searchable fields to search and their weights: `name^3,summary` (POST: also a list or {"name": 3}). */
+  search_fields?: RawSearchFields;
 }
 interface RawFacet {
   field: string;
@@ -251,7 +254,9 @@ export function buildSearchRequest(
     input.q === undefined
       ? null
       : parseTextQuery(input.q, { maxLength: limits.maxQueryLength, maxTerms: limits.maxQueryTerms });
-  const text = applyRelevance(parsed, schema, { typos: parseTypo(input.typo) });
+  const relevant = applyRelevance(parsed, schema, { typos: parseTypo(input.typo) });
+  const searchFields = parseSearchFields(input.search_fields, schema);
+  const text = relevant && searchFields ? { ...relevant, fields: searchFields } : relevant;
   checkTextBreadth(text, schema);
   let filter = null;
   if (input.filter !== undefined && input.filter !== '') {
@@ -279,7 +284,14 @@ export function buildSearchRequest(
       { max_result_window: limits.maxResultWindow },
     );
   }
-  const fingerprint = queryFingerprint([text?.must, text?.mustNot, text?.normalized, filter, sort]);
+  const fingerprint = queryFingerprint([
+    text?.must,
+    text?.mustNot,
+    text?.normalized,
+    filter,
+    sort,
+    ...(text?.fields ? [text.fields] : []),
+  ]);
   let after: SearchAfter | null = null;
   // A cursor from a curated page (pinned results) also carries the merged position its next page starts at.
   let curatedPosition: number | null = null;

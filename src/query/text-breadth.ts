@@ -16,7 +16,8 @@ export function textClauses(text: TextQuery, searchableFields: number): number {
   const prefixes = text.must.filter((c) => c.prefix).length;
   // A word allowed typos adds a fuzzy clause per field, and the query as typed is repeated once to rank exact
   // hits above corrected ones.
-  const fuzzy = text.must.filter((c) => c.typos).length;
+  // A CJK word looked for inside tokens adds one clause per field the same way.
+  const fuzzy = text.must.filter((c) => c.typos || c.infix).length;
   const exactAgain = fuzzy ? text.must.length : 0;
   // Each synonym is one more clause per field (twice with the repetition).
   const synonyms = text.must.reduce((n, c) => n + (c.synonyms?.length ?? 0), 0) * (fuzzy ? 2 : 1);

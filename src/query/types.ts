@@ -21,6 +21,13 @@ export interface TextQuery {
   mustNot: TextClause[];
   /** The raw query, trimmed and lower-cased, for exact-match ranking. */
   normalized: string;
+  /** The fields searched and their weights when the request chose them; absent: every searchable field. */
+  fields?: SearchField[];
+}
+/** A searchable field a request searches, with its weight (in place of the schema's boost). */
+export interface SearchField {
+  field: string;
+  boost: number;
 }
 export interface TextClause {
   tokens: string[];
@@ -30,6 +37,11 @@ export interface TextClause {
   typos?: number;
   /** Other token sequences that match in its place (the index's synonyms), each as a phrase. */
   synonyms?: string[][];
+  /**
+   * The word also matches inside longer words of the index: CJK text has no spaces between words, so a run of
+   * it is one token ("今日は天気") and a word of it ("天気") is found only within.
+   */
+  infix?: boolean;
 }
 
 export interface RangeBucketRequest {

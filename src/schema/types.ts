@@ -83,7 +83,16 @@ export interface IndexSchema {
   synonyms?: SynonymRule[];
   /** Pinned and hidden results per query; absent: none. */
   curations?: CurationRule[];
+  /**
+   * How the text of every searchable field is analysed: absent (standard) it is split into words and folded;
+   * `english` also reduces each word to its stem (Porter), so "running" finds "run". Part of how the text index
+   * is built: changing it rebuilds the text index.
+   */
+  analyzer?: Analyzer;
 }
+
+export const ANALYZERS = ['standard', 'english'] as const;
+export type Analyzer = (typeof ANALYZERS)[number];
 
 /** Numeric and date fields can carry range facets and stats. */
 export const isNumericType = (t: FieldType): boolean => t === 'integer' || t === 'float' || t === 'date';

@@ -2,6 +2,7 @@ import { SiftError } from '../errors.js';
 import { parseCurations } from './curations.js';
 import { parseStopWords, parseSynonyms, parseTypoTolerance, SETTINGS_KEYS } from './settings.js';
 import {
+  ANALYZERS,
   FIELD_TYPES,
   isNumericType,
   isTextual,
@@ -22,7 +23,15 @@ const FIELD_OPTIONS = new Set([
   'returned',
   'required',
 ]);
-const TOP_LEVEL = new Set(['id_field', 'fields', 'ranking', 'suggest', ...SETTINGS_KEYS, 'curations']);
+const TOP_LEVEL = new Set([
+  'id_field',
+  'fields',
+  'ranking',
+  'suggest',
+  'analyzer',
+  ...SETTINGS_KEYS,
+  'curations',
+]);
 export const MAX_FIELDS = 64;
 
 const fail = (field: string | undefined, problem: string): never => {
@@ -134,6 +143,15 @@ export function parseSchema(raw: unknown): IndexSchema {
   if (obj.stop_words !== undefined) schema.stop_words = parseStopWords(obj.stop_words);
   if (obj.synonyms !== undefined) schema.synonyms = parseSynonyms(obj.synonyms);
   if (obj.curations !== undefined) schema.curations = parseCurations(obj.curations);
+  if (obj.analyzer !== undefined) {
+    if (typeof obj.analyzer !== 'string' || !(ANALYZERS as readonly string[]).includes(obj.analyzer))
+      fail(
+        undefined,
+        `"analyzer" must be one of ${ANALYZERS.join(', ')}, got ${JSON.stringify(obj.analyzer)}`,
+      );
+    // The default is kept out of the schema, so a schema without it reads back as it was written.
+    if (obj.analyzer !== 'standard') schema.analyzer = obj.analyzer as IndexSchema['analyzer'];
+  }
   return schema;
 }
 

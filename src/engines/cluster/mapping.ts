@@ -53,6 +53,20 @@ const RESERVED = new Set([
   '_type',
 ]);
 
+/**
+ * The english analyzer (Porter stems) is refused on the clusters for now: Sift sends them its own tokens, and
+ * stemming them there needs the analysis-common module (its `porter_stem` filter), which the minimal
+ * distributions Sift supports do not ship. Refused, rather than searched without stems.
+ */
+export function checkAnalyzer(schema: IndexSchema): void {
+  if (schema.analyzer === 'english')
+    throw new SiftError(
+      'INVALID_SCHEMA',
+      'the english analyzer (stemming) is available on the embedded engine only; Elasticsearch and OpenSearch indexes use the standard analyzer',
+      { analyzer: schema.analyzer },
+    );
+}
+
 export function checkFieldNames(schema: IndexSchema): void {
   for (const name of Object.keys(schema.fields)) {
     if (RESERVED.has(name))

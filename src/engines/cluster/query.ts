@@ -1,4 +1,5 @@
 import { CORRECTED_NAME_SHARE, EXACT_TIER } from '../../query/relevance.js';
+import { searchedFields } from '../../query/search-fields.js';
 import type { HighlightRequest, SearchRequest, TextClause, TextQuery } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
 import { planFacets } from './aggregations.js';
@@ -22,11 +23,14 @@ interface Weighted {
   typos: boolean;
 }
 
-const searchableFields = (schema: IndexSchema): Weighted[] => {
+/** The fields a text query searches: the request's choice with its weights, else every searchable field. */
+const searchableFields = (schema: IndexSchema, text: TextQuery): Weighted[] => {
   const off = new Set(schema.typo_tolerance?.disable_on_fields ?? []);
-  return Object.entries(schema.fields)
-    .filter(([, s]) => s.searchable)
-    .map(([name, s]) => ({ name, boost: s.boost, typos: !off.has(name) }));
+  return searchedFields(schema, text.fields).map(({ field, boost }) => ({
+    name: field,
+    boost,
+    typos: !off.has(field),
+  }));
 };
 
 /**
@@ -43,10 +47,12 @@ function fieldClause(c: TextClause, path: string, boost: number, typosHere = tru
   if (c.tokens.length === 1) {
     const term = { term: { [path]: { value: c.tokens[0], boost } } };
     const typos = typosHere ? (c.typos ?? 0) : 0;
-    if (!c.prefix && !typos) return term;
+    if (!c.prefix && !typos && !c.infix) return term;
     const should: QueryDsl[] = [term];
     if (c.prefix) should.push({ prefix: { [path]: { value: c.tokens[0], boost: boost * PREFIX_WEIGHT } } });
     if (typos) should.push(fuzzy(path, c.tokens[0]!, typos, boost));
+    // A CJK word inside a longer token; tokens are letters and digits only, so nothing in it is a wildcard.
+    if (c.infix) should.push({ wildcard: { [path]: { value: `*${c.tokens[0]}*`, boost } } });
     return { bool: { should, minimum_should_match: 1 } };
   }
   if (!c.prefix) return { match_phrase: { [path]: { query: phrase, boost } } };
@@ -80,7 +86,7 @@ function clauseQuery(c: TextClause, fields: Weighted[]): QueryDsl {
  * per-field clauses.
  */
 function combinedClause(c: TextClause, fields: Weighted[]): QueryDsl | null {
-  if (c.tokens.length !== 1 || c.synonyms?.length || fields.some((f) => f.boost < 1)) return null;
+  if (c.tokens.length !== 1 || c.synonyms?.length || c.infix || fields.some((f) => f.boost < 1)) return null;
   const word = c.tokens[0]!;
   const combined = {
     combined_fields: { query: word, fields: fields.map((f) => `${tokenPath(f.name)}^${f.boost}`) },
@@ -103,13 +109,20 @@ function textParts(
   schema: IndexSchema,
   combinedFields: boolean,
 ): { must: QueryDsl[]; mustNot: QueryDsl[]; exactTier: QueryDsl | null } {
-  const fields = searchableFields(schema);
+  const fields = text ? searchableFields(schema, text) : [];
   if (!text || fields.length === 0) return { must: [], mustNot: [], exactTier: null };
-  // With corrections in play, hits matching the query as typed get a constant on top: they all rank first.
-  const exactTier = text.must.some((c) => c.typos)
+  // With corrections in play, hits matching the query as typed, every word whole, get a constant on top: they
+  // all rank first. A word that only begins another is no such match: it competes with the corrections on score.
+  const exactTier = text.must.some((c) => c.typos || c.infix)
     ? {
         constant_score: {
-          filter: { bool: { must: text.must.map((c) => clauseQuery({ ...c, typos: 0 }, fields)) } },
+          filter: {
+            bool: {
+              must: text.must.map((c) =>
+                clauseQuery({ ...c, typos: 0, prefix: false, infix: false }, fields),
+              ),
+            },
+          },
           boost: EXACT_TIER,
         },
       }

@@ -41,6 +41,12 @@ export const RELEVANCE_DOCS: Record<string, unknown>[] = [
   { name: 'mock-kit', summary: 'Wraps faker with extras', downloads: 50_000_000 },
   { name: 'kubectl-helper', summary: 'Deploy to kubernetes clusters', downloads: 10 },
   { name: 'k8s-tool', summary: 'k8s tooling', downloads: 5 },
+  // "momemt" is one edit from moment, and only the beginning of a word of a far more popular package.
+  { name: 'moment', summary: 'Parse, validate and format dates', downloads: 20_000_000 },
+  { name: 'momemtum-internal', summary: 'Internal build tools', downloads: 900_000_000 },
+  // "quartz" in one name and in another summary, equally popular: the weights a request gives decide.
+  { name: 'quartz-cli', summary: 'Command line tool', downloads: 1000 },
+  { name: 'clock-kit', summary: 'quartz clock utilities', downloads: 1000 },
   // A codename is matched only as written: typo tolerance is off for that field.
   { name: 'orbit-db', codename: 'falcon', summary: 'peer to peer database', downloads: 1000 },
 ];
@@ -83,6 +89,94 @@ export function relevanceCases(check: Check, svc: () => EngineDriver): void {
       expect((await ids({ q: 'react' }))[0]).toBe('react');
     },
   );
+
+  check('ranks a corrected name above a word the query only begins', async () => {
+    // Whole words as typed come first; a prefix completion competes with the corrections on score, where the
+    // corrected name's share of the exact-name boost outweighs the other package's popularity.
+    expect(await ids({ q: 'momemt' })).toEqual(['moment', 'momemtum-internal']);
+    expect(await ids({ q: 'momemt', typo: false })).toEqual(['momemtum-internal']);
+    expect((await ids({ q: 'momemtum' }))[0]).toBe('momemtum-internal');
+  });
+
+  check('searches only the fields a request names, with the weights it gives', async () => {
+    expect(await ids({ q: 'quartz', search_fields: 'name^10,summary' })).toEqual(['quartz-cli', 'clock-kit']);
+    expect(await ids({ q: 'quartz', search_fields: 'name,summary^10' })).toEqual(['clock-kit', 'quartz-cli']);
+    expect(await ids({ q: 'quartz', search_fields: ['summary'] })).toEqual(['clock-kit']);
+    expect(await ids({ q: 'quartz', search_fields: { name: 2 } })).toEqual(['quartz-cli']);
+    // Exclusions look at the chosen fields only.
+    expect(await ids({ q: 'quartz -clock', search_fields: 'name' })).toEqual(['quartz-cli']);
+    // Corrections too.
+    expect(await ids({ q: 'quarzt ', search_fields: 'summary' })).toEqual(['clock-kit']);
+    for (const bad of ['downloads', 'nope', 'name,name'])
+      await expect(svc().search(idx, { q: 'quartz', search_fields: bad })).rejects.toMatchObject({
+        code: 'INVALID_FIELD',
+      });
+    await expect(svc().search(idx, { q: 'quartz', search_fields: 'name^0' })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
+  });
+
+  check('stems English words when the schema asks for the english analyzer, after a rebuild', async () => {
+    const words = 'conformance-stemming';
+    const schema = {
+      id_field: 'id',
+      fields: { id: { type: 'keyword' }, body: { type: 'text', searchable: true } },
+    };
+    const found = async (q: string) => (await svc().search(words, { q, sort: 'id' })).hits.map((h) => h.id);
+    await svc().engine.dropIndex(words);
+    try {
+      await svc().putIndex(words, schema);
+      const docs = [
+        { id: 'a', body: 'I run every morning' },
+        { id: 'b', body: 'Running shoes' },
+        { id: 'c', body: 'A runner' },
+      ];
+      expect((await svc().importDocuments(words, docs)).failed).toBe(0);
+      expect(await found('running ')).toEqual(['b']);
+      // The analyzer decides how the text index is built: changing it rebuilds the index with the documents.
+      await svc().putIndex(words, { ...schema, analyzer: 'english' });
+      expect(await found('running ')).toEqual(['a', 'b']);
+      expect(await found('runs ')).toEqual(['a', 'b']);
+      expect(await found('run ')).toEqual(['a', 'b']);
+      expect(await found('"running shoes"')).toEqual(['b']);
+      await expect(
+        Promise.resolve().then(() => svc().putIndex(words, { ...schema, analyzer: 'klingon' })),
+      ).rejects.toMatchObject({
+        code: 'INVALID_SCHEMA',
+      });
+    } finally {
+      await svc().engine.dropIndex(words);
+    }
+  });
+
+  check('finds a CJK word inside text written without spaces', async () => {
+    const cjk = 'conformance-cjk';
+    await svc().engine.dropIndex(cjk);
+    try {
+      await svc().putIndex(cjk, {
+        id_field: 'id',
+        fields: { id: { type: 'keyword' }, body: { type: 'text', searchable: true } },
+      });
+      const docs = [
+        { id: 'a', body: '今日は天気がいい' },
+        { id: 'b', body: '東京の天気予報' },
+        { id: 'c', body: '天気' },
+        { id: 'd', body: '오늘 날씨가 좋다' },
+        { id: 'e', body: 'weather in Tokyo' },
+      ];
+      expect((await svc().importDocuments(cjk, docs)).failed).toBe(0);
+      const found = async (q: string) => (await svc().search(cjk, { q, sort: 'id' })).hits.map((h) => h.id);
+      expect(await found('天気')).toEqual(['a', 'b', 'c']);
+      expect(await found('天気 ')).toEqual(['a', 'b', 'c']);
+      expect(await found('東京')).toEqual(['b']);
+      expect(await found('날씨')).toEqual(['d']);
+      expect(await found('天気 -東京')).toEqual(['a', 'c']);
+      // The word standing alone ranks first.
+      expect((await svc().search(cjk, { q: '天気' })).hits[0]?.id).toBe('c');
+    } finally {
+      await svc().engine.dropIndex(cjk);
+    }
+  });
 
   check('completes the word being typed and corrects it', async () => {
     expect((await ids({ q: 'expr' }))[0]).toBe('express');

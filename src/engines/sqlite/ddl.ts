@@ -39,9 +39,15 @@ export function searchableFields(schema: IndexSchema): string[] {
 
 // unicode61 splits "@scope/pkg-name" into scope, pkg, name; the prefix indexes make search-as-you-type cheap.
 export const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
+/** The english analyzer: the same words, each reduced to its Porter stem (in the index and in queries). */
+const TOKENIZE_ENGLISH = "tokenize = 'porter unicode61 remove_diacritics 2'";
 /** Prefix lengths (characters) FTS5 keeps an index for; other prefixes merge every matching term's postings. */
 export const PREFIX_INDEXES = [2, 3];
-const TOKENIZER = `${TOKENIZE}, prefix = '${PREFIX_INDEXES.join(' ')}'`;
+const tokenizer = (schema: IndexSchema) =>
+  `${schema.analyzer === 'english' ? TOKENIZE_ENGLISH : TOKENIZE}, prefix = '${PREFIX_INDEXES.join(' ')}'`;
+
+/** Whether the text index holds the words as Sift's own tokenizer produces them (no stems). */
+export const wordsAsTokenized = (schema: IndexSchema) => (schema.analyzer ?? 'standard') === 'standard';
 
 export function createFtsSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);
@@ -51,7 +57,7 @@ export function createFtsSql(tid: number, schema: IndexSchema): string[] {
   const newVals = cols.map((c) => `new.${c}`).join(', ');
   const oldVals = cols.map((c) => `old.${c}`).join(', ');
   return [
-    `CREATE VIRTUAL TABLE ${f} USING fts5(${list}, content='${d}', content_rowid='rowid', ${TOKENIZER})`,
+    `CREATE VIRTUAL TABLE ${f} USING fts5(${list}, content='${d}', content_rowid='rowid', ${tokenizer(schema)})`,
     `CREATE TRIGGER ${d}_ai AFTER INSERT ON ${d} BEGIN INSERT INTO ${f}(rowid, ${list}) VALUES (new.rowid, ${newVals}); END`,
     `CREATE TRIGGER ${d}_ad AFTER DELETE ON ${d} BEGIN INSERT INTO ${f}(${f}, rowid, ${list}) VALUES ('delete', old.rowid, ${oldVals}); END`,
     `CREATE TRIGGER ${d}_au AFTER UPDATE ON ${d} BEGIN

@@ -272,7 +272,11 @@ export class SqliteEngine implements Engine {
           db.exec(`ALTER TABLE ${docsTable(existing.tid)} ADD COLUMN ${c.col} ${c.sqlType}`);
       }
       for (const sql of secondaryIndexSql(existing.tid, schema)) db.exec(sql);
-      if (searchableFields(old).join() !== searchableFields(schema).join()) {
+      // An FTS5 table's tokenizer is fixed when it is created: a new analyzer rebuilds it too.
+      if (
+        searchableFields(old).join() !== searchableFields(schema).join() ||
+        (old.analyzer ?? 'standard') !== (schema.analyzer ?? 'standard')
+      ) {
         for (const sql of dropFtsSql(existing.tid)) db.exec(sql);
         for (const sql of createFtsSql(existing.tid, schema)) db.exec(sql);
         const f = ftsTable(existing.tid);

@@ -11,12 +11,21 @@ import type {
   TextQuery,
 } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { column, docsTable, ftsTable, PREFIX_INDEXES, rankTable, searchableFields } from './ddl.js';
+import {
+  column,
+  docsTable,
+  ftsTable,
+  PREFIX_INDEXES,
+  rankTable,
+  searchableFields,
+  wordsAsTokenized,
+} from './ddl.js';
 import { filterToSql } from './filter-sql.js';
 import { countFacets } from './facets.js';
 import { highlightRows } from './highlight.js';
 import { BROAD_MATCHES, knownBroad, phrasesOf, popularFirst } from './popular-first.js';
 import { typoMatch } from './typo.js';
+import { searchedFields } from '../../query/search-fields.js';
 import { CORRECTED_NAME_SHARE, EXACT_TIER } from '../../query/relevance.js';
 import { cached } from './statements.js';
 
@@ -47,7 +56,9 @@ function scope(
       s.match = exclude ? `(${match}) NOT (${exclude})` : match;
       s.where.push(`${f} MATCH ?`);
       s.params.push(s.match);
-      const weights = searchableFields(schema).map((n) => schema.fields[n]!.boost);
+      // Fields the request leaves out weigh nothing (the MATCH already looks only at the chosen ones).
+      const chosen = new Map(searchedFields(schema, text.fields).map((f) => [f.field, f.boost]));
+      const weights = searchableFields(schema).map((n) => chosen.get(n) ?? 0);
       s.textScore = `(-bm25(${f}, ${weights.join(', ')}))`;
     } else if (exclude) {
       s.where.push(`d.rowid NOT IN (SELECT rowid FROM ${f} WHERE ${f} MATCH ?)`);
@@ -402,11 +413,14 @@ function broadPage(
   s: Scope,
   req: SearchRequest,
 ): Row[] | null {
-  if (!schema.ranking.popularity || !req.text || s.match === null) return null;
+  // The bound is computed over Sift's own tokens, which a stemming index does not hold.
+  if (!schema.ranking.popularity || !req.text || s.match === null || !wordsAsTokenized(schema)) return null;
   const phrases = phrasesOf(req.text, s.match);
   if (!phrases) return null;
   const f = ftsTable(tid);
   const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
+  // The whole-word tier is not part of the bound popular-first reads by: such a query is scored in full.
+  if (score.named.exact_text !== undefined) return null;
   // The scope's first condition is the MATCH; the rest is the filter.
   const filter =
     s.where.length > 1 ? { sql: s.where.slice(1).join(' AND '), params: s.params.slice(1) } : null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestCorrections, corrections, known } from './typo.js';
+import { bestCorrections, containing, corrections, known } from './typo.js';
 
 /** A vocabulary as the engine holds it: sorted terms and their document counts. */
 function vocab(words: Record<string, number>) {
@@ -81,5 +81,14 @@ describe('typo corrections from the vocabulary', () => {
     expect(known(v, 'reac', false)).toBe(false);
     expect(known(v, 'reac', true)).toBe(true);
     expect(known(v, 'zzz', true)).toBe(false);
+  });
+});
+
+describe('CJK words inside the tokens of the index', () => {
+  it('finds the longer words that hold a word, most documents first, never the word itself', () => {
+    const v = vocab({ 天気: 5, 今日は天気がいい: 1, 東京の天気予報: 3, 東京: 2, react: 9 });
+    expect(containing(v, '天気')).toEqual(['東京の天気予報', '今日は天気がいい']);
+    expect(containing(v, '東京')).toEqual(['東京の天気予報']);
+    expect(containing(v, '雨')).toEqual([]);
   });
 });

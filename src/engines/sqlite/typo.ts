@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import type { TextClause, TextQuery } from '../../query/types.js';
 import { correctText, suggestionEdits } from '../../query/relevance.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { column, ftsTable, searchableFields } from './ddl.js';
+import { searchedFields } from '../../query/search-fields.js';
+import { column, ftsTable } from './ddl.js';
 import { clauseToFts, matchExpression } from './match.js';
 
 /**
@@ -31,13 +32,20 @@ interface Vocabulary {
   terms: string[];
   docs: Int32Array;
   dataVersion: number;
+  /** The database schema it was read under: a text index dropped and created again (same tid) is another. */
+  schemaVersion?: number;
   loadedAt: number;
 }
 
 /** Per reader thread: the vocabulary of each physical index version it has corrected words for. */
 const vocabularies = new Map<number, Vocabulary>();
 
-function loadVocabulary(db: Database.Database, tid: number, dataVersion: number): Vocabulary {
+function loadVocabulary(
+  db: Database.Database,
+  tid: number,
+  dataVersion: number,
+  schemaVersion: number,
+): Vocabulary {
   const name = `temp.sift_vocab_${tid}`;
   db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${name} USING fts5vocab(main, '${ftsTable(tid)}', 'row')`);
   const rows = db.prepare(`SELECT term, doc FROM ${name}`).raw().all() as [string, number][];
@@ -47,16 +55,27 @@ function loadVocabulary(db: Database.Database, tid: number, dataVersion: number)
     terms: rows.map((r) => r[0]),
     docs: Int32Array.from(rows, (r) => r[1]),
     dataVersion,
+    schemaVersion,
     loadedAt: Date.now(),
   };
 }
 
-/** The vocabulary of a version, reloaded when the database changed and the copy is old enough. */
+/**
+ * The vocabulary of a version, reloaded when the database changed and the copy is old enough, and at once when
+ * tables were created or dropped since: a dropped index's number is given to the next one created, and a new
+ * analyzer recreates the text index, so the copy may be of another table.
+ */
 export function vocabulary(db: Database.Database, tid: number): Vocabulary {
   const dataVersion = db.pragma('data_version', { simple: true }) as number;
+  const schemaVersion = db.pragma('schema_version', { simple: true }) as number;
   const have = vocabularies.get(tid);
-  if (have && (have.dataVersion === dataVersion || Date.now() - have.loadedAt < RELOAD_AFTER_MS)) return have;
-  const fresh = loadVocabulary(db, tid, dataVersion);
+  if (
+    have &&
+    have.schemaVersion === schemaVersion &&
+    (have.dataVersion === dataVersion || Date.now() - have.loadedAt < RELOAD_AFTER_MS)
+  )
+    return have;
+  const fresh = loadVocabulary(db, tid, dataVersion, schemaVersion);
   vocabularies.delete(tid);
   vocabularies.set(tid, fresh);
   // Versions replaced by a reindex, and indexes searched long ago, leave: the oldest read goes first.
@@ -170,14 +189,43 @@ export function known(vocab: Vocabulary, word: string, prefix: boolean): boolean
   return t !== undefined && (prefix ? t.startsWith(word) : t === word);
 }
 
+/** Words a CJK word is looked for inside, at most: the ones held by the most documents. */
+const MAX_CONTAINING = 64;
+// eslint-disable-next-line no-control-regex -- the whole ASCII range
+const ASCII_ONLY = /^[\u0000-\u007f]*$/;
+/** Per vocabulary, its words with characters beyond ASCII: the only ones a CJK word can be inside. */
+const wideTerms = new WeakMap<Vocabulary, number[]>();
+
+/** The vocabulary's longer words that hold `word` (a CJK word inside a run of CJK text), most documents first. */
+export function containing(vocab: Vocabulary, word: string): string[] {
+  let wide = wideTerms.get(vocab);
+  if (!wide) {
+    wide = [];
+    for (let i = 0; i < vocab.terms.length; i++) if (!ASCII_ONLY.test(vocab.terms[i]!)) wide.push(i);
+    wideTerms.set(vocab, wide);
+  }
+  return wide
+    .filter((i) => vocab.terms[i] !== word && vocab.terms[i]!.includes(word))
+    .sort((a, b) => vocab.docs[b]! - vocab.docs[a]!)
+    .slice(0, MAX_CONTAINING)
+    .map((i) => vocab.terms[i]!);
+}
+
+/** A CJK clause as itself or any longer word of the index that holds it. */
+function withContaining(vocab: Vocabulary, c: TextClause): string {
+  const within = c.infix ? containing(vocab, c.tokens[0]!) : [];
+  return within.length ? `(${clauseToFts(c)} OR ${within.map(quote).join(' OR ')})` : clauseToFts(c);
+}
+
 const quote = (token: string) => `"${token.replace(/"/g, '""')}"`;
 
 export interface TypoMatch {
   match: string | null;
   exclude: string | null;
   /**
-   * The query as typed, when corrections were added and it can still match: hits that match it rank above
-   * those found only through a correction.
+   * The query as typed, every word whole (the word being typed too), when corrections were added and it can
+   * still match: hits that match it rank above the rest. A word that only begins another ("reakt" in reaktor)
+   * is no such match; it competes on score with the corrections, so a corrected name can come first.
    */
   exact: string | null;
   /** For a query of one word, its corrections: a document named by one of them gets the exact-name boost. */
@@ -186,7 +234,14 @@ export interface TypoMatch {
 
 const expanded = new WeakMap<TextQuery, TypoMatch>();
 
-/** The MATCH expressions of a text query, each word allowed typos widened to its corrections. */
+/** The query's MATCH expression with no word taken as a prefix. */
+const wholeWords = (text: TextQuery): string | null =>
+  matchExpression({ ...text, must: text.must.map((c) => ({ ...c, prefix: false })) }).match;
+
+/**
+ * The MATCH expressions of a text query, each word allowed typos widened to its corrections, and all of it
+ * limited to the fields the request searches when it chose them.
+ */
 export function typoMatch(
   db: Database.Database,
   tid: number,
@@ -197,36 +252,53 @@ export function typoMatch(
   if (done) return done;
   const plain = matchExpression(text);
   const result: TypoMatch = { ...plain, exact: null, names: [] };
-  if (text.must.some((c) => (c.typos ?? 0) > 0)) {
+  const searched = searchedFields(schema, text.fields).map((f) => f.field);
+  if (text.must.some((c) => (c.typos ?? 0) > 0 || c.infix)) {
     const off = new Set(schema.typo_tolerance?.disable_on_fields ?? []);
-    const on = searchableFields(schema).filter((f) => !off.has(f));
-    if (on.length) {
-      const colset =
-        on.length < searchableFields(schema).length
-          ? `{${on.map((f) => column(schema, f)).join(' ')}} : `
-          : '';
-      const vocab = vocabulary(db, tid);
-      let widened = false;
-      let exactCanMatch = true;
-      const parts = text.must.map((c: TextClause) => {
-        const token = c.tokens[0]!;
-        if (c.tokens.length === 1 && !c.synonyms && !known(vocab, token, c.prefix)) exactCanMatch = false;
-        if (!c.typos || c.tokens.length !== 1) return clauseToFts(c);
-        const fixes = bestCorrections(vocab, token, c.typos);
-        if (!fixes.length) return clauseToFts(c);
-        widened = true;
-        if (text.must.length === 1) result.names = fixes.map((f) => f.term);
-        return `(${clauseToFts(c)} OR ${colset}(${fixes.map((f) => quote(f.term)).join(' OR ')}))`;
-      });
-      if (widened) {
-        result.match = parts.join(' AND ');
-        if (exactCanMatch) result.exact = plain.match;
+    const on = searched.filter((f) => !off.has(f));
+    const colset = on.length < searched.length ? columnFilter(schema, on) : '';
+    const vocab = vocabulary(db, tid);
+    let widened = false;
+    let exactCanMatch = true;
+    const parts = text.must.map((c: TextClause) => {
+      const token = c.tokens[0]!;
+      if (c.tokens.length === 1 && !c.synonyms && !known(vocab, token, false)) exactCanMatch = false;
+      if (c.infix) {
+        const own = withContaining(vocab, c);
+        if (own !== clauseToFts(c)) widened = true;
+        return own;
       }
+      if (!c.typos || c.tokens.length !== 1 || !on.length) return clauseToFts(c);
+      const fixes = bestCorrections(vocab, token, c.typos);
+      if (!fixes.length) return clauseToFts(c);
+      widened = true;
+      if (text.must.length === 1) result.names = fixes.map((f) => f.term);
+      return `(${clauseToFts(c)} OR ${colset}(${fixes.map((f) => quote(f.term)).join(' OR ')}))`;
+    });
+    if (widened) {
+      result.match = parts.join(' AND ');
+      if (exactCanMatch) result.exact = wholeWords(text);
     }
+  }
+  if (text.mustNot.some((c) => c.infix)) {
+    const vocab = vocabulary(db, tid);
+    result.exclude = text.mustNot.map((c) => withContaining(vocab, c)).join(' OR ');
+  }
+  if (text.fields) {
+    // Every part of the query, exclusions too, looks only at the chosen fields.
+    const only = columnFilter(schema, searched);
+    const limit = (expr: string | null) => (expr === null ? null : `${only}(${expr})`);
+    result.match = limit(result.match);
+    result.exclude = limit(result.exclude);
+    result.exact = limit(result.exact);
   }
   expanded.set(text, result);
   return result;
 }
+
+/** An FTS5 column filter: what follows it matches only in these fields. */
+const columnFilter = (schema: IndexSchema, fields: string[]) =>
+  `{${fields.map((f) => column(schema, f)).join(' ')}} : `;
 
 /**
  * A corrected query for one that found nothing: each word the index does not hold (as a whole word, or as a

@@ -7,7 +7,7 @@ import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN, type RawSearchInput } from '../..
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
 import { OPTIONAL_BODY } from '../plugins/openapi.js';
-import { IndexParams, UrlText } from '../schemas.js';
+import { IndexParams, SearchFieldsBody, SearchFieldsText, UrlText } from '../schemas.js';
 
 const Open = (description?: string) =>
   Type.Object({}, { additionalProperties: true, ...(description ? { description } : {}) });
@@ -60,6 +60,7 @@ export function searchQuerySchema(config: Config) {
         Type.String({ description: TRACK_TOTAL, pattern: TRACK_TOTAL_PATTERN.source }),
       ),
       typo: Type.Optional(Type.Boolean({ description: TYPO })),
+      search_fields: Type.Optional(SearchFieldsText()),
     },
     { additionalProperties: false },
   );
@@ -124,6 +125,7 @@ export function searchBodySchema(config: Config) {
         }),
       ),
       typo: Type.Optional(Type.Boolean({ description: TYPO })),
+      search_fields: Type.Optional(SearchFieldsBody),
     },
     { additionalProperties: false },
   );
