@@ -162,7 +162,7 @@ describe('a known path with a wrong method', () => {
     ['DELETE', '/health/live', 'GET, HEAD'],
     ['PATCH', '/api/indexes/some-index', 'GET, HEAD, PUT, DELETE'],
     ['PUT', '/api/search', 'GET, HEAD, POST'],
-    ['GET', '/api/indexes/some-index/documents', 'POST'],
+    ['GET', '/api/indexes/some-index/documents', 'POST, PATCH'],
   ];
 
   it.each(cases)('%s %s is 405 with Allow: %s', async (method, path, allow) => {
