@@ -63,9 +63,12 @@ function batchItem(raw: unknown): { id: string; patch: Record<string, unknown> }
   return { id: checkId(item.id), patch: checkPatch(item.patch) };
 }
 
+/** Patches of different documents a batch has in flight at once (a cluster's write waits for a refresh). */
+const BATCH_CONCURRENCY = 16;
+
 /**
- * Patches many documents, each as `patchDocument` does, in batch order (so two patches of one id apply in the
- * order given); a refused item is reported at its position and the others go on.
+ * Patches many documents, each as `patchDocument` does. Patches of one id apply in batch order; different ids
+ * go on side by side, a few at a time. A refused item is reported at its position and the others go on.
  */
 export async function patchDocuments(
   engine: Engine,
@@ -73,25 +76,39 @@ export async function patchDocuments(
   index: string,
   items: unknown[],
 ): Promise<PatchBatchResult> {
-  const results: PatchItemResult[] = [];
-  let updated = 0;
-  for (const [pos, raw] of items.entries()) {
+  const results: PatchItemResult[] = new Array(items.length);
+  // Positions grouped by id, in order; an item without a usable id is a group of its own (it is refused).
+  const groups = new Map<unknown, number[]>();
+  items.forEach((raw, pos) => {
+    const id = (raw as { id?: unknown } | null)?.id;
+    const key = typeof id === 'string' ? id : Symbol(pos);
+    const group = groups.get(key);
+    if (group) group.push(pos);
+    else groups.set(key, [pos]);
+  });
+  const queue = [...groups.values()];
+  const one = async (pos: number) => {
+    const raw = items[pos];
     const rawId = (raw as { id?: unknown } | null)?.id;
     try {
       const { id, patch } = batchItem(raw);
       await patchDocument(engine, schema, index, id, patch);
-      results.push({ index: pos, id, status: 200, result: 'updated' });
-      updated++;
+      results[pos] = { index: pos, id, status: 200, result: 'updated' };
     } catch (err) {
       // Only a refusal of this item is reported in place; the engine failing fails the request.
       if (!isSiftError(err) || err.status >= 500 || err.code === 'INDEX_NOT_FOUND') throw err;
-      results.push({
+      results[pos] = {
         index: pos,
         id: typeof rawId === 'string' ? rawId : null,
         status: err.status,
         error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
-      });
+      };
     }
-  }
+  };
+  const worker = async () => {
+    for (let group = queue.shift(); group; group = queue.shift()) for (const pos of group) await one(pos);
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, queue.length) }, worker));
+  const updated = results.filter((r) => r.status === 200).length;
   return { updated, failed: items.length - updated, items: results };
 }

@@ -96,31 +96,61 @@ export function documentCases(check: Check, driver: () => EngineDriver, idx: str
     },
   );
 
-  check('patches a batch in order, reporting each item in place', async () => {
-    const svc = driver();
-    await svc.putDocument(idx, 'patch-batch', { name: 'patch-batch', downloads: 1, license: 'MIT' });
-    const res = await svc.patchDocuments(idx, [
-      { id: 'patch-batch', patch: { downloads: 2 } },
-      { id: 'patch-batch', patch: { downloads: 'x' } },
-      { id: 'patch-nobody', patch: { downloads: 3 } },
-      { id: 'patch-batch', nope: {} },
-      { id: 'patch-batch', patch: { downloads: 4, license: null } },
-    ]);
-    expect(res.updated).toBe(2);
-    expect(res.failed).toBe(3);
-    expect(res.items.map((i) => [i.index, i.status, i.error?.code])).toEqual([
-      [0, 200, undefined],
-      [1, 400, 'INVALID_DOCUMENT'],
-      [2, 404, 'DOCUMENT_NOT_FOUND'],
-      [3, 400, 'INVALID_PATCH'],
-      [4, 200, undefined],
-    ]);
-    expect((await svc.getDocument(idx, 'patch-batch')).document).toEqual({
-      name: 'patch-batch',
-      downloads: 4,
-    });
-    await svc.deleteDocument(idx, 'patch-batch');
-  });
+  check(
+    'patches a batch in order, reporting each item in place',
+    async () => {
+      const svc = driver();
+      await svc.putDocument(idx, 'patch-batch', { name: 'patch-batch', downloads: 1, license: 'MIT' });
+      const res = await svc.patchDocuments(idx, [
+        { id: 'patch-batch', patch: { downloads: 2 } },
+        { id: 'patch-batch', patch: { downloads: 'x' } },
+        { id: 'patch-nobody', patch: { downloads: 3 } },
+        { id: 'patch-batch', nope: {} },
+        { id: 'patch-batch', patch: { downloads: 4, license: null } },
+      ]);
+      expect(res.updated).toBe(2);
+      expect(res.failed).toBe(3);
+      expect(res.items.map((i) => [i.index, i.status, i.error?.code])).toEqual([
+        [0, 200, undefined],
+        [1, 400, 'INVALID_DOCUMENT'],
+        [2, 404, 'DOCUMENT_NOT_FOUND'],
+        [3, 400, 'INVALID_PATCH'],
+        [4, 200, undefined],
+      ]);
+      expect((await svc.getDocument(idx, 'patch-batch')).document).toEqual({
+        name: 'patch-batch',
+        downloads: 4,
+      });
+      await svc.deleteDocument(idx, 'patch-batch');
+
+      // Many documents in one batch (patched side by side), each patched twice: the later patch of an id wins.
+      const many = Array.from({ length: 40 }, (_, i) => `patch-many-${String(i).padStart(2, '0')}`);
+      expect(
+        (
+          await svc.importDocuments(
+            idx,
+            many.map((name) => ({ name, downloads: 0 })),
+          )
+        ).failed,
+      ).toBe(0);
+      const twice = await svc.patchDocuments(idx, [
+        ...many.map((id, i) => ({ id, patch: { downloads: i, license: 'MIT' } })),
+        ...many.map((id, i) => ({ id, patch: { downloads: i + 1000 } })),
+      ]);
+      expect([twice.updated, twice.failed]).toEqual([80, 0]);
+      expect(twice.items.map((i) => i.index)).toEqual([...Array(80).keys()]);
+      const stored = await Promise.all(many.map(async (id) => (await svc.getDocument(idx, id)).document));
+      for (const [i, id] of many.entries())
+        expect(stored[i]).toEqual({
+          name: id,
+          downloads: i + 1000,
+          license: 'MIT',
+        });
+      // Side by side: on a cluster each acknowledged write waits for a refresh.
+      await Promise.all(many.map((id) => svc.deleteDocument(idx, id)));
+    },
+    120_000,
+  );
 
   check(
     'never loses a field when many patches of one document run at once',

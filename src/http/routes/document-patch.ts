@@ -112,7 +112,7 @@ export async function documentPatchRoutes(
         tags,
         summary: 'Update part of many documents (a batch of JSON merge patches)',
         description:
-          `Each item is {"id", "patch"} and is applied like PATCH of one document, in the order given. Good items are ` +
+          `Each item is {"id", "patch"} and is applied like PATCH of one document; patches of one id in the order given. Good items are ` +
           `stored even when others fail; each item reports its status. At most ${MAX_BATCH_ITEMS} items per request (413 above).`,
         params: IndexParams,
         body: {
