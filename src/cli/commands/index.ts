@@ -5,6 +5,7 @@ import { SiftError } from '../../errors.js';
 import type { IndexInfo } from '../../engines/engine.js';
 import { loadSchemaFile } from '../../schema/load.js';
 import type { FieldSpec } from '../../schema/types.js';
+import type { SearchService } from '../../service/search-service.js';
 import { colors, formatNumber, humanBytes, renderTable } from '../format.js';
 import type { CliContext } from '../context.js';
 
@@ -47,6 +48,39 @@ const shortDate = (iso: string) =>
 export function registerIndexCommands(program: Command, ctx: CliContext): void {
   const index = program.command('index').description('create, drop, list and inspect indexes');
   const out = (s = '') => ctx.stdout.write(s + '\n');
+
+  /**
+   * `index settings` and `index curations`: without `--set`, print what the index holds (read-only: no data
+   * directory is created); with it, replace that from a YAML or JSON file and print the result.
+   */
+  async function showOrReplace(
+    name: string,
+    file: string | undefined,
+    parseCode: 'INVALID_SETTINGS' | 'INVALID_CURATION',
+    access: {
+      get: (service: SearchService) => Promise<unknown>;
+      put: (service: SearchService, raw: unknown) => Promise<unknown>;
+    },
+  ): Promise<void> {
+    if (file === undefined) {
+      const held = await ctx.withService(access.get, {
+        readOnly: true,
+        whenNoData: () => {
+          throw new SiftError('INDEX_NOT_FOUND', `index "${name}" does not exist`, { index: name });
+        },
+      });
+      out(JSON.stringify(held, null, 2));
+      return;
+    }
+    const text = readFileSync(file, 'utf8');
+    let raw: unknown;
+    try {
+      raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+    } catch (err) {
+      throw new SiftError(parseCode, `${file}: cannot parse: ${(err as Error).message}`);
+    }
+    out(JSON.stringify(await ctx.withService((service) => access.put(service, raw)), null, 2));
+  }
 
   index
     .command('create')
@@ -115,29 +149,12 @@ export function registerIndexCommands(program: Command, ctx: CliContext): void {
     )
     .argument('<name>', 'index name')
     .option('--set <file>', 'YAML or JSON settings file; a key left out goes back to its default')
-    .action(async (name: string, opts: { set?: string }) => {
-      let raw: unknown;
-      if (opts.set !== undefined) {
-        const text = readFileSync(opts.set, 'utf8');
-        try {
-          raw = /\.ya?ml$/i.test(opts.set) ? parseYaml(text) : JSON.parse(text);
-        } catch (err) {
-          throw new SiftError('INVALID_SETTINGS', `${opts.set}: cannot parse: ${(err as Error).message}`);
-        }
-      }
-      const settings = await ctx.withService(
-        (service) => (raw === undefined ? service.getSettings(name) : service.putSettings(name, raw)),
-        raw === undefined
-          ? {
-              readOnly: true,
-              whenNoData: () => {
-                throw new SiftError('INDEX_NOT_FOUND', `index "${name}" does not exist`, { index: name });
-              },
-            }
-          : undefined,
-      );
-      out(JSON.stringify(settings, null, 2));
-    });
+    .action((name: string, opts: { set?: string }) =>
+      showOrReplace(name, opts.set, 'INVALID_SETTINGS', {
+        get: (service) => service.getSettings(name),
+        put: (service, raw) => service.putSettings(name, raw),
+      }),
+    );
 
   index
     .command('curations')
@@ -146,29 +163,12 @@ export function registerIndexCommands(program: Command, ctx: CliContext): void {
     )
     .argument('<name>', 'index name')
     .option('--set <file>', 'YAML or JSON file holding the list of rules; [] removes every rule')
-    .action(async (name: string, opts: { set?: string }) => {
-      let raw: unknown;
-      if (opts.set !== undefined) {
-        const text = readFileSync(opts.set, 'utf8');
-        try {
-          raw = /\.ya?ml$/i.test(opts.set) ? parseYaml(text) : JSON.parse(text);
-        } catch (err) {
-          throw new SiftError('INVALID_CURATION', `${opts.set}: cannot parse: ${(err as Error).message}`);
-        }
-      }
-      const rules = await ctx.withService(
-        (service) => (raw === undefined ? service.getCurations(name) : service.putCurations(name, raw)),
-        raw === undefined
-          ? {
-              readOnly: true,
-              whenNoData: () => {
-                throw new SiftError('INDEX_NOT_FOUND', `index "${name}" does not exist`, { index: name });
-              },
-            }
-          : undefined,
-      );
-      out(JSON.stringify(rules, null, 2));
-    });
+    .action((name: string, opts: { set?: string }) =>
+      showOrReplace(name, opts.set, 'INVALID_CURATION', {
+        get: (service) => service.getCurations(name),
+        put: (service, raw) => service.putCurations(name, raw),
+      }),
+    );
 
   index
     .command('stats')
