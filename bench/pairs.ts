@@ -48,8 +48,13 @@ const ROUNDS = Number(process.env.PAIR_ROUNDS ?? 3);
 const IMPORT_DOCS = Number(process.env.PAIR_IMPORT_DOCS ?? 40_000);
 const PAIRS = new Set((process.env.PAIRS ?? 'a,b,c,d').split(',').map((p) => p.trim()));
 const PEER_DIR = join(REPO, 'bench/peers/fastapi_es');
-/** What Sift is asked in pairs b and c: hits, the scope facet, exact totals, no highlights. */
-const siftPath = (q: string) => `/api/search?q=${encodeURIComponent(q)}&size=10&facets=scope&highlight=`;
+/**
+ * What Sift is asked in pairs b and c: hits, the scope facet, exact totals, no highlights, and no typo tolerance,
+ * which the guide's stack does not have: with it Sift sends fuzzy clauses the peer does not, and the pair would
+ * no longer compare the same query work.
+ */
+const siftPath = (q: string) =>
+  `/api/search?q=${encodeURIComponent(q)}&size=10&facets=scope&highlight=&typo=false`;
 const peerPath = (q: string) => `/api/search?q=${encodeURIComponent(q)}&size=10`;
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
@@ -176,7 +181,7 @@ async function siftBodies(esUrl: string, queries: string[]): Promise<string[]> {
   const service = new SearchService(engine, limitsFromConfig(config));
   const bodies: string[] = [];
   for (const q of queries) {
-    await service.search(INDEX, { q, size: 10, facets: 'scope', highlight: '' });
+    await service.search(INDEX, { q, size: 10, facets: 'scope', highlight: '', typo: false });
     bodies.push(last);
   }
   await engine.close();
