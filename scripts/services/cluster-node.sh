@@ -85,7 +85,8 @@ start_node() {
   else
     port="$(free_port)"
   fi
-  mkdir -p "$state.d/data" "$state.d/logs"
+  # snapshots/ is the node's path.repo: the only place a shared-filesystem snapshot repository may live.
+  mkdir -p "$state.d/data" "$state.d/logs" "$state.d/snapshots"
   if [[ ! -d "$state.d/config" ]]; then
     cp -r "$home/config" "$state.d/config.tmp"
     # The stock JVM options write GC logs, error files and heap dumps relative to the distribution; keep them with
@@ -112,7 +113,7 @@ start_node() {
     -Ecluster.name="sift-$instance" -Enode.name="sift-$instance" \
     -Ehttp.host=127.0.0.1 -Ehttp.port="$port" -Etransport.host=127.0.0.1 \
     -Ediscovery.type=single-node \
-    -Epath.data="$state.d/data" -Epath.logs="$state.d/logs" \
+    -Epath.data="$state.d/data" -Epath.logs="$state.d/logs" -Epath.repo="$state.d/snapshots" \
     -Ecluster.routing.allocation.disk.threshold_enabled=false \
     -Eaction.auto_create_index="+.*,-*" \
     $EXTRA_SETTINGS >"$state.log" 2>&1 9>&- &
@@ -148,7 +149,7 @@ cluster_main() {
       ;;
     status)
       if pid_alive "$state.pid"; then
-        echo "{\"url\":\"$(url_of)\",\"running\":true}"
+        echo "{\"url\":\"$(url_of)\",\"running\":true,\"snapshotDir\":\"$state.d/snapshots\"}"
       else
         echo '{"running":false}'
         exit 1
