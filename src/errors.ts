@@ -163,8 +163,10 @@ export const ERRORS = {
     status: 503,
     description: 'The search engine cannot be reached; retry after Retry-After seconds.',
   },
+  // 504, not 503: Sift itself is up, and a proxy in front (nginx counts upstream 502/503 answers as failures)
+  // must not take every instance out of rotation because the machine was slow for a moment.
   ENGINE_TIMEOUT: {
-    status: 503,
+    status: 504,
     description: 'The engine did not answer within ENGINE_TIMEOUT_MS; retry after Retry-After seconds.',
   },
   SHUTTING_DOWN: {

@@ -9,6 +9,7 @@ import type { Engine } from './engines/engine.js';
 import { createAppState, type AppState } from './http/state.js';
 import { createLogger } from './observability/logger.js';
 import { loadSampleAtStart } from './service/sample-data.js';
+import { warmSearchPath } from './service/warm-up.js';
 import type { SearchService } from './service/search-service.js';
 
 export interface StartServerOptions {
@@ -60,6 +61,9 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   let built: FastifyInstance | undefined;
   try {
     if (opts.loadSample !== false) await loadSampleAtStart(service, config, logger);
+    const warmStart = Date.now();
+    const warmed = await warmSearchPath(sift.rawEngine, config.DEFAULT_INDEX);
+    logger.debug({ searches: warmed, ms: Date.now() - warmStart }, 'search path warmed before listening');
     // API keys bypass the result cache: key records (digests included) never land in Redis.
     built = await buildApp({
       config,

@@ -97,13 +97,13 @@ describe('layered engine: measurement, deadline and write invalidation in one la
     expect(layered.search).toBe(layered.search);
   });
 
-  it('answers 503 ENGINE_TIMEOUT with a retry hint when the engine is too slow', async () => {
+  it('answers 504 ENGINE_TIMEOUT with a retry hint when the engine is too slow', async () => {
     const { layered } = setup(200, 20);
     const err = await layered.search('books', {} as never).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SiftError);
     expect(err).toMatchObject({
       code: 'ENGINE_TIMEOUT',
-      status: 503,
+      status: 504,
       details: { timeout_ms: 20, retry_after: 1 },
     });
   });

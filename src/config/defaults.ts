@@ -168,7 +168,7 @@ export const SETTING_DOCS: Record<SettingName, string> = {
   MAX_FACETS: 'Most facets in one search',
   MAX_FACET_BUCKETS: 'Largest facet `size` (term buckets) and most ranges in one facet',
   ENGINE_TIMEOUT_MS:
-    'Longest a search or suggest may wait for the engine before answering 503 ENGINE_TIMEOUT',
+    'Longest a search or suggest may wait for the engine before answering 504 ENGINE_TIMEOUT',
   METRICS_ENABLED: 'Serve Prometheus metrics at `/metrics`',
   AUTH_REQUIRED:
     'Require a credential (API key or JWT) for writes and admin; only development may set false (then all is open)',

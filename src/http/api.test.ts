@@ -622,7 +622,7 @@ describe('shutting down and failures', () => {
     }
   });
 
-  it('an unexpected error is a 500 INTERNAL carrying the request id; an engine outage is a 503 with Retry-After', async () => {
+  it('an unexpected error is a 500 INTERNAL carrying the request id; an engine outage is a 503 and a slow engine a 504, both with Retry-After', async () => {
     const broken = new SearchService(t.engine);
     broken.search = async () => {
       throw new TypeError('boom');
@@ -660,6 +660,14 @@ describe('shutting down and failures', () => {
       expect(down.statusCode).toBe(503);
       expect(json(down).error.code).toBe('ENGINE_UNAVAILABLE');
       expect(down.headers['retry-after']).toBeDefined();
+      // A slow engine is a gateway timeout: Sift is up, and a proxy must not count it as a dead server.
+      broken.suggest = async () => {
+        throw new SiftError('ENGINE_TIMEOUT', 'the engine did not answer', { retry_after: 2 });
+      };
+      const slow = await app.inject({ url: '/api/suggest?q=y' });
+      expect(slow.statusCode).toBe(504);
+      expect(json(slow).error.code).toBe('ENGINE_TIMEOUT');
+      expect(slow.headers['retry-after']).toBe('2');
     } finally {
       await app.close();
     }

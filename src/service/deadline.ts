@@ -1,7 +1,7 @@
 import { SiftError } from '../errors.js';
 
 /**
- * Bounds how long a search or suggest waits for the engine: past `timeoutMs` the caller gets 503 ENGINE_TIMEOUT
+ * Bounds how long a search or suggest waits for the engine: past `timeoutMs` the caller gets 504 ENGINE_TIMEOUT
  * (with Retry-After) instead of holding a connection open. The engine call itself is not cancelled; its late
  * answer is dropped. Writes are not bounded (see engine-stack.ts): a write answered as failed must not be stored
  * afterwards. One promise and one timer per call; the error is only built when the deadline passes.

@@ -288,7 +288,7 @@ const internal = (request: FastifyRequest): SiftError =>
   });
 
 function send(reply: FastifyReply, error: SiftError): FastifyReply {
-  if (error.status === 503 || error.status === 429) {
+  if (error.status === 503 || error.status === 504 || error.status === 429) {
     const after = error.details?.retry_after;
     reply.header('retry-after', String(typeof after === 'number' ? Math.ceil(after) : 5));
   }

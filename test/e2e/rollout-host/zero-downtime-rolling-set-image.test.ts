@@ -21,39 +21,30 @@ describe('zero downtime on the host target: rolling setImage', { timeout: ZERO_D
     withLoadSlot(async () => {
       const fx = host.fixture();
       expect(await fx.router.current()).toEqual({ blue: 100, green: 0 });
-      const marker = `rolling${process.pid}`;
-      const reloads = fx.watchReloads();
-      const run = host.load(marker);
       const rolls: string[] = [];
-      try {
-        let image: string = RELEASES.v2;
-        while (run.sent() < MIN_REQUESTS || rolls.length < 2) {
+      const { summary: s, who } = await host.underLoad(
+        `rolling${process.pid}`,
+        () => `host rolling setImage x${rolls.length} (${rolls.join(' -> ')})`,
+        async (run) => {
+          let image: string = RELEASES.v2;
+          while (run.sent() < MIN_REQUESTS || rolls.length < 2) {
+            await sleep(2_000);
+            await fx.target.setImage('blue', image);
+            const r = await host.ready('blue');
+            expect(r.track).toMatchObject({ image, ready: 2, total: 2 });
+            rolls.push(image);
+            image = image === RELEASES.v2 ? RELEASES.v1 : RELEASES.v2;
+          }
           await sleep(2_000);
-          await fx.target.setImage('blue', image);
-          const r = await host.ready('blue');
-          expect(r.track).toMatchObject({ image, ready: 2, total: 2 });
-          rolls.push(image);
-          image = image === RELEASES.v2 ? RELEASES.v1 : RELEASES.v2;
-        }
-        await sleep(2_000);
-      } finally {
-        const s = await run.stop();
-        const who = fx.answeredBy(`q=${marker}n`);
-        host.report(
-          `host rolling setImage x${rolls.length} (${rolls.join(' -> ')})`,
-          run,
-          s,
-          reloads.stop(),
-          who.byPort,
-        );
-        expect(s.requests).toBeGreaterThanOrEqual(MIN_REQUESTS);
-        expect(s.non2xx).toEqual({});
-        expect(s.errors).toEqual({});
-        expect(s.ok).toBe(s.requests);
-        expect(who.logged).toBe(s.requests);
-        // Green had no traffic; blue's traffic moved across more than its two ports (the surge instances).
-        expect(who.byColor.green).toBe(0);
-        expect(Object.keys(who.byPort).length).toBeGreaterThan(2);
-      }
+        },
+      );
+      expect(s.requests).toBeGreaterThanOrEqual(MIN_REQUESTS);
+      expect(s.non2xx).toEqual({});
+      expect(s.errors).toEqual({});
+      expect(s.ok).toBe(s.requests);
+      expect(who.logged).toBe(s.requests);
+      // Green had no traffic; blue's traffic moved across more than its two ports (the surge instances).
+      expect(who.byColor.green).toBe(0);
+      expect(Object.keys(who.byPort).length).toBeGreaterThan(2);
     }));
 });

@@ -20,40 +20,37 @@ describe('zero downtime on the host target: router switches', { timeout: ZERO_DO
   it('moves all traffic blue -> green -> blue (graceful reloads) without a failed request', () =>
     withLoadSlot(async () => {
       const fx = host.fixture();
-      const marker = `switch${process.pid}`;
-      const reloads = fx.watchReloads();
-      const run = host.load(marker);
       let switches = 0;
-      try {
-        let to: Color = 'green';
-        while (run.sent() < MIN_REQUESTS || switches < 2) {
-          await sleep(4_000);
-          await fx.router.switchTo(to);
-          expect(
-            (await fx.router.verify({ blue: to === 'blue' ? 100 : 0, green: to === 'green' ? 100 : 0 })).ok,
-          ).toBe(true);
-          switches++;
-          to = to === 'green' ? 'blue' : 'green';
-        }
-        // End on blue, where the host started.
-        if (to === 'blue') {
+      const { summary: s, who } = await host.underLoad(
+        `switch${process.pid}`,
+        () => `host router switch x${switches}`,
+        async (run) => {
+          let to: Color = 'green';
+          while (run.sent() < MIN_REQUESTS || switches < 2) {
+            await sleep(4_000);
+            await fx.router.switchTo(to);
+            expect(
+              (await fx.router.verify({ blue: to === 'blue' ? 100 : 0, green: to === 'green' ? 100 : 0 })).ok,
+            ).toBe(true);
+            switches++;
+            to = to === 'green' ? 'blue' : 'green';
+          }
+          // End on blue, where the host started.
+          if (to === 'blue') {
+            await sleep(2_000);
+            await fx.router.switchTo('blue');
+            switches++;
+          }
           await sleep(2_000);
-          await fx.router.switchTo('blue');
-          switches++;
-        }
-        await sleep(2_000);
-      } finally {
-        const s = await run.stop();
-        const who = fx.answeredBy(`q=${marker}n`);
-        host.report(`host router switch x${switches}`, run, s, reloads.stop(), who.byPort);
-        expect(s.requests).toBeGreaterThanOrEqual(MIN_REQUESTS);
-        expect(s.non2xx).toEqual({});
-        expect(s.errors).toEqual({});
-        expect(s.ok).toBe(s.requests);
-        // nginx logged each request exactly once: a resent request had never reached it the first time.
-        expect(who.logged).toBe(s.requests);
-        expect(who.byColor.blue).toBeGreaterThan(0);
-        expect(who.byColor.green).toBeGreaterThan(0);
-      }
+        },
+      );
+      expect(s.requests).toBeGreaterThanOrEqual(MIN_REQUESTS);
+      expect(s.non2xx).toEqual({});
+      expect(s.errors).toEqual({});
+      expect(s.ok).toBe(s.requests);
+      // nginx logged each request exactly once: a resent request had never reached it the first time.
+      expect(who.logged).toBe(s.requests);
+      expect(who.byColor.blue).toBeGreaterThan(0);
+      expect(who.byColor.green).toBeGreaterThan(0);
     }));
 });

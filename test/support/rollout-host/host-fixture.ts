@@ -10,7 +10,7 @@ import { NginxRouter } from '../../../src/rollout/traffic/nginx.js';
 import type { Color } from '../../../src/rollout/types.js';
 import { ROOT } from '../files.js';
 import { tempDir } from '../temp-dir.js';
-import { freePort, waitFor } from '../net.js';
+import { claimPorts, waitFor } from '../net.js';
 import { nginxPrefix, runNginx } from '../nginx.js';
 import { startSift } from '../sift-process.js';
 import { ensureTool } from '../tools.js';
@@ -68,12 +68,6 @@ export interface HostFixture {
   close(): Promise<void>;
 }
 
-async function distinctFreePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) ports.add(await freePort());
-  return [...ports];
-}
-
 /** Kills every instance the state names, whatever phase it is in: the teardown must not depend on the code under test. */
 async function killInstances(stateDir: string): Promise<void> {
   const path = join(stateDir, 'state.json');
@@ -87,13 +81,16 @@ async function killInstances(stateDir: string): Promise<void> {
 export async function startHostFixture(options: HostFixtureOptions = {}): Promise<HostFixture> {
   const bin = await ensureTool('nginx');
   const tmp = tempDir('sift-host-');
+  // The instance ports sit unbound between releases for minutes: claimed, so no other test can take one meanwhile.
+  const claim = await claimPorts(7);
   let nginx: ChildProcess | null = null;
   try {
-    return await setUp(options, bin, tmp, (child) => (nginx = child));
+    return await setUp(options, bin, tmp, claim, (child) => (nginx = child));
   } catch (err) {
     const started = nginx as ChildProcess | null;
     if (started && started.exitCode === null) started.kill('SIGQUIT');
     tmp.remove();
+    claim.release();
     throw err;
   }
 }
@@ -102,12 +99,13 @@ async function setUp(
   options: HostFixtureOptions,
   bin: string,
   tmp: { path: string; remove(): void },
+  claim: { ports: number[]; release(): void },
   started: (nginx: ChildProcess) => void,
 ): Promise<HostFixture> {
   const dir = tmp.path;
   // nginx's workers run unprivileged when the test runs as root; they must reach the cache inside the prefix.
   chmodSync(dir, 0o755);
-  const [nginxPort, ...ports] = await distinctFreePorts(7);
+  const [nginxPort, ...ports] = claim.ports;
   const blue = ports.slice(0, 3);
   const green = ports.slice(3, 6);
   const prefix = join(dir, 'nginx');
@@ -285,6 +283,7 @@ async function setUp(
         }
       }
       tmp.remove();
+      claim.release();
     },
   };
 }

@@ -22,10 +22,16 @@ export interface ZeroDowntimeHost {
   fixture(): HostFixture;
   /** Waits until `color` is ready; throws with the instances' logs otherwise. */
   ready(color: Color): ReturnType<HostFixture['target']['waitReady']>;
-  /** Load with unique search URLs (no response cache answers for Sift), marked for the access log. */
-  load(marker: string): LoadRun & { startedAt: number };
-  /** The summary line, and on failure when the failures happened relative to nginx's reloads. */
-  report(label: string, run: { startedAt: number }, s: LoadSummary, reloads: number[], byPort: object): void;
+  /**
+   * Runs `body` under a steady load marked `marker`, then stops the load and prints the summary (with, on
+   * failure, when the failures happened relative to nginx's reloads). A failure inside `body` stays the error the
+   * test ends with; the load's own verdict is what this returns.
+   */
+  underLoad(
+    marker: string,
+    label: () => string,
+    body: (run: LoadRun) => Promise<void>,
+  ): Promise<{ summary: LoadSummary; who: ReturnType<HostFixture['answeredBy']> }>;
 }
 
 /** Registers, in the calling describe, the hooks that start the host (both colours ready, blue live) and stop it. */
@@ -36,6 +42,17 @@ export function zeroDowntimeHost(): ZeroDowntimeHost {
     if (!fx) throw new Error('the host fixture is not started');
     return fx;
   };
+
+  const load = (marker: string) => ({
+    startedAt: Date.now(),
+    ...startLoad({
+      url: fixture().frontDoor,
+      path: (n) => `/api/search?q=${marker}n${n}`,
+      rate: RATE,
+      // A bound, never reached when all goes well: each test stops the load once it has enough requests.
+      durationMs: 600_000,
+    }),
+  });
 
   const ready = async (color: Color) => {
     const r = await fixture().target.waitReady(color, { timeoutMs: 180_000, signal });
@@ -61,23 +78,30 @@ export function zeroDowntimeHost(): ZeroDowntimeHost {
   return {
     fixture,
     ready,
-    load: (marker) => ({
-      startedAt: Date.now(),
-      ...startLoad({
-        url: fixture().frontDoor,
-        path: (n) => `/api/search?q=${marker}n${n}`,
-        rate: RATE,
-        // A bound, never reached when all goes well: each test stops the load once it has enough requests.
-        durationMs: 600_000,
-      }),
-    }),
-    report: (label, run, s, reloads, byPort) => {
-      console.log(`${formatLoad(label, s)}; answered by ${JSON.stringify(byPort)}`);
-      if (s.failed > 0) {
-        console.log(
-          `reloads at ms ${JSON.stringify(reloads.map((t) => t - run.startedAt))}; first failures ${JSON.stringify(s.failures)}`,
-        );
+
+    underLoad: async (marker, label, body) => {
+      const fx = fixture();
+      const reloads = fx.watchReloads();
+      const run = load(marker);
+      const finish = async () => {
+        const summary = await run.stop();
+        const who = fx.answeredBy(`q=${marker}n`);
+        const at = reloads.stop();
+        console.log(`${formatLoad(label(), summary)}; answered by ${JSON.stringify(who.byPort)}`);
+        if (summary.failed > 0) {
+          console.log(
+            `reloads at ms ${JSON.stringify(at.map((t) => t - run.startedAt))}; first failures ${JSON.stringify(summary.failures)}`,
+          );
+        }
+        return { summary, who };
+      };
+      try {
+        await body(run);
+      } catch (err) {
+        await finish();
+        throw err;
       }
+      return finish();
     },
   };
 }

@@ -86,9 +86,10 @@ export function childPids(ppid: number): number[] {
   return out;
 }
 
-/** Inodes of the TCP sockets in LISTEN state in this network namespace. */
-function listeningInodes(): Set<string> {
+/** Inodes of the TCP sockets in LISTEN state in this network namespace; only those on `port` when given. */
+function listeningInodes(port?: number): Set<string> {
   const inodes = new Set<string>();
+  const hexPort = port === undefined ? null : port.toString(16).toUpperCase().padStart(4, '0');
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -99,7 +100,8 @@ function listeningInodes(): Set<string> {
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       // sl local rem st tx:rx tr:when retrnsmt uid timeout inode; st 0A is LISTEN.
-      if (f[3] === '0A' && f[9]) inodes.add(f[9]);
+      if (f[3] !== '0A' || !f[9]) continue;
+      if (hexPort === null || f[1]?.endsWith(`:${hexPort}`)) inodes.add(f[9]);
     }
   }
   return inodes;
@@ -132,6 +134,48 @@ export function holdsListeningSocket(pid: number): boolean {
     }
     const m = /^socket:\[(\d+)\]$/.exec(link);
     if (m && listening.has(m[1]!)) return true;
+  }
+  return false;
+}
+
+/** The sockets `pid` has open, as socket inodes; empty when it is gone. */
+function socketInodes(pid: number): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) out.push(m[1]!);
+    } catch {
+      // The descriptor closed while we read the list.
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether the process `pid`, or one of its descendants (a wrapper script's child, a cluster's workers), listens
+ * on TCP `port`. A readiness answer on an instance's port proves nothing until this holds: while the instance
+ * still starts, another process may have taken the port, and its answers would let a stranger into nginx.
+ * Always true where /proc is unavailable (nothing to check with).
+ */
+export function listensOn(pid: number, port: number): boolean {
+  if (!hasProc) return true;
+  const listening = listeningInodes(port);
+  if (listening.size === 0) return false;
+  const seen = new Set<number>();
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    if (socketInodes(p).some((inode) => listening.has(inode))) return true;
+    queue.push(...childPids(p));
   }
   return false;
 }

@@ -5,7 +5,13 @@ import type { Color } from '../../types.js';
 import type { HostConfig } from '../../platform/host/config.js';
 import type { HostState } from '../../platform/host/host-state.js';
 import { httpGet } from './http-probe.js';
-import { exitOf, isAlive, type ProcessIdentity, type SpawnSpec } from '../../platform/host/processes.js';
+import {
+  exitOf,
+  isAlive,
+  listensOn,
+  type ProcessIdentity,
+  type SpawnSpec,
+} from '../../platform/host/processes.js';
 import { expand, type TemplateValues } from '../../platform/host/templates.js';
 import { pause } from '../../pause.js';
 
@@ -85,9 +91,12 @@ export async function waitInstanceReady(
       };
     }
     const r = await httpGet(url, config.readiness.probeTimeoutMs);
-    if (r.status === 200) return { ok: true };
-    last =
-      r.status !== null
+    // The answer counts only from the instance itself: another process may hold the port while it starts.
+    const own = r.status === null || listensOn(proc.pid, port);
+    if (r.status === 200 && own) return { ok: true };
+    last = !own
+      ? `port ${port} is answered by another process, not ${id} (pid ${proc.pid})`
+      : r.status !== null
         ? `${config.readiness.path} answered ${r.status}`
         : `${config.readiness.path}: ${r.error}`;
     onStatus(`${id}: ${last}`);

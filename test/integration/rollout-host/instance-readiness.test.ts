@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HostConfig } from '../../../src/rollout/platform/host/config.js';
+import { identify, listensOn } from '../../../src/rollout/platform/host/processes.js';
+import { waitInstanceReady } from '../../../src/rollout/targets/host/launch.js';
+import { freePort, waitFor } from '../../support/net.js';
+
+/**
+ * A new instance is ready only when its own process answers on its port. Real processes and real sockets: a
+ * stranger holding the port while the instance starts (another program that took the free port first) must not
+ * let the instance into nginx on the stranger's answers.
+ */
+
+const readyServer = (port: number): Promise<Server> =>
+  new Promise((resolve) => {
+    const s = createServer((_req, res) => res.writeHead(200).end('ok'));
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
+
+const config = (timeoutMs: number) =>
+  ({
+    host: '127.0.0.1',
+    readiness: { path: '/health/ready', timeoutMs, intervalMs: 50, probeTimeoutMs: 1_000 },
+  }) as unknown as HostConfig;
+
+/** A child that listens on `port` after `delayMs`, run behind a shell that does not exec (a wrapper script). */
+const wrappedListener = (port: number, delayMs: number): ChildProcess =>
+  spawn('/bin/sh', [
+    '-c',
+    `"${process.execPath}" -e 'setTimeout(() => require("node:http").createServer((q, s) => s.end("ok")).listen(${port}, "127.0.0.1"), ${delayMs})'; true`,
+  ]);
+
+describe('instance readiness checks who answers', () => {
+  const cleanup: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0)) await c();
+  });
+
+  it('sees which process, or which descendant, listens on a port', async () => {
+    const port = await freePort();
+    const server = await readyServer(port);
+    cleanup.push(() => new Promise((r) => server.close(r)));
+    expect(listensOn(process.pid, port)).toBe(true);
+    expect(listensOn(process.pid, await freePort())).toBe(false);
+
+    const other = await freePort();
+    const child = wrappedListener(other, 0);
+    cleanup.push(() => child.kill('SIGKILL'));
+    await waitFor(async () => listensOn(child.pid!, other), 10_000);
+    // The shell holds no socket itself; its child does.
+    expect(listensOn(child.pid!, other)).toBe(true);
+    expect(listensOn(child.pid!, port)).toBe(false);
+  });
+
+  it('does not take a stranger answering 200 on the port for the instance', async () => {
+    const port = await freePort();
+    const stranger = await readyServer(port);
+    cleanup.push(() => new Promise((r) => stranger.close(r)));
+    // The instance is alive but never listens: every 200 on its port comes from the stranger.
+    const instance = spawn('sleep', ['30']);
+    cleanup.push(() => instance.kill('SIGKILL'));
+    const statuses: string[] = [];
+    const r = await waitInstanceReady(
+      config(1_000),
+      'blue-test',
+      port,
+      identify(instance.pid!),
+      'instance.log',
+      new AbortController().signal,
+      (detail) => statuses.push(detail),
+    );
+    expect(r.ok).toBe(false);
+    expect(r.ok ? '' : r.reason).toContain(`port ${port} is answered by another process`);
+  });
+
+  it('is ready once the instance itself listens', async () => {
+    const port = await freePort();
+    const instance = wrappedListener(port, 300);
+    cleanup.push(() => instance.kill('SIGKILL'));
+    const r = await waitInstanceReady(
+      config(20_000),
+      'blue-test',
+      port,
+      identify(instance.pid!),
+      'instance.log',
+      new AbortController().signal,
+      () => undefined,
+    );
+    expect(r).toEqual({ ok: true });
+  });
+});
