@@ -2,9 +2,12 @@ import { SiftError } from '../errors.js';
 import type { TextClause, TextQuery } from './types.js';
 
 /**
- * The user's free text to the engine-neutral TextQuery. Tokens must be the ones SQLite FTS5's default
- * tokenizer (unicode61, remove_diacritics 1) produces for the same text, or a prefix or phrase built from them
- * would miss documents. The rules below were checked against FTS5 itself, code point by code point; they differ
+ * The user's free text to the engine-neutral TextQuery. Tokens must be the ones SQLite FTS5's unicode61
+ * tokenizer produces for the same text, or a prefix or phrase built from them would miss documents. The folding
+ * here is unicode61's `remove_diacritics 1` (one diacritic); the index is built with `remove_diacritics 2`, which
+ * also folds letters with several ("ệ" to "e"). FTS5 folds such a query token itself when it parses the MATCH
+ * string, so the SQL path still finds them; code that compares tokens outside FTS5 declines them
+ * (popular-first.ts). The rules below were checked against FTS5 itself, code point by code point; they differ
  * only for characters newer than SQLite's Unicode tables (see text-query.test.ts).
  */
 
