@@ -1,8 +1,7 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../src/server.js';
-import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../../src/server.js';
+import { INDEX } from '../../support/app.js';
+import { seededServer } from '../../support/seeded-server.js';
 import { metricValue, send, type Answer } from '../../support/http-client.js';
 
 const metric = async (server: RunningServer, name: string, labels: Record<string, string> = {}) =>
@@ -20,20 +19,7 @@ const stable = (a: Answer) =>
  * Fastify, exactly as the full path answers them.
  */
 describe('response cache front door', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-front-door-').path;
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer(
-      testConfig(dataDir, { CACHE_TTL_SECONDS: '600', RATE_LIMIT_ENABLED: 'false' }),
-      { handleSignals: false },
-    );
-    await server.service.putIndex(INDEX, SCHEMA);
-    await server.service.importDocuments(INDEX, DOCS);
-  });
-  afterAll(async () => {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const server = seededServer('sift-front-door-', { CACHE_TTL_SECONDS: '600', RATE_LIMIT_ENABLED: 'false' });
 
   it('answers a repeated hit itself, with the bytes, headers and metrics of the full path', async () => {
     const url = `${server.url}/api/indexes/${INDEX}/search?q=dune&size=2`;
@@ -136,23 +122,10 @@ describe('response cache front door', { timeout: 60_000 }, () => {
 });
 
 describe('response cache front door with the rate limit on', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-front-door-limited-').path;
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer(
-      testConfig(dataDir, {
-        CACHE_TTL_SECONDS: '600',
-        RATE_LIMIT_ENABLED: 'true',
-        RATE_LIMIT_SEARCH_PER_MINUTE: '5',
-      }),
-      { handleSignals: false },
-    );
-    await server.service.putIndex(INDEX, SCHEMA);
-    await server.service.importDocuments(INDEX, DOCS);
-  });
-  afterAll(async () => {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+  const server = seededServer('sift-front-door-limited-', {
+    CACHE_TTL_SECONDS: '600',
+    RATE_LIMIT_ENABLED: 'true',
+    RATE_LIMIT_SEARCH_PER_MINUTE: '5',
   });
 
   it('leaves every hit to the full path, which counts it against the limit', async () => {

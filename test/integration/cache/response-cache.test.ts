@@ -1,9 +1,8 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { normalizedQuery } from '../../../src/http/plugins/response-cache.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
-import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
-import { tempDir } from '../../support/temp-dir.js';
+import type { RunningServer } from '../../../src/server.js';
+import { INDEX } from '../../support/app.js';
+import { seededServer } from '../../support/seeded-server.js';
 import { metricValue, send } from '../../support/http-client.js';
 
 const engineSearches = async (server: RunningServer) =>
@@ -13,23 +12,10 @@ const engineSearches = async (server: RunningServer) =>
 
 /** The response cache of one real server: hits are answered from the raw request, before the engine. */
 describe('response cache', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-response-cache-').path;
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer(
-      testConfig(dataDir, {
-        CACHE_TTL_SECONDS: '600',
-        RATE_LIMIT_ENABLED: 'true',
-        RATE_LIMIT_SEARCH_PER_MINUTE: '40',
-      }),
-      { handleSignals: false },
-    );
-    await server.service.putIndex(INDEX, SCHEMA);
-    await server.service.importDocuments(INDEX, DOCS);
-  });
-  afterAll(async () => {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+  const server = seededServer('sift-response-cache-', {
+    CACHE_TTL_SECONDS: '600',
+    RATE_LIMIT_ENABLED: 'true',
+    RATE_LIMIT_SEARCH_PER_MINUTE: '40',
   });
 
   it('answers a hit with the stored bytes, without an engine call, whatever the parameter order', async () => {

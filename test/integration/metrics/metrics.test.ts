@@ -1,10 +1,9 @@
 // @services redis
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../src/server.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../../src/server.js';
 import { serviceUrl } from '../../support/services.js';
-import { DOCS, INDEX, SCHEMA, testConfig } from '../../support/app.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { INDEX } from '../../support/app.js';
+import { seededServer } from '../../support/seeded-server.js';
 import { metricValue, redisEnv, send } from '../../support/http-client.js';
 
 async function scrape(server: RunningServer): Promise<string> {
@@ -15,17 +14,7 @@ async function scrape(server: RunningServer): Promise<string> {
 }
 
 describe('Prometheus metrics of one process', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-metrics-').path;
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer(testConfig(dataDir, { CACHE_TTL_SECONDS: '600' }), { handleSignals: false });
-    await server.service.putIndex(INDEX, SCHEMA);
-    await server.service.importDocuments(INDEX, DOCS);
-  });
-  afterAll(async () => {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const server = seededServer('sift-metrics-', { CACHE_TTL_SECONDS: '600' });
 
   it('counts requests by route pattern, method and status, with durations and the in-flight gauge', async () => {
     const before = await scrape(server);
@@ -78,23 +67,10 @@ describe('Prometheus metrics of one process', { timeout: 60_000 }, () => {
 });
 
 describe('single-flight with the Redis store', { timeout: 60_000 }, () => {
-  const dataDir = tempDir('sift-metrics-redis-').path;
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer(
-      testConfig(dataDir, {
-        CACHE_TTL_SECONDS: '600',
-        RATE_LIMIT_ENABLED: 'false',
-        ...redisEnv(serviceUrl('redis')),
-      }),
-      { handleSignals: false },
-    );
-    await server.service.putIndex(INDEX, SCHEMA);
-    await server.service.importDocuments(INDEX, DOCS);
-  });
-  afterAll(async () => {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+  const server = seededServer('sift-metrics-redis-', {
+    CACHE_TTL_SECONDS: '600',
+    RATE_LIMIT_ENABLED: 'false',
+    ...redisEnv(serviceUrl('redis')),
   });
 
   it('N concurrent identical misses -> 1 engine call, then hits from Redis', async () => {

@@ -24,6 +24,18 @@ const config = (timeoutMs: number) =>
     readiness: { path: '/health/ready', timeoutMs, intervalMs: 50, probeTimeoutMs: 1_000 },
   }) as unknown as HostConfig;
 
+/** Waits for readiness of the instance `pid` on `port`, as the host target does before letting it into nginx. */
+const readiness = (port: number, pid: number, timeoutMs: number, seen: string[] = []) =>
+  waitInstanceReady(
+    config(timeoutMs),
+    'blue-test',
+    port,
+    identify(pid),
+    'instance.log',
+    new AbortController().signal,
+    (detail) => seen.push(detail),
+  );
+
 /** A child that listens on `port` after `delayMs`, run behind a shell that does not exec (a wrapper script). */
 const wrappedListener = (port: number, delayMs: number): ChildProcess =>
   spawn('/bin/sh', [
@@ -60,16 +72,7 @@ describe('instance readiness checks who answers', () => {
     // The instance is alive but never listens: every 200 on its port comes from the stranger.
     const instance = spawn('sleep', ['30']);
     cleanup.push(() => instance.kill('SIGKILL'));
-    const statuses: string[] = [];
-    const r = await waitInstanceReady(
-      config(1_000),
-      'blue-test',
-      port,
-      identify(instance.pid!),
-      'instance.log',
-      new AbortController().signal,
-      (detail) => statuses.push(detail),
-    );
+    const r = await readiness(port, instance.pid!, 1_000);
     expect(r.ok).toBe(false);
     expect(r.ok ? '' : r.reason).toContain(`port ${port} is answered by another process`);
   });
@@ -78,15 +81,6 @@ describe('instance readiness checks who answers', () => {
     const port = await freePort();
     const instance = wrappedListener(port, 300);
     cleanup.push(() => instance.kill('SIGKILL'));
-    const r = await waitInstanceReady(
-      config(20_000),
-      'blue-test',
-      port,
-      identify(instance.pid!),
-      'instance.log',
-      new AbortController().signal,
-      () => undefined,
-    );
-    expect(r).toEqual({ ok: true });
+    expect(await readiness(port, instance.pid!, 20_000)).toEqual({ ok: true });
   });
 });
