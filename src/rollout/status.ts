@@ -1,4 +1,4 @@
-import type { Deployment, ReleaseRecord, TargetState, TrafficSplit } from './types.js';
+import { COLORS, type Deployment, type ReleaseRecord, type TargetState, type TrafficSplit } from './types.js';
 
 /** What `sift deploy status` shows: both colours, where traffic goes, and the last release. */
 export interface DeployStatus {
@@ -6,6 +6,21 @@ export interface DeployStatus {
   readonly traffic: TrafficSplit;
   readonly router: string;
   readonly release: ReleaseRecord | null;
+  /** What an operator should know before releasing: a colour running below its size. */
+  readonly warnings: string[];
+}
+
+/** A colour running fewer ready instances than it asks for serves with less capacity; a release from it starts degraded. */
+export function statusWarnings(target: TargetState, traffic: TrafficSplit): string[] {
+  const out: string[] = [];
+  for (const color of COLORS) {
+    const t = target.tracks[color];
+    if (t.desired > 0 && t.ready < t.desired) {
+      const share = traffic[color] > 0 ? `, and it takes ${traffic[color]}% of the traffic` : '';
+      out.push(`${color} is degraded: ${t.ready} of ${t.desired} instances ready${share}`);
+    }
+  }
+  return out;
 }
 
 export async function readStatus(d: Deployment): Promise<DeployStatus> {
@@ -14,5 +29,5 @@ export async function readStatus(d: Deployment): Promise<DeployStatus> {
     d.router.current(),
     d.target.store.read(),
   ]);
-  return { target, traffic, router: d.router.kind, release };
+  return { target, traffic, router: d.router.kind, release, warnings: statusWarnings(target, traffic) };
 }

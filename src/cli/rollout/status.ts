@@ -1,6 +1,6 @@
 import type { DeployStatus } from '../../rollout/status.js';
 import { COLORS } from '../../rollout/types.js';
-import { renderTable } from '../format.js';
+import { colors, renderTable } from '../format.js';
 
 /** A table a person reads at a glance: one row per colour, then the last release. */
 export function printStatus(out: NodeJS.WriteStream, s: DeployStatus): void {
@@ -20,6 +20,8 @@ export function printStatus(out: NodeJS.WriteStream, s: DeployStatus): void {
     alignRight: [2, 3, 4, 5],
   });
   out.write(`${s.target.kind}: ${s.target.where} (traffic by ${s.router})\n${table}\n`);
+  const c = colors(out);
+  for (const w of s.warnings) out.write(`${c.yellow(`warning: ${w}`)}\n`);
   const r = s.release;
   if (!r) {
     out.write('no release recorded yet\n');
