@@ -170,8 +170,11 @@ export function relevanceCases(check: Check, svc: () => EngineDriver): void {
       // The word being typed is stemmed, then taken as a prefix of the stems: run, runner.
       expect(await found('run')).toEqual(['a', 'b', 'c']);
       expect(await found('runn')).toEqual(['c']);
-      // Typos are corrected to a stem: "shoez" is one edit from "shoe", the stem of "shoes".
+      // Typos are corrected among the stems, the word's stem first: "shoez" is one edit from "shoe" (the stem of
+      // "shoes"), "runing" stems to "rune" and "runnning" to "runn", each one edit from "run".
       expect(await found('shoez ')).toEqual(['b']);
+      expect(await found('runing ')).toEqual(['a', 'b']);
+      expect(await found('runnning ')).toEqual(['a', 'b']);
       expect(await found('connecting ')).toEqual(['d']);
       expect(await found('device connection ')).toEqual(['d']);
       expect(await found('running -shoe ')).toEqual(['a']);
