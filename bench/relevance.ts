@@ -1,5 +1,5 @@
 /**
- * Known-item relevance on the embedded engine.
+ * Known-item relevance, on the embedded engine and the cluster engines.
  *
  * Exact names: for the 1,000 most-downloaded packages, search by the exact name and record where that package
  * ranks (mean reciprocal rank, how many rank first), with typo tolerance on (the default) and off.
@@ -10,7 +10,13 @@
  * left out (it is a different query, which exact matching answers first by design) and counted. Recall@10 and MRR
  * of the intended package with typo tolerance on and off, and the latency of each against the exact name.
  *
- * `npx tsx bench/relevance.ts [--write]`: --write records the result in bench/results/.
+ * On every engine: `--engine embedded,opensearch,elasticsearch` runs the same sets on each in one run (a cluster
+ * index is loaded through Sift's bulk path into the node the project's service script runs, and dropped after)
+ * and prints them side by side with the latency ratios. `--docs N` uses the N most downloaded packages (at least
+ * 20,000, so every name of the sets is in) where loading the whole corpus into a cluster would take too long.
+ *
+ * `npx tsx bench/relevance.ts [--engine e1,e2] [--docs N] [--write]`: --write records the result in
+ * bench/results/.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -18,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tokenize } from '../src/query/text-query.js';
 import type { SearchService } from '../src/service/search-service.js';
+import { clusterIndex, type ClusterProduct } from './lib/cluster-index.js';
 import { readCorpus, rng, WORK_DIR, type Pkg } from './lib/corpus.js';
 import { fullIndex } from './lib/full-index.js';
 import { percentile, round } from './lib/stats.js';
@@ -205,48 +212,126 @@ async function namedQueries(service: SearchService) {
   return out;
 }
 
-/** Exact names with typos on and off, and the typo set; recorded with --write. */
-export async function relevanceWithTypos() {
-  const pkgs = await readCorpus();
-  const { engine, service } = await fullIndex(join(WORK_DIR, 'full'), pkgs);
-  const load_before = loadavg().map((x) => round(x, 2));
-  const exactOn = await exactNames(service, pkgs, true);
-  const exactOff = await exactNames(service, pkgs, false);
-  const typo = await typos(service, pkgs);
-  const named = await namedQueries(service);
-  await engine.close();
-  const result = {
-    date: new Date().toISOString(),
-    engine: 'embedded',
-    documents: pkgs.length,
-    loadavg_before: load_before,
-    loadavg_after: loadavg().map((x) => round(x, 2)),
-    exact_names: {
-      typo_on: { ...exactOn, misses: undefined },
-      typo_off: { ...exactOff, misses: undefined },
-    },
-    typos: typo,
-    named_queries: named,
+type EngineName = 'embedded' | ClusterProduct;
+const ENGINES: readonly EngineName[] = ['embedded', 'opensearch', 'elasticsearch'];
+
+/** The index the sets run against: the embedded engine's (built once and kept), or a cluster's (loaded each run). */
+async function openIndex(name: EngineName, pkgs: Pkg[], all: boolean) {
+  if (name === 'embedded') {
+    const { engine, service } = await fullIndex(join(WORK_DIR, all ? 'full' : `top-${pkgs.length}`), pkgs);
+    return { service, load_seconds: null, close: () => engine.close() };
+  }
+  const started = performance.now();
+  const index = await clusterIndex(name, pkgs);
+  return {
+    service: index.service,
+    load_seconds: round((performance.now() - started) / 1000, 1),
+    close: index.close,
   };
-  console.log('exact names (1,000 most downloaded): typo tolerance on / off');
-  console.table({ on: result.exact_names.typo_on, off: result.exact_names.typo_off });
-  console.log(
-    `typo set: ${typo.drawn} drawn, ${typo.left_out_real_words} left out (real words of the index)`,
+}
+
+/** Exact names with typos on and off, and the typo set, on one engine. */
+export async function relevanceWithTypos(name: EngineName, pkgs: Pkg[], all: boolean) {
+  const { service, load_seconds, close } = await openIndex(name, pkgs, all);
+  const load_before = loadavg().map((x) => round(x, 2));
+  try {
+    const exactOn = await exactNames(service, pkgs, true);
+    const exactOff = await exactNames(service, pkgs, false);
+    const typo = await typos(service, pkgs);
+    const named = await namedQueries(service);
+    const result = {
+      date: new Date().toISOString(),
+      engine: name,
+      documents: pkgs.length,
+      load_seconds,
+      loadavg_before: load_before,
+      loadavg_after: loadavg().map((x) => round(x, 2)),
+      exact_names: {
+        typo_on: { ...exactOn, misses: undefined },
+        typo_off: { ...exactOff, misses: undefined },
+      },
+      typos: typo,
+      named_queries: named,
+    };
+    console.log(`${name}: exact names (1,000 most downloaded): typo tolerance on / off`);
+    console.table({ on: result.exact_names.typo_on, off: result.exact_names.typo_off });
+    console.log(
+      `typo set: ${typo.drawn} drawn, ${typo.left_out_real_words} left out (real words of the index)`,
+    );
+    console.table(typo.quality);
+    console.table(typo.latency);
+    console.log('examples:', typo.examples.join(', '));
+    console.table(named);
+    return result;
+  } finally {
+    await close();
+  }
+}
+
+type EngineResult = Awaited<ReturnType<typeof relevanceWithTypos>>;
+
+/**
+ * The engines side by side: quality, what typo tolerance costs on each (misspelt query, and exact query with typos
+ * on, over the exact query with typos off, at p50) and each engine's p50 over the first engine's.
+ */
+function compare(results: EngineResult[]) {
+  const base = results[0]!;
+  const p50 = (r: EngineResult, kind: string) => r.typos.latency[kind]!.p50_ms;
+  const rows = Object.fromEntries(
+    results.map((r) => [
+      r.engine,
+      {
+        exact_mrr: round(r.exact_names.typo_on.mrr, 3),
+        typo_mrr: r.typos.quality.typo_on.mrr,
+        typo_recall_at_10: r.typos.quality.typo_on.recall_at_10,
+        typo_off_mrr: r.typos.quality.typo_off.mrr,
+        typo_p50_ms: p50(r, 'typo_query'),
+        exact_p50_ms: p50(r, 'exact_query_typo_off'),
+        typo_over_exact: round(p50(r, 'typo_query') / p50(r, 'exact_query_typo_off'), 2),
+        exact_typo_on_over_off: round(p50(r, 'exact_query_typo_on') / p50(r, 'exact_query_typo_off'), 2),
+        [`typo_p50_over_${base.engine}`]: round(p50(r, 'typo_query') / p50(base, 'typo_query'), 2),
+        [`exact_p50_over_${base.engine}`]: round(
+          p50(r, 'exact_query_typo_off') / p50(base, 'exact_query_typo_off'),
+          2,
+        ),
+      },
+    ]),
   );
-  console.table(typo.quality);
-  console.table(typo.latency);
-  console.log('examples:', typo.examples.join(', '));
-  console.table(named);
-  return result;
+  console.log('engines side by side (latency ratios at p50)');
+  console.table(rows);
+  return rows;
+}
+
+function option(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = await relevanceWithTypos();
+  const engines = (option('--engine') ?? 'embedded').split(',').map((e) => e.trim()) as EngineName[];
+  const bad = engines.filter((e) => !ENGINES.includes(e));
+  if (bad.length || !engines.length)
+    throw new Error(`--engine takes ${ENGINES.join(', ')} (comma-separated)`);
+  const corpus = await readCorpus();
+  const docs = Number(option('--docs') ?? corpus.length);
+  if (!Number.isInteger(docs) || docs < 20_000) throw new Error('--docs takes an integer of at least 20000');
+  // A subset is the most downloaded packages: every exact name and typo target of the sets is among them.
+  const all = docs >= corpus.length;
+  const pkgs = all
+    ? corpus
+    : [...corpus].sort((a, b) => (b.downloads ?? 0) - (a.downloads ?? 0)).slice(0, docs);
+  const results: EngineResult[] = [];
+  for (const name of engines) results.push(await relevanceWithTypos(name, pkgs, all));
+  const comparison = results.length > 1 ? compare(results) : undefined;
   if (process.argv.includes('--write')) {
+    const date = results[0]!.date;
+    const kind = results.length > 1 || engines[0] !== 'embedded' ? 'relevance-engines' : 'relevance-typos';
     const file = fileURLToPath(
-      new URL(`./results/relevance-typos-${result.date.replace(/[:.]/g, '-')}.json`, import.meta.url),
+      new URL(`./results/${kind}-${date.replace(/[:.]/g, '-')}.json`, import.meta.url),
     );
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const record =
+      results.length > 1 ? { date, documents: pkgs.length, comparison, engines: results } : results[0];
+    writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
     console.log(`recorded in bench/results/${file.split('/').pop()}`);
   }
 }

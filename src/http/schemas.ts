@@ -239,7 +239,7 @@ export const IndexSchemaBody = (description: string): TSchema =>
           ANALYZERS.map((a) => Type.Literal(a)),
           {
             description:
-              'How searchable text is analysed: standard (default) or english (Porter stems: "running" finds "run"; embedded engine only, the clusters refuse it); changing it rebuilds the text index',
+              'How searchable text is analysed: standard (default) or english (Porter stems: "running" finds "run"; the same stems on every engine); changing it rebuilds the text index',
           },
         ),
       ),

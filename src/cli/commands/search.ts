@@ -24,6 +24,7 @@ interface SearchOptions {
   cursor?: string;
   facets?: string;
   fields?: string;
+  searchFields?: string;
   json?: boolean;
 }
 
@@ -136,6 +137,10 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
     .option('--cursor <cursor>', 'continue after a previous page (its next_cursor)')
     .option('--facets <fields>', 'facet fields, comma-separated (default: none)')
     .option('--fields <fields>', 'fields to return, comma-separated')
+    .option(
+      '--search-fields <fields>',
+      'searchable fields to search and their weights, comma-separated (e.g. name^2,summary; default: all)',
+    )
     .option('--json', "print the service's response as JSON")
     .action(async (query: string | undefined, opts: SearchOptions) => {
       const input: RawSearchInput = {
@@ -147,6 +152,7 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
         ...(opts.facets !== undefined ? { facets: opts.facets } : {}),
         ...(opts.fields !== undefined ? { fields: opts.fields } : {}),
+        ...(opts.searchFields !== undefined ? { search_fields: opts.searchFields } : {}),
       };
       const index = opts.index ?? ctx.config().DEFAULT_INDEX;
       const { response, schema } = await ctx.withService(

@@ -15,15 +15,7 @@ import type {
 } from '../engine.js';
 import { runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
 import { IndexCatalogue, type Resolved } from './catalogue.js';
-import {
-  checkAnalyzer,
-  checkFieldNames,
-  derivedShape,
-  docId,
-  fromSource,
-  mappingsFor,
-  toSource,
-} from './mapping.js';
+import { checkFieldNames, derivedShape, docId, fromSource, mappingsFor, toSource } from './mapping.js';
 import { copyAndSwitch, switchBack, type ReindexContext } from './reindex.js';
 import { replayWrites } from './replay.js';
 import { runSearch, runSuggest, type SearchContext } from './search.js';
@@ -196,7 +188,6 @@ export class ClusterEngine implements Engine {
 
   private async putIndexNow(name: string, schema: IndexSchema): Promise<{ created: boolean }> {
     checkFieldNames(schema);
-    checkAnalyzer(schema);
     const existing = await this.catalogue.resolve(name);
     if (!existing) {
       const stale = await this.catalogue.versions(name);
@@ -393,7 +384,6 @@ export class ClusterEngine implements Engine {
   // ---- Reindex ----
 
   async reindex(name: string, opts: ReindexOptions = {}): Promise<ReindexResult> {
-    if (opts.schema) checkAnalyzer(opts.schema);
     try {
       return await copyAndSwitch(this.reindexContext, name, opts);
     } finally {

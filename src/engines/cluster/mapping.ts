@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { SiftError } from '../../errors.js';
-import { tokenize } from '../../query/text-query.js';
 import type { Document } from '../../schema/document.js';
 import type { FieldSpec, IndexSchema } from '../../schema/types.js';
+import { indexedTokens } from './stemming.js';
 
 /**
  * Index schema -> cluster mapping, and document -> indexed source.
@@ -10,7 +10,8 @@ import type { FieldSpec, IndexSchema } from '../../schema/types.js';
  * Text analysis is Sift's own tokenizer (the one the embedded engine's FTS5 index uses), applied before indexing:
  * every searchable field gets a hidden copy `_sift.t.<field>` holding its tokens separated by spaces, which the
  * cluster indexes with its built-in `whitespace` analyzer. Matching, phrases and prefixes therefore behave exactly
- * as on the embedded engine, and no analysis plugin is needed (minimal distributions ship none). The original
+ * as on the embedded engine, and no analysis plugin is needed (minimal distributions ship none); with the english
+ * analyzer the tokens are Porter stems (stemming.ts). The original
  * field keeps the `standard` analyzer for the cluster's highlighter, which marks the matched words in the
  * original text. Other hidden fields: `_sift.id` (the id, the final sort key), `_sift.x.<field>` (lower-cased
  * value for the exact-match boost), `_sift.s`/`_sift.slen` (lower-cased suggest value and its length). They are
@@ -52,20 +53,6 @@ const RESERVED = new Set([
   '_nested_path',
   '_type',
 ]);
-
-/**
- * The english analyzer (Porter stems) is refused on the clusters for now: Sift sends them its own tokens, and
- * stemming them there needs the analysis-common module (its `porter_stem` filter), which the minimal
- * distributions Sift supports do not ship. Refused, rather than searched without stems.
- */
-export function checkAnalyzer(schema: IndexSchema): void {
-  if (schema.analyzer === 'english')
-    throw new SiftError(
-      'INVALID_SCHEMA',
-      'the english analyzer (stemming) is available on the embedded engine only; Elasticsearch and OpenSearch indexes use the standard analyzer',
-      { analyzer: schema.analyzer },
-    );
-}
 
 export function checkFieldNames(schema: IndexSchema): void {
   for (const name of Object.keys(schema.fields)) {
@@ -180,6 +167,8 @@ export function derivedShape(schema: IndexSchema): string {
     t: searchable(schema),
     x: schema.ranking.exact_match?.fields ?? [],
     s: schema.suggest?.field ?? null,
+    // The token fields hold stems under the english analyzer: changing it re-derives them.
+    analyzer: schema.analyzer ?? 'standard',
     kw: Object.entries(schema.fields)
       .filter(([, s]) => s.type === 'text' && needsKeyword(s))
       .map(([n]) => n),
@@ -198,7 +187,7 @@ export function toSource(schema: IndexSchema, id: string, document: Document): R
   const t: Record<string, string> = {};
   for (const name of searchable(schema)) {
     const v = document[name];
-    if (typeof v === 'string') t[name] = tokenize(v).join(' ');
+    if (typeof v === 'string') t[name] = indexedTokens(schema, v).join(' ');
   }
   const x: Record<string, string> = {};
   for (const name of schema.ranking.exact_match?.fields ?? []) {

@@ -6,6 +6,7 @@ import { planFacets } from './aggregations.js';
 import { toClusterSortValue } from './cursor.js';
 import type { QueryDsl } from './filter.js';
 import { exactPath, ID_PATH, tokenPath, valuePath } from './mapping.js';
+import { analyzedText } from './stemming.js';
 
 /**
  * SearchRequest -> search body. User text reaches the cluster only as single tokens inside term, prefix and
@@ -190,21 +191,37 @@ function ranked(
   };
 }
 
-function highlightBody(hl: HighlightRequest, text: TextQuery, schema: IndexSchema): QueryDsl | null {
+/**
+ * Under the english analyzer a word also marks the words that begin with its stem ("run" marks "Running"): the
+ * highlighter reads the original text with the standard analyzer, which has no stems, so this is the closest it
+ * can come to FTS5, which marks the words of the same stem. It may also mark a word of another stem ("runner").
+ */
+function stemPrefix(stemmed: TextClause | undefined, path: string): QueryDsl[] {
+  const stem = stemmed?.tokens.length === 1 ? stemmed.tokens[0] : undefined;
+  return stem ? [{ prefix: { [path]: stem } }] : [];
+}
+
+function highlightBody(
+  hl: HighlightRequest,
+  text: TextQuery,
+  stemmed: TextQuery,
+  schema: IndexSchema,
+): QueryDsl | null {
   const fields: Record<string, unknown> = {};
   for (const field of hl.fields) {
     const spec = schema.fields[field];
     if (!spec?.searchable) continue;
     // Keyword fields are highlighted through their standard-analyzed sub-field.
     const path = spec.type === 'keyword' ? `${field}.hl` : field;
-    const should = text.must.flatMap((c): QueryDsl[] => {
+    const should = text.must.flatMap((c, i): QueryDsl[] => {
       if (c.tokens.length > 1) return [{ match_phrase: { [path]: c.tokens.join(' ') } }];
       const plain = c.prefix
         ? { prefix: { [path]: c.tokens[0] } }
         : { match: { [path]: { query: c.tokens[0], operator: 'and' } } };
+      const marks = stemmed === text ? [plain] : [plain, ...stemPrefix(stemmed.must[i], path)];
       // Corrected words are marked too, as on the embedded engine.
-      if (!c.typos || schema.typo_tolerance?.disable_on_fields.includes(field)) return [plain];
-      return [plain, { match: { [path]: { query: c.tokens[0], fuzziness: c.typos, prefix_length: 1 } } }];
+      if (!c.typos || schema.typo_tolerance?.disable_on_fields.includes(field)) return marks;
+      return [...marks, { match: { [path]: { query: c.tokens[0], fuzziness: c.typos, prefix_length: 1 } } }];
     });
     if (!should.length) continue;
     fields[path] = { highlight_query: { bool: { should, minimum_should_match: 1 } } };
@@ -229,7 +246,9 @@ export function searchBody(
   req: SearchRequest,
   opts: { timeoutMs: number; combinedFields: boolean },
 ): QueryDsl {
-  const { must, mustNot, exactTier } = textParts(req.text, schema, opts.combinedFields);
+  // The token fields hold stems under the english analyzer: the query's words are stemmed alike.
+  const text = req.text && analyzedText(schema, req.text);
+  const { must, mustNot, exactTier } = textParts(text, schema, opts.combinedFields);
   const plan = planFacets(req.filter, req.facets, schema);
   // Without text every match scores 0 and only the ranking signals order them, like the embedded engine.
   const bool: Record<string, unknown> = {
@@ -244,7 +263,7 @@ export function searchBody(
   );
   sort.push({ [ID_PATH]: { order: 'asc' } });
   const body: QueryDsl = {
-    query: ranked(bool, req.text, schema, exactTier),
+    query: ranked(bool, text, schema, exactTier),
     sort,
     size: req.size,
     from: req.after ? 0 : req.from,
@@ -260,8 +279,8 @@ export function searchBody(
   }
   if (plan.postFilter) body.post_filter = plan.postFilter;
   if (req.facets.length) body.aggs = plan.aggs;
-  if (req.highlight && req.text) {
-    const hl = highlightBody(req.highlight, req.text, schema);
+  if (req.highlight && req.text && text) {
+    const hl = highlightBody(req.highlight, req.text, text, schema);
     if (hl) body.highlight = hl;
   }
   return body;

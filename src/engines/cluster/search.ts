@@ -5,6 +5,7 @@ import type { IndexSchema } from '../../schema/types.js';
 import { readFacets } from './aggregations.js';
 import { fromClusterSortValue } from './cursor.js';
 import { fromSource, ID_PATH, SUGGEST_LENGTH_PATH, SUGGEST_PATH, tokenPath, valuePath } from './mapping.js';
+import { analyzedToken } from './stemming.js';
 import { clusterDidYouMean } from './did-you-mean.js';
 import { searchBody } from './query.js';
 import { errorReason, errorType, type ClusterResponse, type ClusterTransport } from './transport.js';
@@ -149,7 +150,8 @@ export async function runSuggest(
   const field = schema.suggest?.field;
   if (!field) return [];
   const text = parseTextQuery(request.prefix);
-  const tokens = text ? text.must.flatMap((c) => c.tokens) : [];
+  // The token field holds stems under the english analyzer; FTS5 stems the typed words, the last one too.
+  const tokens = text ? text.must.flatMap((c) => c.tokens).map((t) => analyzedToken(schema, t)) : [];
   if (!tokens.length) return [];
   const lowered = request.prefix.toLowerCase();
   const matching = schema.fields[field]?.searchable

@@ -149,6 +149,48 @@ export function relevanceCases(check: Check, svc: () => EngineDriver): void {
     }
   });
 
+  check('keeps typos, the word being typed, highlights and suggestions working over stems', async () => {
+    const words = 'conformance-stemmed-relevance';
+    await svc().engine.dropIndex(words);
+    try {
+      await svc().putIndex(words, {
+        id_field: 'id',
+        fields: { id: { type: 'keyword' }, body: { type: 'text', searchable: true } },
+        suggest: { field: 'body' },
+        analyzer: 'english',
+      });
+      const docs = [
+        { id: 'a', body: 'I run every morning' },
+        { id: 'b', body: 'Running shoes' },
+        { id: 'c', body: 'A runner' },
+        { id: 'd', body: 'Connected devices' },
+      ];
+      expect((await svc().importDocuments(words, docs)).failed).toBe(0);
+      const found = async (q: string) => (await svc().search(words, { q, sort: 'id' })).hits.map((h) => h.id);
+      // The word being typed is stemmed, then taken as a prefix of the stems: run, runner.
+      expect(await found('run')).toEqual(['a', 'b', 'c']);
+      expect(await found('runn')).toEqual(['c']);
+      // Typos are corrected among the stems, the word's stem first: "shoez" is one edit from "shoe" (the stem of
+      // "shoes"), "runing" stems to "rune" and "runnning" to "runn", each one edit from "run".
+      expect(await found('shoez ')).toEqual(['b']);
+      expect(await found('runing ')).toEqual(['a', 'b']);
+      expect(await found('runnning ')).toEqual(['a', 'b']);
+      expect(await found('connecting ')).toEqual(['d']);
+      expect(await found('device connection ')).toEqual(['d']);
+      expect(await found('running -shoe ')).toEqual(['a']);
+      // The highlight marks the word of the document, whatever form the query used.
+      const hl = await svc().search(words, { q: 'runs ', highlight: 'body', sort: 'id' });
+      expect(hl.hits.map((h) => h.highlights?.body?.[0])).toEqual([
+        'I <mark>run</mark> every morning',
+        '<mark>Running</mark> shoes',
+      ]);
+      const suggested = await svc().suggest(words, 'running sh', 5);
+      expect(suggested.suggestions.map((s) => s.id)).toEqual(['b']);
+    } finally {
+      await svc().engine.dropIndex(words);
+    }
+  });
+
   check('finds a CJK word inside text written without spaces', async () => {
     const cjk = 'conformance-cjk';
     await svc().engine.dropIndex(cjk);

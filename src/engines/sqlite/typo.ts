@@ -3,7 +3,8 @@ import type { TextClause, TextQuery } from '../../query/types.js';
 import { correctText, suggestionEdits } from '../../query/relevance.js';
 import type { IndexSchema } from '../../schema/types.js';
 import { searchedFields } from '../../query/search-fields.js';
-import { column, ftsTable } from './ddl.js';
+import { porterStem } from '../../query/porter-stemmer.js';
+import { column, ftsTable, wordsAsTokenized } from './ddl.js';
 import { clauseToFts, matchExpression } from './match.js';
 
 /**
@@ -253,6 +254,9 @@ export function typoMatch(
   const plain = matchExpression(text);
   const result: TypoMatch = { ...plain, exact: null, names: [] };
   const searched = searchedFields(schema, text.fields).map((f) => f.field);
+  // A stemming index's vocabulary holds stems: a word is looked up and corrected as its stem, as on the clusters
+  // ("runnning" -> "runn", one edit from "run").
+  const stemmed = wordsAsTokenized(schema) ? (t: string) => t : porterStem;
   if (text.must.some((c) => (c.typos ?? 0) > 0 || c.infix)) {
     const off = new Set(schema.typo_tolerance?.disable_on_fields ?? []);
     const on = searched.filter((f) => !off.has(f));
@@ -261,7 +265,7 @@ export function typoMatch(
     let widened = false;
     let exactCanMatch = true;
     const parts = text.must.map((c: TextClause) => {
-      const token = c.tokens[0]!;
+      const token = stemmed(c.tokens[0]!);
       if (c.tokens.length === 1 && !c.synonyms && !known(vocab, token, false)) exactCanMatch = false;
       if (c.infix) {
         const own = withContaining(vocab, c);
@@ -269,7 +273,8 @@ export function typoMatch(
         return own;
       }
       if (!c.typos || c.tokens.length !== 1 || !on.length) return clauseToFts(c);
-      const fixes = bestCorrections(vocab, token, c.typos);
+      // A stem FTS5 would stem again into another word would match that word instead: such a one is left out.
+      const fixes = bestCorrections(vocab, token, c.typos).filter((f) => stemmed(f.term) === f.term);
       if (!fixes.length) return clauseToFts(c);
       widened = true;
       if (text.must.length === 1) result.names = fixes.map((f) => f.term);

@@ -312,6 +312,23 @@ describe('sift CLI', { timeout: 120_000 }, () => {
     expect(sorted.total).toBe(3);
   });
 
+  it('search --search-fields chooses the fields searched and their weights, and refuses others', () => {
+    const ids = (...args: string[]) =>
+      siftJson<SearchJson>(dir, ['search', 'react', '--index', 'pkgs', ...args, '--json']).hits.map(
+        (h) => h.id,
+      );
+    expect(ids()).toEqual(['react', 'react-dom']);
+    // Only react-dom's summary holds the word; react is found by its name alone.
+    expect(ids('--search-fields', 'summary')).toEqual(['react-dom']);
+    expect(ids('--search-fields', 'name^2,summary')).toEqual(['react', 'react-dom']);
+    const notSearchable = sift(dir, ['search', 'react', '--index', 'pkgs', '--search-fields', 'downloads']);
+    expect(notSearchable.code).toBe(1);
+    expect(notSearchable.stderr).toMatch(/error INVALID_FIELD: search_fields: .*downloads/);
+    const badWeight = sift(dir, ['search', 'react', '--index', 'pkgs', '--search-fields', 'name^0']);
+    expect(badWeight.code).toBe(1);
+    expect(badWeight.stderr).toMatch(/error INVALID_REQUEST: search_fields/);
+  });
+
   it('search prints a readable table with facets, total and took_ms', () => {
     const r = sift(dir, ['search', 'framework', '--index', 'pkgs', '--facets', 'scope'], {
       env: { COLUMNS: '100' },
