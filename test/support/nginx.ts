@@ -46,7 +46,7 @@ export function nginxPrefix(
   writeFileSync(confPath, opts.edit ? opts.edit(conf) : conf);
   writeFileSync(
     join(confDir, 'upstream.d/sift-active.conf'),
-    opts.upstreams.map((a) => `server ${a} max_fails=3 fail_timeout=10s;\n`).join(''),
+    opts.upstreams.map((a) => `server ${a} max_fails=3 fail_timeout=2s;\n`).join(''),
   );
   // Relative paths in the config (pid, cache) resolve against the prefix; as root, workers run as an
   // unprivileged user and must be able to write the cache and temp directories.

@@ -48,7 +48,7 @@ describe('upstream include', () => {
       [8102, 1, false],
     ]);
     expect(splitOf(parsed)).toEqual({ blue: 100, green: 0 });
-    expect(text).toContain('server 127.0.0.1:8101 max_fails=3 fail_timeout=10s; # blue-8101 release 1.0');
+    expect(text).toContain('server 127.0.0.1:8101 max_fails=3 fail_timeout=2s; # blue-8101 release 1.0');
   });
 
   it.each([
