@@ -40,6 +40,7 @@ import { CacheFrontDoor } from './http/cache-front-door.js';
 import { documentRoutes } from './http/routes/documents.js';
 import { documentPatchRoutes } from './http/routes/document-patch.js';
 import { exportRoutes } from './http/routes/export.js';
+import { documentsByFilterRoutes } from './http/routes/documents-by-filter.js';
 import { healthRoutes } from './http/routes/health.js';
 import { indexRoutes } from './http/routes/indexes.js';
 import { reindexRoutes } from './http/routes/reindex.js';
@@ -176,6 +177,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(documentRoutes, { service });
   await app.register(documentPatchRoutes, { service });
   await app.register(exportRoutes, { service });
+  await app.register(documentsByFilterRoutes, { service });
   await app.register(keyRoutes, { keys: auth.keys });
   await app.ready();
   frontDoor?.install(app.server);

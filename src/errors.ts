@@ -146,6 +146,11 @@ export const ERRORS = {
     description:
       'The search engine refused a document that passed the schema check (for example a value it cannot index); the message carries its reason.',
   },
+  TOO_MANY_MATCHES: {
+    status: 422,
+    description:
+      'A delete or update by filter matches more documents than its limit; nothing was changed. The details give the count: narrow the filter or raise the limit.',
+  },
   RATE_LIMITED: {
     status: 429,
     description: 'Too many requests; retry after the number of seconds in Retry-After.',

@@ -20,6 +20,8 @@ describe('route scopes, as each route declares them (real server, no credentials
     ['PUT', '/api/indexes/books/documents/x', 'write'],
     ['DELETE', '/api/indexes/books/documents/x', 'write'],
     ['POST', '/api/indexes/books/documents', 'write'],
+    ['POST', '/api/indexes/books/documents/delete-by-filter', 'write'],
+    ['POST', '/api/indexes/books/documents/update-by-filter', 'write'],
     ['PUT', '/api/indexes/books', 'admin'],
     ['GET', '/api/indexes', 'admin'],
     ['POST', '/api/indexes/books/reindex/rollback', 'admin'],
