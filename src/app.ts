@@ -45,6 +45,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { indexRoutes } from './http/routes/indexes.js';
 import { reindexRoutes } from './http/routes/reindex.js';
 import { searchRoutes } from './http/routes/search.js';
+import { multiSearchRoutes } from './http/routes/multi-search.js';
 import { suggestRoutes } from './http/routes/suggest.js';
 import { createAppState, type AppState } from './http/state.js';
 import { createLogger } from './observability/logger.js';
@@ -172,6 +173,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(healthRoutes, { config, service, state });
   await app.register(searchRoutes, { config, service });
   await app.register(suggestRoutes, { config, service });
+  await app.register(multiSearchRoutes, { config, service });
   await app.register(indexRoutes, { service });
   await app.register(reindexRoutes, { service });
   await app.register(documentRoutes, { service });

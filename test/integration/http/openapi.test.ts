@@ -140,6 +140,16 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  it('documents multi-search: at most 20 searches, each checked on its own, and the federated form', () => {
+    const multi = op('post', '/api/multi-search');
+    const body = bodySchema(multi);
+    expect(body.required).toEqual(['searches']);
+    expect(body.properties!.searches).toMatchObject({ minItems: 1, maxItems: 20 });
+    expect(Object.keys(body.properties!.federation!.properties!).sort()).toEqual(['limit', 'offset']);
+    const answer = multi.responses['200']!.content!['application/json']!.schema;
+    expect(Object.keys(answer.properties!)).toEqual(expect.arrayContaining(['results', 'hits', 'searches']));
+  });
+
   it('gives timestamps the date-time format', () => {
     const info = op('get', '/api/indexes/{index}').responses['200']!.content!['application/json']!.schema;
     expect(info.properties!.created_at!.format).toBe('date-time');

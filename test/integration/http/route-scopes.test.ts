@@ -14,6 +14,7 @@ describe('route scopes, as each route declares them (real server, no credentials
   it.each([
     ['GET', '/api/search', 'search'],
     ['POST', '/api/indexes/books/search', 'search'],
+    ['POST', '/api/multi-search', 'search'],
     ['GET', '/api/indexes/books/suggest', 'search'],
     ['GET', '/api/indexes/books/documents/x', 'search'],
     ['HEAD', '/api/indexes/books/documents/x', 'search'],
