@@ -199,4 +199,31 @@ export function byFilterCases(check: Check, driver: () => EngineDriver, idx: str
     },
     120_000,
   );
+
+  check(
+    'loses no concurrent patch of a matched document while an update by filter runs',
+    async () => {
+      const svc = await fresh();
+      try {
+        const kindB = DOCS.filter((d) => d.kind === 'b').map((d) => d.id);
+        // Each round: the update sets n on every "b" while each "b" gets a patch of its note at the same time.
+        // A write that replaced a document with a copy read before the other landed would lose one of the two.
+        for (let round = 1; round <= 3; round++) {
+          const [update] = await Promise.all([
+            svc.updateByFilter(index, { filter: 'kind = "b"', set: { n: 100 + round } }),
+            ...kindB.map((id) => svc.patchDocument(index, id, { note: `round ${round} ${id}` })),
+          ]);
+          expect(update).toMatchObject({ matched: 10, updated: 10 });
+          for (const id of kindB)
+            expect((await svc.getDocument(index, id)).document).toMatchObject({
+              n: 100 + round,
+              note: `round ${round} ${id}`,
+            });
+        }
+      } finally {
+        await svc.dropIndex(index).catch(() => undefined);
+      }
+    },
+    120_000,
+  );
 }
