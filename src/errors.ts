@@ -69,7 +69,8 @@ export const ERRORS = {
   },
   WINDOW_TOO_LARGE: {
     status: 400,
-    description: 'page x size goes beyond the maximum result window; use a cursor to go deeper.',
+    description:
+      "page x size goes beyond the maximum result window (use a cursor to go deeper), or a federated multi-search's offset + limit goes beyond MAX_PAGE_SIZE.",
   },
   INVALID_HTTP: {
     status: 400,

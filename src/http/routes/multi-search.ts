@@ -211,7 +211,7 @@ export async function multiSearchRoutes(
       const window = federation ? { offset: federation.offset ?? 0, limit: federation.limit ?? 10 } : null;
       if (window && window.offset + window.limit > config.MAX_PAGE_SIZE)
         throw new SiftError(
-          'INVALID_REQUEST',
+          'WINDOW_TOO_LARGE',
           `federation: offset + limit is at most ${config.MAX_PAGE_SIZE}, got ${window.offset + window.limit}`,
           { field: 'federation' },
         );
