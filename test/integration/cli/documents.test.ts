@@ -1,8 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, sift, siftJson } from '../../support/cli.js';
+import { fixture, sift as run } from '../../support/cli.js';
 import { tempDir } from '../../support/temp-dir.js';
 
-describe('sift documents delete|update', { timeout: 120_000 }, () => {
+/**
+ * The engine deadline is raised: these searches check what the writes did, and a CLI process starting its reader
+ * thread on a machine shared with other test runs can take longer than the default 10 s to answer the first one.
+ */
+const sift = (dir: string, args: string[]) => run(dir, args, { env: { ENGINE_TIMEOUT_MS: '120000' } });
+function siftJson<T = unknown>(dir: string, args: string[]): T {
+  const r = sift(dir, args);
+  if (r.code !== 0) throw new Error(`sift ${args.join(' ')} exited ${r.code}\nstderr: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+describe('sift documents delete|update', { timeout: 300_000 }, () => {
   const data = tempDir();
   const dir = data.path;
   const ids = (filter: string) =>
