@@ -69,7 +69,8 @@ export const ERRORS = {
   },
   WINDOW_TOO_LARGE: {
     status: 400,
-    description: 'page x size goes beyond the maximum result window; use a cursor to go deeper.',
+    description:
+      "page x size goes beyond the maximum result window (use a cursor to go deeper), or a federated multi-search's offset + limit goes beyond MAX_PAGE_SIZE.",
   },
   INVALID_HTTP: {
     status: 400,
@@ -145,6 +146,11 @@ export const ERRORS = {
     status: 422,
     description:
       'The search engine refused a document that passed the schema check (for example a value it cannot index); the message carries its reason.',
+  },
+  TOO_MANY_MATCHES: {
+    status: 422,
+    description:
+      'A delete or update by filter matches more documents than its limit; nothing was changed. The details give the count: narrow the filter or raise the limit.',
   },
   RATE_LIMITED: {
     status: 429,

@@ -8,6 +8,7 @@ import { isSiftError, SiftError } from '../errors.js';
 import { SqliteEngine } from '../engines/sqlite/engine.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerDocumentsCommands } from './commands/documents.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerIndexCommands } from './commands/index.js';
 import { registerReindexCommand } from './commands/reindex.js';
@@ -59,6 +60,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerServeCommand(program, ctx);
   registerImportCommand(program, ctx);
   registerExportCommand(program, ctx);
+  registerDocumentsCommands(program, ctx);
   registerIndexCommands(program, ctx);
   registerSearchCommand(program, ctx);
   registerReindexCommand(program, ctx);

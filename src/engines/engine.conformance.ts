@@ -14,6 +14,7 @@ import { filterLimitCases } from './conformance/filter-limit-cases.js';
 import { reindexCases } from './conformance/reindex-cases.js';
 import { relevanceCases } from './conformance/relevance-cases.js';
 import { curationCases } from './conformance/curation-cases.js';
+import { byFilterCases } from './conformance/by-filter-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -404,6 +405,7 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     relevanceCases(check, () => svc);
 
     documentCases(check, () => svc, idx);
+    byFilterCases(check, () => svc, idx);
     curationCases(check, () => svc);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {

@@ -79,6 +79,20 @@ export interface ExportPage {
   total: number | null;
 }
 
+/** Which documents a write by filter touches, and the most it may touch. */
+export interface ByFilterRequest {
+  /** A checked filter; null matches every document. */
+  filter: Filter | null;
+  /** More matches than this and nothing is written: TOO_MANY_MATCHES, with the count. */
+  limit: number;
+}
+export interface ByFilterOutcome {
+  /** Documents the filter matched when the write ran. */
+  matched: number;
+  /** Documents deleted or updated (fewer than matched only when a concurrent write removed some first). */
+  changed: number;
+}
+
 export interface WriteOptions {
   /** Wait until the write is visible to search (read-your-writes). */
   refresh?: boolean;
@@ -136,6 +150,23 @@ export interface Engine {
     opts?: WriteOptions,
   ): Promise<Document | null>;
   delete(index: string, id: string, opts?: WriteOptions): Promise<boolean>;
+  /**
+   * Deletes every document the filter matches, or nothing (TOO_MANY_MATCHES) when they are more than the limit.
+   * The embedded engine counts and deletes in one transaction; the clusters collect the matches' ids, then
+   * delete those through the same bulk path as other writes (so a reindex under way carries them over).
+   */
+  deleteByFilter(index: string, request: ByFilterRequest, opts?: WriteOptions): Promise<ByFilterOutcome>;
+  /**
+   * Replaces every matching document with `change(current)`, or nothing (TOO_MANY_MATCHES) above the limit;
+   * a throwing `change` stores nothing more (the embedded engine: nothing at all). Like `patch`, no concurrent
+   * write of a matched document is lost: the clusters write over the version they read, else patch it again.
+   */
+  updateByFilter(
+    index: string,
+    request: ByFilterRequest,
+    change: (current: Document) => Document,
+    opts?: WriteOptions,
+  ): Promise<ByFilterOutcome>;
 
   /**
    * Optional fast path of an export: a page in id order, every stored field. Engines without it are paged

@@ -29,3 +29,24 @@ export const buildValidator: ValidatorFactory = (externalSchemas) => {
   const forText = pool(externalSchemas, { customOptions: { ...TEXT_AJV_OPTIONS } });
   return (route) => (route.httpPart === 'body' ? forBody : forText)(route);
 };
+
+/**
+ * A validator for a JSON value checked inside a handler rather than by the route (one entry of a multi-search,
+ * refused in place while the others go on): the body instance, so it is as strict as a body. Returns Ajv's
+ * errors, or null when the value is valid.
+ */
+export function bodyValidator(schema: object): (value: unknown) => object[] | null {
+  const validate = pool(
+    {},
+    { customOptions: { ...BODY_AJV_OPTIONS } },
+  )({
+    schema,
+    method: 'POST',
+    url: '(in a handler)',
+    httpPart: 'body',
+  });
+  return (value) => {
+    if (validate(value) === true) return null;
+    return ((validate as unknown as { errors?: object[] | null }).errors ?? []).slice();
+  };
+}

@@ -39,12 +39,26 @@ import { checkUserIndex as checkIndexName, isSystemIndex } from '../schema/syste
 import { checkFilter } from '../query/filter-check.js';
 import { exportDocuments, type ExportOptions } from '../engines/export.js';
 import { patchDocument, patchDocuments, type PatchBatchResult } from '../engines/patch.js';
+import {
+  deleteByFilter,
+  updateByFilter,
+  type ByFilterInput,
+  type DeleteByFilterAnswer,
+  type UpdateByFilterAnswer,
+  type UpdateByFilterInput,
+} from '../engines/by-filter.js';
 
 // The shapes of the service's answers are defined beside the code that builds them; callers import them here.
 export type { SearchResponse } from '../query/response.js';
 export type { BatchItemResult, BatchResult } from '../engines/batch.js';
 export type { PatchBatchResult, PatchItemResult } from '../engines/patch.js';
 export type { ExportOptions } from '../engines/export.js';
+export type {
+  ByFilterInput,
+  DeleteByFilterAnswer,
+  UpdateByFilterAnswer,
+  UpdateByFilterInput,
+} from '../engines/by-filter.js';
 
 /**
  * Another process sharing the engine (a second worker, `sift reindex`, `sift index create`) can change a schema
@@ -326,6 +340,16 @@ export class SearchService {
       yield first.value;
       yield* documents;
     })();
+  }
+
+  /** Deletes what a filter matches, at most a limit of documents, or counts them (dry run); see by-filter.ts. */
+  async deleteByFilter(index: string, input: ByFilterInput): Promise<DeleteByFilterAnswer> {
+    return deleteByFilter(this.engine, await this.schemaOf(index), this.limits, index, input);
+  }
+
+  /** Sets fields on what a filter matches, at most a limit of documents, or counts them (dry run). */
+  async updateByFilter(index: string, input: UpdateByFilterInput): Promise<UpdateByFilterAnswer> {
+    return updateByFilter(this.engine, await this.schemaOf(index), this.limits, index, input);
   }
 
   async deleteDocument(index: string, id: string): Promise<void> {

@@ -6,6 +6,8 @@ import type { IndexSchema } from '../../schema/types.js';
 import type {
   BulkItem,
   BulkItemResult,
+  ByFilterOutcome,
+  ByFilterRequest,
   Engine,
   EngineHealth,
   IndexInfo,
@@ -14,6 +16,7 @@ import type {
   WriteOptions,
 } from '../engine.js';
 import { runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
+import { collectMatches, type CollectContext } from './by-filter.js';
 import { IndexCatalogue, type Resolved } from './catalogue.js';
 import { checkFieldNames, derivedShape, docId, fromSource, mappingsFor, toSource } from './mapping.js';
 import { copyAndSwitch, switchBack, type ReindexContext } from './reindex.js';
@@ -379,6 +382,99 @@ export class ClusterEngine implements Engine {
     );
     if (!outcome!.ok) throw new SiftError(outcome!.error!.code, outcome!.error!.message, { index, id });
     return outcome!.found ?? false;
+  }
+
+  // ---- Writes by filter (src/engines/cluster/by-filter.ts) ----
+
+  /**
+   * Search, then bulk: the matches' ids are collected (an exact count first, refused above the limit), then
+   * deleted through `write`, like every other write. Not `_delete_by_query`: it cannot refuse before deleting
+   * when the matches are more than the limit (`max_docs` deletes an arbitrary part instead), and its deletes
+   * would bypass the replay that carries writes into a version a reindex is building.
+   */
+  async deleteByFilter(
+    index: string,
+    request: ByFilterRequest,
+    opts?: WriteOptions,
+  ): Promise<ByFilterOutcome> {
+    const r = await this.catalogue.require(index);
+    const alias = this.catalogue.names.alias(index);
+    const matches = await collectMatches(
+      this.collectContext,
+      index,
+      alias,
+      r.meta.schema,
+      request.filter,
+      request.limit,
+      false,
+    );
+    if (!matches.length) return { matched: 0, changed: 0 };
+    const outcomes = await this.write(
+      index,
+      matches.map((m) => ({ action: 'delete', index: alias, id: m.docId })),
+      opts,
+    );
+    const failed = outcomes.find((o) => !o.ok);
+    if (failed) throw new SiftError(failed.error!.code, failed.error!.message, { index });
+    return { matched: matches.length, changed: outcomes.filter((o) => o.found).length };
+  }
+
+  /**
+   * Search, then bulk: every match is changed from the source it was read with and written only over that
+   * version (`if_seq_no`); one that another write changed in between is patched again from its new version
+   * (`patch`), so no concurrent write is lost. Not `_update_by_query`: its script would have to rebuild the
+   * hidden derived fields (`toSource`) in Painless, and it writes around the reindex replay.
+   */
+  async updateByFilter(
+    index: string,
+    request: ByFilterRequest,
+    change: (current: Document) => Document,
+    opts?: WriteOptions,
+  ): Promise<ByFilterOutcome> {
+    const r = await this.catalogue.require(index);
+    const schema = r.meta.schema;
+    const alias = this.catalogue.names.alias(index);
+    const matches = await collectMatches(
+      this.collectContext,
+      index,
+      alias,
+      schema,
+      request.filter,
+      request.limit,
+      true,
+    );
+    if (!matches.length) return { matched: 0, changed: 0 };
+    const ids = matches.map((m) => String(fromSource(schema, m.source!)[schema.id_field]));
+    // Every change is computed before anything is written, so a throwing one writes nothing.
+    const ops: BulkOp[] = matches.map((m, i) => {
+      const id = ids[i]!;
+      const next = { ...change(fromSource(schema, m.source!)), [schema.id_field]: id };
+      return {
+        action: 'index',
+        index: alias,
+        id: m.docId,
+        source: toSource(schema, id, next),
+        ifSeqNo: m.seqNo,
+        ifPrimaryTerm: m.primaryTerm,
+      };
+    });
+    const outcomes = await this.write(index, ops, opts);
+    let changed = 0;
+    for (const [i, o] of outcomes.entries()) {
+      if (o.ok) changed++;
+      else if (o.status === 409) {
+        if (await this.patch(index, ids[i]!, change, opts)) changed++;
+      } else throw new SiftError(o.error!.code, o.error!.message, { index, id: ids[i] });
+    }
+    return { matched: matches.length, changed };
+  }
+
+  private get collectContext(): CollectContext {
+    return {
+      transport: this.t,
+      check: (res, what, index) => this.catalogue.check(res, what, index),
+      timeoutMs: this.opts.writeTimeoutMs,
+    };
   }
 
   // ---- Reindex ----

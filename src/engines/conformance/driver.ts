@@ -18,6 +18,14 @@ import { assertCompatible, parseSchema } from '../../schema/validate.js';
 import { checkBatch, fillResults, summarize, type BatchResult } from '../batch.js';
 import type { Engine, IndexInfo, ReindexOptions, ReindexResult } from '../engine.js';
 import { exportDocuments, type ExportOptions } from '../export.js';
+import {
+  deleteByFilter,
+  updateByFilter,
+  type ByFilterInput,
+  type DeleteByFilterAnswer,
+  type UpdateByFilterAnswer,
+  type UpdateByFilterInput,
+} from '../by-filter.js';
 import { patchDocument, patchDocuments, type PatchBatchResult } from '../patch.js';
 
 const notFound = (index: string) =>
@@ -169,6 +177,14 @@ export class EngineDriver {
 
   async patchDocuments(index: string, items: unknown[]): Promise<PatchBatchResult> {
     return patchDocuments(this.engine, await this.schemaOf(index), index, items);
+  }
+
+  async deleteByFilter(index: string, input: ByFilterInput): Promise<DeleteByFilterAnswer> {
+    return deleteByFilter(this.engine, await this.schemaOf(index), DEFAULT_LIMITS, index, input);
+  }
+
+  async updateByFilter(index: string, input: UpdateByFilterInput): Promise<UpdateByFilterAnswer> {
+    return updateByFilter(this.engine, await this.schemaOf(index), DEFAULT_LIMITS, index, input);
   }
 
   /** The whole export, collected: the suite's indexes are small. */

@@ -8,6 +8,8 @@ import type { IndexSchema } from '../../schema/types.js';
 import type {
   BulkItem,
   BulkLoadHooks,
+  ByFilterOutcome,
+  ByFilterRequest,
   BulkLoadMode,
   Engine,
   EngineHealth,
@@ -37,6 +39,7 @@ import {
   searchableFields,
   secondaryIndexSql,
 } from './ddl.js';
+import { matchingDocuments } from './by-filter.js';
 import { ensureFacetTables } from './facet-migration.js';
 import { allocateTid, ensureMetaTable, parseJob, type IndexRow } from './meta.js';
 import { openDatabase } from './open-database.js';
@@ -398,6 +401,37 @@ export class SqliteEngine implements Engine {
       return changed;
     });
     return remove.immediate();
+  }
+
+  /** Counts, refuses above the limit, and deletes in one IMMEDIATE transaction: all of it or none. */
+  async deleteByFilter(index: string, request: ByFilterRequest): Promise<ByFilterOutcome> {
+    while (this.loading) await this.loading;
+    const run = this.conn.transaction(() => {
+      const idx = this.handle(index);
+      const matches = matchingDocuments(this.conn, index, idx, request);
+      let changed = 0;
+      for (const { id } of matches) if (idx.remove(id)) changed++;
+      if (changed) this.bump(index);
+      return { matched: matches.length, changed };
+    });
+    return run.immediate();
+  }
+
+  /** Like deleteByFilter: read, change and write every match in one transaction; a throwing change undoes all. */
+  async updateByFilter(
+    index: string,
+    request: ByFilterRequest,
+    change: (current: Document) => Document,
+  ): Promise<ByFilterOutcome> {
+    while (this.loading) await this.loading;
+    const run = this.conn.transaction(() => {
+      const idx = this.handle(index);
+      const matches = matchingDocuments(this.conn, index, idx, request);
+      for (const { id, document } of matches) idx.write({ ...change(document), [idx.schema.id_field]: id });
+      if (matches.length) this.bump(index);
+      return { matched: matches.length, changed: matches.length };
+    });
+    return run.immediate();
   }
 
   async reindex(name: string, opts: ReindexOptions = {}): Promise<ReindexResult> {

@@ -62,6 +62,27 @@ describe('durability', () => {
       expect(res.status, res.body).toBe(201);
       acknowledged.push(id);
     }
+    // Writes by filter are acknowledged writes too: the last 20 go, the first 10 get a summary.
+    const deleted = await send(
+      agent,
+      `${first.url}/api/indexes/${INDEX}/documents/delete-by-filter`,
+      'POST',
+      {
+        filter: `pages >= ${N - 20}`,
+      },
+    );
+    expect(JSON.parse(deleted.body)).toMatchObject({ deleted: 20 });
+    const updated = await send(
+      agent,
+      `${first.url}/api/indexes/${INDEX}/documents/update-by-filter`,
+      'POST',
+      {
+        filter: 'pages < 10',
+        set: { summary: 'zircon' },
+      },
+    );
+    expect(JSON.parse(updated.body)).toMatchObject({ updated: 10 });
+    const kept = acknowledged.slice(0, N - 20);
     // kill -9 straight after the last answer: no graceful shutdown, no checkpoint.
     first.proc.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
@@ -72,7 +93,7 @@ describe('durability', () => {
     const check = new Agent({ keepAlive: true, maxSockets: 8 });
     const missing: string[] = [];
     await Promise.all(
-      acknowledged.map(async (id) => {
+      kept.map(async (id) => {
         const res = await send(check, `${second!.url}/api/indexes/${INDEX}/documents/${id}`, 'GET');
         if (res.status !== 200) missing.push(id);
         else expect(JSON.parse(res.body).document.title).toBe(`Document ${id.slice(4)}`);
@@ -82,11 +103,15 @@ describe('durability', () => {
     const info = JSON.parse((await send(check, `${second.url}/api/indexes/${INDEX}`, 'GET')).body) as {
       documents: number;
     };
-    expect(info.documents).toBe(N);
+    expect(info.documents).toBe(N - 20);
     const search = JSON.parse(
       (await send(check, `${second.url}/api/search?q=document&size=0`, 'GET')).body,
     ) as { total: number };
-    expect(search.total).toBe(N);
+    expect(search.total).toBe(N - 20);
+    const summaries = JSON.parse(
+      (await send(check, `${second.url}/api/search?q=zircon&size=0`, 'GET')).body,
+    ) as { total: number };
+    expect(summaries.total).toBe(10);
     check.destroy();
     second.proc.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);

@@ -124,6 +124,32 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(exp.responses)).toEqual(expect.arrayContaining(['4XX', '5XX']));
   });
 
+  it('documents deletes and updates by filter with their limits', () => {
+    const del = op('post', '/api/indexes/{index}/documents/delete-by-filter');
+    const upd = op('post', '/api/indexes/{index}/documents/update-by-filter');
+    for (const o of [del, upd]) {
+      const body = bodySchema(o);
+      expect(body.additionalProperties).toBe(false);
+      expect(body.properties!.limit).toMatchObject({ minimum: 1, maximum: 10_000 });
+      expect(body.properties!.dry_run!.type).toBe('boolean');
+      expect(Object.keys(o.responses)).toEqual(expect.arrayContaining(['200', '4XX', '5XX']));
+    }
+    expect(bodySchema(upd).required).toEqual(['set']);
+    expect(Object.keys(del.responses['200']!.content!['application/json']!.schema.properties!)).toContain(
+      'deleted',
+    );
+  });
+
+  it('documents multi-search: at most 20 searches, each checked on its own, and the federated form', () => {
+    const multi = op('post', '/api/multi-search');
+    const body = bodySchema(multi);
+    expect(body.required).toEqual(['searches']);
+    expect(body.properties!.searches).toMatchObject({ minItems: 1, maxItems: 20 });
+    expect(Object.keys(body.properties!.federation!.properties!).sort()).toEqual(['limit', 'offset']);
+    const answer = multi.responses['200']!.content!['application/json']!.schema;
+    expect(Object.keys(answer.properties!)).toEqual(expect.arrayContaining(['results', 'hits', 'searches']));
+  });
+
   it('gives timestamps the date-time format', () => {
     const info = op('get', '/api/indexes/{index}').responses['200']!.content!['application/json']!.schema;
     expect(info.properties!.created_at!.format).toBe('date-time');
