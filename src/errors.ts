@@ -28,7 +28,7 @@ export const ERRORS = {
   INVALID_FIELD: {
     status: 400,
     description:
-      'A field named in fields, highlight or search_fields is unknown, not returned or not searchable (or named twice in search_fields).',
+      'A field named in fields, highlight, search_fields or distinct is unknown, not returned, not searchable or (distinct) not a keyword field (or named twice in search_fields).',
   },
   INVALID_CURSOR: {
     status: 400,

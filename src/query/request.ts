@@ -8,6 +8,7 @@ import { applyRelevance } from './relevance.js';
 import { checkTextBreadth } from './text-breadth.js';
 import { parseSearchFields, type RawSearchFields } from './search-fields.js';
 import { parseTextQuery } from './text-query.js';
+import { parseDistinct } from './distinct.js';
 import type { FacetRequest, HighlightRequest, SearchAfter, SearchRequest, SortClause } from './types.js';
 
 export interface QueryLimits {
@@ -53,6 +54,10 @@ export interface RawSearchInput {
   typo?: string | boolean;
   /** Searchable fields to search and their weights: `name^3,summary` (POST: also a list or {"name": 3}). */
   search_fields?: RawSearchFields;
+  /** Group hits by this keyword field: one hit (or `distinct_limit`) per value. */
+  distinct?: string;
+  /** Hits per group, 1 (default) to MAX_DISTINCT_LIMIT; GET: a number as a string. */
+  distinct_limit?: number | string;
 }
 interface RawFacet {
   field: string;
@@ -292,6 +297,13 @@ export function buildSearchRequest(
     sort,
     ...(text?.fields ? [text.fields] : []),
   ]);
+  const distinct = parseDistinct(input, schema);
+  if (distinct && input.cursor !== undefined && input.cursor !== '')
+    throw new SiftError(
+      'INVALID_REQUEST',
+      'distinct searches page with page (groups are counted by offset), not with a cursor',
+      { field: 'cursor' },
+    );
   let after: SearchAfter | null = null;
   // A cursor from a curated page (pinned results) also carries the merged position its next page starts at.
   let curatedPosition: number | null = null;
@@ -321,6 +333,7 @@ export function buildSearchRequest(
     highlight: parseHighlight(input, schema, text !== null),
     fields: parseFields(input.fields, schema),
     trackTotal: parseTrackTotal(input.track_total),
+    ...(distinct ? { distinct } : {}),
   };
   return { request, fingerprint, curatedPosition };
 }
