@@ -5,7 +5,14 @@ import { formatNumber } from './format.js';
 /** A plain line at most this often when stderr is not a terminal (a log file, CI). */
 const PLAIN_EVERY_MS = 2000;
 
-const UNIT: Record<string, string> = { copy: 'pages', verify: 'bytes', shards: 'shards', swap: 'steps' };
+const UNIT: Record<string, string> = {
+  copy: 'pages',
+  verify: 'bytes',
+  swap: 'steps',
+  shards: 'shards',
+  drop: 'indexes',
+  restore: 'steps',
+};
 
 /**
  * How `sift snapshot create|restore` shows progress on stderr: a bar per phase on a terminal; elsewhere a plain

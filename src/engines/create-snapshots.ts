@@ -25,5 +25,9 @@ export async function createSnapshotStore(
       `a restore into another data directory is for the embedded engine; ${config.SEARCH_ENGINE} restores into the cluster`,
     );
   }
-  throw new SiftError('SNAPSHOT_INVALID', `snapshots of ${config.SEARCH_ENGINE} are not available yet`);
+  const { createClusterEngine } = await import('./cluster/create.js');
+  const { ClusterSnapshots } = await import('./cluster/snapshot.js');
+  const engine = createClusterEngine(config, config.SEARCH_ENGINE);
+  await engine.open();
+  return new ClusterSnapshots(engine, config.SNAPSHOT_REPOSITORY);
 }
