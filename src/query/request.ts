@@ -62,6 +62,7 @@ export interface RawSearchInput {
 interface RawFacet {
   field: string;
   size?: number;
+  prefix?: string;
   ranges?: { key?: string; from?: number; to?: number }[];
   stats?: boolean;
 }
@@ -158,8 +159,35 @@ function parseFacets(
       });
     }
     if (f.stats) out.stats = true;
+    if (f.prefix !== undefined) out.prefix = checkFacetPrefix(f, spec.type);
     return out;
   });
+}
+
+/** Longest facet value prefix: a search box's worth of text. */
+export const MAX_FACET_PREFIX = 100;
+
+function checkFacetPrefix(f: RawFacet, type: string): string {
+  const prefix = f.prefix!;
+  if (type !== 'keyword' || f.ranges !== undefined || f.stats)
+    throw fieldError(
+      'INVALID_FACET',
+      `facets: a prefix searches the values of a keyword facet's buckets, "${f.field}" is ${type !== 'keyword' ? `a ${type} field` : 'asked for ranges or stats'}`,
+      f.field,
+    );
+  if (
+    typeof prefix !== 'string' ||
+    prefix.length < 1 ||
+    prefix.length > MAX_FACET_PREFIX ||
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f]/.test(prefix)
+  )
+    throw fieldError(
+      'INVALID_FACET',
+      `facets: the prefix of "${f.field}" must be 1-${MAX_FACET_PREFIX} characters without control characters`,
+      f.field,
+    );
+  return prefix;
 }
 
 function parseHighlight(

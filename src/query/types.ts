@@ -52,6 +52,11 @@ export interface RangeBucketRequest {
 export interface FacetRequest {
   field: string;
   size: number;
+  /**
+   * Facet value search: count only the values that start with this text (ASCII letters in either case, every
+   * other character exactly), still over the search's matches and disjunctive filters. Keyword facets only.
+   */
+  prefix?: string;
   ranges?: RangeBucketRequest[];
   stats?: boolean;
 }

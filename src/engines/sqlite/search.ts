@@ -248,16 +248,27 @@ function searchInSnapshot(
       if (m && Object.keys(m).length) h.highlights = m;
     });
   }
-  let facets: Record<string, FacetResult> = {};
+  const facets: Record<string, FacetResult> = {};
   if (req.facets.length) {
     // Nothing matches the text at all: every facet is empty, whatever filters it drops, without a query each.
     const nothing = total === 0 && s.match !== null && !textMatchesAny(db, tid, s.match);
     if (nothing) for (const facet of req.facets) facets[facet.field] = emptyFacet(facet);
-    else
-      facets = countFacets(db, tid, schema, req, {
-        scopeFor: (filter) => scope(db, tid, schema, req.text, filter),
-        fallback: (facet) => runFacet(db, tid, schema, req, facet),
-      });
+    else {
+      // A facet value search (a prefix) is counted on its own, over the same matches.
+      const counted = countFacets(
+        db,
+        tid,
+        schema,
+        { ...req, facets: req.facets.filter((f) => f.prefix === undefined) },
+        {
+          scopeFor: (filter) => scope(db, tid, schema, req.text, filter),
+          fallback: (facet) => runFacet(db, tid, schema, req, facet),
+        },
+      );
+      for (const facet of req.facets)
+        facets[facet.field] =
+          facet.prefix === undefined ? counted[facet.field]! : runFacet(db, tid, schema, req, facet);
+    }
   }
   return { hits, total, total_relation: relation, facets, partial: false };
 }
@@ -536,11 +547,17 @@ function runFacet(
   const col = `d.${column(schema, facet.field)}`;
   const out: FacetResult = {};
   if (!facet.ranges && !facet.stats) {
+    // LIKE: ASCII letters in either case, like the clusters' prefix pattern; its wildcards escaped.
+    const prefix = facet.prefix === undefined ? [] : [`${col} LIKE ? ESCAPE '\\'`];
     const rows = cached(
       db,
-      `SELECT ${col} AS value, count(*) AS n FROM ${s.from}${whereSql(s, [`${col} IS NOT NULL`])} ` +
+      `SELECT ${col} AS value, count(*) AS n FROM ${s.from}${whereSql(s, [`${col} IS NOT NULL`, ...prefix])} ` +
         `GROUP BY ${col} ORDER BY n DESC, value ASC LIMIT ?`,
-    ).all(...s.params, facet.size) as { value: Scalar; n: number }[];
+    ).all(
+      ...s.params,
+      ...(facet.prefix === undefined ? [] : [`${facet.prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]),
+      facet.size,
+    ) as { value: Scalar; n: number }[];
     out.buckets = rows.map((r) => ({ value: spec.type === 'boolean' ? r.value === 1 : r.value, count: r.n }));
     return out;
   }

@@ -3,7 +3,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { restrictionOf } from '../../auth/principal.js';
 import type { Config } from '../../config/config.js';
-import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN, type RawSearchInput } from '../../query/request.js';
+import {
+  MAX_FACET_PREFIX,
+  MAX_TRACK_TOTAL,
+  TRACK_TOTAL_PATTERN,
+  type RawSearchInput,
+} from '../../query/request.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
 import { OPTIONAL_BODY } from '../plugins/openapi.js';
@@ -86,6 +91,14 @@ const facetOptions = {
   size: Type.Optional(Type.Integer({ minimum: 1, description: 'Buckets to return (default 10)' })),
   ranges: Type.Optional(Type.Array(FacetRange, { description: 'Numeric or date range buckets' })),
   stats: Type.Optional(Type.Boolean({ description: 'min, max, avg, sum, count of a numeric field' })),
+  prefix: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: MAX_FACET_PREFIX,
+      description:
+        'Facet value search: only the values starting with this text (ASCII letters in either case), counted over the same matches',
+    }),
+  ),
 };
 const FacetOptions = Type.Object(facetOptions, { additionalProperties: false });
 const FacetSpec = Type.Object({ field: Type.String(), ...facetOptions }, { additionalProperties: false });
