@@ -81,6 +81,18 @@ export function distinctCases(check: Check, svc: () => EngineDriver): void {
     expect(red.total).toBe(3);
   });
 
+  check('distinct: every hit of a group is highlighted', async () => {
+    const r = await search({
+      q: 'red',
+      distinct: 'publisher',
+      distinct_limit: 2,
+      sort: '-year',
+      highlight: 'title',
+    });
+    expect(r.hits.map((h) => h.id)).toEqual(['d2', 'b2', 'b1', 'a2', 'a1']);
+    for (const h of r.hits) expect(h.highlights?.title?.[0], h.id).toContain('<mark>red</mark>');
+  });
+
   check('distinct: facets count documents, not groups', async () => {
     const r = await search({ q: 'red', distinct: 'publisher', sort: '-year', facets: 'lang' });
     expect(r.facets.lang?.buckets).toEqual([
