@@ -343,7 +343,6 @@ describe('distinct', () => {
       ['distinct=pages', 'INVALID_FIELD'],
       ['distinct=nope', 'INVALID_FIELD'],
       ['distinct=genre&distinct_limit=0', 'INVALID_REQUEST'],
-      ['distinct_limit=2', 'INVALID_REQUEST'],
     ]) {
       const bad = await get(`/api/indexes/${INDEX}/search?${query}`);
       expect([bad.statusCode, json(bad).error.code], query).toEqual([400, code]);

@@ -16,11 +16,9 @@ export function parseDistinct(
   schema: IndexSchema,
 ): DistinctRequest | null {
   const field = input.distinct;
-  if (field === undefined || field === '') {
-    if (input.distinct_limit !== undefined)
-      throw new SiftError('INVALID_REQUEST', 'distinct_limit needs distinct', { field: 'distinct_limit' });
-    return null;
-  }
+  // distinct_limit alone means nothing and is ignored: an API document cannot state that one parameter needs
+  // another, so refusing it would refuse a request the document calls valid.
+  if (field === undefined || field === '') return null;
   const spec = Object.hasOwn(schema.fields, field) ? schema.fields[field] : undefined;
   if (!spec) throw new SiftError('INVALID_FIELD', `distinct: unknown field "${field}"`, { field });
   if (spec.type !== 'keyword' || field === schema.id_field)

@@ -326,12 +326,6 @@ export function buildSearchRequest(
     ...(text?.fields ? [text.fields] : []),
   ]);
   const distinct = parseDistinct(input, schema);
-  if (distinct && input.cursor !== undefined && input.cursor !== '')
-    throw new SiftError(
-      'INVALID_REQUEST',
-      'distinct searches page with page (groups are counted by offset), not with a cursor',
-      { field: 'cursor' },
-    );
   let after: SearchAfter | null = null;
   // A cursor from a curated page (pinned results) also carries the merged position its next page starts at.
   let curatedPosition: number | null = null;
@@ -348,6 +342,13 @@ export function buildSearchRequest(
       sort,
       schema,
     ));
+    // A distinct search issues no cursor, so any cursor here belongs to another query.
+    if (distinct)
+      throw new SiftError(
+        'INVALID_CURSOR',
+        'a cursor cannot page a distinct search: page it with page (groups are counted by offset)',
+        { field: 'cursor' },
+      );
   }
   const request: SearchRequest = {
     text,

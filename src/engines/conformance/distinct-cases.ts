@@ -120,6 +120,6 @@ export function distinctCases(check: Check, svc: () => EngineDriver): void {
     const first = await search({ sort: '-year', size: 2 });
     await expect(
       search({ distinct: 'publisher', sort: '-year', size: 2, cursor: first.next_cursor! }),
-    ).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    ).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
   });
 }
