@@ -28,7 +28,7 @@ export const ERRORS = {
   INVALID_FIELD: {
     status: 400,
     description:
-      'A field named in fields, highlight or search_fields is unknown, not returned or not searchable (or named twice in search_fields).',
+      'A field named in fields, highlight, search_fields or distinct is unknown, not returned, not searchable or (distinct) not a keyword field (or named twice in search_fields).',
   },
   INVALID_CURSOR: {
     status: 400,
@@ -199,6 +199,25 @@ export const ERRORS = {
     status: 503,
     description:
       'The deploy target (the Kubernetes API server, nginx or the host) cannot be reached or refused.',
+  },
+  SNAPSHOT_INVALID: {
+    status: 400,
+    description:
+      'A snapshot request cannot be carried out as asked: an invalid snapshot name, or no snapshot repository configured for a cluster engine (SNAPSHOT_REPOSITORY).',
+  },
+  SNAPSHOT_NOT_FOUND: {
+    status: 404,
+    description: 'No snapshot has this name (or the repository does not exist).',
+  },
+  SNAPSHOT_CONFLICT: {
+    status: 409,
+    description:
+      'A snapshot with this name already exists, another snapshot or restore is running, or a restore target is in use (a running service holds the database: stop it or restore into a new data directory).',
+  },
+  SNAPSHOT_CORRUPT: {
+    status: 422,
+    description:
+      'The snapshot does not match its manifest (checksum) or is incomplete; nothing was restored from it.',
   },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -14,6 +14,7 @@ import { registerIndexCommands } from './commands/index.js';
 import { registerReindexCommand } from './commands/reindex.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSnapshotCommands } from './commands/snapshot.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerTokenCommands } from './commands/token.js';
 import type { CliContext } from './context.js';
@@ -64,6 +65,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerIndexCommands(program, ctx);
   registerSearchCommand(program, ctx);
   registerReindexCommand(program, ctx);
+  registerSnapshotCommands(program, ctx);
   registerKeysCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerDeployCommands(program, ctx);

@@ -92,6 +92,14 @@ const settings = z.object({
   JWT_JWKS_FILE: z.string(),
   JWT_ISSUER: z.string(),
   JWT_AUDIENCE: z.string(),
+  SNAPSHOT_DIR: z.string(),
+  // A repository name as the clusters accept it (lower case, no separators they refuse), or empty for none.
+  SNAPSHOT_REPOSITORY: z
+    .string()
+    .regex(
+      /^(|[a-z0-9][a-z0-9_.-]{0,127})$/,
+      'must be a cluster snapshot repository name (a-z, 0-9, "_", ".", "-")',
+    ),
 });
 
 export type Settings = z.infer<typeof settings>;

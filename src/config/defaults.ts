@@ -67,6 +67,8 @@ export const BASE_DEFAULTS = {
   JWT_JWKS_FILE: '',
   JWT_ISSUER: '',
   JWT_AUDIENCE: '',
+  SNAPSHOT_DIR: '',
+  SNAPSHOT_REPOSITORY: '',
 } as const satisfies Record<string, string>;
 
 export type SettingName = keyof typeof BASE_DEFAULTS;
@@ -181,4 +183,8 @@ export const SETTING_DOCS: Record<SettingName, string> = {
   JWT_JWKS_FILE: 'RS256: JSON Web Key Set file (keys chosen by `kid`)',
   JWT_ISSUER: 'Required `iss` claim of JWTs; empty = not checked',
   JWT_AUDIENCE: 'Required `aud` claim of JWTs; empty = not checked',
+  SNAPSHOT_DIR:
+    'Embedded engine: directory of `sift snapshot` copies (one folder per snapshot); empty = `DATA_DIR/snapshots`',
+  SNAPSHOT_REPOSITORY:
+    'Cluster engines: name of the snapshot repository registered in the cluster (`PUT _snapshot/<name>`) that `sift snapshot` uses; empty = none',
 };

@@ -15,6 +15,8 @@ import { reindexCases } from './conformance/reindex-cases.js';
 import { relevanceCases } from './conformance/relevance-cases.js';
 import { curationCases } from './conformance/curation-cases.js';
 import { byFilterCases } from './conformance/by-filter-cases.js';
+import { distinctCases } from './conformance/distinct-cases.js';
+import { facetSearchCases } from './conformance/facet-search-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -407,6 +409,8 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     documentCases(check, () => svc, idx);
     byFilterCases(check, () => svc, idx);
     curationCases(check, () => svc);
+    distinctCases(check, () => svc);
+    facetSearchCases(check, () => svc);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

@@ -315,6 +315,41 @@ describe('search_fields', () => {
   });
 });
 
+describe('distinct', () => {
+  it('groups by a keyword field over GET and POST, and refuses a field it cannot group by with a 400', async () => {
+    // The longest book of each genre, genres ordered by it.
+    const best = new Map<string, { id: string; pages: number }>();
+    for (const d of [...DOCS].sort((a, b) => b.pages - a.pages || (a.id < b.id ? -1 : 1)))
+      if (!best.has(d.genre)) best.set(d.genre, d);
+    const expected = [...best.values()].map((d) => d.id);
+    const viaGet = json(await get(`/api/indexes/${INDEX}/search?distinct=genre&sort=-pages&size=50`));
+    expect(ids(viaGet)).toEqual(expected);
+    expect([viaGet.total, viaGet.next_cursor]).toEqual([best.size, null]);
+    const viaPost = json(
+      await post(`/api/indexes/${INDEX}/search`, {
+        distinct: 'genre',
+        distinct_limit: 2,
+        sort: '-pages',
+        size: 1,
+      }),
+    );
+    const first = DOCS.filter((d) => d.genre === DOCS.find((x) => x.id === expected[0])!.genre)
+      .sort((a, b) => b.pages - a.pages)
+      .slice(0, 2)
+      .map((d) => d.id);
+    expect(ids(viaPost)).toEqual(first);
+    for (const [query, code] of [
+      ['distinct=title', 'INVALID_FIELD'],
+      ['distinct=pages', 'INVALID_FIELD'],
+      ['distinct=nope', 'INVALID_FIELD'],
+      ['distinct=genre&distinct_limit=0', 'INVALID_REQUEST'],
+    ]) {
+      const bad = await get(`/api/indexes/${INDEX}/search?${query}`);
+      expect([bad.statusCode, json(bad).error.code], query).toEqual([400, code]);
+    }
+  });
+});
+
 describe('relevance settings', () => {
   const url = `/api/indexes/${INDEX}/settings`;
   const put = (payload: unknown) => t.app.inject({ method: 'PUT', url, payload: payload as object });

@@ -29,7 +29,8 @@ export async function searchWithCurations(
   curatedPosition: number | null,
   scope: SearchScope,
 ): Promise<SearchResponse> {
-  const plan = planCuration(schema.curations, request.text, ownFilter, schema);
+  // Pins are single documents placed by position: in a list of groups they would repeat a group or split one.
+  const plan = request.distinct ? null : planCuration(schema.curations, request.text, ownFilter, schema);
   if (!plan) return searchResponse(await run(request), request, scope);
 
   // Where this page starts in the merged list. A cursor from an uncurated page (issued before the rule applied)

@@ -8,6 +8,7 @@ import { applyRelevance } from './relevance.js';
 import { checkTextBreadth } from './text-breadth.js';
 import { parseSearchFields, type RawSearchFields } from './search-fields.js';
 import { parseTextQuery } from './text-query.js';
+import { parseDistinct } from './distinct.js';
 import type { FacetRequest, HighlightRequest, SearchAfter, SearchRequest, SortClause } from './types.js';
 
 export interface QueryLimits {
@@ -53,10 +54,15 @@ export interface RawSearchInput {
   typo?: string | boolean;
   /** Searchable fields to search and their weights: `name^3,summary` (POST: also a list or {"name": 3}). */
   search_fields?: RawSearchFields;
+  /** Group hits by this keyword field: one hit (or `distinct_limit`) per value. */
+  distinct?: string;
+  /** Hits per group, 1 (default) to MAX_DISTINCT_LIMIT; GET: a number as a string. */
+  distinct_limit?: number | string;
 }
 interface RawFacet {
   field: string;
   size?: number;
+  prefix?: string;
   ranges?: { key?: string; from?: number; to?: number }[];
   stats?: boolean;
 }
@@ -153,8 +159,35 @@ function parseFacets(
       });
     }
     if (f.stats) out.stats = true;
+    if (f.prefix !== undefined) out.prefix = checkFacetPrefix(f, spec.type);
     return out;
   });
+}
+
+/** Longest facet value prefix: a search box's worth of text. */
+export const MAX_FACET_PREFIX = 100;
+
+function checkFacetPrefix(f: RawFacet, type: string): string {
+  const prefix = f.prefix!;
+  if (type !== 'keyword' || f.ranges !== undefined || f.stats)
+    throw fieldError(
+      'INVALID_FACET',
+      `facets: a prefix searches the values of a keyword facet's buckets, "${f.field}" is ${type !== 'keyword' ? `a ${type} field` : 'asked for ranges or stats'}`,
+      f.field,
+    );
+  if (
+    typeof prefix !== 'string' ||
+    prefix.length < 1 ||
+    prefix.length > MAX_FACET_PREFIX ||
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f]/.test(prefix)
+  )
+    throw fieldError(
+      'INVALID_FACET',
+      `facets: the prefix of "${f.field}" must be 1-${MAX_FACET_PREFIX} characters without control characters`,
+      f.field,
+    );
+  return prefix;
 }
 
 function parseHighlight(
@@ -292,6 +325,7 @@ export function buildSearchRequest(
     sort,
     ...(text?.fields ? [text.fields] : []),
   ]);
+  const distinct = parseDistinct(input, schema);
   let after: SearchAfter | null = null;
   // A cursor from a curated page (pinned results) also carries the merged position its next page starts at.
   let curatedPosition: number | null = null;
@@ -308,6 +342,13 @@ export function buildSearchRequest(
       sort,
       schema,
     ));
+    // A distinct search issues no cursor, so any cursor here belongs to another query.
+    if (distinct)
+      throw new SiftError(
+        'INVALID_CURSOR',
+        'a cursor cannot page a distinct search: page it with page (groups are counted by offset)',
+        { field: 'cursor' },
+      );
   }
   const request: SearchRequest = {
     text,
@@ -321,6 +362,7 @@ export function buildSearchRequest(
     highlight: parseHighlight(input, schema, text !== null),
     fields: parseFields(input.fields, schema),
     trackTotal: parseTrackTotal(input.track_total),
+    ...(distinct ? { distinct } : {}),
   };
   return { request, fingerprint, curatedPosition };
 }

@@ -25,7 +25,8 @@ export function searchResponse(
   scope: { index: string; fingerprint: string; keys: CursorKeys; startedAt: number },
 ): SearchResponse {
   const last = result.hits.at(-1);
-  const more = last !== undefined && result.hits.length === request.size;
+  // A distinct page is paged by offset only (a cursor position would be a group's, not a hit's).
+  const more = last !== undefined && result.hits.length === request.size && !request.distinct;
   return {
     hits: result.hits.map((h) => ({
       id: h.id,

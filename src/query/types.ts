@@ -52,6 +52,11 @@ export interface RangeBucketRequest {
 export interface FacetRequest {
   field: string;
   size: number;
+  /**
+   * Facet value search: count only the values that start with this text (ASCII letters in either case, every
+   * other character exactly), still over the search's matches and disjunctive filters. Keyword facets only.
+   */
+  prefix?: string;
   ranges?: RangeBucketRequest[];
   stats?: boolean;
 }
@@ -76,6 +81,16 @@ export interface SearchAfter {
   id: string;
 }
 
+/**
+ * Distinct (group by): hits are grouped by a keyword field's value; a page holds `size` groups, ordered by their
+ * best hit in the request's sort, each with its `limit` best hits (in that sort). Documents without the field form
+ * one group. Totals count groups; facets still count documents. Paged by `from` only (no cursor).
+ */
+export interface DistinctRequest {
+  field: string;
+  limit: number;
+}
+
 export interface SearchRequest {
   text: TextQuery | null;
   filter: Filter | null;
@@ -94,6 +109,8 @@ export interface SearchRequest {
    * `total_relation: "gte"` (what Elasticsearch's track_total_hits does), so a broad query stops counting early.
    */
   trackTotal: true | number;
+  /** Group hits by this keyword field (absent: no grouping). */
+  distinct?: DistinctRequest;
 }
 
 export interface Hit {

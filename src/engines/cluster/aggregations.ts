@@ -45,7 +45,12 @@ function facetAggs(facet: FacetRequest, schema: IndexSchema): Record<string, Que
   const out: Record<string, QueryDsl> = {};
   if (!facet.ranges && !facet.stats) {
     out.terms = {
-      terms: { field, size: facet.size, order: [{ _count: 'desc' }, { _key: 'asc' }] },
+      terms: {
+        field,
+        size: facet.size,
+        order: [{ _count: 'desc' }, { _key: 'asc' }],
+        ...(facet.prefix !== undefined ? { include: prefixPattern(facet.prefix) } : {}),
+      },
     };
   }
   if (facet.ranges) {
@@ -63,6 +68,20 @@ function facetAggs(facet: FacetRequest, schema: IndexSchema): Record<string, Que
   }
   if (facet.stats) out.stats = { stats: { field } };
   return out;
+}
+
+/**
+ * A facet value search as a Lucene regular expression over the bucket values: the prefix with every reserved
+ * character escaped and ASCII letters in either case (what SQLite's LIKE does on the embedded engine), then `.*`.
+ */
+export function prefixPattern(prefix: string): string {
+  let out = '';
+  for (const c of prefix) {
+    if (/[a-zA-Z]/.test(c)) out += `[${c.toLowerCase()}${c.toUpperCase()}]`;
+    else if (/[.?+*|{}[\]()"\\#@&<>~]/.test(c)) out += `\\${c}`;
+    else out += c;
+  }
+  return `${out}.*`;
 }
 
 const rangeKey = (r: { key?: string; from?: number; to?: number }) =>

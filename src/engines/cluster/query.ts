@@ -4,6 +4,7 @@ import type { HighlightRequest, SearchRequest, TextClause, TextQuery } from '../
 import type { IndexSchema } from '../../schema/types.js';
 import { planFacets } from './aggregations.js';
 import { toClusterSortValue } from './cursor.js';
+import { addDistinct } from './distinct.js';
 import type { QueryDsl } from './filter.js';
 import { exactPath, ID_PATH, tokenPath, valuePath } from './mapping.js';
 import { analyzedText } from './stemming.js';
@@ -283,5 +284,6 @@ export function searchBody(
     const hl = highlightBody(req.highlight, req.text, text, schema);
     if (hl) body.highlight = hl;
   }
+  if (req.distinct) addDistinct(body, schema, req.distinct, plan.postFilter);
   return body;
 }

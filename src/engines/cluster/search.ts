@@ -7,6 +7,7 @@ import { fromClusterSortValue } from './cursor.js';
 import { fromSource, ID_PATH, SUGGEST_LENGTH_PATH, SUGGEST_PATH, tokenPath, valuePath } from './mapping.js';
 import { analyzedToken } from './stemming.js';
 import { clusterDidYouMean } from './did-you-mean.js';
+import { groupHits, groupTotal } from './distinct.js';
 import { searchBody } from './query.js';
 import { errorReason, errorType, type ClusterResponse, type ClusterTransport } from './transport.js';
 
@@ -31,9 +32,19 @@ interface SearchResponseBody {
       _source?: Record<string, unknown>;
       sort?: unknown[];
       highlight?: Record<string, string[]>;
+      inner_hits?: Record<string, { hits?: { hits?: ClusterHit[] } }>;
     }[];
   };
   aggregations?: Record<string, Record<string, unknown>>;
+}
+
+/** A hit as the cluster answers it (also inside a group's inner hits). */
+interface ClusterHit {
+  _id: string;
+  _score: number | null;
+  _source?: Record<string, unknown>;
+  sort?: unknown[];
+  highlight?: Record<string, string[]>;
 }
 
 interface ErrorBody {
@@ -54,6 +65,7 @@ const SEARCH_FILTER = [
   'hits.hits._source',
   'hits.hits.sort',
   'hits.hits.highlight',
+  'hits.hits.inner_hits',
   'aggregations',
   'error',
   'status',
@@ -95,7 +107,10 @@ export async function runSearch(
     );
   }
   const withScore = request.sort.some((c) => c.field === '_score');
-  const hits: Hit[] = (res.body.hits?.hits ?? []).map((h) => {
+  const top = res.body.hits?.hits ?? [];
+  // A distinct search with several hits per group: each group's hits, group after group.
+  const listed = request.distinct && request.distinct.limit > 1 ? top.flatMap((h) => groupHits(h)) : top;
+  const hits: Hit[] = listed.map((h) => {
     const sort = h.sort ?? [];
     const id = String(sort[sort.length - 1] ?? h._id);
     const hit: Hit = {
@@ -113,7 +128,9 @@ export async function runSearch(
     }
     return hit;
   });
-  const total = boundedTotal(res.body.hits?.total, request.trackTotal, hits.length);
+  const total = request.distinct
+    ? groupTotal(res.body.aggregations, request)
+    : boundedTotal(res.body.hits?.total, request.trackTotal, hits.length);
   const didYouMean =
     total.total === 0 && request.text && !request.after && request.from === 0
       ? await clusterDidYouMean(ctx.transport, path, schema, request, bodyOf, ctx.timeoutMs)

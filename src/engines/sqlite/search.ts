@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { filterWithoutField } from '../../query/facet-filter.js';
 import type {
+  DistinctRequest,
   FacetRequest,
   FacetResult,
   Filter,
@@ -208,12 +209,15 @@ function searchInSnapshot(
     req.sort.length === 1 &&
     req.sort[0]!.field === '_score' &&
     req.sort[0]!.order === 'desc';
-  const rows =
-    (byRelevance ? broadPage(db, tid, schema, s, req) : null) ??
-    (byRelevance && !req.filter
-      ? topByRelevance(db, tid, schema, s, req)
-      : sortedPage(db, tid, schema, s, req, keys));
-  const { total, relation } = totalOf(db, tid, s, req, rows.length);
+  const rows = req.distinct
+    ? distinctPage(db, tid, schema, s, req, keys, req.distinct)
+    : ((byRelevance ? broadPage(db, tid, schema, s, req) : null) ??
+      (byRelevance && !req.filter
+        ? topByRelevance(db, tid, schema, s, req)
+        : sortedPage(db, tid, schema, s, req, keys)));
+  const { total, relation } = req.distinct
+    ? groupsOf(db, schema, s, req, req.distinct)
+    : totalOf(db, tid, s, req, rows.length);
   const withScore = req.sort.some((c) => c.field === '_score');
 
   const hits: Hit[] = rows.map((r) => {
@@ -244,16 +248,27 @@ function searchInSnapshot(
       if (m && Object.keys(m).length) h.highlights = m;
     });
   }
-  let facets: Record<string, FacetResult> = {};
+  const facets: Record<string, FacetResult> = {};
   if (req.facets.length) {
     // Nothing matches the text at all: every facet is empty, whatever filters it drops, without a query each.
     const nothing = total === 0 && s.match !== null && !textMatchesAny(db, tid, s.match);
     if (nothing) for (const facet of req.facets) facets[facet.field] = emptyFacet(facet);
-    else
-      facets = countFacets(db, tid, schema, req, {
-        scopeFor: (filter) => scope(db, tid, schema, req.text, filter),
-        fallback: (facet) => runFacet(db, tid, schema, req, facet),
-      });
+    else {
+      // A facet value search (a prefix) is counted on its own, over the same matches.
+      const counted = countFacets(
+        db,
+        tid,
+        schema,
+        { ...req, facets: req.facets.filter((f) => f.prefix === undefined) },
+        {
+          scopeFor: (filter) => scope(db, tid, schema, req.text, filter),
+          fallback: (facet) => runFacet(db, tid, schema, req, facet),
+        },
+      );
+      for (const facet of req.facets)
+        facets[facet.field] =
+          facet.prefix === undefined ? counted[facet.field]! : runFacet(db, tid, schema, req, facet);
+    }
   }
   return { hits, total, total_relation: relation, facets, partial: false };
 }
@@ -351,6 +366,55 @@ function sortedPage(
     req.size,
     req.from,
   ) as Row[];
+}
+
+/**
+ * A page of groups (distinct): every match numbered within its group in the sort order, the groups ordered by
+ * their first hit, and the page's groups with their first `limit` hits each, group after group. Documents without
+ * the field are one group (window partitions and `IS` treat NULLs as equal).
+ */
+function distinctPage(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  s: Scope,
+  req: SearchRequest,
+  keys: SortKey[],
+  distinct: DistinctRequest,
+): Row[] {
+  if (req.size === 0) return [];
+  const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
+  const sortCols = req.sort.flatMap((c, i) =>
+    c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`],
+  );
+  const order = orderBy(keys);
+  const sql =
+    `WITH m AS (SELECT d.rowid AS rid, d.id AS id, d.src AS src, ${score.sql} AS score, ` +
+    `d.${column(schema, distinct.field)} AS g${sortCols.length ? ', ' + sortCols.join(', ') : ''} ` +
+    `FROM ${s.from}${rankJoin(schema, tid, 'd.rowid')}${whereSql(s)}), ` +
+    `n AS (SELECT *, row_number() OVER (PARTITION BY g ORDER BY ${order}) AS rn FROM m), ` +
+    `heads AS (SELECT g, row_number() OVER (ORDER BY ${order}) AS grank FROM n WHERE rn = 1 ` +
+    `ORDER BY grank LIMIT ? OFFSET ?) ` +
+    `SELECT n.* FROM heads JOIN n ON n.g IS heads.g AND n.rn <= ? ORDER BY heads.grank, n.rn`;
+  return cached(db, sql).all(score.named, ...s.params, req.size, req.from, distinct.limit) as Row[];
+}
+
+/** The number of groups the search matches (distinct), exact up to the request's bound. */
+function groupsOf(
+  db: Database.Database,
+  schema: IndexSchema,
+  s: Scope,
+  req: SearchRequest,
+  distinct: DistinctRequest,
+): { total: number; relation: 'eq' | 'gte' } {
+  const bound = req.trackTotal === true ? null : req.trackTotal;
+  const inner =
+    `SELECT 1 FROM ${s.from}${whereSql(s)} GROUP BY d.${column(schema, distinct.field)}` +
+    (bound === null ? '' : ' LIMIT ?');
+  const n = cached(db, `SELECT count(*) FROM (${inner})`)
+    .pluck()
+    .get(...s.params, ...(bound === null ? [] : [bound + 1])) as number;
+  return bound !== null && n > bound ? { total: bound, relation: 'gte' } : { total: n, relation: 'eq' };
 }
 
 /** Ids compare as SQLite's BINARY collation does (UTF-8 bytes), not as JavaScript's UTF-16 units. */
@@ -483,11 +547,17 @@ function runFacet(
   const col = `d.${column(schema, facet.field)}`;
   const out: FacetResult = {};
   if (!facet.ranges && !facet.stats) {
+    // LIKE: ASCII letters in either case, like the clusters' prefix pattern; its wildcards escaped.
+    const prefix = facet.prefix === undefined ? [] : [`${col} LIKE ? ESCAPE '\\'`];
     const rows = cached(
       db,
-      `SELECT ${col} AS value, count(*) AS n FROM ${s.from}${whereSql(s, [`${col} IS NOT NULL`])} ` +
+      `SELECT ${col} AS value, count(*) AS n FROM ${s.from}${whereSql(s, [`${col} IS NOT NULL`, ...prefix])} ` +
         `GROUP BY ${col} ORDER BY n DESC, value ASC LIMIT ?`,
-    ).all(...s.params, facet.size) as { value: Scalar; n: number }[];
+    ).all(
+      ...s.params,
+      ...(facet.prefix === undefined ? [] : [`${facet.prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]),
+      facet.size,
+    ) as { value: Scalar; n: number }[];
     out.buckets = rows.map((r) => ({ value: spec.type === 'boolean' ? r.value === 1 : r.value, count: r.n }));
     return out;
   }

@@ -3,10 +3,17 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { restrictionOf } from '../../auth/principal.js';
 import type { Config } from '../../config/config.js';
-import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN, type RawSearchInput } from '../../query/request.js';
+import {
+  MAX_FACET_PREFIX,
+  MAX_TRACK_TOTAL,
+  TRACK_TOTAL_PATTERN,
+  type RawSearchInput,
+} from '../../query/request.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
 import { OPTIONAL_BODY } from '../plugins/openapi.js';
+import { MAX_DISTINCT_LIMIT } from '../../query/distinct.js';
+import { FIELD_NAME } from '../../schema/validate.js';
 import { IndexParams, SearchFieldsBody, SearchFieldsText, UrlText } from '../schemas.js';
 
 const Open = (description?: string) =>
@@ -20,6 +27,14 @@ const TRACK_TOTAL =
   'true for an exact total, or N: exact up to N, then N with total_relation "gte" (default 1000)';
 
 const TYPO = 'Typo tolerance for this search (default true; the index settings decide how many and where)';
+const DISTINCT =
+  'Group hits by this keyword field: a page of `size` groups, ordered by their best hit; total counts groups, facets count documents; page with page, not cursor';
+const DistinctLimit = () =>
+  Type.Integer({
+    minimum: 1,
+    maximum: MAX_DISTINCT_LIMIT,
+    description: `Hits per group with distinct (default 1, max ${MAX_DISTINCT_LIMIT})`,
+  });
 
 /** GET parameters: all strings except size and page, nothing undeclared. */
 export function searchQuerySchema(config: Config) {
@@ -61,6 +76,8 @@ export function searchQuerySchema(config: Config) {
       ),
       typo: Type.Optional(Type.Boolean({ description: TYPO })),
       search_fields: Type.Optional(SearchFieldsText()),
+      distinct: Type.Optional(Type.String({ pattern: FIELD_NAME.source, description: DISTINCT })),
+      distinct_limit: Type.Optional(DistinctLimit()),
     },
     { additionalProperties: false },
   );
@@ -74,6 +91,14 @@ const facetOptions = {
   size: Type.Optional(Type.Integer({ minimum: 1, description: 'Buckets to return (default 10)' })),
   ranges: Type.Optional(Type.Array(FacetRange, { description: 'Numeric or date range buckets' })),
   stats: Type.Optional(Type.Boolean({ description: 'min, max, avg, sum, count of a numeric field' })),
+  prefix: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: MAX_FACET_PREFIX,
+      description:
+        'Facet value search: only the values starting with this text (ASCII letters in either case), counted over the same matches',
+    }),
+  ),
 };
 const FacetOptions = Type.Object(facetOptions, { additionalProperties: false });
 const FacetSpec = Type.Object({ field: Type.String(), ...facetOptions }, { additionalProperties: false });
@@ -126,6 +151,8 @@ export function searchBodySchema(config: Config) {
       ),
       typo: Type.Optional(Type.Boolean({ description: TYPO })),
       search_fields: Type.Optional(SearchFieldsBody),
+      distinct: Type.Optional(Type.String({ pattern: FIELD_NAME.source, description: DISTINCT })),
+      distinct_limit: Type.Optional(DistinctLimit()),
     },
     { additionalProperties: false },
   );
