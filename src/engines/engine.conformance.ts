@@ -14,6 +14,7 @@ import { filterLimitCases } from './conformance/filter-limit-cases.js';
 import { reindexCases } from './conformance/reindex-cases.js';
 import { relevanceCases } from './conformance/relevance-cases.js';
 import { curationCases } from './conformance/curation-cases.js';
+import { arrayCases } from './conformance/array-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -405,6 +406,7 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
 
     documentCases(check, () => svc, idx);
     curationCases(check, () => svc);
+    arrayCases(check, () => svc, idx);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

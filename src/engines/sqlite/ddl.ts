@@ -12,11 +12,37 @@ export const rankTable = (tid: number) => `r_${tid}`;
 /** The rank table by popularity: the order in which broad queries read their candidates (popular-first.ts). */
 export const rankIndex = (tid: number) => `r_${tid}_b`;
 
+/**
+ * The column of a field. A path into an object (`author.first_name`) gets a name of its own kind, `o_` with "."
+ * written `_0` and "_" written `_1` (`o_author_0first_1name`): a plain identifier (FTS5 column filters accept no
+ * quoting of other characters) that no other path and no top-level field (`c_...`) can share.
+ */
 export function column(schema: IndexSchema, field: string): string {
-  return field === schema.id_field ? 'id' : `c_${field}`;
+  if (field === schema.id_field) return 'id';
+  if (!field.includes('.')) return `c_${field}`;
+  return `o_${field.replace(/_/g, '_1').replace(/\./g, '_0')}`;
 }
 
-const SQL_TYPE = {
+/** The column name without its prefix, as B-tree index names have always carried it. */
+const indexSuffix = (schema: IndexSchema, field: string) =>
+  field.includes('.') ? column(schema, field) : field;
+
+/**
+ * A list field's column. Keyword, number, date and boolean lists hold a JSON array of their distinct typed values
+ * (dates as epoch ms, booleans 0/1), read with json_each by filters, facets and sorts. A text list holds its items
+ * joined by ITEM_SEPARATOR, the text the FTS5 index reads.
+ */
+export const isList = (schema: IndexSchema, field: string): boolean => schema.fields[field]?.array === true;
+
+/**
+ * Between the items of a text list: a character the text index keeps as a token of its own (tokenchars) and the
+ * query parser never emits (it keeps letters and digits), so a phrase cannot match across two items.
+ */
+export const ITEM_SEPARATOR = '\u2063';
+const hasTextList = (schema: IndexSchema) =>
+  Object.values(schema.fields).some((f) => f.array && f.searchable);
+
+const SQL_TYPE: Record<string, string> = {
   text: 'TEXT',
   keyword: 'TEXT',
   integer: 'INTEGER',
@@ -28,7 +54,11 @@ const SQL_TYPE = {
 export function dataColumns(schema: IndexSchema): { field: string; col: string; sqlType: string }[] {
   return Object.entries(schema.fields)
     .filter(([name]) => name !== schema.id_field)
-    .map(([name, spec]) => ({ field: name, col: column(schema, name), sqlType: SQL_TYPE[spec.type] }));
+    .map(([name, spec]) => ({
+      field: name,
+      col: column(schema, name),
+      sqlType: spec.array ? 'TEXT' : SQL_TYPE[spec.type]!,
+    }));
 }
 
 export function searchableFields(schema: IndexSchema): string[] {
@@ -43,8 +73,11 @@ export const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
 const TOKENIZE_ENGLISH = "tokenize = 'porter unicode61 remove_diacritics 2'";
 /** Prefix lengths (characters) FTS5 keeps an index for; other prefixes merge every matching term's postings. */
 export const PREFIX_INDEXES = [2, 3];
-const tokenizer = (schema: IndexSchema) =>
-  `${schema.analyzer === 'english' ? TOKENIZE_ENGLISH : TOKENIZE}, prefix = '${PREFIX_INDEXES.join(' ')}'`;
+const tokenizer = (schema: IndexSchema) => {
+  const base = schema.analyzer === 'english' ? TOKENIZE_ENGLISH : TOKENIZE;
+  const words = hasTextList(schema) ? `${base.slice(0, -1)} tokenchars ''${ITEM_SEPARATOR}''` + "'" : base;
+  return `${words}, prefix = '${PREFIX_INDEXES.join(' ')}'`;
+};
 
 /** Whether the text index holds the words as Sift's own tokenizer produces them (no stems). */
 export const wordsAsTokenized = (schema: IndexSchema) => (schema.analyzer ?? 'standard') === 'standard';
@@ -177,13 +210,18 @@ export function secondaryIndexSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);
   const out: string[] = [];
   for (const [name, spec] of Object.entries(schema.fields)) {
-    if (name === schema.id_field) continue;
+    // A list's column is JSON, read with json_each: a B-tree over the whole text would serve nothing.
+    if (name === schema.id_field || spec.array) continue;
     if (spec.filterable || spec.sortable || spec.facet)
-      out.push(`CREATE INDEX IF NOT EXISTS ${d}_${name} ON ${d}(${column(schema, name)})`);
+      out.push(
+        `CREATE INDEX IF NOT EXISTS ${d}_${indexSuffix(schema, name)} ON ${d}(${column(schema, name)})`,
+      );
   }
   // Exact-match ranking looks the query up by lower-cased value before scoring.
   for (const field of schema.ranking.exact_match?.fields ?? []) {
-    out.push(`CREATE INDEX IF NOT EXISTS ${d}_lower_${field} ON ${d}(lower(${column(schema, field)}))`);
+    out.push(
+      `CREATE INDEX IF NOT EXISTS ${d}_lower_${indexSuffix(schema, field)} ON ${d}(lower(${column(schema, field)}))`,
+    );
   }
   return out;
 }

@@ -10,18 +10,20 @@ import type {
   SearchResult,
   TextQuery,
 } from '../../query/types.js';
+import { project } from '../../schema/paths.js';
 import type { IndexSchema } from '../../schema/types.js';
 import {
   column,
   docsTable,
   ftsTable,
+  isList,
   PREFIX_INDEXES,
   rankTable,
   searchableFields,
   wordsAsTokenized,
 } from './ddl.js';
 import { filterToSql } from './filter-sql.js';
-import { countFacets } from './facets.js';
+import { countFacets, rangeCondition } from './facets.js';
 import { highlightRows } from './highlight.js';
 import { BROAD_MATCHES, knownBroad, phrasesOf, popularFirst } from './popular-first.js';
 import { typoMatch } from './typo.js';
@@ -218,8 +220,8 @@ function searchInSnapshot(
 
   const hits: Hit[] = rows.map((r) => {
     const src = JSON.parse(r.src as string) as Record<string, unknown>;
-    const document: Record<string, unknown> = {};
-    for (const f of req.fields) if (src[f] !== undefined) document[f] = src[f];
+    // Paths into objects come back in their nested shape (`author.name` as {"author": {"name": ...}}).
+    const document = project(src, req.fields);
     return {
       id: r.id as string,
       score: withScore ? (r.score as number) : null,
@@ -331,7 +333,7 @@ function sortedPage(
   if (req.size === 0) return [];
   const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
   const sortCols = req.sort.flatMap((c, i) =>
-    c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`],
+    c.field === '_score' ? [] : [`${sortValue(schema, c.field, c.order)} AS s${i}`],
   );
   const cte =
     `WITH m AS (SELECT d.rowid AS rid, d.id AS id, d.src AS src, ${score.sql} AS score` +
@@ -351,6 +353,16 @@ function sortedPage(
     req.size,
     req.from,
   ) as Row[];
+}
+
+/**
+ * A field's value for sorting. A list sorts by its smallest value ascending and its largest descending, as the
+ * clusters sort a multi-valued field by default (`mode` min for asc, max for desc).
+ */
+function sortValue(schema: IndexSchema, field: string, order: 'asc' | 'desc'): string {
+  const col = `d.${column(schema, field)}`;
+  if (!isList(schema, field)) return col;
+  return `(SELECT ${order === 'asc' ? 'min' : 'max'}(value) FROM json_each(${col}))`;
 }
 
 /** Ids compare as SQLite's BINARY collation does (UTF-8 bytes), not as JavaScript's UTF-16 units. */
@@ -480,12 +492,15 @@ function runFacet(
 ): FacetResult {
   const s = scope(db, tid, schema, req.text, filterWithoutField(req.filter, facet.field));
   const spec = schema.fields[facet.field]!;
-  const col = `d.${column(schema, facet.field)}`;
+  const list = isList(schema, facet.field);
+  // A list's values are the JSON elements of its column (see facets.ts for what each part counts).
+  const from = list ? `${s.from}, json_each(d.${column(schema, facet.field)}) j` : s.from;
+  const col = list ? 'j.value' : `d.${column(schema, facet.field)}`;
   const out: FacetResult = {};
   if (!facet.ranges && !facet.stats) {
     const rows = cached(
       db,
-      `SELECT ${col} AS value, count(*) AS n FROM ${s.from}${whereSql(s, [`${col} IS NOT NULL`])} ` +
+      `SELECT ${col} AS value, count(*) AS n FROM ${from}${whereSql(s, [`${col} IS NOT NULL`])} ` +
         `GROUP BY ${col} ORDER BY n DESC, value ASC LIMIT ?`,
     ).all(...s.params, facet.size) as { value: Scalar; n: number }[];
     out.buckets = rows.map((r) => ({ value: spec.type === 'boolean' ? r.value === 1 : r.value, count: r.n }));
@@ -494,16 +509,11 @@ function runFacet(
   if (facet.ranges) {
     const bounds: unknown[] = [];
     const sums = facet.ranges.map((r) => {
-      const conds = [`${col} IS NOT NULL`];
-      if (r.from !== undefined) {
-        conds.push(`${col} >= ?`);
-        bounds.push(r.from);
-      }
-      if (r.to !== undefined) {
-        conds.push(`${col} < ?`);
-        bounds.push(r.to);
-      }
-      return `coalesce(sum(CASE WHEN ${conds.join(' AND ')} THEN 1 ELSE 0 END), 0)`;
+      const within = rangeCondition(list ? 'value' : col, r, bounds);
+      const cond = list
+        ? `EXISTS (SELECT 1 FROM json_each(d.${column(schema, facet.field)}) WHERE ${within})`
+        : within;
+      return `coalesce(sum(CASE WHEN ${cond} THEN 1 ELSE 0 END), 0)`;
     });
     const row = cached(
       db,
@@ -519,7 +529,7 @@ function runFacet(
   if (facet.stats) {
     const row = cached(
       db,
-      `SELECT min(${col}) AS min, max(${col}) AS max, avg(${col}) AS avg, sum(${col}) AS sum, count(${col}) AS count FROM ${s.from}${whereSql(s)}`,
+      `SELECT min(${col}) AS min, max(${col}) AS max, avg(${col}) AS avg, sum(${col}) AS sum, count(${col}) AS count FROM ${from}${whereSql(s)}`,
     ).get(...s.params) as {
       min: number | null;
       max: number | null;
