@@ -15,6 +15,7 @@ import { reindexCases } from './conformance/reindex-cases.js';
 import { relevanceCases } from './conformance/relevance-cases.js';
 import { curationCases } from './conformance/curation-cases.js';
 import { arrayCases } from './conformance/array-cases.js';
+import { objectCases } from './conformance/object-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -407,6 +408,7 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     documentCases(check, () => svc, idx);
     curationCases(check, () => svc);
     arrayCases(check, () => svc, idx);
+    objectCases(check, () => svc, idx);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({
