@@ -67,6 +67,8 @@ describe('documents with arrays and objects', () => {
       messageOf(JSON.parse('{"author": {"name": "A", "__proto__": 1}}') as Record<string, unknown>),
     ).toBe('field "author.__proto__": is a reserved name');
     expect(messageOf({ author: { born: 1 } })).toBe('field "author.name": is required');
+    // One spelling: the clusters would read a dotted member name as a path, the embedded engine would not.
+    expect(messageOf({ 'author.born': 1 })).toContain('a member name cannot hold "."');
   });
 
   it('flattens arrays of objects, whose members must be declared as arrays', () => {

@@ -142,6 +142,12 @@ function checkObject(
   for (const key of Object.keys(src)) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (FORBIDDEN_KEYS.has(key)) bad(path, 'is a reserved name');
+    // One spelling per document: a dotted name is a path, written as nested objects.
+    if (key.includes('.'))
+      bad(
+        path,
+        `a member name cannot hold "."; write the path as nested objects ({"${key.split('.')[0]}": {...}})`,
+      );
     const v = src[key];
     if (Object.hasOwn(schema.fields, path)) {
       if (v === undefined || v === null) continue;
