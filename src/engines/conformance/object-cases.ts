@@ -176,6 +176,9 @@ export function objectCases(check: Check, driver: () => EngineDriver, base: stri
         expect(
           (await svc.search(index, { filter: 'author.name = "Tolkien"' })).hits.map((h) => h.id),
         ).toEqual(['o3']);
+        const lists = await svc.search(index, { filter: 'authors.name = "Z"', facets: 'authors.name' });
+        expect(lists.hits.map((h) => h.id)).toEqual(['o2']);
+        expect(lists.facets['authors.name']!.buckets).toHaveLength(4);
       } finally {
         await svc.dropIndex(index).catch(() => undefined);
       }

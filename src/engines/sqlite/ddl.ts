@@ -119,6 +119,7 @@ export function createIndexSql(tid: number, schema: IndexSchema): string[] {
     ...createFtsSql(tid, schema),
     ...createRankSql(tid, schema),
     ...createFacetSql(tid, schema),
+    ...createListSql(tid, schema),
   ];
 }
 
@@ -205,6 +206,55 @@ export function dropFacetSql(tid: number): string[] {
   ];
 }
 
+/**
+ * The list table of a version: one row (document rowid, field, value) per distinct value of every keyword,
+ * number, date and boolean list, keyed by document and indexed by (field, value). Filters look a value up
+ * through the index instead of reading every row's JSON, facets without a text match group the index, and a sort
+ * reads a document's smallest or largest value by its key. Triggers keep it in the same transaction as the
+ * document write, like the facet table, from the list columns (see `isList`).
+ */
+export const listTable = (tid: number) => `a_${tid}`;
+
+/** The fields the list table holds. Text lists are searched through the text index instead. */
+export const listFields = (schema: IndexSchema): string[] =>
+  Object.entries(schema.fields)
+    .filter(([, spec]) => spec.array && spec.type !== 'text')
+    .map(([name]) => name);
+
+export function createListSql(tid: number, schema: IndexSchema): string[] {
+  const fields = listFields(schema);
+  if (!fields.length) return [];
+  const d = docsTable(tid);
+  const a = listTable(tid);
+  // Field names are checked identifiers ([a-z0-9_.]), safe to write as SQL string literals.
+  // `from`: the documents table when filling the table, nothing in a trigger (the row is `new`).
+  const rows = (row: string, from = '') =>
+    fields
+      .map((f) => `SELECT ${row}.rowid, '${f}', value FROM ${from}json_each(${row}.${column(schema, f)})`)
+      .join(' UNION ALL ');
+  return [
+    `CREATE TABLE ${a} (rowid INTEGER NOT NULL, f TEXT NOT NULL, v, PRIMARY KEY (rowid, f, v)) WITHOUT ROWID`,
+    `INSERT INTO ${a} (rowid, f, v) ${rows('d', `${d} d, `)}`,
+    `CREATE INDEX ${a}_v ON ${a}(f, v)`,
+    `CREATE TRIGGER ${d}_aai AFTER INSERT ON ${d} BEGIN INSERT INTO ${a} (rowid, f, v) ${rows('new')}; END`,
+    `CREATE TRIGGER ${d}_aau AFTER UPDATE ON ${d} BEGIN
+       DELETE FROM ${a} WHERE rowid = old.rowid;
+       INSERT INTO ${a} (rowid, f, v) ${rows('new')};
+     END`,
+    `CREATE TRIGGER ${d}_aad AFTER DELETE ON ${d} BEGIN DELETE FROM ${a} WHERE rowid = old.rowid; END`,
+  ];
+}
+
+export function dropListSql(tid: number): string[] {
+  const d = docsTable(tid);
+  return [
+    `DROP TRIGGER IF EXISTS ${d}_aai`,
+    `DROP TRIGGER IF EXISTS ${d}_aau`,
+    `DROP TRIGGER IF EXISTS ${d}_aad`,
+    `DROP TABLE IF EXISTS ${listTable(tid)}`,
+  ];
+}
+
 /** B-tree indexes for the columns that are filtered, faceted or sorted on. */
 export function secondaryIndexSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);
@@ -265,6 +315,7 @@ export function dropVersionSql(tid: number): string[] {
     ...dropFtsSql(tid),
     ...dropRankSql(tid),
     ...dropFacetSql(tid),
+    ...dropListSql(tid),
     `DROP TABLE IF EXISTS ${docsTable(tid)}`,
   ];
 }

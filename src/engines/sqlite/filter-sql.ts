@@ -1,6 +1,6 @@
 import type { Filter, Scalar } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { column, isList } from './ddl.js';
+import { column, isList, listTable } from './ddl.js';
 
 export interface SqlFragment {
   sql: string;
@@ -31,13 +31,14 @@ function balanced(parts: string[], op: 'AND' | 'OR'): string {
  * `IS NOT 1` rather than `NOT`, so documents missing the field count as "not equal", the way Elasticsearch's
  * must_not behaves; SQL's three-valued NOT would silently drop them.
  */
-export function filterToSql(filter: Filter, schema: IndexSchema): SqlFragment {
+export function filterToSql(filter: Filter, schema: IndexSchema, tid: number): SqlFragment {
   const params: unknown[] = [];
   // On a list field a condition holds when one element satisfies all of it (a range's both bounds included),
-  // as the clusters match a multi-valued field. EXISTS gives 0 or 1, never NULL, which negation relies on.
+  // as the clusters match a multi-valued field: the values are looked up in the version's list table through its
+  // (field, value) index. IN gives 0 or 1, never NULL, which negation relies on.
   const leaf = (field: string, condition: (value: string) => string): string =>
     isList(schema, field)
-      ? `EXISTS (SELECT 1 FROM json_each(d.${column(schema, field)}) WHERE ${condition('value')})`
+      ? `d.rowid IN (SELECT rowid FROM ${listTable(tid)} WHERE f = '${field}' AND ${condition('v')})`
       : condition(`d.${column(schema, field)}`);
   const walk = (f: Filter): string => {
     switch (f.kind) {

@@ -17,6 +17,7 @@ import {
   docsTable,
   ftsTable,
   isList,
+  listTable,
   PREFIX_INDEXES,
   rankTable,
   searchableFields,
@@ -68,7 +69,7 @@ function scope(
     }
   }
   if (filter) {
-    const frag = filterToSql(filter, schema);
+    const frag = filterToSql(filter, schema, tid);
     s.where.push(frag.sql);
     s.params.push(...frag.params);
   }
@@ -333,7 +334,7 @@ function sortedPage(
   if (req.size === 0) return [];
   const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
   const sortCols = req.sort.flatMap((c, i) =>
-    c.field === '_score' ? [] : [`${sortValue(schema, c.field, c.order)} AS s${i}`],
+    c.field === '_score' ? [] : [`${sortValue(tid, schema, c.field, c.order)} AS s${i}`],
   );
   const cte =
     `WITH m AS (SELECT d.rowid AS rid, d.id AS id, d.src AS src, ${score.sql} AS score` +
@@ -359,10 +360,11 @@ function sortedPage(
  * A field's value for sorting. A list sorts by its smallest value ascending and its largest descending, as the
  * clusters sort a multi-valued field by default (`mode` min for asc, max for desc).
  */
-function sortValue(schema: IndexSchema, field: string, order: 'asc' | 'desc'): string {
+function sortValue(tid: number, schema: IndexSchema, field: string, order: 'asc' | 'desc'): string {
   const col = `d.${column(schema, field)}`;
   if (!isList(schema, field)) return col;
-  return `(SELECT ${order === 'asc' ? 'min' : 'max'}(value) FROM json_each(${col}))`;
+  // The list table's key (rowid, field, value) hands over the smallest or largest value directly.
+  return `(SELECT ${order === 'asc' ? 'min' : 'max'}(v) FROM ${listTable(tid)} WHERE rowid = d.rowid AND f = '${field}')`;
 }
 
 /** Ids compare as SQLite's BINARY collation does (UTF-8 bytes), not as JavaScript's UTF-16 units. */
@@ -483,6 +485,56 @@ function topByRelevanceWithTies(
   ).all(score.named, s.match, ...cutParams, ...afterParams, req.size, after ? 0 : req.from) as Row[];
 }
 
+/**
+ * A list's facet without a text match, from the list table: its (field, value) index is grouped, and only the
+ * matching documents' rows are read when there is a filter. A document counts once per value (the rows are
+ * distinct) and once per range (count of distinct documents); stats take every value.
+ */
+function listFacet(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  facet: FacetRequest,
+  s: Scope,
+): FacetResult {
+  const a = listTable(tid);
+  const within = s.where.length ? ` AND a.rowid IN (SELECT d.rowid FROM ${s.from}${whereSql(s)})` : '';
+  const where = `WHERE a.f = '${facet.field}'${within}`;
+  const out: FacetResult = {};
+  if (!facet.ranges && !facet.stats) {
+    const rows = cached(
+      db,
+      `SELECT a.v AS value, count(*) AS n FROM ${a} a ${where} GROUP BY a.v ORDER BY n DESC, value ASC LIMIT ?`,
+    ).all(...s.params, facet.size) as { value: Scalar; n: number }[];
+    const boolean = schema.fields[facet.field]!.type === 'boolean';
+    out.buckets = rows.map((r) => ({ value: boolean ? r.value === 1 : r.value, count: r.n }));
+    return out;
+  }
+  if (facet.ranges) {
+    const bounds: unknown[] = [];
+    const counts = facet.ranges.map(
+      (r, i) => `count(DISTINCT CASE WHEN ${rangeCondition('a.v', r, bounds)} THEN a.rowid END) AS r${i}`,
+    );
+    const row = cached(db, `SELECT ${counts.join(', ')} FROM ${a} a ${where}`).get(
+      ...bounds,
+      ...s.params,
+    ) as Record<string, number>;
+    out.ranges = facet.ranges.map((r, i) => ({
+      key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
+      ...(r.from !== undefined ? { from: r.from } : {}),
+      ...(r.to !== undefined ? { to: r.to } : {}),
+      count: row[`r${i}`] ?? 0,
+    }));
+  }
+  if (facet.stats) {
+    out.stats = cached(
+      db,
+      `SELECT min(a.v) AS min, max(a.v) AS max, avg(a.v) AS avg, sum(a.v) AS sum, count(a.v) AS count FROM ${a} a ${where}`,
+    ).get(...s.params) as NonNullable<FacetResult['stats']>;
+  }
+  return out;
+}
+
 function runFacet(
   db: Database.Database,
   tid: number,
@@ -492,6 +544,7 @@ function runFacet(
 ): FacetResult {
   const s = scope(db, tid, schema, req.text, filterWithoutField(req.filter, facet.field));
   const spec = schema.fields[facet.field]!;
+  if (isList(schema, facet.field) && spec.type !== 'text') return listFacet(db, tid, schema, facet, s);
   const list = isList(schema, facet.field);
   // A list's values are the JSON elements of its column (see facets.ts for what each part counts).
   const from = list ? `${s.from}, json_each(d.${column(schema, facet.field)}) j` : s.from;
