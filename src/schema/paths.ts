@@ -31,19 +31,6 @@ export function valuesAt(doc: Record<string, unknown>, path: string): unknown[] 
 }
 
 /**
- * The value at a path when the path crosses no array: the leaf as stored (a scalar or an array of values).
- * Undefined when missing or when an array of objects lies on the way (then `valuesAt` is the reader).
- */
-export function valueAt(doc: Record<string, unknown>, path: string): unknown {
-  let node: unknown = doc;
-  for (const segment of path.split('.')) {
-    if (!isObject(node) || !Object.hasOwn(node, segment)) return undefined;
-    node = node[segment];
-  }
-  return node;
-}
-
-/**
  * A copy of the document with every leaf at one of `paths` replaced by `fn(value)` (each element of an array of
  * objects on the way is visited). Leaves that are missing stay missing; the input is not changed.
  */
