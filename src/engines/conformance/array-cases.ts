@@ -193,6 +193,11 @@ export function arrayCases(check: Check, driver: () => EngineDriver, base: strin
     // b1 holds "the quick brown" and "fox jumps high": the words meet only across two items.
     expect(await ids({ q: '"brown fox"' })).toEqual(['b2']);
     expect(await ids({ q: '"fox jumps"' })).toEqual(['b1']);
+    // A highlight marks the word within its item, and shows no trace of how the items are kept apart.
+    const svc = await ready();
+    const marked = (await svc.search(idx, { q: 'jumps', highlight: 'quotes' })).hits[0]!.highlights;
+    expect(marked?.quotes?.[0]).toContain('<mark>jumps</mark>');
+    expect(marked?.quotes?.[0]).not.toContain('\u2063');
   });
 
   check('arrays: documents read back, patch and export as written', async () => {
