@@ -17,6 +17,8 @@ import { curationCases } from './conformance/curation-cases.js';
 import { byFilterCases } from './conformance/by-filter-cases.js';
 import { distinctCases } from './conformance/distinct-cases.js';
 import { facetSearchCases } from './conformance/facet-search-cases.js';
+import { arrayCases } from './conformance/array-cases.js';
+import { objectCases } from './conformance/object-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -411,6 +413,8 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     curationCases(check, () => svc);
     distinctCases(check, () => svc);
     facetSearchCases(check, () => svc);
+    arrayCases(check, () => svc, idx);
+    objectCases(check, () => svc, idx);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

@@ -5,7 +5,7 @@ import { MAX_ID_LENGTH } from '../schema/document.js';
 import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN } from '../query/request.js';
 import { MAX_SEARCH_WEIGHT, SEARCH_FIELD_ENTRY, SEARCH_FIELDS_PATTERN } from '../query/search-fields.js';
 import { ANALYZERS, FIELD_TYPES } from '../schema/types.js';
-import { FIELD_NAME, MAX_FIELDS } from '../schema/validate.js';
+import { FIELD_NAME, FIELD_NAME_RULE, MAX_FIELDS, SIMPLE_NAME } from '../schema/validate.js';
 import { INDEX_NAME } from '../schema/index-name.js';
 
 /**
@@ -64,6 +64,9 @@ const FieldSpec = Type.Object(
     sortable: FieldOption('Usable in sort (not text)'),
     returned: FieldOption('Returned in hits; default true'),
     required: FieldOption('Every document must carry it'),
+    array: FieldOption(
+      'Holds a list of values (not for searchable keywords); filters match any element, facets count each value, an ascending sort takes the smallest, a descending one the largest',
+    ),
   },
   { additionalProperties: false },
 );
@@ -194,7 +197,7 @@ export const IndexSchemaBody = (description: string): TSchema =>
     {
       id_field: Type.Optional(
         Type.String({
-          pattern: FIELD_NAME.source,
+          pattern: SIMPLE_NAME.source,
           description: 'Name of the id field (a keyword); default "id"',
         }),
       ),
@@ -205,7 +208,8 @@ export const IndexSchemaBody = (description: string): TSchema =>
           additionalProperties: FieldSpec,
           minProperties: 1,
           maxProperties: MAX_FIELDS,
-          description: 'Field name -> options',
+          description:
+            'Field name -> options; a dotted name (author.name) is a member of a nested object, of every element of an array of objects',
         },
       ),
       ranking: Type.Optional(
@@ -278,7 +282,8 @@ export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
   [URL_TEXT]: 'must not contain control characters',
   [DOCUMENT_ID]: `must be 1-${MAX_ID_LENGTH} characters without control characters`,
   [DISPLAY_NAME]: 'must hold something other than white space, and no control characters',
-  [FIELD_NAME.source]: 'must match [a-z_][a-z0-9_]* and be at most 64 characters',
+  [FIELD_NAME.source]: FIELD_NAME_RULE,
+  [SIMPLE_NAME.source]: 'must match [a-z_][a-z0-9_]* and be at most 64 characters',
   [EXPIRY_PATTERN]: 'expected a duration like 8h, 30d or 2w, or an ISO-8601 date',
   [TRACK_TOTAL_PATTERN.source]: `must be true (an exact count) or an integer from 1 to ${MAX_TRACK_TOTAL}`,
   [SEARCH_FIELDS_PATTERN]: `must be field names, each optionally ^weight (above 0, at most ${MAX_SEARCH_WEIGHT}), separated by commas`,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SiftError } from '../errors.js';
 import { InputStoppedError } from './input.js';
-import { readJsonArray, readNdjson, type InputRecord } from './readers.js';
+import { parseSchema } from '../schema/validate.js';
+import { readCsv, readJsonArray, readNdjson, type InputRecord } from './readers.js';
 
 /** The text cut into chunks of `size` bytes, so elements, strings and escapes straddle chunk boundaries. */
 async function* chunked(text: string, size: number): AsyncGenerator<Buffer> {
@@ -85,5 +86,39 @@ describe('readNdjson', () => {
     expect((got[1]!.item as SiftError).message).toContain('nesting');
     expect(got[2]!.item).toEqual({ name: 'ok' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('readCsv with arrays and objects', () => {
+  const schema = parseSchema({
+    fields: {
+      id: { type: 'keyword' },
+      title: { type: 'text' },
+      tags: { type: 'keyword', array: true },
+      ratings: { type: 'integer', array: true },
+      'author.name': { type: 'keyword' },
+      'author.born': { type: 'integer' },
+    },
+  });
+
+  it('reads a JSON array cell of an array field as the list, and a dotted column into a nested object', async () => {
+    const csv = [
+      'id,title,tags,ratings,author.name,author.born',
+      'a,Guards,"[""fantasy"",""humor""]",[5],Pratchett,1948',
+      'b,Guide,humor,4,Adams,',
+      'c,Rings,[not json,,,',
+    ].join('\n');
+    const got = (await collect(readCsv(chunked(csv, 7), schema))).map((r) => r.item);
+    expect(got).toEqual([
+      {
+        id: 'a',
+        title: 'Guards',
+        tags: ['fantasy', 'humor'],
+        ratings: [5],
+        author: { name: 'Pratchett', born: 1948 },
+      },
+      { id: 'b', title: 'Guide', tags: 'humor', ratings: 4, author: { name: 'Adams' } },
+      { id: 'c', title: 'Rings', tags: '[not json' },
+    ]);
   });
 });

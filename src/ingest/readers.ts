@@ -167,6 +167,15 @@ const FALSE = new Set(['false', '0', 'no', 'n', 'f']);
  */
 export function csvValue(spec: FieldSpec | undefined, raw: string): unknown {
   if (raw === '') return undefined;
+  // A cell has one value; an array field's cell may hold a JSON array (`["fantasy","humor"]`) for several.
+  if (spec?.array && raw.trim().startsWith('[')) {
+    try {
+      const list: unknown = JSON.parse(raw);
+      if (Array.isArray(list)) return list;
+    } catch {
+      // Not JSON: the cell is one value, checked as such.
+    }
+  }
   if (!spec || spec.type === 'text' || spec.type === 'keyword') return raw;
   const t = raw.trim();
   if (t === '') return undefined;
@@ -235,9 +244,28 @@ export async function* readCsv(
     header.forEach((name, i) => {
       const spec = Object.hasOwn(schema.fields, name) ? schema.fields[name] : undefined;
       const v = csvValue(spec, record[i]!);
-      if (v !== undefined) doc[name] = v;
+      if (v !== undefined) setPath(doc, name, v);
     });
     yield { item: doc, where: { line } };
   }
   if (broken) throw stopped(broken);
+}
+
+/**
+ * A CSV column named by a dotted path of the schema (`author.name`) fills that member of a nested object, as a
+ * JSON document would hold it; any other column keeps its name (the schema check names what it does not know).
+ */
+function setPath(doc: Record<string, unknown>, name: string, v: unknown): void {
+  const segments = name.split('.');
+  if (segments.length === 1 || segments.some((s) => s === '' || s === '__proto__')) {
+    doc[name] = v;
+    return;
+  }
+  let node = doc;
+  for (const segment of segments.slice(0, -1)) {
+    const next = node[segment];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[segment] = {};
+    node = node[segment] as Record<string, unknown>;
+  }
+  node[segments.at(-1)!] = v;
 }

@@ -8,6 +8,7 @@ const schema = parseSchema({
     id: { type: 'keyword' },
     title: { type: 'text', searchable: true },
     publisher: { type: 'keyword' },
+    tags: { type: 'keyword', array: true },
     year: { type: 'integer', sortable: true },
   },
 });
@@ -44,5 +45,9 @@ describe('distinct in a search request', () => {
         String(distinct_limit),
       ).toBe('INVALID_REQUEST');
     expect(build({ distinct_limit: 2 })).not.toHaveProperty('distinct');
+  });
+
+  it('refuses a list field: a document would belong to several groups', () => {
+    expect(codeOf(() => build({ distinct: 'tags' }))).toBe('INVALID_FIELD');
   });
 });

@@ -27,6 +27,13 @@ export function parseDistinct(
       `distinct: field "${field}" is ${field === schema.id_field ? 'the id field' : `a ${spec.type} field`}; group by a keyword field`,
       { field },
     );
+  // A document with a list of values would belong to several groups: Elasticsearch's collapse refuses those.
+  if (spec.array)
+    throw new SiftError(
+      'INVALID_FIELD',
+      `distinct: field "${field}" holds a list of values; group by a single-valued keyword field`,
+      { field },
+    );
   const raw = input.distinct_limit ?? 1;
   const limit = typeof raw === 'string' && LIMIT_PATTERN.test(raw) ? Number(raw) : raw;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_DISTINCT_LIMIT)

@@ -69,6 +69,22 @@ describe('parseFilterExpression: the language', () => {
     expect(parse('a IN [1]')).toEqual({ kind: 'terms', field: 'a', values: ['1'] });
   });
 
+  it('parses ALL as one equality per distinct value, AND-ed (all of them, on a list field)', () => {
+    expect(parse('tags ALL ["fantasy", humor, "fantasy"]')).toEqual({
+      kind: 'and',
+      children: [term('tags', 'fantasy'), term('tags', 'humor')],
+    });
+    expect(parse('tags all [a]')).toEqual(term('tags', 'a'));
+    expect(parse('NOT tags ALL [a, b]')).toEqual({
+      kind: 'not',
+      child: { kind: 'and', children: [term('tags', 'a'), term('tags', 'b')] },
+    });
+    // Not a reserved word: a field or a bare value may still be called "all".
+    expect(parse('all = all')).toEqual(term('all', 'all'));
+    expect(errorOf('tags ALL []').message).toContain('empty ALL list');
+    expect(errorOf('tags ALL "a"').message).toContain('expected "["');
+  });
+
   it('treats keywords case-insensitively', () => {
     expect(parse('a = 1 and b = 2 Or NOT c exists')).toEqual(parse('a = 1 AND b = 2 OR NOT c EXISTS'));
     expect(parse('a in [1] AND b not in [2] AND c Not Exists')).toEqual(
@@ -264,12 +280,12 @@ describe('parseFilterExpression: errors', () => {
     ],
     [
       'a 1',
-      'filter: expected an operator (=, !=, <, <=, >, >=, IN, NOT IN, EXISTS, NOT EXISTS) after "a" at position 2, found "1"',
+      'filter: expected an operator (=, !=, <, <=, >, >=, IN, NOT IN, ALL, EXISTS, NOT EXISTS) after "a" at position 2, found "1"',
       2,
     ],
     [
       'a',
-      'filter: expected an operator (=, !=, <, <=, >, >=, IN, NOT IN, EXISTS, NOT EXISTS) after "a" at position 1, found end of input',
+      'filter: expected an operator (=, !=, <, <=, >, >=, IN, NOT IN, ALL, EXISTS, NOT EXISTS) after "a" at position 1, found end of input',
       1,
     ],
     ['a NOT 5', 'filter: expected IN or EXISTS after "NOT" at position 6, found "5"', 6],

@@ -204,6 +204,17 @@ const combine = (kind: 'and' | 'or', children: Filter[]): Filter =>
     ? children[0]!
     : { kind, children: children.flatMap((c) => (c.kind === kind ? c.children : [c])) };
 
+/**
+ * `field ALL [a, b]`: the field holds every value. Each equality matches when any element equals its value, so
+ * the AND of them is "all of" on an array field (and on a single-valued field, at most one distinct value).
+ */
+export function allOf(field: string, values: Scalar[]): Filter {
+  return combine(
+    'and',
+    [...new Set(values)].map((value) => ({ kind: 'term', field, value })),
+  );
+}
+
 class Parser {
   private depth = 0;
 
@@ -318,6 +329,8 @@ class Parser {
       }
     }
     if (isKeyword(op, 'in')) return { kind: 'terms', field, values: this.list(op) };
+    // Every listed value among the field's values: on a list field, one equality per value, all AND-ed.
+    if (isKeyword(op, 'all')) return allOf(field, this.list(op));
     if (isKeyword(op, 'exists')) return { kind: 'exists', field };
     if (isKeyword(op, 'not')) {
       const what = this.lex.next();
@@ -326,7 +339,7 @@ class Parser {
       if (isKeyword(what, 'exists')) return { kind: 'not', child: { kind: 'exists', field } };
       this.expected('IN or EXISTS', what, op);
     }
-    return this.expected('an operator (=, !=, <, <=, >, >=, IN, NOT IN, EXISTS, NOT EXISTS)', op, name);
+    return this.expected('an operator (=, !=, <, <=, >, >=, IN, NOT IN, ALL, EXISTS, NOT EXISTS)', op, name);
   }
 
   private value(after: Token): Scalar {
@@ -349,19 +362,27 @@ class Parser {
     const open = this.lex.next();
     if (open.kind !== 'lbracket') this.expected('"["', open, inToken);
     if (this.lex.peek().kind === 'rbracket') {
-      fail(`empty IN list at position ${open.pos}; list at least one value`, open.pos, {
-        expected: 'a value',
-        found: ']',
-      });
+      fail(
+        `empty ${inToken.text.toUpperCase()} list at position ${open.pos}; list at least one value`,
+        open.pos,
+        {
+          expected: 'a value',
+          found: ']',
+        },
+      );
     }
     const values: Scalar[] = [];
     let prev = open;
     for (;;) {
       if (values.length === MAX_IN_VALUES) {
         const t = this.lex.peek();
-        fail(`IN list at position ${open.pos} has more than ${MAX_IN_VALUES} values`, t.pos, {
-          found: found(t),
-        });
+        fail(
+          `${inToken.text.toUpperCase()} list at position ${open.pos} has more than ${MAX_IN_VALUES} values`,
+          t.pos,
+          {
+            found: found(t),
+          },
+        );
       }
       values.push(this.value(prev));
       const sep = this.lex.next();

@@ -22,6 +22,13 @@ const schema: IndexSchema = {
 };
 
 describe('parseFilterTree: valid trees', () => {
+  it('parses all as the expression language parses ALL', () => {
+    expect(parse({ all: { tags: ['a', 'b', 'a'] } })).toEqual(parseFilterExpression('tags ALL [a, b]'));
+    expect(parse({ all: { tags: ['a'] } })).toEqual(term('tags', 'a'));
+    expect(messageOf({ all: { tags: [] } })).toContain('filter.all.tags: expected a non-empty array');
+    expect(messageOf({ all: { tags: 'a' } })).toContain('filter.all.tags');
+  });
+
   it('parses every node kind', () => {
     expect(parse({ term: { license: 'MIT' } })).toEqual(term('license', 'MIT'));
     expect(parse({ term: { downloads: 5 } })).toEqual(term('downloads', 5));
@@ -150,7 +157,7 @@ describe('parseFilterTree: errors', () => {
     [
       'an unknown kind',
       { match: { a: 1 } },
-      'filter: unknown filter "match"; expected one of and, or, not, term, terms, range, exists',
+      'filter: unknown filter "match"; expected one of and, or, not, term, terms, all, range, exists',
     ],
     ['empty and', { and: [] }, 'filter.and: expected a non-empty array of filters, got an array'],
     [

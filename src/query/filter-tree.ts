@@ -1,4 +1,5 @@
 import { SiftError } from '../errors.js';
+import { allOf } from './filter-expression.js';
 import type { Filter, Scalar } from './types.js';
 
 /**
@@ -12,7 +13,7 @@ export const MAX_TREE_DEPTH = 32;
 export const MAX_TREE_NODES = 1024;
 export const MAX_TERMS_VALUES = 1024;
 
-const NODE_KINDS = ['and', 'or', 'not', 'term', 'terms', 'range', 'exists'] as const;
+const NODE_KINDS = ['and', 'or', 'not', 'term', 'terms', 'all', 'range', 'exists'] as const;
 const BOUNDS = ['gt', 'gte', 'lt', 'lte'] as const;
 type Bound = (typeof BOUNDS)[number];
 /** Keys that would reach Object.prototype if some later code copied the node with plain assignment. */
@@ -106,6 +107,11 @@ class TreeParser {
       }
       case 'terms':
         return this.terms(body, at);
+      case 'all': {
+        // The same values as a terms node; the field must hold every one of them (see allOf).
+        const set = this.terms(body, at) as Extract<Filter, { kind: 'terms' }>;
+        return allOf(set.field, set.values);
+      }
       case 'range':
         return this.range(body, at);
       case 'exists':

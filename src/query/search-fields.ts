@@ -13,8 +13,8 @@ export const MAX_SEARCH_WEIGHT = 1000;
 const ENTRY = /^([^^]+?)(?:\^([0-9]+(?:\.[0-9]+)?))?$/;
 /** A weight above 0 and at most MAX_SEARCH_WEIGHT, written as a decimal number (so the OpenAPI document can say so). */
 const WEIGHT = '(?:1000(?:\\.0+)?|[1-9][0-9]{0,2}(?:\\.[0-9]+)?|0\\.[0-9]*[1-9][0-9]*)';
-/** One entry: a field name, optionally ^weight. */
-export const SEARCH_FIELD_ENTRY = `[a-z_][a-z0-9_]{0,63}(?:\\^${WEIGHT})?`;
+/** One entry: a field name (a path into objects too), optionally ^weight. */
+export const SEARCH_FIELD_ENTRY = `[a-z_][a-z0-9_]{0,63}(?:\\.[a-z_][a-z0-9_]{0,63}){0,3}(?:\\^${WEIGHT})?`;
 /** The text form: entries separated by commas (spaces allowed around them), or nothing (the default). */
 export const SEARCH_FIELDS_PATTERN = `^(?: *${SEARCH_FIELD_ENTRY} *(?:, *${SEARCH_FIELD_ENTRY} *)*)?$`;
 

@@ -1,4 +1,5 @@
 import { SiftError } from '../errors.js';
+import { topLevelNames, valuesAt } from './paths.js';
 import type { FieldSpec, IndexSchema } from './types.js';
 
 export type Document = Record<string, unknown>;
@@ -89,10 +90,102 @@ function coerce(name: string, spec: FieldSpec, v: unknown): unknown {
 
 const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
+/** Values one array field may hold in one document (or across the elements of an array of objects). */
+export const MAX_ARRAY_VALUES = 1000;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks a list field's values: each element by its type, named by its index in errors. */
+function coerceArray(name: string, spec: FieldSpec, list: unknown[]): unknown[] {
+  if (list.length > MAX_ARRAY_VALUES)
+    bad(name, `holds ${list.length} values; an array field holds at most ${MAX_ARRAY_VALUES}`);
+  return list.map((el, i) => {
+    if (el === null || el === undefined) return bad(name, `element ${i} is null; leave it out instead`);
+    if (Array.isArray(el)) return bad(name, `element ${i} is an array; arrays of arrays are not supported`);
+    return coerce(`${name}[${i}]`, spec, el);
+  });
+}
+
 /**
- * Checks a document against its schema and returns its id and a clean copy: only declared fields, values of the
- * declared type, dates normalised to ISO-8601 UTC. Unknown fields are an error rather than silently dropped, so a
- * typo in a field name shows up at write time instead of as a search that never matches.
+ * One declared leaf. An array where the schema declares one value is refused (the field would have to change
+ * shape); a single value where it declares an array is kept as written and searched as a one-element array.
+ */
+function coerceLeaf(name: string, spec: FieldSpec, v: unknown, inArrayOfObjects: boolean): unknown {
+  if (inArrayOfObjects && !spec.array)
+    return bad(
+      name,
+      'is inside an array of objects, so it holds one value per element; declare it with "array": true',
+    );
+  if (Array.isArray(v)) {
+    if (!spec.array)
+      return bad(
+        name,
+        `expects a single ${spec.type}, got an array; declare it with "array": true to store several`,
+      );
+    return coerceArray(name, spec, v);
+  }
+  return coerce(name, spec, v);
+}
+
+/**
+ * The clean copy of one object level: `prefix` is the dotted path of the object (empty at the top). A member is
+ * a declared leaf, or an object (or array of objects) on the way to one; anything else is refused.
+ */
+function checkObject(
+  schema: IndexSchema,
+  src: Record<string, unknown>,
+  prefix: string,
+  inArrayOfObjects: boolean,
+): Document {
+  const out: Document = {};
+  for (const key of Object.keys(src)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (FORBIDDEN_KEYS.has(key)) bad(path, 'is a reserved name');
+    // One spelling per document: a dotted name is a path, written as nested objects.
+    if (key.includes('.'))
+      bad(
+        path,
+        `a member name cannot hold "."; write the path as nested objects ({"${key.split('.')[0]}": {...}})`,
+      );
+    const v = src[key];
+    if (Object.hasOwn(schema.fields, path)) {
+      if (v === undefined || v === null) continue;
+      // An empty list is no value, as every engine treats it (missing for exists, required and facets).
+      const clean = coerceLeaf(path, schema.fields[path]!, v, inArrayOfObjects);
+      if (!Array.isArray(clean) || clean.length > 0) out[key] = clean;
+      continue;
+    }
+    if (!isObjectPath(schema, path)) bad(path, 'is not declared in the index schema');
+    if (v === undefined || v === null) continue;
+    if (isObject(v)) {
+      const inner = checkObject(schema, v, path, inArrayOfObjects);
+      if (Object.keys(inner).length) out[key] = inner;
+    } else if (Array.isArray(v)) {
+      const items = v.map((el, i) => {
+        if (!isObject(el)) return bad(`${path}[${i}]`, `expects an object, got ${typeName(el)}`);
+        return checkObject(schema, el, path, true);
+      });
+      if (items.length) out[key] = items;
+    } else bad(path, `is an object of the schema (${childrenOf(schema, path)}), got ${typeName(v)}`);
+  }
+  return out;
+}
+
+const isObjectPath = (schema: IndexSchema, path: string): boolean =>
+  Object.keys(schema.fields).some((f) => f.startsWith(`${path}.`));
+
+const childrenOf = (schema: IndexSchema, path: string): string =>
+  Object.keys(schema.fields)
+    .filter((f) => f.startsWith(`${path}.`))
+    .slice(0, 4)
+    .join(', ');
+
+/**
+ * Checks a document against its schema and returns its id and a clean copy: only declared fields (nested objects
+ * along declared paths), values of the declared type, dates normalised to ISO-8601 UTC. Unknown fields are an
+ * error rather than silently dropped, so a typo in a field name shows up at write time instead of as a search
+ * that never matches.
  */
 export function checkDocument(
   schema: IndexSchema,
@@ -102,19 +195,14 @@ export function checkDocument(
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new SiftError('INVALID_DOCUMENT', `a document must be a JSON object, got ${typeName(raw)}`);
   }
-  const src = raw as Record<string, unknown>;
+  const checked = checkObject(schema, raw as Record<string, unknown>, '', false);
+  // In the schema's order, as documents have always been stored.
   const out: Document = {};
-  for (const key of Object.keys(src)) {
-    if (FORBIDDEN_KEYS.has(key)) bad(key, 'is a reserved name');
-    if (!Object.hasOwn(schema.fields, key)) bad(key, 'is not declared in the index schema');
-  }
+  for (const name of topLevelNames(schema.fields))
+    if (Object.hasOwn(checked, name)) out[name] = checked[name];
   for (const [name, spec] of Object.entries(schema.fields)) {
-    const v = Object.hasOwn(src, name) ? src[name] : undefined;
-    if (v === undefined || v === null) {
-      if (spec.required && name !== schema.id_field) bad(name, 'is required');
-      continue;
-    }
-    out[name] = coerce(name, spec, v);
+    if (spec.required && name !== schema.id_field && valuesAt(out, name).length === 0)
+      bad(name, 'is required');
   }
   const given = out[schema.id_field];
   let id: string;

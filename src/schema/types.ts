@@ -14,6 +14,11 @@ export interface FieldSpec {
   /** Included in hits unless `fields` asks otherwise. */
   returned: boolean;
   required: boolean;
+  /**
+   * Holds a list of values (`["fantasy", "humor"]`); present only when true, so schemas without arrays read back
+   * as they were written. A filter matches when any element does; a facet counts each value once per document.
+   */
+  array?: true;
 }
 
 export interface RankingSpec {

@@ -11,8 +11,17 @@ import {
   type IndexSchema,
 } from './types.js';
 
-/** A valid field name; the HTTP schema of an index schema uses its source. */
-export const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
+/** One name, as the id field and every member of an object are named. */
+export const SIMPLE_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
+/** Levels of objects a field may sit in: `a.b.c.d` at most. */
+export const MAX_FIELD_DEPTH = 4;
+/**
+ * A valid field name: a name, or a dotted path of names into nested objects (`author.name`). The HTTP schema of
+ * an index schema uses its source.
+ */
+export const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}(?:\.[a-z_][a-z0-9_]{0,63}){0,3}$/;
+export const FIELD_NAME_RULE =
+  'must be names matching [a-z_][a-z0-9_]* (each at most 64 characters), at most 4 joined by "." for nested objects';
 const FIELD_OPTIONS = new Set([
   'type',
   'searchable',
@@ -22,6 +31,7 @@ const FIELD_OPTIONS = new Set([
   'sortable',
   'returned',
   'required',
+  'array',
 ]);
 const TOP_LEVEL = new Set([
   'id_field',
@@ -53,7 +63,7 @@ function bool(field: string, spec: Record<string, unknown>, key: string, dflt: b
 }
 
 function parseField(name: string, raw: unknown): FieldSpec {
-  if (!FIELD_NAME.test(name)) fail(name, 'name must match [a-z_][a-z0-9_]* and be at most 64 characters');
+  if (!FIELD_NAME.test(name)) fail(name, `name ${FIELD_NAME_RULE}`);
   if (!isObject(raw)) fail(name, 'must be an object with at least a "type"');
   const spec = raw as Record<string, unknown>;
   for (const key of Object.keys(spec)) {
@@ -88,6 +98,11 @@ function parseField(name: string, raw: unknown): FieldSpec {
   if (filterable && t === 'text') fail(name, 'a text field cannot be filterable; declare it as keyword');
   const sortable = bool(name, spec, 'sortable', false);
   if (sortable && t === 'text') fail(name, 'a text field cannot be sortable; declare it as keyword');
+  const array = bool(name, spec, 'array', false);
+  // The embedded engine keeps a keyword list as JSON for its filters and facets; its text index needs the items
+  // apart (phrase boundaries), which only a text list keeps.
+  if (array && searchable && t !== 'text')
+    fail(name, 'a keyword array cannot be searchable; declare a text array to search its values');
   return {
     type: t,
     searchable,
@@ -97,7 +112,31 @@ function parseField(name: string, raw: unknown): FieldSpec {
     sortable,
     returned: bool(name, spec, 'returned', true),
     required: bool(name, spec, 'required', false),
+    ...(array ? { array: true as const } : {}),
   };
+}
+
+/**
+ * Dotted paths describe nested objects, so a path cannot also be a leaf on the way to another
+ * (`author` and `author.name`).
+ */
+function checkPaths(fields: Record<string, FieldSpec>): void {
+  for (const name of Object.keys(fields)) {
+    const segments = name.split('.');
+    for (let i = 1; i < segments.length; i++) {
+      const parent = segments.slice(0, i).join('.');
+      if (Object.hasOwn(fields, parent))
+        fail(
+          name,
+          `is inside "${parent}", which is declared as a ${fields[parent]!.type} field, not an object`,
+        );
+    }
+  }
+}
+
+/** Settings that name one value per document refuse a list field (which value would it be?). */
+function single(fields: Record<string, FieldSpec>, name: string, what: string): void {
+  if (fields[name]?.array) fail(name, `${what} needs a single-valued field, not an array`);
 }
 
 /**
@@ -117,6 +156,7 @@ export function parseSchema(raw: unknown): IndexSchema {
   if (Object.keys(rawFields).length > MAX_FIELDS) fail(undefined, `at most ${MAX_FIELDS} fields are allowed`);
   const fields: Record<string, FieldSpec> = Object.create(null);
   for (const [name, spec] of Object.entries(rawFields)) fields[name] = parseField(name, spec);
+  checkPaths(fields);
 
   const idField = obj.id_field ?? 'id';
   if (typeof idField !== 'string') fail(undefined, '"id_field" must be a string');
@@ -124,6 +164,9 @@ export function parseSchema(raw: unknown): IndexSchema {
   const idSpec = fields[id];
   if (!idSpec) fail(id, 'is named as id_field but is not declared in "fields"');
   else if (idSpec.type !== 'keyword') fail(id, 'the id field must be of type keyword');
+  else if (!SIMPLE_NAME.test(id))
+    fail(id, 'the id field must be a top-level field, not a path into an object');
+  single(fields, id, 'the id field');
 
   const schema: IndexSchema = { id_field: id, fields, ranking: parseRanking(obj.ranking, fields) };
   if (obj.suggest !== undefined) {
@@ -133,6 +176,7 @@ export function parseSchema(raw: unknown): IndexSchema {
     const spec = fields[f];
     if (!spec) fail(f, 'is named in suggest but not declared');
     else if (!isTextual(spec.type)) fail(f, 'suggestions need a text or keyword field');
+    single(fields, f, 'suggest');
     schema.suggest = { field: f };
   }
   if (!Object.values(fields).some((f) => f.searchable))
@@ -172,6 +216,7 @@ function parseRanking(raw: unknown, fields: Record<string, FieldSpec>): IndexSch
       if (typeof f !== 'string' || !fields[f])
         fail(String(f), 'is named in ranking.exact_match but not declared');
       else if (!isTextual(fields[f]!.type)) fail(f, 'exact-match ranking needs a text or keyword field');
+      single(fields, f as string, 'exact-match ranking');
     }
     const boost = em.boost ?? 10;
     if (typeof boost !== 'number' || !(boost > 0) || boost > 1e6)
@@ -186,6 +231,7 @@ function parseRanking(raw: unknown, fields: Record<string, FieldSpec>): IndexSch
     if (!spec) fail(p.field as string, 'is named in ranking.popularity but not declared');
     else if (!isNumericType(spec.type) || spec.type === 'date')
       fail(p.field as string, 'popularity needs an integer or float field');
+    single(fields, p.field as string, 'popularity ranking');
     const weight = p.weight ?? 1;
     if (typeof weight !== 'number' || !(weight > 0) || weight > 1000)
       fail(undefined, 'ranking.popularity.weight must be a positive number');
@@ -208,6 +254,15 @@ export function assertCompatible(current: IndexSchema, next: IndexSchema): void 
       throw new SiftError(
         'SCHEMA_MISMATCH',
         `field "${name}": type cannot change from ${spec.type} to ${n.type}; reindex instead`,
+        { field: name },
+      );
+    }
+    // The stored values change shape (one value, a list): the embedded engine keeps them differently.
+    if (n && Boolean(n.array) !== Boolean(spec.array)) {
+      const shape = (s: FieldSpec) => (s.array ? `an array of ${s.type}` : `a single ${s.type}`);
+      throw new SiftError(
+        'SCHEMA_MISMATCH',
+        `field "${name}": cannot change from ${shape(spec)} to ${shape(n)}; reindex instead`,
         { field: name },
       );
     }

@@ -1,3 +1,4 @@
+import { valuesAt } from '../../schema/paths.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { SiftError } from '../../errors.js';
 import type { RawSearchInput } from '../../query/request.js';
@@ -98,7 +99,9 @@ export function printResults(
       hit.score === null ? '-' : hit.score.toFixed(2),
       ...fields.map((f) => {
         const snippet = hit.highlights?.[f]?.[0];
-        return snippet !== undefined ? renderHighlight(snippet, c) : displayValue(hit.document[f]);
+        // A path into objects shows every value it holds (of each element of an array of objects).
+        const value = f.includes('.') ? valuesAt(hit.document, f) : hit.document[f];
+        return snippet !== undefined ? renderHighlight(snippet, c) : displayValue(value);
       }),
     ]);
     const numeric = fields.flatMap((f, i) => {

@@ -58,8 +58,9 @@ function facetAggs(facet: FacetRequest, schema: IndexSchema): Record<string, Que
       range: {
         field,
         keyed: false,
-        ranges: facet.ranges.map((r) => ({
-          key: rangeKey(r),
+        // The cluster answers its buckets ordered by bounds, not as asked: each carries its position as key.
+        ranges: facet.ranges.map((r, j) => ({
+          key: String(j),
           ...(r.from !== undefined ? { from: r.from } : {}),
           ...(r.to !== undefined ? { to: r.to } : {}),
         })),
@@ -93,6 +94,7 @@ interface TermsBucket {
   doc_count: number;
 }
 interface RangeAggBucket {
+  key: string;
   doc_count: number;
 }
 interface StatsAgg {
@@ -126,7 +128,7 @@ export function readFacets(
         key: rangeKey(r),
         ...(r.from !== undefined ? { from: r.from } : {}),
         ...(r.to !== undefined ? { to: r.to } : {}),
-        count: ranges.buckets[j]?.doc_count ?? 0,
+        count: ranges.buckets.find((b) => b.key === String(j))?.doc_count ?? 0,
       }));
     }
     const stats = agg.stats as StatsAgg | undefined;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SiftError } from '../../errors.js';
 import type { Document } from '../../schema/document.js';
+import { mapLeaves, valuesAt } from '../../schema/paths.js';
 import type { FieldSpec, IndexSchema } from '../../schema/types.js';
 import { indexedTokens } from './stemming.js';
 
@@ -56,7 +57,8 @@ const RESERVED = new Set([
 
 export function checkFieldNames(schema: IndexSchema): void {
   for (const name of Object.keys(schema.fields)) {
-    if (RESERVED.has(name))
+    // The first name of a path is a top-level field of the cluster's document too (`_sift.x`).
+    if (RESERVED.has(name) || RESERVED.has(name.split('.')[0]!))
       throw new SiftError('INVALID_SCHEMA', `field "${name}" is a name the search cluster reserves`, {
         field: name,
       });
@@ -184,43 +186,51 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** The source to index: the document as given plus the hidden derived fields. */
 export function toSource(schema: IndexSchema, id: string, document: Document): Record<string, unknown> {
-  const t: Record<string, string> = {};
+  // Paths into objects and lists: every value at the path (the elements of a list, of an array of objects).
+  const strings = (name: string) =>
+    valuesAt(document, name).filter((v): v is string => typeof v === 'string');
+  const t: Record<string, string | string[]> = {};
   for (const name of searchable(schema)) {
-    const v = document[name];
-    if (typeof v === 'string') t[name] = indexedTokens(schema, v).join(' ');
+    const items = strings(name).map((v) => indexedTokens(schema, v).join(' '));
+    // A list stays a list: the cluster leaves a gap of positions between items, so a phrase cannot span two.
+    if (items.length) t[name] = schema.fields[name]!.array ? items : items[0]!;
   }
   const x: Record<string, string> = {};
   for (const name of schema.ranking.exact_match?.fields ?? []) {
-    const v = document[name];
-    if (typeof v === 'string') x[name] = v.trim().replace(/\s+/g, ' ').toLowerCase();
+    const v = strings(name)[0];
+    if (v !== undefined) x[name] = v.trim().replace(/\s+/g, ' ').toLowerCase();
   }
   const hidden: Record<string, unknown> = { id, t, x };
   const sf = schema.suggest?.field;
-  const sv = sf ? document[sf] : undefined;
-  if (typeof sv === 'string') {
+  const sv = sf ? strings(sf)[0] : undefined;
+  if (sv !== undefined) {
     hidden.s = sv.toLowerCase();
     hidden.slen = sv.length;
   }
-  const source: Record<string, unknown> = { ...document, [schema.id_field]: id, [SIFT]: hidden };
   // Dates go in as epoch milliseconds: every engine version parses those alike, while ISO years beyond 9999 (which
   // Sift accepts) are refused by some. fromSource turns them back into Sift's ISO form.
-  for (const [name, spec] of Object.entries(schema.fields)) {
-    const v = source[name];
-    if (spec.type === 'date' && typeof v === 'string') {
-      const ms = Date.parse(v);
-      if (!Number.isNaN(ms)) source[name] = ms;
-    }
-  }
-  return source;
+  const source = mapLeaves(document, dateFields(schema), (v) =>
+    Array.isArray(v) ? v.map(toEpoch) : toEpoch(v),
+  );
+  return { ...source, [schema.id_field]: id, [SIFT]: hidden };
 }
+
+const dateFields = (schema: IndexSchema) =>
+  Object.entries(schema.fields)
+    .filter(([, spec]) => spec.type === 'date')
+    .map(([name]) => name);
+
+const toEpoch = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? v : ms;
+};
+
+const toIso = (v: unknown): unknown => (typeof v === 'number' ? new Date(v).toISOString() : v);
 
 /** A stored source back into the document Sift returns (dates as ISO-8601 UTC, as they were validated). */
 export function fromSource(schema: IndexSchema, source: Record<string, unknown>): Document {
   const doc: Document = { ...source };
   delete doc[SIFT];
-  for (const [name, spec] of Object.entries(schema.fields)) {
-    const v = doc[name];
-    if (spec.type === 'date' && typeof v === 'number') doc[name] = new Date(v).toISOString();
-  }
-  return doc;
+  return mapLeaves(doc, dateFields(schema), (v) => (Array.isArray(v) ? v.map(toIso) : toIso(v)));
 }

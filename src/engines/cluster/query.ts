@@ -260,7 +260,15 @@ export function searchBody(
   const sort: QueryDsl[] = req.sort.map((c) =>
     c.field === '_score'
       ? { _score: { order: c.order } }
-      : { [valuePath(schema, c.field)]: { order: c.order, missing: '_last' } },
+      : {
+          [valuePath(schema, c.field)]: {
+            order: c.order,
+            missing: '_last',
+            // A list sorts by its smallest value ascending, its largest descending (the clusters' default, said
+            // out loud because the embedded engine does the same on purpose).
+            ...(schema.fields[c.field]?.array ? { mode: c.order === 'asc' ? 'min' : 'max' } : {}),
+          },
+        },
   );
   sort.push({ [ID_PATH]: { order: 'asc' } });
   const body: QueryDsl = {

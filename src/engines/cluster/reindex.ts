@@ -1,3 +1,4 @@
+import { project } from '../../schema/paths.js';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SiftError } from '../../errors.js';
@@ -150,8 +151,7 @@ async function copy(ctx: ReindexContext, name: string, opts: ReindexOptions): Pr
       const ops: BulkOp[] = hits.map((h) => {
         const sourceId = String(h._source[current.meta.schema.id_field] ?? h._id);
         // Fields the new schema no longer declares are left behind; a value of the wrong type stops the reindex.
-        const projected: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(h._source)) if (Object.hasOwn(schema.fields, k)) projected[k] = v;
+        const projected = project(h._source, Object.keys(schema.fields));
         let doc;
         try {
           doc = checkDocument(schema, projected, sourceId);

@@ -1,3 +1,4 @@
+import { project } from '../../schema/paths.js';
 import { checkDocument } from '../../schema/document.js';
 import { runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
 import { toSource } from './mapping.js';
@@ -41,8 +42,7 @@ export async function replayWrites(
       if (version) deletes.push({ id: op.id, seq: version });
       return;
     }
-    const doc: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(op.source ?? {})) if (k in schema.fields) doc[k] = v;
+    const doc = project(op.source ?? {}, Object.keys(schema.fields));
     let checked;
     try {
       checked = checkDocument(schema, doc);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ARRAY_DOCS, ARRAY_SCHEMA } from '../conformance/array-cases.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from '../conformance/fixtures.js';
 import { SearchService, type BatchResult } from '../../service/search-service.js';
 import { SqliteEngine } from './engine.js';
@@ -69,6 +70,43 @@ describe('embedded engine bulk load', () => {
     const hit = await svc.search('pkgs', { q: 'replaced' });
     expect(hit.hits.map((h) => h.id)).toEqual([FIXTURE_DOCS[0]!.name]);
     expect((await svc.search('pkgs', { q: 'react' })).hits[0]!.id).toBe('react');
+  });
+
+  it('into an empty index with lists: the list table is built once, filters, facets and sorts read it', async () => {
+    const { engine, svc } = await fresh();
+    await svc.putIndex('shelf', ARRAY_SCHEMA);
+    const { mode } = await svc.importStream('shelf', batchesOf(ARRAY_DOCS, 2), {
+      written: () => {},
+      durable: () => {},
+    });
+    expect(mode).toBe('rebuild');
+    const db = new Database(engine.path, { readonly: true });
+    try {
+      const tid = db.prepare(`SELECT tid FROM sift_indexes WHERE name = 'shelf'`).pluck().get() as number;
+      const triggers = db
+        .prepare(`SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE ? ORDER BY name`)
+        .pluck()
+        .all(`d_${tid}_aa%`);
+      expect(triggers).toEqual([`d_${tid}_aad`, `d_${tid}_aai`, `d_${tid}_aau`]);
+      // b1: 2 tags, 2 ratings, 2 scores, 2 dates, 1 flag; b2: 1, 1, 0, 1, 2; b3: 2 (distinct), 2, 0, 1, 1; b4: 1 tag, 1 score.
+      expect(db.prepare(`SELECT count(*) FROM a_${tid}`).pluck().get()).toBe(9 + 5 + 6 + 2);
+    } finally {
+      db.close();
+    }
+    const ids = async (input: Parameters<typeof svc.search>[1]) =>
+      (await svc.search('shelf', { sort: 'id', ...input })).hits.map((h) => h.id);
+    expect(await ids({ filter: 'tags = "humor"' })).toEqual(['b1', 'b2']);
+    expect(await ids({ sort: '-ratings,id' })).toEqual(['b3', 'b1', 'b2', 'b4', 'b5']);
+    const facets = await svc.search('shelf', { facets: 'tags', size: 0 });
+    expect(facets.facets.tags!.buckets).toEqual([
+      { value: 'fantasy', count: 2 },
+      { value: 'humor', count: 2 },
+      { value: 'epic', count: 1 },
+      { value: 'scifi', count: 1 },
+    ]);
+    // A write after the load goes through the triggers.
+    await svc.putDocument('shelf', 'b5', { id: 'b5', tags: ['epic'] });
+    expect(await ids({ filter: 'tags = "epic"' })).toEqual(['b3', 'b5']);
   });
 
   it('into a live index: batch by batch, each durable when reported', async () => {

@@ -17,7 +17,7 @@ export function matchingDocuments(
   request: ByFilterRequest,
 ): { id: string; document: Document }[] {
   const d = docsTable(idx.tid);
-  const filter = request.filter ? filterToSql(request.filter, idx.schema) : null;
+  const filter = request.filter ? filterToSql(request.filter, idx.schema, idx.tid) : null;
   const where = filter ? `WHERE ${filter.sql}` : '';
   const params = filter ? filter.params : [];
   const matched =

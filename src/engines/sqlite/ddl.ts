@@ -12,11 +12,37 @@ export const rankTable = (tid: number) => `r_${tid}`;
 /** The rank table by popularity: the order in which broad queries read their candidates (popular-first.ts). */
 export const rankIndex = (tid: number) => `r_${tid}_b`;
 
+/**
+ * The column of a field. A path into an object (`author.first_name`) gets a name of its own kind, `o_` with "."
+ * written `_0` and "_" written `_1` (`o_author_0first_1name`): a plain identifier (FTS5 column filters accept no
+ * quoting of other characters) that no other path and no top-level field (`c_...`) can share.
+ */
 export function column(schema: IndexSchema, field: string): string {
-  return field === schema.id_field ? 'id' : `c_${field}`;
+  if (field === schema.id_field) return 'id';
+  if (!field.includes('.')) return `c_${field}`;
+  return `o_${field.replace(/_/g, '_1').replace(/\./g, '_0')}`;
 }
 
-const SQL_TYPE = {
+/** The column name without its prefix, as B-tree index names have always carried it. */
+const indexSuffix = (schema: IndexSchema, field: string) =>
+  field.includes('.') ? column(schema, field) : field;
+
+/**
+ * A list field's column. Keyword, number, date and boolean lists hold a JSON array of their distinct typed values
+ * (dates as epoch ms, booleans 0/1), read with json_each by filters, facets and sorts. A text list holds its items
+ * joined by ITEM_SEPARATOR, the text the FTS5 index reads.
+ */
+export const isList = (schema: IndexSchema, field: string): boolean => schema.fields[field]?.array === true;
+
+/**
+ * Between the items of a text list: a character the text index keeps as a token of its own (tokenchars) and the
+ * query parser never emits (it keeps letters and digits), so a phrase cannot match across two items.
+ */
+export const ITEM_SEPARATOR = '\u2063';
+const hasTextList = (schema: IndexSchema) =>
+  Object.values(schema.fields).some((f) => f.array && f.searchable);
+
+const SQL_TYPE: Record<string, string> = {
   text: 'TEXT',
   keyword: 'TEXT',
   integer: 'INTEGER',
@@ -28,7 +54,11 @@ const SQL_TYPE = {
 export function dataColumns(schema: IndexSchema): { field: string; col: string; sqlType: string }[] {
   return Object.entries(schema.fields)
     .filter(([name]) => name !== schema.id_field)
-    .map(([name, spec]) => ({ field: name, col: column(schema, name), sqlType: SQL_TYPE[spec.type] }));
+    .map(([name, spec]) => ({
+      field: name,
+      col: column(schema, name),
+      sqlType: spec.array ? 'TEXT' : SQL_TYPE[spec.type]!,
+    }));
 }
 
 export function searchableFields(schema: IndexSchema): string[] {
@@ -43,8 +73,11 @@ export const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
 const TOKENIZE_ENGLISH = "tokenize = 'porter unicode61 remove_diacritics 2'";
 /** Prefix lengths (characters) FTS5 keeps an index for; other prefixes merge every matching term's postings. */
 export const PREFIX_INDEXES = [2, 3];
-const tokenizer = (schema: IndexSchema) =>
-  `${schema.analyzer === 'english' ? TOKENIZE_ENGLISH : TOKENIZE}, prefix = '${PREFIX_INDEXES.join(' ')}'`;
+const tokenizer = (schema: IndexSchema) => {
+  const base = schema.analyzer === 'english' ? TOKENIZE_ENGLISH : TOKENIZE;
+  const words = hasTextList(schema) ? `${base.slice(0, -1)} tokenchars ''${ITEM_SEPARATOR}''` + "'" : base;
+  return `${words}, prefix = '${PREFIX_INDEXES.join(' ')}'`;
+};
 
 /** Whether the text index holds the words as Sift's own tokenizer produces them (no stems). */
 export const wordsAsTokenized = (schema: IndexSchema) => (schema.analyzer ?? 'standard') === 'standard';
@@ -86,6 +119,7 @@ export function createIndexSql(tid: number, schema: IndexSchema): string[] {
     ...createFtsSql(tid, schema),
     ...createRankSql(tid, schema),
     ...createFacetSql(tid, schema),
+    ...createListSql(tid, schema),
   ];
 }
 
@@ -172,18 +206,72 @@ export function dropFacetSql(tid: number): string[] {
   ];
 }
 
+/**
+ * The list table of a version: one row (document rowid, field, value) per distinct value of every keyword,
+ * number, date and boolean list, keyed by document and indexed by (field, value). Filters look a value up
+ * through the index instead of reading every row's JSON, facets without a text match group the index, and a sort
+ * reads a document's smallest or largest value by its key. Triggers keep it in the same transaction as the
+ * document write, like the facet table, from the list columns (see `isList`).
+ */
+export const listTable = (tid: number) => `a_${tid}`;
+
+/** The fields the list table holds. Text lists are searched through the text index instead. */
+export const listFields = (schema: IndexSchema): string[] =>
+  Object.entries(schema.fields)
+    .filter(([, spec]) => spec.array && spec.type !== 'text')
+    .map(([name]) => name);
+
+export function createListSql(tid: number, schema: IndexSchema): string[] {
+  const fields = listFields(schema);
+  if (!fields.length) return [];
+  const d = docsTable(tid);
+  const a = listTable(tid);
+  // Field names are checked identifiers ([a-z0-9_.]), safe to write as SQL string literals.
+  // `from`: the documents table when filling the table, nothing in a trigger (the row is `new`).
+  const rows = (row: string, from = '') =>
+    fields
+      .map((f) => `SELECT ${row}.rowid, '${f}', value FROM ${from}json_each(${row}.${column(schema, f)})`)
+      .join(' UNION ALL ');
+  return [
+    `CREATE TABLE ${a} (rowid INTEGER NOT NULL, f TEXT NOT NULL, v, PRIMARY KEY (rowid, f, v)) WITHOUT ROWID`,
+    `INSERT INTO ${a} (rowid, f, v) ${rows('d', `${d} d, `)}`,
+    `CREATE INDEX ${a}_v ON ${a}(f, v)`,
+    `CREATE TRIGGER ${d}_aai AFTER INSERT ON ${d} BEGIN INSERT INTO ${a} (rowid, f, v) ${rows('new')}; END`,
+    `CREATE TRIGGER ${d}_aau AFTER UPDATE ON ${d} BEGIN
+       DELETE FROM ${a} WHERE rowid = old.rowid;
+       INSERT INTO ${a} (rowid, f, v) ${rows('new')};
+     END`,
+    `CREATE TRIGGER ${d}_aad AFTER DELETE ON ${d} BEGIN DELETE FROM ${a} WHERE rowid = old.rowid; END`,
+  ];
+}
+
+export function dropListSql(tid: number): string[] {
+  const d = docsTable(tid);
+  return [
+    `DROP TRIGGER IF EXISTS ${d}_aai`,
+    `DROP TRIGGER IF EXISTS ${d}_aau`,
+    `DROP TRIGGER IF EXISTS ${d}_aad`,
+    `DROP TABLE IF EXISTS ${listTable(tid)}`,
+  ];
+}
+
 /** B-tree indexes for the columns that are filtered, faceted or sorted on. */
 export function secondaryIndexSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);
   const out: string[] = [];
   for (const [name, spec] of Object.entries(schema.fields)) {
-    if (name === schema.id_field) continue;
+    // A list's column is JSON, read with json_each: a B-tree over the whole text would serve nothing.
+    if (name === schema.id_field || spec.array) continue;
     if (spec.filterable || spec.sortable || spec.facet)
-      out.push(`CREATE INDEX IF NOT EXISTS ${d}_${name} ON ${d}(${column(schema, name)})`);
+      out.push(
+        `CREATE INDEX IF NOT EXISTS ${d}_${indexSuffix(schema, name)} ON ${d}(${column(schema, name)})`,
+      );
   }
   // Exact-match ranking looks the query up by lower-cased value before scoring.
   for (const field of schema.ranking.exact_match?.fields ?? []) {
-    out.push(`CREATE INDEX IF NOT EXISTS ${d}_lower_${field} ON ${d}(lower(${column(schema, field)}))`);
+    out.push(
+      `CREATE INDEX IF NOT EXISTS ${d}_lower_${indexSuffix(schema, field)} ON ${d}(lower(${column(schema, field)}))`,
+    );
   }
   return out;
 }
@@ -227,6 +315,7 @@ export function dropVersionSql(tid: number): string[] {
     ...dropFtsSql(tid),
     ...dropRankSql(tid),
     ...dropFacetSql(tid),
+    ...dropListSql(tid),
     `DROP TABLE IF EXISTS ${docsTable(tid)}`,
   ];
 }

@@ -3,10 +3,12 @@ import type { IndexSchema } from '../../schema/types.js';
 import {
   column,
   createFacetSql,
+  createListSql,
   createFtsSql,
   createRankSql,
   docsTable,
   dropFacetSql,
+  dropListSql,
   dropFtsSql,
   dropRankSql,
   ftsTable,
@@ -38,6 +40,7 @@ export function setAside(db: Database.Database, tid: number): SetAside {
   for (const sql of dropFtsSql(tid)) if (sql.startsWith('DROP TRIGGER')) db.exec(sql);
   for (const sql of dropRankSql(tid)) db.exec(sql);
   for (const sql of dropFacetSql(tid)) db.exec(sql);
+  for (const sql of dropListSql(tid)) db.exec(sql);
   return { tid, indexes: indexes.map((i) => i.sql) };
 }
 
@@ -91,5 +94,6 @@ export function* buildSteps(
     for (const sql of createFtsSql(tid, schema)) if (sql.startsWith('CREATE TRIGGER')) db.exec(sql);
     for (const sql of createRankSql(tid, schema)) db.exec(sql);
     for (const sql of createFacetSql(tid, schema)) db.exec(sql);
+    for (const sql of createListSql(tid, schema)) db.exec(sql);
   };
 }

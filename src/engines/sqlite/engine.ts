@@ -22,16 +22,19 @@ import type {
 import { bulkLoad } from './bulk-load.js';
 import {
   createFacetSql,
+  createListSql,
   createFtsSql,
   createIndexSql,
   createRankSql,
   dataColumns,
   docsTable,
   dropFacetSql,
+  dropListSql,
   dropFtsSql,
   dropRankSql,
   dropVersionSql,
   facetColumns,
+  listFields,
   facetTable,
   ftsTable,
   rankIndex,
@@ -292,6 +295,10 @@ export class SqliteEngine implements Engine {
       if (facetColumns(old).join() !== facetColumns(schema).join()) {
         for (const sql of dropFacetSql(existing.tid)) db.exec(sql);
         for (const sql of createFacetSql(existing.tid, schema)) db.exec(sql);
+      }
+      if (listFields(old).join() !== listFields(schema).join()) {
+        for (const sql of dropListSql(existing.tid)) db.exec(sql);
+        for (const sql of createListSql(existing.tid, schema)) db.exec(sql);
       }
       db.prepare('UPDATE sift_indexes SET schema = ?, generation = generation + 1 WHERE name = ?').run(
         JSON.stringify(schema),

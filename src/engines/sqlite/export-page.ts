@@ -18,7 +18,7 @@ export function exportPage(
   req: ExportPageRequest,
 ): ExportPage {
   const d = docsTable(tid);
-  const filter = req.filter ? filterToSql(req.filter, schema) : null;
+  const filter = req.filter ? filterToSql(req.filter, schema, tid) : null;
   const where = filter ? ` AND (${filter.sql})` : '';
   const params = filter ? filter.params : [];
   return db.transaction(() => {

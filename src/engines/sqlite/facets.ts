@@ -1,8 +1,15 @@
 import type Database from 'better-sqlite3';
 import { filterWithoutField } from '../../query/facet-filter.js';
-import type { FacetRequest, FacetResult, Filter, Scalar, SearchRequest } from '../../query/types.js';
+import type {
+  FacetRequest,
+  FacetResult,
+  Filter,
+  RangeBucketRequest,
+  Scalar,
+  SearchRequest,
+} from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { column, facetTable, ftsTable } from './ddl.js';
+import { column, facetTable, ftsTable, isList } from './ddl.js';
 import { cached } from './statements.js';
 
 /** What a search matches, as search.ts builds it: FROM + WHERE over the documents `d` and the text index. */
@@ -87,6 +94,20 @@ function rowidsSql(tid: number, s: MatchScope): string {
   return `SELECT d.rowid AS rid FROM ${s.from} WHERE ${s.where.join(' AND ')}`;
 }
 
+/** `value` within a range bucket (from inclusive, to exclusive), its bounds appended to `params`. */
+export function rangeCondition(value: string, r: RangeBucketRequest, params: unknown[]): string {
+  const conds = [`${value} IS NOT NULL`];
+  if (r.from !== undefined) {
+    conds.push(`${value} >= ?`);
+    params.push(r.from);
+  }
+  if (r.to !== undefined) {
+    conds.push(`${value} < ?`);
+    params.push(r.to);
+  }
+  return conds.join(' AND ');
+}
+
 function countGroup(
   db: Database.Database,
   tid: number,
@@ -101,31 +122,31 @@ function countGroup(
   const parts: string[] = [];
   const params: unknown[] = [];
   facets.forEach((facet, k) => {
-    const v = colOf(facet.field);
+    const list = isList(schema, facet.field);
+    // A list's values are its column's JSON elements: a bucket counts each document once per distinct value
+    // (the column holds distinct values), stats take every value, a range counts a document once if any fits.
+    const { from, v } = list
+      ? { from: `m, json_each(m.${colOf(facet.field)}) j`, v: 'j.value' }
+      : { from: 'm', v: colOf(facet.field) };
     if (!facet.ranges && !facet.stats) {
       parts.push(
-        `SELECT * FROM (SELECT ${k * 3 + TERMS} AS k, ${v} AS v, count(*) AS n, NULL AS a, NULL AS b, NULL AS c FROM m ` +
+        `SELECT * FROM (SELECT ${k * 3 + TERMS} AS k, ${v} AS v, count(*) AS n, NULL AS a, NULL AS b, NULL AS c FROM ${from} ` +
           `WHERE ${v} IS NOT NULL GROUP BY ${v} ORDER BY n DESC, v ASC LIMIT ?)`,
       );
       params.push(facet.size);
     }
     facet.ranges?.forEach((r, i) => {
-      const conds = [`${v} IS NOT NULL`];
-      if (r.from !== undefined) {
-        conds.push(`${v} >= ?`);
-        params.push(r.from);
-      }
-      if (r.to !== undefined) {
-        conds.push(`${v} < ?`);
-        params.push(r.to);
-      }
+      const within = rangeCondition(list ? 'value' : v, r, params);
+      const where = list
+        ? `EXISTS (SELECT 1 FROM json_each(m.${colOf(facet.field)}) WHERE ${within})`
+        : within;
       parts.push(
-        `SELECT ${k * 3 + RANGE} AS k, ${i} AS v, count(*) AS n, NULL AS a, NULL AS b, NULL AS c FROM m WHERE ${conds.join(' AND ')}`,
+        `SELECT ${k * 3 + RANGE} AS k, ${i} AS v, count(*) AS n, NULL AS a, NULL AS b, NULL AS c FROM m WHERE ${where}`,
       );
     });
     if (facet.stats)
       parts.push(
-        `SELECT ${k * 3 + STATS} AS k, min(${v}) AS v, count(${v}) AS n, max(${v}) AS a, avg(${v}) AS b, sum(${v}) AS c FROM m`,
+        `SELECT ${k * 3 + STATS} AS k, min(${v}) AS v, count(${v}) AS n, max(${v}) AS a, avg(${v}) AS b, sum(${v}) AS c FROM ${from}`,
       );
   });
   // Materialized when read more than once, so the match is run and the facet table read once for all parts.

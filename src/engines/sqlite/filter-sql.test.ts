@@ -30,7 +30,7 @@ beforeAll(() => {
 afterAll(() => db.close());
 
 const matching = (f: Filter): number[] => {
-  const { sql, params } = filterToSql(f, schema);
+  const { sql, params } = filterToSql(f, schema, 1);
   return (
     db.prepare(`SELECT c_n AS n FROM d WHERE ${sql} ORDER BY c_n`).all(...params) as { n: number }[]
   ).map((r) => r.n);
@@ -70,11 +70,11 @@ describe('filterToSql: wide and deep filters stay within what SQLite parses', ()
         values: Array.from({ length: 1024 }, (_, j) => `doc-${s * 1024 + j}`),
       })),
     };
-    const { params } = filterToSql(sets, schema);
+    const { params } = filterToSql(sets, schema, 1);
     expect(params.length).toBe(leaves);
     expect(matching(sets)).toHaveLength(ROWS);
     const small: Filter = { kind: 'terms', field: 'tag', values: ['t1', 't2'] };
-    expect(filterToSql(small, schema).sql).toContain('IN (?, ?)');
+    expect(filterToSql(small, schema, 1).sql).toContain('IN (?, ?)');
     expect(matching(small)).toEqual(
       Array.from({ length: ROWS }, (_, i) => i).filter((i) => i % 10 === 1 || i % 10 === 2),
     );
@@ -91,7 +91,37 @@ describe('filterToSql: wide and deep filters stay within what SQLite parses', ()
           ? { kind, child: f }
           : { kind, children: [f, kind === 'and' ? range(3) : { kind: 'term', field: 'n', value: 7 }] };
     }
-    const { sql, params } = filterToSql(f, schema);
+    const { sql, params } = filterToSql(f, schema, 1);
     expect(() => db.prepare(`SELECT count(*) FROM d WHERE ${sql}`).get(...params)).not.toThrow();
+  });
+});
+
+describe('filters on list fields', () => {
+  it('look the values up in the list table, one element holding the whole condition', () => {
+    const lists: IndexSchema = {
+      ...schema,
+      fields: { ...schema.fields, tags: { ...fieldSpec('keyword'), array: true } },
+    };
+    const mem = new Database(':memory:');
+    try {
+      mem.exec('CREATE TABLE d (rowid INTEGER PRIMARY KEY, c_tags TEXT)');
+      mem.exec('CREATE TABLE a_7 (rowid INTEGER, f TEXT, v, PRIMARY KEY (rowid, f, v)) WITHOUT ROWID');
+      mem.exec(`INSERT INTO d VALUES (1, '["a","b"]'), (2, '["b"]'), (3, NULL)`);
+      mem.exec(`INSERT INTO a_7 VALUES (1, 'tags', 'a'), (1, 'tags', 'b'), (2, 'tags', 'b')`);
+      const rows = (f: Filter) => {
+        const { sql, params } = filterToSql(f, lists, 7);
+        expect(sql).toContain('a_7');
+        return mem
+          .prepare(`SELECT rowid FROM d WHERE ${sql} ORDER BY rowid`)
+          .pluck()
+          .all(...params);
+      };
+      expect(rows({ kind: 'term', field: 'tags', value: 'b' })).toEqual([1, 2]);
+      expect(rows({ kind: 'not', child: { kind: 'term', field: 'tags', value: 'a' } })).toEqual([2, 3]);
+      expect(rows({ kind: 'terms', field: 'tags', values: ['a', 'x'] })).toEqual([1]);
+      expect(rows({ kind: 'range', field: 'tags', gt: 'a', lt: 'c' })).toEqual([1, 2]);
+    } finally {
+      mem.close();
+    }
   });
 });

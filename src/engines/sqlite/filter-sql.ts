@@ -1,6 +1,6 @@
 import type { Filter, Scalar } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { column } from './ddl.js';
+import { column, isList, listTable } from './ddl.js';
 
 export interface SqlFragment {
   sql: string;
@@ -31,8 +31,15 @@ function balanced(parts: string[], op: 'AND' | 'OR'): string {
  * `IS NOT 1` rather than `NOT`, so documents missing the field count as "not equal", the way Elasticsearch's
  * must_not behaves; SQL's three-valued NOT would silently drop them.
  */
-export function filterToSql(filter: Filter, schema: IndexSchema): SqlFragment {
+export function filterToSql(filter: Filter, schema: IndexSchema, tid: number): SqlFragment {
   const params: unknown[] = [];
+  // On a list field a condition holds when one element satisfies all of it (a range's both bounds included),
+  // as the clusters match a multi-valued field: the values are looked up in the version's list table through its
+  // (field, value) index. IN gives 0 or 1, never NULL, which negation relies on.
+  const leaf = (field: string, condition: (value: string) => string): string =>
+    isList(schema, field)
+      ? `d.rowid IN (SELECT rowid FROM ${listTable(tid)} WHERE f = '${field}' AND ${condition('v')})`
+      : condition(`d.${column(schema, field)}`);
   const walk = (f: Filter): string => {
     switch (f.kind) {
       case 'and':
@@ -43,35 +50,36 @@ export function filterToSql(filter: Filter, schema: IndexSchema): SqlFragment {
         return `((${walk(f.child)}) IS NOT 1)`;
       case 'term':
         params.push(bind(f.value));
-        return `d.${column(schema, f.field)} = ?`;
+        return leaf(f.field, (v) => `${v} = ?`);
       case 'terms':
         if (f.values.length === 0) return '0';
         if (f.values.length > INLINE_SET_VALUES) {
           params.push(JSON.stringify(f.values.map(bind)));
-          return `d.${column(schema, f.field)} IN (SELECT value FROM json_each(?))`;
+          return leaf(f.field, (v) => `${v} IN (SELECT value FROM json_each(?))`);
         }
         for (const v of f.values) params.push(bind(v));
-        return `d.${column(schema, f.field)} IN (${f.values.map(() => '?').join(', ')})`;
-      case 'range': {
-        const col = `d.${column(schema, f.field)}`;
-        const parts: string[] = [];
-        for (const [op, sql] of [
-          ['gt', '>'],
-          ['gte', '>='],
-          ['lt', '<'],
-          ['lte', '<='],
-        ] as const) {
-          const v = f[op];
-          if (v !== undefined) {
-            parts.push(`${col} ${sql} ?`);
-            params.push(bind(v));
-          }
-        }
-        return parts.length ? `(${parts.join(' AND ')})` : `${col} IS NOT NULL`;
-      }
+        return leaf(f.field, (v) => `${v} IN (${f.values.map(() => '?').join(', ')})`);
+      case 'range':
+        return leaf(f.field, (v) => rangeSql(v, f));
       case 'exists':
         return `d.${column(schema, f.field)} IS NOT NULL`;
     }
+  };
+  const rangeSql = (col: string, f: Extract<Filter, { kind: 'range' }>): string => {
+    const parts: string[] = [];
+    for (const [op, sql] of [
+      ['gt', '>'],
+      ['gte', '>='],
+      ['lt', '<'],
+      ['lte', '<='],
+    ] as const) {
+      const v = f[op];
+      if (v !== undefined) {
+        parts.push(`${col} ${sql} ?`);
+        params.push(bind(v));
+      }
+    }
+    return parts.length ? `(${parts.join(' AND ')})` : `${col} IS NOT NULL`;
   };
   return { sql: walk(filter), params };
 }

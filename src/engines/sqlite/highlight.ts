@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { HighlightRequest } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { ftsTable, searchableFields } from './ddl.js';
+import { ftsTable, ITEM_SEPARATOR, searchableFields } from './ddl.js';
 import { cached } from './statements.js';
 
 // Stored text never contains C0 controls (documents are checked), so these cannot collide with content.
@@ -47,7 +47,9 @@ export function highlightRows(
     cols.forEach((c, i) => {
       const text = row[`h${i}`];
       if (typeof text === 'string' && text.includes(OPEN)) {
-        marks[c.field] = [escapeHtml(text).split(OPEN).join(hl.pre_tag).split(CLOSE).join(hl.post_tag)];
+        // The items of a text list are apart in the index; in a snippet they read as separate pieces.
+        const readable = text.split(` ${ITEM_SEPARATOR} `).join(' … ');
+        marks[c.field] = [escapeHtml(readable).split(OPEN).join(hl.pre_tag).split(CLOSE).join(hl.post_tag)];
       }
     });
     out.set(row.rid as number, marks);

@@ -11,18 +11,21 @@ import type {
   SearchResult,
   TextQuery,
 } from '../../query/types.js';
+import { project } from '../../schema/paths.js';
 import type { IndexSchema } from '../../schema/types.js';
 import {
   column,
   docsTable,
   ftsTable,
+  isList,
+  listTable,
   PREFIX_INDEXES,
   rankTable,
   searchableFields,
   wordsAsTokenized,
 } from './ddl.js';
 import { filterToSql } from './filter-sql.js';
-import { countFacets } from './facets.js';
+import { countFacets, rangeCondition } from './facets.js';
 import { highlightRows } from './highlight.js';
 import { BROAD_MATCHES, knownBroad, phrasesOf, popularFirst } from './popular-first.js';
 import { typoMatch } from './typo.js';
@@ -67,7 +70,7 @@ function scope(
     }
   }
   if (filter) {
-    const frag = filterToSql(filter, schema);
+    const frag = filterToSql(filter, schema, tid);
     s.where.push(frag.sql);
     s.params.push(...frag.params);
   }
@@ -222,8 +225,8 @@ function searchInSnapshot(
 
   const hits: Hit[] = rows.map((r) => {
     const src = JSON.parse(r.src as string) as Record<string, unknown>;
-    const document: Record<string, unknown> = {};
-    for (const f of req.fields) if (src[f] !== undefined) document[f] = src[f];
+    // Paths into objects come back in their nested shape (`author.name` as {"author": {"name": ...}}).
+    const document = project(src, req.fields);
     return {
       id: r.id as string,
       score: withScore ? (r.score as number) : null,
@@ -346,7 +349,7 @@ function sortedPage(
   if (req.size === 0) return [];
   const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
   const sortCols = req.sort.flatMap((c, i) =>
-    c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`],
+    c.field === '_score' ? [] : [`${sortValue(tid, schema, c.field, c.order)} AS s${i}`],
   );
   const cte =
     `WITH m AS (SELECT d.rowid AS rid, d.id AS id, d.src AS src, ${score.sql} AS score` +
@@ -385,7 +388,7 @@ function distinctPage(
   if (req.size === 0) return [];
   const score = scoreExpression(db, tid, schema, s.textScore, 'd.rowid', req.text);
   const sortCols = req.sort.flatMap((c, i) =>
-    c.field === '_score' ? [] : [`d.${column(schema, c.field)} AS s${i}`],
+    c.field === '_score' ? [] : [`${sortValue(tid, schema, c.field, c.order)} AS s${i}`],
   );
   const order = orderBy(keys);
   const sql =
@@ -415,6 +418,17 @@ function groupsOf(
     .pluck()
     .get(...s.params, ...(bound === null ? [] : [bound + 1])) as number;
   return bound !== null && n > bound ? { total: bound, relation: 'gte' } : { total: n, relation: 'eq' };
+}
+
+/**
+ * A field's value for sorting. A list sorts by its smallest value ascending and its largest descending, as the
+ * clusters sort a multi-valued field by default (`mode` min for asc, max for desc).
+ */
+function sortValue(tid: number, schema: IndexSchema, field: string, order: 'asc' | 'desc'): string {
+  const col = `d.${column(schema, field)}`;
+  if (!isList(schema, field)) return col;
+  // The list table's key (rowid, field, value) hands over the smallest or largest value directly.
+  return `(SELECT ${order === 'asc' ? 'min' : 'max'}(v) FROM ${listTable(tid)} WHERE rowid = d.rowid AND f = '${field}')`;
 }
 
 /** Ids compare as SQLite's BINARY collation does (UTF-8 bytes), not as JavaScript's UTF-16 units. */
@@ -535,6 +549,62 @@ function topByRelevanceWithTies(
   ).all(score.named, s.match, ...cutParams, ...afterParams, req.size, after ? 0 : req.from) as Row[];
 }
 
+/** The LIKE parameter of a facet value search (none without a prefix): the prefix, wildcards escaped, then `%`. */
+const likePrefix = (prefix: string | undefined): string[] =>
+  prefix === undefined ? [] : [`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`];
+
+/**
+ * A list's facet without a text match, from the list table: its (field, value) index is grouped, and only the
+ * matching documents' rows are read when there is a filter. A document counts once per value (the rows are
+ * distinct) and once per range (count of distinct documents); stats take every value.
+ */
+function listFacet(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  facet: FacetRequest,
+  s: Scope,
+): FacetResult {
+  const a = listTable(tid);
+  const within = s.where.length ? ` AND a.rowid IN (SELECT d.rowid FROM ${s.from}${whereSql(s)})` : '';
+  const where = `WHERE a.f = '${facet.field}'${within}`;
+  const out: FacetResult = {};
+  if (!facet.ranges && !facet.stats) {
+    // Facet value search: as in runFacet, LIKE with its wildcards escaped.
+    const prefix = facet.prefix === undefined ? '' : ` AND a.v LIKE ? ESCAPE '\\'`;
+    const rows = cached(
+      db,
+      `SELECT a.v AS value, count(*) AS n FROM ${a} a ${where}${prefix} GROUP BY a.v ORDER BY n DESC, value ASC LIMIT ?`,
+    ).all(...s.params, ...likePrefix(facet.prefix), facet.size) as { value: Scalar; n: number }[];
+    const boolean = schema.fields[facet.field]!.type === 'boolean';
+    out.buckets = rows.map((r) => ({ value: boolean ? r.value === 1 : r.value, count: r.n }));
+    return out;
+  }
+  if (facet.ranges) {
+    const bounds: unknown[] = [];
+    const counts = facet.ranges.map(
+      (r, i) => `count(DISTINCT CASE WHEN ${rangeCondition('a.v', r, bounds)} THEN a.rowid END) AS r${i}`,
+    );
+    const row = cached(db, `SELECT ${counts.join(', ')} FROM ${a} a ${where}`).get(
+      ...bounds,
+      ...s.params,
+    ) as Record<string, number>;
+    out.ranges = facet.ranges.map((r, i) => ({
+      key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
+      ...(r.from !== undefined ? { from: r.from } : {}),
+      ...(r.to !== undefined ? { to: r.to } : {}),
+      count: row[`r${i}`] ?? 0,
+    }));
+  }
+  if (facet.stats) {
+    out.stats = cached(
+      db,
+      `SELECT min(a.v) AS min, max(a.v) AS max, avg(a.v) AS avg, sum(a.v) AS sum, count(a.v) AS count FROM ${a} a ${where}`,
+    ).get(...s.params) as NonNullable<FacetResult['stats']>;
+  }
+  return out;
+}
+
 function runFacet(
   db: Database.Database,
   tid: number,
@@ -544,36 +614,31 @@ function runFacet(
 ): FacetResult {
   const s = scope(db, tid, schema, req.text, filterWithoutField(req.filter, facet.field));
   const spec = schema.fields[facet.field]!;
-  const col = `d.${column(schema, facet.field)}`;
+  if (isList(schema, facet.field) && spec.type !== 'text') return listFacet(db, tid, schema, facet, s);
+  const list = isList(schema, facet.field);
+  // A list's values are the JSON elements of its column (see facets.ts for what each part counts).
+  const from = list ? `${s.from}, json_each(d.${column(schema, facet.field)}) j` : s.from;
+  const col = list ? 'j.value' : `d.${column(schema, facet.field)}`;
   const out: FacetResult = {};
   if (!facet.ranges && !facet.stats) {
     // LIKE: ASCII letters in either case, like the clusters' prefix pattern; its wildcards escaped.
     const prefix = facet.prefix === undefined ? [] : [`${col} LIKE ? ESCAPE '\\'`];
     const rows = cached(
       db,
-      `SELECT ${col} AS value, count(*) AS n FROM ${s.from}${whereSql(s, [`${col} IS NOT NULL`, ...prefix])} ` +
+      `SELECT ${col} AS value, count(*) AS n FROM ${from}${whereSql(s, [`${col} IS NOT NULL`, ...prefix])} ` +
         `GROUP BY ${col} ORDER BY n DESC, value ASC LIMIT ?`,
-    ).all(
-      ...s.params,
-      ...(facet.prefix === undefined ? [] : [`${facet.prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]),
-      facet.size,
-    ) as { value: Scalar; n: number }[];
+    ).all(...s.params, ...likePrefix(facet.prefix), facet.size) as { value: Scalar; n: number }[];
     out.buckets = rows.map((r) => ({ value: spec.type === 'boolean' ? r.value === 1 : r.value, count: r.n }));
     return out;
   }
   if (facet.ranges) {
     const bounds: unknown[] = [];
     const sums = facet.ranges.map((r) => {
-      const conds = [`${col} IS NOT NULL`];
-      if (r.from !== undefined) {
-        conds.push(`${col} >= ?`);
-        bounds.push(r.from);
-      }
-      if (r.to !== undefined) {
-        conds.push(`${col} < ?`);
-        bounds.push(r.to);
-      }
-      return `coalesce(sum(CASE WHEN ${conds.join(' AND ')} THEN 1 ELSE 0 END), 0)`;
+      const within = rangeCondition(list ? 'value' : col, r, bounds);
+      const cond = list
+        ? `EXISTS (SELECT 1 FROM json_each(d.${column(schema, facet.field)}) WHERE ${within})`
+        : within;
+      return `coalesce(sum(CASE WHEN ${cond} THEN 1 ELSE 0 END), 0)`;
     });
     const row = cached(
       db,
@@ -589,7 +654,7 @@ function runFacet(
   if (facet.stats) {
     const row = cached(
       db,
-      `SELECT min(${col}) AS min, max(${col}) AS max, avg(${col}) AS avg, sum(${col}) AS sum, count(${col}) AS count FROM ${s.from}${whereSql(s)}`,
+      `SELECT min(${col}) AS min, max(${col}) AS max, avg(${col}) AS avg, sum(${col}) AS sum, count(${col}) AS count FROM ${from}${whereSql(s)}`,
     ).get(...s.params) as {
       min: number | null;
       max: number | null;

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { toEpochMs, type Document } from '../../schema/document.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { dataColumns, docsTable } from './ddl.js';
+import { valuesAt } from '../../schema/paths.js';
+import { dataColumns, docsTable, ITEM_SEPARATOR } from './ddl.js';
 
 /** Prepared writes into one physical version (one documents table) under one schema. */
 export interface VersionWriter {
@@ -43,14 +44,20 @@ export function versionWriter(
   const remove = db.prepare(`DELETE FROM ${d} WHERE id = ?`);
   const source = db.prepare(`SELECT src FROM ${d} WHERE id = ?`).pluck();
   // Typed columns: dates as epoch milliseconds and booleans as 0/1, so SQL can filter, sort and facet them.
+  const typed = (type: string, v: unknown): unknown => {
+    if (type === 'boolean') return v ? 1 : 0;
+    if (type === 'date') return toEpochMs(v) ?? null;
+    return v;
+  };
   const toRow = (doc: Document): unknown[] => {
     const values = cols.map(({ field }) => {
-      const v = doc[field];
-      if (v === undefined || v === null) return null;
-      const type = schema.fields[field]!.type;
-      if (type === 'boolean') return v ? 1 : 0;
-      if (type === 'date') return toEpochMs(v) ?? null;
-      return v;
+      const spec = schema.fields[field]!;
+      const all = valuesAt(doc, field);
+      if (!spec.array) return all.length ? typed(spec.type, all[0]) : null;
+      if (!all.length) return null;
+      // Distinct values: a facet counts a document once per value, whatever the list repeats.
+      if (spec.type === 'text') return all.join(` ${ITEM_SEPARATOR} `);
+      return JSON.stringify([...new Set(all.map((v) => typed(spec.type, v)))]);
     });
     return [doc[schema.id_field], JSON.stringify(doc), ...values];
   };

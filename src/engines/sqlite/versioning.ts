@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { SiftError, isSiftError } from '../../errors.js';
 import { checkDocument, type Document } from '../../schema/document.js';
+import { project } from '../../schema/paths.js';
 import type { IndexSchema } from '../../schema/types.js';
 import type { ReindexOptions, ReindexResult } from '../engine.js';
 import { createIndexSql, createLogSql, docsTable, dropLogSql, dropVersionSql, logTable } from './ddl.js';
@@ -38,8 +39,7 @@ function fitter(target: IndexSchema, sameSchema: boolean, index: string, version
   return (id: string, src: string): Document => {
     const doc = JSON.parse(src) as Document;
     if (sameSchema) return doc;
-    const declared: Document = {};
-    for (const [k, v] of Object.entries(doc)) if (Object.hasOwn(target.fields, k)) declared[k] = v;
+    const declared = project(doc, Object.keys(target.fields));
     try {
       return checkDocument(target, declared, id).document;
     } catch (err) {
