@@ -38,9 +38,9 @@ describe('arrays and paths in a schema', () => {
     expect(messageOf({ author: { type: 'keyword' }, 'author.name': { type: 'keyword' } })).toContain(
       'is inside "author", which is declared as a keyword field',
     );
-    expect(messageOf({ 'a.b.c.d.e': { type: 'keyword' } })).toContain('at most 4 joined by "."');
-    expect(messageOf({ 'a..b': { type: 'keyword' } })).toContain('must be names');
-    expect(messageOf({ 'a.B': { type: 'keyword' } })).toContain('must be names');
+    expect(messageOf({ 'a.b.c.d.e': { type: 'keyword' } })).toContain('up to 4 such names joined by "."');
+    expect(messageOf({ 'a..b': { type: 'keyword' } })).toContain('must match [a-z_]');
+    expect(messageOf({ 'a.B': { type: 'keyword' } })).toContain('must match [a-z_]');
   });
 
   it('refuses a list where one value is needed', () => {

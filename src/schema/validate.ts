@@ -21,7 +21,7 @@ export const MAX_FIELD_DEPTH = 4;
  */
 export const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}(?:\.[a-z_][a-z0-9_]{0,63}){0,3}$/;
 export const FIELD_NAME_RULE =
-  'must be names matching [a-z_][a-z0-9_]* (each at most 64 characters), at most 4 joined by "." for nested objects';
+  'must match [a-z_][a-z0-9_]* (at most 64 characters), or be up to 4 such names joined by "." for nested objects';
 const FIELD_OPTIONS = new Set([
   'type',
   'searchable',
