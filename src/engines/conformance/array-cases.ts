@@ -156,6 +156,19 @@ export function arrayCases(check: Check, driver: () => EngineDriver, base: strin
     },
   );
 
+  check('arrays: facet value search counts the list values starting with the prefix', async () => {
+    const svc = await ready();
+    const values = async (input: Parameters<EngineDriver['search']>[1], prefix: string) =>
+      sortedBuckets(
+        (await svc.search(idx, { ...input, size: 0, facets: [{ field: 'tags', prefix }] })).facets.tags,
+      );
+    expect(await values({}, 'f')).toEqual([{ value: 'fantasy', count: 2 }]);
+    expect(await values({}, 'HU')).toEqual([{ value: 'humor', count: 2 }]);
+    expect(await values({ filter: 'ratings > 8' }, 'f')).toEqual([{ value: 'fantasy', count: 1 }]);
+    expect(await values({ q: 'brown' }, 'h')).toEqual([{ value: 'humor', count: 2 }]);
+    expect(await values({}, 'z')).toEqual([]);
+  });
+
   check('arrays: range facets count a document once per range, stats take every value', async () => {
     const svc = await ready();
     const facets = { ratings: { ranges: [{ to: 4 }, { from: 4 }, { from: 3, to: 6 }], stats: true } };
