@@ -29,7 +29,7 @@ const PER_CLASS = Number(process.env.BENCH_SCALE_PER_CLASS ?? 100);
 const words = (s: string) => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
 /** The generated documents, in a fixed order, produced batch by batch (memory stays flat). */
-function* generate(source: Pkg[], n: number, batch = 10_000): Generator<Pkg[]> {
+export function* generate(source: Pkg[], n: number, batch = 10_000): Generator<Pkg[]> {
   const rand = rng(SEED);
   const pick = <T>(arr: T[]) => arr[Math.floor(rand() * arr.length)]!;
   const parts = [...new Set(source.flatMap((p) => p.name.split(/[@/._-]+/).filter((x) => x.length > 1)))];

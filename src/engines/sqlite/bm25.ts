@@ -46,6 +46,8 @@ export interface Bm25Stats {
   avgdl: number;
   /** idf of each phrase, in the order of the MATCH expression. */
   idf: number[];
+  /** Rows matching each phrase (what its idf is computed from). */
+  hits: number[];
 }
 
 /** N, the average row length and each phrase's idf, as fts5Bm25GetData computes them. */
@@ -55,12 +57,14 @@ export function bm25Stats(db: Database.Database, tid: number, phrases: string[])
   const record = cached(db, `SELECT block FROM ${f}_data WHERE id = 1`).pluck().get() as Buffer | undefined;
   const [rows = 0, ...totals] = record ? varints(record) : [];
   const tokens = totals.reduce((a, b) => a + b, 0);
-  const idf = phrases.map((phrase) => {
-    const hits = cached(db, `SELECT count(*) FROM ${f} WHERE ${f} MATCH ?`).pluck().get(phrase) as number;
-    const v = cached(db, `SELECT ln((? - ? + 0.5) / (? + 0.5))`).pluck().get(rows, hits, hits) as number;
+  const hits = phrases.map(
+    (phrase) => cached(db, `SELECT count(*) FROM ${f} WHERE ${f} MATCH ?`).pluck().get(phrase) as number,
+  );
+  const idf = hits.map((n) => {
+    const v = cached(db, `SELECT ln((? - ? + 0.5) / (? + 0.5))`).pluck().get(rows, n, n) as number;
     return v <= 0 ? 1e-6 : v;
   });
-  return { rows, avgdl: tokens / rows, idf };
+  return { rows, avgdl: tokens / rows, idf, hits };
 }
 
 /** Token counts of rows from FTS5's docsize table, summed over the columns (bm25's D). */
@@ -156,24 +160,54 @@ export interface TextRow {
   differs?: boolean;
 }
 
-/** False when the row cannot match: an ASCII row without the first token of some phrase anywhere. */
-export function mayMatch(row: TextRow, must: TextClause[]): boolean {
+/**
+ * A phrase as a row is scored for it: its tokens, and the columns (FTS5 column indexes) its instances count in,
+ * null for all of them, as a column filter limits a phrase in FTS5.
+ */
+export interface RowPhrase {
+  clause: TextClause;
+  columns: ReadonlySet<number> | null;
+}
+
+/**
+ * False when the row cannot match: an ASCII row where some group (the alternatives of one query word) has no
+ * phrase whose first token is anywhere in it.
+ */
+export function mayMatch(row: TextRow, groups: RowPhrase[][]): boolean {
   if (row.lower === undefined) {
     row.lower = row.columns.every((c) => c === null || ASCII.test(c))
       ? row.columns.map((c) => (c === null ? '' : c.toLowerCase())).join(' ')
       : null;
   }
   const lower = row.lower;
-  return lower === null || must.every((c) => lower.includes(c.tokens[0]!));
+  return lower === null || groups.every((g) => g.some((p) => lower.includes(p.clause.tokens[0]!)));
 }
 
 /**
- * Whether a row matches (every `must` phrase somewhere, no `not` phrase anywhere) and its bm25 text score, or
- * 'unsure' when only FTS5 can tell. `weights` are bm25's column weights; `row.size` must be set.
+ * A phrase's instances in a row's tokens, and their weighted frequency as FTS5 sums it for bm25 (the column's
+ * weight per instance; a weight of 0 still matches).
+ */
+function frequency(tokens: string[][], phrase: RowPhrase, weights: number[]): { n: number; f: number } {
+  let n = 0;
+  let f = 0;
+  tokens.forEach((col, i) => {
+    if (phrase.columns && !phrase.columns.has(i)) return;
+    const here = occurrences(col, phrase.clause);
+    n += here;
+    // Added one occurrence at a time, in column order, as FTS5 walks the instances.
+    for (let k = 0; k < here; k++) f += weights[i] ?? 1;
+  });
+  return { n, f };
+}
+
+/**
+ * Whether a row matches (in every group some phrase, no `not` phrase anywhere) and its bm25 text score, or
+ * 'unsure' when only FTS5 can tell. The score sums over every phrase of the groups in order, a group's
+ * alternatives each with its own idf, as FTS5 does. `weights` are bm25's column weights; `row.size` must be set.
  */
 export function scoreRow(
   row: TextRow,
-  must: TextClause[],
+  groups: RowPhrase[][],
   not: TextClause[],
   weights: number[],
   stats: Bm25Stats,
@@ -185,21 +219,20 @@ export function scoreRow(
     tokens.reduce((a, t) => a + t.length, 0) !== size ||
     row.columns.some((c) => c !== null && !ASCII.test(c) && foldsFurther(c));
   if (row.differs) return 'unsure';
-  const freq = (clause: TextClause) => {
-    let f = 0;
-    tokens.forEach((col, i) => {
-      const n = occurrences(col, clause);
-      // Added one occurrence at a time, in column order, as FTS5 walks the instances.
-      for (let k = 0; k < n; k++) f += weights[i] ?? 1;
-    });
-    return f;
-  };
-  if (not.some((c) => freq(c) > 0)) return { matches: false, text: 0 };
-  const freqs = must.map(freq);
-  if (freqs.some((f) => f === 0)) return { matches: false, text: 0 };
+  if (not.some((clause) => frequency(tokens, { clause, columns: null }, weights).n > 0))
+    return { matches: false, text: 0 };
+  const freqs = groups.map((g) => g.map((p) => frequency(tokens, p, weights)));
+  if (freqs.some((g) => g.every((x) => x.n === 0))) return { matches: false, text: 0 };
   let score = 0;
-  freqs.forEach((f, i) => {
-    score += stats.idf[i]! * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + (B * size) / stats.avgdl)));
-  });
+  let i = 0;
+  for (const { f } of freqs.flat()) {
+    score += stats.idf[i++]! * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + (B * size) / stats.avgdl)));
+  }
   return { matches: true, text: score };
+}
+
+/** Whether a row scored by scoreRow (and not unsure) holds some phrase of every group: the whole-word tier's test. */
+export function holdsAll(row: TextRow, groups: RowPhrase[][]): boolean {
+  const tokens = row.tokens!;
+  return groups.every((g) => g.some((p) => frequency(tokens, p, []).n > 0));
 }

@@ -18,10 +18,11 @@ export interface LoadContext {
 
 function writeBatch(idx: VersionWriter, batch: BulkItem[]): BulkItemResult[] {
   const idField = idx.schema.id_field;
-  return batch.map(({ id, document }) => ({
-    // Checked documents carry their id already; a copy per document is garbage a large load can do without.
-    created: idx.write(document[idField] === id ? document : { ...document, [idField]: id }),
-  }));
+  // Checked documents carry their id already; a copy per document is garbage a large load can do without.
+  const docs = batch.map(({ id, document }) =>
+    document[idField] === id ? document : { ...document, [idField]: id },
+  );
+  return idx.writeMany(docs).map((created) => ({ created }));
 }
 
 /**

@@ -344,9 +344,8 @@ export class SqliteEngine implements Engine {
     // reindex switched away from a moment earlier.
     const write = this.conn.transaction((batch: BulkItem[]) => {
       const idx = this.handle(index);
-      const out = batch.map((item) => ({
-        created: idx.write({ ...item.document, [idx.schema.id_field]: item.id }),
-      }));
+      const docs = batch.map((item) => ({ ...item.document, [idx.schema.id_field]: item.id }));
+      const out = idx.writeMany(docs).map((created) => ({ created }));
       this.bump(index);
       return out;
     });

@@ -13,6 +13,26 @@ export function clauseToFts(clause: TextClause): string {
   return `(${[own, ...clause.synonyms.map((s) => quote(s.join(' ')))].join(' OR ')})`;
 }
 
+/**
+ * One phrase of a MATCH expression as FTS5's bm25 sees it: each quoted string is a phrase with its own idf and
+ * its own instances in a row (only within its column filter), whether it stands alone or is one branch of an OR.
+ */
+export interface Phrase {
+  /** The phrase alone as a MATCH expression, its column filter included: what its idf counts. */
+  fts: string;
+  /** Its tokens, the last one a prefix if asked (no synonyms: each synonym is a phrase of its own). */
+  clause: TextClause;
+  /** The FTS5 columns it is limited to; null for every column. */
+  columns: string[] | null;
+}
+
+/** The phrases of a clause in the order clauseToFts writes them: the clause itself, then each synonym. */
+export function clausePhrases(clause: TextClause): Phrase[] {
+  const own: TextClause = { tokens: clause.tokens, prefix: clause.prefix };
+  const synonyms = (clause.synonyms ?? []).map((tokens): TextClause => ({ tokens, prefix: false }));
+  return [own, ...synonyms].map((c) => ({ fts: clauseToFts(c), clause: c, columns: null }));
+}
+
 export function matchExpression(text: TextQuery): { match: string | null; exclude: string | null } {
   const must = text.must.map(clauseToFts);
   const not = text.mustNot.map(clauseToFts);

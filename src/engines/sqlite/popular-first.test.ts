@@ -110,8 +110,9 @@ describe('embedded engine: broad queries read popular documents first', () => {
     const page = popularFirst(db, {
       tid: 1,
       match: '"gamma"*',
-      phrases: ['"gamma"*'],
+      groups: [[{ fts: '"gamma"*', clause: { tokens: ['gamma'], prefix: true }, columns: null }]],
       text: { must: [{ tokens: ['gamma'], prefix: true }], mustNot: [], normalized: 'gamma' },
+      tier: null,
       columns: ['id', 'c_scope', 'c_summary'],
       weights: [4, 2, 1],
       fts5Score: { sql: '(-bm25(f_1, 4, 2, 1)) + coalesce(r.b, 0)', named: {} },

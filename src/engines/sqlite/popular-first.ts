@@ -3,14 +3,16 @@ import type { TextQuery } from '../../query/types.js';
 import {
   bm25Stats,
   foldsFurther,
+  holdsAll,
   mayMatch,
   rowSizes,
   scoreRow,
   type Bm25Stats,
+  type RowPhrase,
   type TextRow,
 } from './bm25.js';
 import { docsTable, ftsTable, rankIndex, rankTable } from './ddl.js';
-import { clauseToFts, matchExpression } from './match.js';
+import type { Phrase } from './match.js';
 import { cached } from './statements.js';
 
 /**
@@ -21,8 +23,15 @@ import { cached } from './statements.js';
  *
  * Each phrase's term is below idf_i * (k1 + 1) (F / (F + k1*L) < 1 since L >= 1 - b > 0), so a document outside
  * the candidates (popularity <= tau, the lowest candidate's; no exact-match bonus, those are always candidates)
- * scores below tau + (k1 + 1) * sum idf_i. When the page's last score is at least that, the page is final;
- * otherwise the candidates grow.
+ * scores below tau + (k1 + 1) * sum idf_i (+ the whole-word tier, when the query has one). When the page's last
+ * score is at least that, the page is final; otherwise the candidates grow.
+ *
+ * A word widened by typo corrections or synonyms is an OR of phrases, and FTS5's bm25 sums over every phrase of
+ * the expression, each with its own idf: a document may hold several alternatives, so the sum over all of them
+ * is the exact bound, not the largest. Corrections are mostly rare words, whose idf is large; so the documents
+ * of a rare alternative are read whole (few rows, found through the text index) and scored as candidates, and
+ * only the alternatives too common to read count in the bound: a document outside the candidates holds none
+ * of the rare ones, so their terms are 0 for it.
  *
  * Cost: one count per phrase (bm25's idf), then per candidate its row and its FTS5 row size, scored here
  * (bm25.ts): no MATCH scan scores, joins or sorts every match, which is what a broad word used to cost.
@@ -34,15 +43,31 @@ const K1 = 1.2;
 export const BROAD_MATCHES = 4096;
 /** Candidates scored here at most: beyond, FTS5 scoring every match is about as cheap. */
 const MAX_CANDIDATES = 32_768;
+/**
+ * Matches per candidate scored here, at least, for the text index to be read instead: a row scored here costs
+ * about 15 times what FTS5's bm25 costs per match (measured on 1M documents, 27k candidates of a 28k match:
+ * 5 s here, 0.4 s by SQL), so a second round that would score more than this share of the match is left to SQL.
+ */
+const MATCHES_PER_CANDIDATE = 8;
+/** Documents of a widened word's rare alternatives read whole, at most (their idf then leaves the bound). */
+const RARE_ROWS = 4096;
 
 export interface PopularFirstQuery {
   tid: number;
   /** The MATCH expression the search runs. */
   match: string;
-  /** The MATCH expression of each phrase of `match` (its idf bounds the text score). */
-  phrases: string[];
+  /**
+   * `match` as FTS5 scores it: its phrases in order, one OR-group per query word, the groups AND-ed (the
+   * exclusions, after NOT, are `text.mustNot`).
+   */
+  groups: Phrase[][];
   /** The parsed query the MATCH was built from. */
   text: TextQuery;
+  /**
+   * The whole-word tier: its bonus for a document holding some phrase of every group (the query as typed), or
+   * null when the query has none.
+   */
+  tier: { boost: number; groups: Phrase[][] } | null;
   /** The searchable columns of the documents table in FTS5 column order, and their bm25 weights. */
   columns: string[];
   weights: number[];
@@ -64,17 +89,6 @@ export type PageRow = { rid: number; id: string; src: string; score: number };
 
 /** Ids compare as SQLite's BINARY collation does (UTF-8 bytes), not as JavaScript's UTF-16 units. */
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
-/**
- * The phrases of `match` when it is the expression matchExpression builds from `text` (with its exclusions
- * after NOT), else null: the text bound is only known for phrases it can count, so a MATCH built another way
- * (say with added variants of a word) is scored the ordinary way.
- */
-export function phrasesOf(text: TextQuery, match: string): string[] | null {
-  const built = matchExpression(text);
-  const expected = built.exclude ? `(${built.match}) NOT (${built.exclude})` : built.match;
-  return expected === match ? text.must.map(clauseToFts) : null;
-}
 
 /**
  * What a search learns about the data that the next one can reuse (match counts, each phrase's idf, the most
@@ -133,9 +147,45 @@ export function isBroad(db: Database.Database, tid: number, match: string, at: n
   return n >= at;
 }
 
-/** An upper bound of the text part of any document's score: (k1 + 1) * sum of the phrases' idf, with slack. */
-export function textScoreBound(stats: Bm25Stats): number {
-  return (K1 + 1) * stats.idf.reduce((x, y) => x + y, 0) * (1 + 1e-9) + 1e-9;
+/**
+ * An upper bound of the text part of any document's score: (k1 + 1) * sum of the phrases' idf, with slack;
+ * phrases in `without` (whose documents are all candidates) left out.
+ */
+export function textScoreBound(stats: Bm25Stats, without: ReadonlySet<number> = new Set()): number {
+  const idf = stats.idf.filter((_, i) => !without.has(i));
+  return (K1 + 1) * idf.reduce((x, y) => x + y, 0) * (1 + 1e-9) + 1e-9;
+}
+
+/** Phrases as rows are scored for them: column names to FTS5 column indexes. */
+function rowPhrases(groups: Phrase[][], columns: string[]): RowPhrase[][] {
+  return groups.map((g) =>
+    g.map((p) => ({
+      clause: p.clause,
+      columns: p.columns ? new Set(p.columns.map((c) => columns.indexOf(c))) : null,
+    })),
+  );
+}
+
+/**
+ * The alternatives of widened words whose documents are few enough to read whole (fewest first, RARE_ROWS in
+ * all), by their index among the phrases. A word that is not widened keeps its phrase in the bound, as before.
+ */
+function rarePhrases(groups: Phrase[][], stats: Bm25Stats): Set<number> {
+  const widened: number[] = [];
+  let at = 0;
+  for (const g of groups) {
+    if (g.length > 1) for (let k = 0; k < g.length; k++) widened.push(at + k);
+    at += g.length;
+  }
+  widened.sort((a, b) => stats.hits[a]! - stats.hits[b]!);
+  const rare = new Set<number>();
+  let budget = RARE_ROWS;
+  for (const i of widened) {
+    if (stats.hits[i]! > budget) break;
+    budget -= stats.hits[i]!;
+    rare.add(i);
+  }
+  return rare;
 }
 
 /**
@@ -148,12 +198,19 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
   const { tid } = q;
   if (!hasRankIndex(db, tid)) return null;
   // A query token FTS5 would fold further (several diacritics) could match rows this module cannot see.
-  const tokens = [...q.text.must, ...q.text.mustNot].flatMap((c) => c.tokens);
+  const phrases = q.groups.flat();
+  const tokens = [...phrases.map((p) => p.clause), ...q.text.mustNot].flatMap((c) => c.tokens);
   if (tokens.some(foldsFurther)) return null;
   const broadAt = q.broadAt ?? BROAD_MATCHES;
   if (!memo(db, `broad:${tid}:${broadAt}:${q.match}`, () => isBroad(db, tid, q.match, broadAt))) return null;
-  const stats = memo(db, `idf:${tid}:${q.phrases.join('\n')}`, () => bm25Stats(db, tid, q.phrases));
-  const bound = textScoreBound(stats);
+  const ftsPhrases = phrases.map((p) => p.fts);
+  const stats = memo(db, `idf:${tid}:${ftsPhrases.join('\n')}`, () => bm25Stats(db, tid, ftsPhrases));
+  const groups = rowPhrases(q.groups, q.columns);
+  const tierGroups = q.tier ? rowPhrases(q.tier.groups, q.columns) : null;
+  const rare = rarePhrases(q.groups, stats);
+  // A document outside the candidates may hold the query as typed: the tier is part of what it can reach. The
+  // absolute slack covers the rounding of sums near the tier's size (1e6: a unit in the last place is 1e-10).
+  const bound = textScoreBound(stats, rare) + (q.tier ? q.tier.boost + 1e-6 : 0);
   const f = ftsTable(tid);
   const r = rankTable(tid);
   const d = docsTable(tid);
@@ -192,7 +249,7 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
   /** Scores the rows not scored yet. */
   const score = (rows: CandidateRow[]): void => {
     const fresh = rows.filter((row) => !seen.has(row.rid) && (seen.add(row.rid), true));
-    const possible = fresh.filter((row) => mayMatch(row, q.text.must));
+    const possible = fresh.filter((row) => mayMatch(row, groups));
     // Row sizes are read only for rows that may match, once per row kept across queries.
     const sizes = rowSizes(
       db,
@@ -202,14 +259,15 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
     for (const row of possible) row.size ??= sizes.get(row.rid);
     const unsure: CandidateRow[] = [];
     for (const row of possible) {
-      const res = scoreRow(row, q.text.must, q.text.mustNot, q.weights, stats);
+      const res = scoreRow(row, groups, q.text.mustNot, q.weights, stats);
       if (res === 'unsure') {
         unsure.push(row);
         continue;
       }
       if (!res.matches) continue;
-      // In the order SQL adds the parts: text, each exact-match bonus, popularity.
+      // In the order SQL adds the parts: text, the whole-word tier, each exact-match bonus, popularity.
       let text = res.text;
+      if (q.tier) text = text + (holdsAll(row, tierGroups!) ? q.tier.boost : 0);
       for (const e of q.exact) text = text + (e.rowids.includes(row.rid) ? e.boost : 0);
       scored.set(row.rid, { rid: row.rid, id: row.id, score: text + row.b });
     }
@@ -255,12 +313,24 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
     return page.slice(q.after ? 0 : q.skip).map((p) => ({ ...p, src: docs.get(p.rid) as string }));
   };
 
+  // The documents of the rare alternatives (that pass the filter) are candidates from the start.
+  const rareRowids = [...rare].flatMap((i) =>
+    memo(db, `rows:${tid}:${phrases[i]!.fts}`, () =>
+      cached(db, `SELECT rowid FROM ${f} WHERE ${f} MATCH ?`).pluck().all(phrases[i]!.fts),
+    ),
+  ) as number[];
+  const rareIn =
+    q.filter && rareRowids.length
+      ? (passing.all(JSON.stringify(rareRowids), ...params) as number[])
+      : rareRowids;
+  const always = [...new Set([...exactIn, ...rareIn])];
+
   // Round one: the most popular documents. Usually enough for a very common word, whose idf (and so the bound)
   // is small; while the page is not full, more of them.
   let page: { rid: number; id: string; score: number }[] = [];
   for (let limit = Math.max(2048, 64 * want); ; limit *= 8) {
     const { rows, tau, everyone } = popularRows(limit);
-    score([...rows, ...fetchRows([...exactIn])]);
+    score([...rows, ...fetchRows(always.filter((rid) => !seen.has(rid)))]);
     page = pageOf([...scored.values()], q.after, want);
     const last = page.length === want ? page[want - 1]!.score : null;
     if (everyone || (last !== null && last >= tau + bound)) return finish(page);
@@ -288,6 +358,18 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
   if (abovePopular <= MAX_CANDIDATES) {
     above = abovePopular > 0 ? popularRows(abovePopular).rows : [];
   } else {
+    // At most this many matching documents are worth scoring here: the match has at most `matches` documents
+    // (each group matches at most the sum of its phrases' documents).
+    let matches = Infinity;
+    let at = 0;
+    for (const g of q.groups) {
+      matches = Math.min(
+        matches,
+        stats.hits.slice(at, at + g.length).reduce((a, b) => a + b, 0),
+      );
+      at += g.length;
+    }
+    const worth = Math.min(MAX_CANDIDATES, Math.floor(matches / MATCHES_PER_CANDIDATE));
     const rowids = cached(
       db,
       `SELECT ${f}.rowid FROM ${f} CROSS JOIN ${r} r ON r.rowid = ${f}.rowid` +
@@ -295,8 +377,8 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
         ` WHERE ${f} MATCH ? AND r.b >= ?${q.filter ? ` AND ${q.filter.sql}` : ''} LIMIT ?`,
     )
       .pluck()
-      .all(q.match, threshold, ...params, MAX_CANDIDATES + 1) as number[];
-    if (rowids.length > MAX_CANDIDATES) return null;
+      .all(q.match, threshold, ...params, worth + 1) as number[];
+    if (rowids.length > worth) return null;
     above = fetchRows(rowids.filter((rid) => !seen.has(rid)));
   }
   score(above);

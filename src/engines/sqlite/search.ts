@@ -27,7 +27,8 @@ import {
 import { filterToSql } from './filter-sql.js';
 import { countFacets, rangeCondition } from './facets.js';
 import { highlightRows } from './highlight.js';
-import { BROAD_MATCHES, knownBroad, phrasesOf, popularFirst } from './popular-first.js';
+import { BROAD_MATCHES, knownBroad, popularFirst } from './popular-first.js';
+import { clausePhrases } from './match.js';
 import { typoMatch } from './typo.js';
 import { searchedFields } from '../../query/search-fields.js';
 import { CORRECTED_NAME_SHARE, EXACT_TIER } from '../../query/relevance.js';
@@ -86,6 +87,8 @@ const whereSql = (s: Scope, extra: string[] = []) => {
 interface Score {
   sql: string;
   named: Record<string, string>;
+  /** Its exact-name bonuses in the order it adds them: the bonus and the rowids that get it. */
+  exactNames: { boost: number; rowids: number[] }[];
 }
 
 /**
@@ -104,6 +107,7 @@ function scoreExpression(
 ): Score {
   const parts = [textScore];
   const named: Record<string, string> = {};
+  const exactNames: Score['exactNames'] = [];
   // Typo corrections (memoized per query by typoMatch): hits of the query as typed rank first.
   const typo = text ? typoMatch(db, tid, schema, text) : null;
   if (typo?.exact) {
@@ -130,6 +134,7 @@ function scoreExpression(
         if (!ids.length) return;
         // The rowids travel as a parameter, so the statement text (and its prepared plan) is shared by all queries.
         named[`exact${i}_${k}`] = JSON.stringify(ids.map((x) => x.r));
+        exactNames.push({ boost, rowids: ids.map((x) => x.r) });
         parts.push(
           `(CASE WHEN ${rowid} IN (SELECT value FROM json_each(@exact${i}_${k})) THEN ${boost} ELSE 0 END)`,
         );
@@ -137,7 +142,7 @@ function scoreExpression(
     });
   }
   if (schema.ranking.popularity) parts.push('coalesce(r.b, 0)');
-  return { sql: parts.join(' + '), named };
+  return { sql: parts.join(' + '), named, exactNames };
 }
 
 /** Sort keys as expressions over the CTE `m`, nulls last in both directions like Elasticsearch. */
@@ -493,12 +498,16 @@ function broadPage(
 ): Row[] | null {
   // The bound is computed over Sift's own tokens, which a stemming index does not hold.
   if (!schema.ranking.popularity || !req.text || s.match === null || !wordsAsTokenized(schema)) return null;
-  const phrases = phrasesOf(req.text, s.match);
-  if (!phrases) return null;
+  // The phrases of the MATCH (each word with its synonyms and corrections), when it is written as such groups.
+  const groups = typoMatch(db, tid, schema, req.text).groups;
+  if (!groups) return null;
   const f = ftsTable(tid);
   const score = scoreExpression(db, tid, schema, s.textScore, `${f}.rowid`, req.text);
-  // The whole-word tier is not part of the bound popular-first reads by: such a query is scored in full.
-  if (score.named.exact_text !== undefined) return null;
+  // The whole-word tier (typoMatch's `exact`): every word as typed, whole, or one of its synonyms.
+  const tier =
+    score.named.exact_text === undefined
+      ? null
+      : { boost: EXACT_TIER, groups: req.text.must.map((c) => clausePhrases({ ...c, prefix: false })) };
   // The scope's first condition is the MATCH; the rest is the filter.
   const filter =
     s.where.length > 1 ? { sql: s.where.slice(1).join(' AND '), params: s.params.slice(1) } : null;
@@ -506,15 +515,13 @@ function broadPage(
   return popularFirst(db, {
     tid,
     match: s.match,
-    phrases,
+    groups,
     text: req.text,
+    tier,
     columns: searchable.map((n) => column(schema, n)),
     weights: searchable.map((n) => schema.fields[n]!.boost),
     fts5Score: score,
-    exact: Object.values(score.named).map((ids) => ({
-      boost: schema.ranking.exact_match!.boost,
-      rowids: JSON.parse(ids) as number[],
-    })),
+    exact: score.exactNames,
     filter,
     after: req.after ? { score: req.after.values[0] as number, id: req.after.id } : null,
     skip: req.after ? 0 : req.from,

@@ -5,7 +5,7 @@ import type { IndexSchema } from '../../schema/types.js';
 import { searchedFields } from '../../query/search-fields.js';
 import { porterStem } from '../../query/porter-stemmer.js';
 import { column, ftsTable, wordsAsTokenized } from './ddl.js';
-import { clauseToFts, matchExpression } from './match.js';
+import { clausePhrases, clauseToFts, matchExpression, type Phrase } from './match.js';
 
 /**
  * Typo tolerance for the embedded engine. Each query word allowed typos (see src/query/relevance.ts) becomes an
@@ -231,6 +231,12 @@ export interface TypoMatch {
   exact: string | null;
   /** For a query of one word, its corrections: a document named by one of them gets the exact-name boost. */
   names: string[];
+  /**
+   * `match` as the phrases FTS5 scores, one OR-group per query word (the word, its synonyms, its corrections),
+   * the groups AND-ed; null when it is built in a way not written this way (words looked for inside CJK text,
+   * or the request's choice of fields around it).
+   */
+  groups: Phrase[][] | null;
 }
 
 const expanded = new WeakMap<TextQuery, TypoMatch>();
@@ -252,7 +258,7 @@ export function typoMatch(
   const done = expanded.get(text);
   if (done) return done;
   const plain = matchExpression(text);
-  const result: TypoMatch = { ...plain, exact: null, names: [] };
+  const result: TypoMatch = { ...plain, exact: null, names: [], groups: text.must.map(clausePhrases) };
   const searched = searchedFields(schema, text.fields).map((f) => f.field);
   // A stemming index's vocabulary holds stems: a word is looked up and corrected as its stem, as on the clusters
   // ("runnning" -> "runn", one edit from "run").
@@ -264,7 +270,9 @@ export function typoMatch(
     const vocab = vocabulary(db, tid);
     let widened = false;
     let exactCanMatch = true;
+    const groups: Phrase[][] = [];
     const parts = text.must.map((c: TextClause) => {
+      groups.push(clausePhrases(c));
       const token = stemmed(c.tokens[0]!);
       if (c.tokens.length === 1 && !c.synonyms && !known(vocab, token, false)) exactCanMatch = false;
       if (c.infix) {
@@ -278,16 +286,23 @@ export function typoMatch(
       if (!fixes.length) return clauseToFts(c);
       widened = true;
       if (text.must.length === 1) result.names = fixes.map((f) => f.term);
+      const columns = colset ? on.map((f) => column(schema, f)) : null;
+      for (const f of fixes) {
+        const clause = { tokens: [f.term], prefix: false };
+        groups.at(-1)!.push({ fts: colset + quote(f.term), clause, columns });
+      }
       return `(${clauseToFts(c)} OR ${colset}(${fixes.map((f) => quote(f.term)).join(' OR ')}))`;
     });
     if (widened) {
       result.match = parts.join(' AND ');
+      result.groups = text.must.some((c) => c.infix) ? null : groups;
       if (exactCanMatch) result.exact = wholeWords(text);
     }
   }
   if (text.mustNot.some((c) => c.infix)) {
     const vocab = vocabulary(db, tid);
     result.exclude = text.mustNot.map((c) => withContaining(vocab, c)).join(' OR ');
+    result.groups = null;
   }
   if (text.fields) {
     // Every part of the query, exclusions too, looks only at the chosen fields.
@@ -296,6 +311,7 @@ export function typoMatch(
     result.match = limit(result.match);
     result.exclude = limit(result.exclude);
     result.exact = limit(result.exact);
+    result.groups = null;
   }
   expanded.set(text, result);
   return result;

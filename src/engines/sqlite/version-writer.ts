@@ -4,6 +4,13 @@ import type { IndexSchema } from '../../schema/types.js';
 import { valuesAt } from '../../schema/paths.js';
 import { dataColumns, docsTable, ITEM_SEPARATOR } from './ddl.js';
 
+/**
+ * Rows per multi-row statement of writeMany, at most: each statement costs the text index one flush, and the
+ * statement's bound values stay well below SQLite's limit (32,766) whatever the number of columns.
+ */
+const MAX_ROWS_PER_STATEMENT = 1000;
+const MAX_VALUES_PER_STATEMENT = 30_000;
+
 /** Prepared writes into one physical version (one documents table) under one schema. */
 export interface VersionWriter {
   readonly tid: number;
@@ -14,6 +21,11 @@ export interface VersionWriter {
   upsert(doc: Document): void;
   /** Like upsert, and tells whether the document was new: one id lookup for a new document instead of two. */
   write(doc: Document): boolean;
+  /**
+   * write for many documents in order (a later one with the same id replaces the earlier), a few statements for
+   * the lot: whether each was new.
+   */
+  writeMany(docs: Document[]): boolean[];
   exists(id: string): boolean;
   remove(id: string): boolean;
   /** The stored JSON of a document, or undefined. */
@@ -41,6 +53,36 @@ export function versionWriter(
     `INSERT INTO ${d} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON CONFLICT(id) DO NOTHING`,
   );
   const exists = db.prepare(`SELECT 1 FROM ${d} WHERE id = ?`).pluck();
+  // Many documents per statement. FTS5 writes its pending text to a new segment of the index whenever a
+  // statement opens a savepoint, which a statement whose triggers write the text index always does: one
+  // document per statement made one tiny segment per document, and merging those was ~80% of a live import.
+  const perStatement = Math.max(
+    1,
+    Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_VALUES_PER_STATEMENT / names.length)),
+  );
+  const rowSql = `(${names.map(() => '?').join(', ')})`;
+  const statements = new Map<string, Database.Statement>();
+  const sized = (kind: 'upsert' | 'existing', n: number): Database.Statement => {
+    const key = `${kind}:${n}`;
+    let stmt = statements.get(key);
+    if (!stmt) {
+      stmt =
+        kind === 'upsert'
+          ? db.prepare(
+              `INSERT INTO ${d} (${names.join(', ')}) VALUES ${Array(n).fill(rowSql).join(', ')} ` +
+                `ON CONFLICT(id) DO UPDATE SET ${names
+                  .slice(1)
+                  .map((c) => `${c} = excluded.${c}`)
+                  .join(', ')}`,
+            )
+          : db.prepare(`SELECT id FROM ${d} WHERE id IN (${Array(n).fill('?').join(', ')})`).pluck();
+      // The full size is reused batch after batch; a last, shorter part is kept only until the next one.
+      if (n !== perStatement)
+        for (const k of statements.keys()) if (!k.endsWith(`:${perStatement}`)) statements.delete(k);
+      statements.set(key, stmt);
+    }
+    return stmt;
+  };
   const remove = db.prepare(`DELETE FROM ${d} WHERE id = ?`);
   const source = db.prepare(`SELECT src FROM ${d} WHERE id = ?`).pluck();
   // Typed columns: dates as epoch milliseconds and booleans as 0/1, so SQL can filter, sort and facet them.
@@ -71,6 +113,21 @@ export function versionWriter(
       if (insert.run(...row).changes > 0) return true;
       upsert.run(...row);
       return false;
+    },
+    writeMany: (docs) => {
+      const created: boolean[] = [];
+      const seen = new Set<string>();
+      for (let i = 0; i < docs.length; i += perStatement) {
+        const rows = docs.slice(i, i + perStatement).map(toRow);
+        const ids = rows.map((r) => r[0] as string);
+        const existing = new Set(sized('existing', ids.length).all(...ids) as string[]);
+        for (const id of ids) {
+          created.push(!existing.has(id) && !seen.has(id));
+          seen.add(id);
+        }
+        sized('upsert', rows.length).run(...rows.flat());
+      }
+      return created;
     },
     exists: (id) => exists.get(id) !== undefined,
     remove: (id) => remove.run(id).changes > 0,

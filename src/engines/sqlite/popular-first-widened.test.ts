@@ -1,0 +1,205 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyRelevance, EXACT_TIER } from '../../query/relevance.js';
+import type { RawSearchInput } from '../../query/request.js';
+import { parseTextQuery } from '../../query/text-query.js';
+import type { IndexSchema } from '../../schema/types.js';
+import { SearchService } from '../../service/search-service.js';
+import { SqliteEngine } from './engine.js';
+import { popularFirst } from './popular-first.js';
+import { typoMatch } from './typo.js';
+
+const SCHEMA: IndexSchema = {
+  id_field: 'name',
+  fields: {
+    name: { type: 'keyword', searchable: true, boost: 4, sortable: true },
+    downloads: { type: 'integer', filterable: true, sortable: true, facet: true },
+    scope: { type: 'keyword', searchable: true, boost: 2, facet: true, filterable: true },
+    summary: { type: 'text', searchable: true, boost: 1 },
+  },
+  ranking: { exact_match: { fields: ['name'], boost: 100 }, popularity: { field: 'downloads', weight: 1 } },
+  synonyms: [{ words: ['omega', 'zeta'] }],
+} as unknown as IndexSchema;
+
+/**
+ * Common words whose typo corrections are in the vocabulary: "gamma" has a common one (gammo, in about half
+ * the documents: too many to read whole, so it stays in the bound) and a rare one (gamme); "delta" a rare one
+ * (delto). "gammaray" begins with gamma (the word being typed) without being it (no whole-word tier).
+ */
+function corpus(n: number): Record<string, unknown>[] {
+  let s = 11;
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const common = ['alpha', 'beta', 'gamma', 'delta', 'omega', 'zeta', 'gammo'];
+  const special = ['gamme', 'delto', 'gammaray', 'zetas'];
+  const rare = Array.from({ length: 300 }, (_, i) => `word${i}`);
+  const pick = (arr: string[]) => arr[Math.floor(rand() * arr.length)]!;
+  const docs: Record<string, unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const words = Array.from({ length: 3 + Math.floor(rand() * 12) }, () => {
+      const r = rand();
+      return r < 0.55 ? pick(common) : r < 0.56 ? pick(special) : pick(rare);
+    });
+    docs.push({
+      name: `pkg-${i}`,
+      // Ties on purpose: ids must settle the order at every page boundary.
+      downloads: rand() < 0.1 ? null : Math.floor(Math.exp(rand() * 14) / 50) * 50,
+      // A correction in a field typos may be turned off on; a small scope where the tier ends within the pages.
+      scope: i % 200 === 0 ? '@few' : i % 11 === 0 ? '@gamme' : i % 7 === 0 ? '@seven' : null,
+      summary: words.join(' '),
+    });
+  }
+  // Named by the word as typed, and by a correction of it (half the exact-name boost), with no popularity.
+  docs.push({ name: 'gamma', downloads: 0, scope: null, summary: 'gamma' });
+  docs.push({ name: 'gamme', downloads: 0, scope: null, summary: 'gamme word7' });
+  // Unpopular documents whose rare correction (high idf) earns them a place where popularity weighs little: only
+  // reading the rare correction's documents whole finds them before every match is scored.
+  docs.push({ name: 'rare-1', downloads: 0, scope: null, summary: 'gamme gamme gamme' });
+  docs.push({ name: 'rare-2', downloads: 0, scope: '@few', summary: 'delto delto word3' });
+  docs.push({ name: 'rare-3', downloads: null, scope: null, summary: 'gamma gamme gamme' });
+  return docs;
+}
+
+/**
+ * Typo tolerance widens a common word with its corrections (an OR of phrases, each with its own idf in bm25);
+ * synonyms do the same. The popular-first plan must give the pages and scores the plain SQL path gives: that
+ * path is taken by sorting on the score and then the id field, which is the same order.
+ */
+describe('embedded engine: broad queries widened by typo corrections and synonyms', () => {
+  let dir: string;
+  let engine: SqliteEngine;
+  let svc: SearchService;
+  let db: Database.Database;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sift-widened-'));
+    engine = new SqliteEngine({ dataDir: dir, readers: 1 });
+    await engine.open();
+    svc = new SearchService(engine);
+    await svc.putIndex('p', SCHEMA);
+    await svc.putIndex('q', {
+      ...SCHEMA,
+      typo_tolerance: {
+        enabled: true,
+        min_word_size: { one_typo: 5, two_typos: 9 },
+        disable_on_fields: ['scope'],
+      },
+    } as IndexSchema);
+    // Popularity weighing little: the text score decides more of the page, and rare corrections reach it.
+    await svc.putIndex('w', {
+      ...SCHEMA,
+      ranking: { ...SCHEMA.ranking, popularity: { field: 'downloads', weight: 0.3 } },
+    } as IndexSchema);
+    const docs = corpus(12_000);
+    for (const index of ['p', 'q', 'w']) {
+      for (let i = 0; i < docs.length; i += 2000) {
+        const r = await svc.importDocuments(index, docs.slice(i, i + 2000));
+        expect(r.failed).toBe(0);
+      }
+    }
+    db = new Database(engine.path, { readonly: true });
+  }, 120_000);
+  afterAll(async () => {
+    db?.close();
+    await engine?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const widened = (q: string) => applyRelevance(parseTextQuery(q), SCHEMA, { typos: true })!;
+
+  it('the corrections are there: gamma is widened to a common and a rare one, delta to a rare one', () => {
+    const gamma = typoMatch(db, 1, SCHEMA, widened('gamma'));
+    expect(gamma.groups!.flat().map((p) => p.fts)).toEqual(['"gamma"*', '"gammo"', '"gamme"']);
+    expect(gamma.exact).toBe('"gamma"');
+    const delta = typoMatch(db, 1, SCHEMA, widened('delta'));
+    expect(delta.groups!.flat().map((p) => p.fts)).toEqual(['"delta"*', '"delto"']);
+  });
+
+  it('takes the plan for a widened common word and settles the same page as SQL', async () => {
+    const text = widened('delta');
+    const typo = typoMatch(db, 1, SCHEMA, text);
+    const page = popularFirst(db, {
+      tid: 1,
+      match: typo.match!,
+      groups: typo.groups!,
+      text,
+      tier: {
+        boost: EXACT_TIER,
+        groups: [[{ fts: '"delta"', clause: { tokens: ['delta'], prefix: false }, columns: null }]],
+      },
+      columns: ['id', 'c_scope', 'c_summary'],
+      weights: [4, 2, 1],
+      fts5Score: {
+        sql: `(-bm25(f_1, 4, 2, 1)) + (CASE WHEN f_1.rowid IN (SELECT rowid FROM f_1 WHERE f_1 MATCH @exact_text) THEN ${EXACT_TIER} ELSE 0 END) + coalesce(r.b, 0)`,
+        named: { exact_text: typo.exact! },
+      },
+      exact: [],
+      filter: null,
+      after: null,
+      skip: 0,
+      size: 10,
+    });
+    expect(page).not.toBeNull();
+    const ref = await svc.search('p', { q: 'delta', highlight: [], sort: '_score,name', size: 10 });
+    expect(page!.map((p) => [p.id, p.score])).toEqual(ref.hits.map((h) => [h.id, h.score]));
+  });
+
+  const cases: { index: string; q: string; filter?: string }[] = [
+    { index: 'p', q: 'gamma' },
+    { index: 'p', q: 'delta' },
+    { index: 'p', q: 'gamma delta' },
+    { index: 'p', q: 'delta gamma ' },
+    { index: 'p', q: 'gamma -word1' },
+    { index: 'p', q: 'omega' },
+    { index: 'p', q: 'gammx' },
+    { index: 'p', q: 'gamma', filter: 'scope = "@seven"' },
+    { index: 'p', q: 'gamma', filter: 'scope = "@few"' },
+    { index: 'p', q: 'delta', filter: 'downloads >= 1000' },
+    { index: 'q', q: 'gamma' },
+    { index: 'q', q: 'gamma alpha' },
+    { index: 'w', q: 'gammx' },
+    { index: 'w', q: 'gamma' },
+    { index: 'w', q: 'delta' },
+    { index: 'w', q: 'delta gamma' },
+    { index: 'w', q: 'delta', filter: 'scope = "@few"' },
+  ];
+
+  for (const c of cases) {
+    it(`pages of "${c.q}" on ${c.index}${c.filter ? ` with ${c.filter}` : ''} equal the SQL path`, async () => {
+      const base: RawSearchInput = { q: c.q, highlight: [], ...(c.filter ? { filter: c.filter } : {}) };
+      const ref = (await svc.search(c.index, { ...base, sort: '_score,name', size: 70 })).hits.map((h) => [
+        h.id,
+        h.score,
+      ]);
+      expect(ref.length).toBeGreaterThan(20);
+      for (const page of [1, 2, 7]) {
+        const res = await svc.search(c.index, { ...base, size: 10, page });
+        expect(res.hits.map((h) => [h.id, h.score])).toEqual(ref.slice((page - 1) * 10, page * 10));
+      }
+      const seen: unknown[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 4; i++) {
+        const res = await svc.search(c.index, { ...base, size: 7, ...(cursor ? { cursor } : {}) });
+        seen.push(...res.hits.map((h) => [h.id, h.score]));
+        cursor = res.next_cursor ?? undefined;
+      }
+      expect(seen).toEqual(ref.slice(0, 28));
+    });
+  }
+
+  it('ranks the name as typed first, and names of corrections first for a word not in the index', async () => {
+    const typed = await svc.search('p', { q: 'gamma', size: 1, highlight: [] });
+    expect(typed.hits.map((h) => h.id)).toEqual(['gamma']);
+    const misspelt = await svc.search('p', { q: 'gammx', size: 2, highlight: [] });
+    expect(misspelt.hits.map((h) => h.id).sort()).toEqual(['gamma', 'gamme']);
+  });
+
+  it('the scope with few documents crosses the whole-word tier within the pages compared', async () => {
+    const res = await svc.search('p', { q: 'gamma', filter: 'scope = "@few"', size: 70, highlight: [] });
+    const tiered = res.hits.filter((h) => h.score! >= EXACT_TIER).length;
+    expect(tiered).toBeGreaterThan(0);
+    expect(tiered).toBeLessThan(res.hits.length);
+  });
+});
