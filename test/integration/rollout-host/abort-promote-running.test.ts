@@ -23,14 +23,15 @@ describe('abort and promote of a running release on a host', { timeout: 600_000 
   const result = (r: DeployRun) => r.json<RolloutResult>();
 
   /** Starts a canary that holds 20 % for ten minutes, and waits until it holds. */
-  async function runningCanary(image: string): Promise<Promise<DeployRun>> {
+  async function runningCanary(image: string): Promise<{ running: Promise<DeployRun> }> {
     const before = (await fx.target.store.read())?.id;
     const running = cli(['canary', '--image', image, '--steps', '20', '--step-pause', '10m', '--manual']);
     await waitFor(async () => {
       const r = await fx.target.store.read();
       return r !== null && r.id !== before && r.phase === 'progressing' && r.weight === 20;
     }, 240_000);
-    return running;
+    // Wrapped: an async function returning the promise itself would wait for the canary to end.
+    return { running };
   }
 
   beforeAll(async () => {
@@ -44,7 +45,8 @@ describe('abort and promote of a running release on a host', { timeout: 600_000 
   }, 120_000);
 
   it('abort from another process rolls a running canary back within seconds', async () => {
-    const running = await runningCanary(RELEASES.v2);
+    const live = (await fx.router.current()).blue === 100 ? 'blue' : 'green';
+    const { running } = await runningCanary(RELEASES.v2);
     const abort = await cli(['abort']);
     expect(abort.code, abort.stderr).toBe(0);
     expect(result(abort)).toMatchObject({ strategy: 'abort', outcome: 'aborted' });
@@ -53,18 +55,19 @@ describe('abort and promote of a running release on a host', { timeout: 600_000 
     expect(canary.code, `${canary.stderr}\n${instanceLogs(fx)}`).toBe(3);
     expect(result(canary)).toMatchObject({ outcome: 'rolled-back' });
     expect(result(canary).reason).toMatch(/aborted by .* \(sift deploy abort\)/);
-    expect(await fx.router.current()).toEqual({ blue: 100, green: 0 });
+    expect((await fx.router.current())[live]).toBe(100);
     expect((await fx.target.store.read())?.request).toMatchObject({ action: 'abort' });
   });
 
   it('promote from another process ends the hold and goes on past the manual pause to 100 %', async () => {
-    const running = await runningCanary(RELEASES.v2);
+    const live = (await fx.router.current()).blue === 100 ? 'blue' : 'green';
+    const { running } = await runningCanary(RELEASES.v2);
     const promote = await cli(['promote']);
     expect(promote.code, promote.stderr).toBe(0);
     expect(result(promote)).toMatchObject({ strategy: 'promote', outcome: 'succeeded' });
     const canary = await running;
     expect(canary.code, canary.stderr).toBe(0);
     expect(result(canary)).toMatchObject({ outcome: 'succeeded' });
-    expect(await fx.router.current()).toEqual({ blue: 0, green: 100 });
+    expect((await fx.router.current())[live]).toBe(0);
   });
 });
