@@ -74,6 +74,11 @@ export type ReadyResult =
 /** Where Sift runs. Writes honour the target's dry-run mode (server-side dry run on Kubernetes). */
 export interface Target {
   readonly kind: TargetKind;
+  /**
+   * Instances a colour runs when neither --replicas nor a live colour says (the first release): the host config's
+   * `instances`. Without it, 1.
+   */
+  readonly defaultReplicas?: number;
   state(): Promise<TargetState>;
   /**
    * Runs `image` on `color`. When the colour has instances this is a rolling update of them (surge first, old
@@ -183,6 +188,21 @@ export interface ReleaseRecord {
   readonly owner: string;
   /** The traffic router it moved (`service-selector`, `virtual-service+service-selector`, `nginx`). */
   readonly router?: string;
+  /** What an operator asked of the running release from another process (`sift deploy abort|promote`). */
+  readonly request?: ReleaseRequest;
+}
+
+/**
+ * A cooperative request: the running release holds the lock, so `abort` and `promote` cannot act themselves; they
+ * write this into the record and the release acts on it at its next wait.
+ */
+export interface ReleaseRequest {
+  readonly action: 'abort' | 'promote';
+  /** Who asked: user@host pid. */
+  readonly by: string;
+  readonly at: string;
+  /** Set by the running release when it acted on the request. */
+  readonly takenAt?: string;
 }
 
 export interface Lock {
@@ -195,4 +215,10 @@ export interface ReleaseStore {
   lock(owner: string): Promise<Lock>;
   read(): Promise<ReleaseRecord | null>;
   write(record: ReleaseRecord): Promise<void>;
+  /**
+   * Read-modify-write under the store's concurrency control, so two processes writing the record (a release and an
+   * operator's request) never lose each other's change. `change` may run again after a concurrent write; it returns
+   * the record to write, or null to write nothing. Resolves to the record as it now stands.
+   */
+  update(change: (current: ReleaseRecord | null) => ReleaseRecord | null): Promise<ReleaseRecord | null>;
 }

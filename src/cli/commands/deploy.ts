@@ -2,6 +2,8 @@ import { hostname, userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { isSiftError } from '../../errors.js';
 import { readStatus } from '../../rollout/status.js';
+import { loadHostConfig } from '../../rollout/platform/host/config.js';
+import { initHost } from '../../rollout/platform/host/init.js';
 import {
   FRONT_DOOR_MIN_SUCCESS_RATIO,
   FRONT_DOOR_REQUESTS,
@@ -339,6 +341,28 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
   );
   manage('abort', 'stop an unfinished release and put all traffic on the stable version', (c) => abort(c));
   manage('rollback', 'go back to the version before the last release', (c) => rollback(c));
+
+  deploy
+    .command('init')
+    .description('prepare a host for its first release: the nginx upstream include and the state directory')
+    .requiredOption('--host-config <file>', 'host target: instances, ports, release command and nginx (YAML)')
+    .option('--json', 'print what was written as JSON on stdout')
+    .action(async (flags: { hostConfig: string; json?: boolean }) => {
+      try {
+        const config = loadHostConfig(flags.hostConfig);
+        const done = await initHost(config);
+        if (flags.json) ctx.stdout.write(`${JSON.stringify(done, null, 2)}\n`);
+        else {
+          for (const line of done.wrote) ctx.stdout.write(`wrote ${line}\n`);
+          for (const line of done.kept) ctx.stdout.write(`kept ${line}\n`);
+          ctx.stdout.write(
+            `next: start (or reload) nginx, then \`sift deploy blue-green --image <release> --host-config ${flags.hostConfig}\`\n`,
+          );
+        }
+      } catch (err) {
+        ctx.exitCode = reportError(ctx, err, flags.json === true);
+      }
+    });
 
   addTargetOptions(
     deploy.command('status').description('colours, images, readiness, traffic and the last release'),

@@ -34,8 +34,8 @@ function num(value: string, flag: string): number {
 
 /**
  * Before traffic reaches the candidate: every instance answers the probe paths (the seed's live, ready and a
- * search), and with --prometheus its error ratio and p99 stay under the limits. After traffic moved: requests
- * through the front door (nginx's URL on a host, or --front-door) must succeed.
+ * search), and with --prometheus its error ratio and p99 stay under the limits. After traffic moved: the same
+ * paths, asked through the front door (nginx's URL on a host, or --front-door), must succeed.
  */
 export function buildAnalyses(
   flags: AnalysisFlags,
@@ -69,6 +69,8 @@ export function buildAnalyses(
     ? [
         frontDoorAnalysis({
           url,
+          // The same paths the instances answered: a front door that only answers readiness serves no user.
+          ...(flags.probePath ? { paths: flags.probePath } : {}),
           requests: num(flags.frontDoorRequests, '--front-door-requests'),
           minSuccessRatio: num(flags.frontDoorMinSuccess, '--front-door-min-success'),
         }),

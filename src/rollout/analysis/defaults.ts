@@ -20,7 +20,6 @@ export const PROBE_MAX_BACKOFF_MS = 2_000;
 export const PROBE_CONCURRENCY = 8;
 
 export const FRONT_DOOR_REQUESTS = 10;
-export const FRONT_DOOR_PATH = '/health/ready';
 export const FRONT_DOOR_MIN_SUCCESS_RATIO = 0.95;
 export const FRONT_DOOR_TIMEOUT_MS = 5_000;
 /** Spacing between front-door requests, so they sample a short stretch of time rather than one instant. */

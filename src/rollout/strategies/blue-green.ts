@@ -1,5 +1,5 @@
 import type { RolloutContext, RolloutResult } from './context.js';
-import { ReleaseRun, reasonOf } from './run.js';
+import { ReleaseRun, reasonOf, replicasOf } from './run.js';
 import { analyse, deploy, retire, retreat, switchTraffic } from './steps.js';
 
 /**
@@ -23,7 +23,7 @@ export async function switchColors(run: ReleaseRun, image: string): Promise<Roll
   const stable = await run.requireLiveColor();
   const candidate = run.otherThan(stable);
   const state = await ctx.target.state();
-  const replicas = ctx.options.replicas ?? Math.max(1, state.tracks[stable].desired);
+  const replicas = ctx.options.replicas ?? replicasOf(ctx.target, state.tracks[stable].desired);
   await run.begin(
     'blue-green',
     { color: stable, image: state.tracks[stable].image },
@@ -40,7 +40,7 @@ export async function switchColors(run: ReleaseRun, image: string): Promise<Roll
     await switchTraffic(run, candidate);
     await analyse(run, candidate, ctx.afterSwitch, 'after the switch');
   } catch (err) {
-    const reason = reasonOf(err, ctx.signal);
+    const reason = reasonOf(err, run.ctx.signal);
     // Before the switch no traffic reached the candidate; switching "back" is then a verified no-op.
     const failed = await retreat(run, stable, candidate);
     if (failed) {

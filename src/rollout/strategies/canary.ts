@@ -1,8 +1,8 @@
 import { SiftError } from '../../errors.js';
 import type { CanaryStep, Color } from '../types.js';
 import type { RolloutContext, RolloutResult } from './context.js';
-import { ReleaseRun, reasonOf } from './run.js';
-import { analyse, deploy, retire, retreat, route, sleep, switchTraffic } from './steps.js';
+import { ReleaseRun, reasonOf, replicasOf } from './run.js';
+import { analyse, deploy, retire, retreat, route, switchTraffic } from './steps.js';
 
 /** The steps when none are given: 10% and 50% for a minute each, each followed by analysis. */
 export const DEFAULT_CANARY_STEPS: readonly CanaryStep[] = [
@@ -34,7 +34,7 @@ export async function canary(ctx: RolloutContext): Promise<RolloutResult> {
     const stable = await run.requireLiveColor();
     const candidate = run.otherThan(stable);
     const state = await ctx.target.state();
-    const replicas = ctx.options.replicas ?? Math.max(1, state.tracks[stable].desired);
+    const replicas = ctx.options.replicas ?? replicasOf(ctx.target, state.tracks[stable].desired);
     const steps = ctx.options.steps ?? DEFAULT_CANARY_STEPS;
     await run.begin(
       'canary',
@@ -80,7 +80,10 @@ export async function continueSteps(run: ReleaseRun, from: number, full = false)
           message: `${step.weight}% on ${candidate}`,
         });
       } else if ('pause' in step) {
-        if (step.pause.seconds === undefined) {
+        if (step.pause.seconds === undefined && run.promoteRequested) {
+          // An operator promoted while the release ran: no stop at this pause.
+          run.phase(`promoted: going on past the pause at ${run.record?.weight ?? 0}%`);
+        } else if (step.pause.seconds === undefined) {
           await run.update({
             step: index + 1,
             phase: 'paused',
@@ -90,10 +93,9 @@ export async function continueSteps(run: ReleaseRun, from: number, full = false)
             `paused at ${run.record?.weight ?? 0}% on ${candidate}: run \`sift deploy promote\` or \`abort\``,
           );
           return run.result('paused');
-        }
-        if (!run.dryRun) {
+        } else if (!run.dryRun) {
           run.phase(`holding ${run.record?.weight ?? 0}% on ${candidate} for ${step.pause.seconds} s`);
-          await sleep(step.pause.seconds * 1000, run.ctx.signal);
+          if (await run.hold((step.pause.seconds ?? 0) * 1000)) run.phase('promoted: the hold ends now');
         }
         await run.update({ step: index + 1 });
       } else {

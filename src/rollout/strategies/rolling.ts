@@ -37,7 +37,7 @@ async function release(run: ReleaseRun): Promise<RolloutResult> {
     await analyse(run, live, ctx.analyses, 'after the update');
     await analyse(run, live, ctx.afterSwitch, 'through the front door');
   } catch (err) {
-    const reason = reasonOf(err, ctx.signal);
+    const reason = reasonOf(err, run.ctx.signal);
     if (!changed) {
       await run.finish('rolled-back', `${reason}; nothing was changed`);
       return run.result('rolled-back', reason);

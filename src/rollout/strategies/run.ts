@@ -7,10 +7,12 @@ import type {
   ReleasePhase,
   ReleaseRecord,
   Strategy,
+  Target,
   TrafficSplit,
 } from '../types.js';
 import { COLORS, otherColor } from '../types.js';
 import type { Outcome, RolloutContext, RolloutResult } from './context.js';
+import { RequestWatch } from './requests.js';
 
 /** Raised inside a strategy when a check fails; the strategy catches it and retreats. */
 export class ReleaseFailure extends Error {
@@ -28,6 +30,13 @@ export function liveColor(split: TrafficSplit): Color | null {
 export const fullSplit = (color: Color): TrafficSplit =>
   color === 'blue' ? { blue: 100, green: 0 } : { blue: 0, green: 100 };
 
+/**
+ * The candidate's size: what the live colour asks for, or on a first release (nothing live) the target's default
+ * (the host config's `instances`), at least 1.
+ */
+export const replicasOf = (target: Target, liveDesired: number): number =>
+  Math.max(1, liveDesired > 0 ? liveDesired : (target.defaultReplicas ?? 1));
+
 export const newReleaseId = (): string =>
   `r-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
 
@@ -38,13 +47,35 @@ export const newReleaseId = (): string =>
 export class ReleaseRun {
   readonly actions: string[] = [];
   readonly measurements: Measurement[] = [];
+  /** The caller's context, with a signal that also aborts when an operator's abort request is taken. */
+  readonly ctx: RolloutContext;
   private lock: Lock | null = null;
   record: ReleaseRecord | null = null;
+  private readonly requested = new AbortController();
+  private readonly requests: RequestWatch;
+  /** Record writes, one after another: the request watch and the strategy both write. */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly ctx: RolloutContext,
+    ctx: RolloutContext,
     readonly strategy: RolloutResult['strategy'],
-  ) {}
+  ) {
+    this.ctx = { ...ctx, signal: AbortSignal.any([ctx.signal, this.requested.signal]) };
+    this.requests = new RequestWatch(this, (why) => this.requested.abort(new Error(why)));
+  }
+
+  /**
+   * Waits `ms` (a canary's hold) unless a promote request ends it first; true when promoted. Throws when the
+   * release signal aborts, as `sleep` does.
+   */
+  hold(ms: number): Promise<boolean> {
+    return this.requests.hold(ms, this.ctx.signal);
+  }
+
+  /** An operator promoted this running release: it stops at no further pause. */
+  get promoteRequested(): boolean {
+    return this.requests.promoteRequested;
+  }
 
   get dryRun(): boolean {
     return this.ctx.options.dryRun;
@@ -68,6 +99,7 @@ export class ReleaseRun {
   }
 
   async releaseLock(): Promise<void> {
+    await this.requests.stop();
     const lock = this.lock;
     this.lock = null;
     await lock?.release();
@@ -108,6 +140,7 @@ export class ReleaseRun {
       ...extra,
     };
     await this.save();
+    if (!this.dryRun) this.requests.start();
   }
 
   /** Continues an existing record (promote, abort, rollback of a paused canary). */
@@ -125,9 +158,24 @@ export class ReleaseRun {
     await this.update({ phase, message });
   }
 
-  private async save(): Promise<void> {
-    if (this.dryRun || !this.record) return;
-    await this.ctx.target.store.write(this.record);
+  /**
+   * Writes the record over what the store holds, keeping a request another process wrote meanwhile: the record
+   * is this run's, the request field is shared with `sift deploy abort|promote`.
+   */
+  private save(): Promise<void> {
+    const next = this.saving.then(async () => {
+      if (this.dryRun || !this.record) return;
+      const mine = this.record;
+      const saved = await this.ctx.target.store.update((stored) => {
+        const theirs = stored?.id === mine.id ? stored.request : undefined;
+        // A request this run has not seen yet wins over the run's copy of an older (or no) request.
+        const request = theirs && theirs.at !== mine.request?.at ? theirs : (mine.request ?? theirs);
+        return { ...mine, ...(request ? { request } : {}) };
+      });
+      if (saved && this.record === mine) this.record = saved;
+    });
+    this.saving = next.catch(() => undefined);
+    return next;
   }
 
   result(outcome: Outcome, reason?: string): RolloutResult {

@@ -38,6 +38,11 @@ class MemoryStore implements ReleaseStore {
     this.record = r;
     return Promise.resolve();
   }
+  update(change: (current: ReleaseRecord | null) => ReleaseRecord | null) {
+    const next = change(this.record);
+    if (next) this.record = next;
+    return Promise.resolve(this.record);
+  }
 }
 
 class MemoryTarget implements Target {

@@ -63,7 +63,9 @@ export class NginxRouter implements TrafficRouter {
   private async apply(weights: Record<Color, number>): Promise<void> {
     const check = (s: Awaited<ReturnType<HostControl['read']>>) => {
       for (const c of COLORS) {
-        if (weights[c] === 0) continue;
+        // A colour keeping (or losing) share changes nothing for it: traffic "back" to a colour that already has
+        // it all is a no-op even when it runs nothing, as on a first release that failed before its switch.
+        if (weights[c] === 0 || weights[c] <= s.weights[c]) continue;
         const ready = instancesOf(s, c).filter(
           (i) => i.phase === 'ready' && isAlive({ pid: i.pid, startTicks: i.startTicks }),
         );
@@ -77,7 +79,9 @@ export class NginxRouter implements TrafficRouter {
       }
     };
     if (this.dryRun) {
-      check(await this.control.read());
+      // A dry run starts no instance, so the colour it would send traffic to is never ready here: the real run
+      // switches only after that colour passed its readiness wait and checks. Only the state must be readable.
+      await this.control.read();
       return;
     }
     await this.control.change((s) => {

@@ -8,11 +8,13 @@ import {
   selector,
   deployment,
 } from '../../support/kubernetes/flow-env.js';
+import { waitFor as waitUntil } from '../../support/net.js';
 
 /**
  * One of the seed's flows, done by `sift deploy` as a real process against the real control plane (every pod runs a
- * real Sift): an interrupted release (Ctrl-C) puts everything back, a second deploy is refused while the lock is
- * held, and a dry run changes nothing.
+ * real Sift): an interrupted release (Ctrl-C) puts everything back, so does `abort` from another process (a
+ * request written into the release ConfigMap), a second deploy is refused while the lock is held, and a dry run
+ * changes nothing.
  */
 
 describe('sift deploy on Kubernetes: interrupt, lock and dry run', { timeout: FLOW_TIMEOUT }, () => {
@@ -43,6 +45,23 @@ describe('sift deploy on Kubernetes: interrupt, lock and dry run', { timeout: FL
     expect(await selector(e)).toBe('blue');
     expect((await deployment(e, 'green')).replicas).toBe(0);
   });
+  it('abort from another process stops a running release: it rolls back at its readiness wait', async () => {
+    const e = await setup('bg-abort');
+    const running = deploy(e, ['blue-green', '--image', 'sift:not-ready', '--ready-timeout', '5m']);
+    // The candidate is up and never gets ready: the release waits for it, holding the lock.
+    await waitUntil(async () => (await deployment(e, 'green')).replicas > 0, 120_000);
+    const abort = await deploy(e, ['abort']);
+    expect(abort.code, abort.stderr).toBe(0);
+    expect(result(abort)).toMatchObject({ strategy: 'abort', outcome: 'aborted' });
+    expect(abort.stderr).toMatch(/asked the running release/);
+    const r = await running;
+    expect(r.code, r.stderr).toBe(3);
+    expect(result(r).reason).toMatch(/^aborted by .* \(sift deploy abort\)$/);
+    expect(result(r).actions).toContain('scaled green to 0');
+    expect(result(r).record).toMatchObject({ phase: 'rolled-back', request: { action: 'abort' } });
+    expect(await selector(e)).toBe('blue');
+  });
+
   it('a second deploy is refused while the lock is held, and a dry run changes nothing', async () => {
     const e = await setup('lock');
     const lock = await e.target().store.lock('operator@elsewhere pid 1');

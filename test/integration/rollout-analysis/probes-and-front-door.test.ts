@@ -39,11 +39,22 @@ async function silentServer(): Promise<{ url: string; close(): Promise<void> }> 
 }
 
 describe('probes and the front-door check against real Sift processes and nginx', { timeout: 60_000 }, () => {
-  const dirs = [tempDir('sift-probe-a-'), tempDir('sift-probe-b-'), tempDir('sift-probe-broken-')];
-  const nginxDirs = [tempDir('sift-fd-ok-'), tempDir('sift-fd-broken-'), tempDir('sift-fd-mixed-')];
+  const dirs = [
+    tempDir('sift-probe-a-'),
+    tempDir('sift-probe-b-'),
+    tempDir('sift-probe-broken-'),
+    tempDir('sift-probe-locked-'),
+  ];
+  const nginxDirs = [
+    tempDir('sift-fd-ok-'),
+    tempDir('sift-fd-broken-'),
+    tempDir('sift-fd-mixed-'),
+    tempDir('sift-fd-locked-'),
+  ];
   let healthyA: SiftProcess | undefined;
   let healthyB: SiftProcess | undefined;
   let broken: SiftProcess | undefined;
+  let locked: SiftProcess | undefined;
   const nginx: Nginx[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   let a: ProcessInstance;
@@ -63,7 +74,7 @@ describe('probes and the front-door check against real Sift processes and nginx'
   beforeAll(async () => {
     const closedPort = await freePort();
     const common = { LOG_LEVEL: 'silent', RATE_LIMIT_ENABLED: 'false' };
-    [healthyA, healthyB, broken] = await Promise.all([
+    [healthyA, healthyB, broken, locked] = await Promise.all([
       startSift({ dataDir: dirs[0]!.path, env: { ...common, LOAD_SAMPLE_DATA: 'true' } }),
       startSift({ dataDir: dirs[1]!.path, env: { ...common, LOAD_SAMPLE_DATA: 'true' } }),
       // Its engine is a cluster at a closed port: alive, but not ready and every search 503.
@@ -76,6 +87,11 @@ describe('probes and the front-door check against real Sift processes and nginx'
           ELASTICSEARCH_RETRIES: '0',
         },
       }),
+      // Ready, but reads need credentials: every search answers 401 (a release with a broken auth setting).
+      startSift({
+        dataDir: dirs[3]!.path,
+        env: { ...common, LOAD_SAMPLE_DATA: 'true', AUTH_REQUIRED: 'true', AUTH_PUBLIC_READS: 'false' },
+      }),
     ]);
     a = { id: 'a', url: healthyA.url };
     b = { id: 'b', url: healthyB.url };
@@ -85,13 +101,14 @@ describe('probes and the front-door check against real Sift processes and nginx'
       await startNginx(nginxDirs[0]!.path, [host(healthyA), host(healthyB)]),
       await startNginx(nginxDirs[1]!.path, [host(broken)]),
       await startNginx(nginxDirs[2]!.path, [host(healthyA), host(broken)], { retry503: false }),
+      await startNginx(nginxDirs[3]!.path, [host(locked!)]),
     );
   }, 300_000);
 
   afterAll(async () => {
     for (const c of cleanups) await c().catch(() => undefined);
     await Promise.all(nginx.map((n) => n.stop()));
-    await Promise.all([healthyA?.stop(), healthyB?.stop(), broken?.stop()]);
+    await Promise.all([healthyA?.stop(), healthyB?.stop(), broken?.stop(), locked?.stop()]);
     for (const d of [...dirs, ...nginxDirs]) d.remove();
   });
 
@@ -247,41 +264,69 @@ describe('probes and the front-door check against real Sift processes and nginx'
         value: 1,
         threshold: '>= 0.95',
         ok: true,
-        detail: '10/10 GET /health/ready answered 2xx',
+        detail: '10/10 GET /health/live, /health/ready, /api/search?q=test answered 2xx',
       });
     });
 
+    it('asks a real search by default: a ready front door whose searches answer 401 fails', async () => {
+      // Readiness alone, the old check, passes: the instance is ready, only its searches fail.
+      const readyOnly = await run({ url: nginx[3]!.url, paths: ['/health/ready'] });
+      expect(readyOnly.ok).toBe(true);
+      const m = await run({ url: nginx[3]!.url });
+      expect(m.ok).toBe(false);
+      expect(m.detail).toMatch(/^\d+\/10 GET .* answered 2xx; failed: \/api\/search\?q=test 401 x3$/);
+      const given = await run({ url: nginx[3]!.url, paths: ['/api/search?q=rust'], requests: 2 });
+      expect(given).toMatchObject({
+        ok: false,
+        value: 0,
+        detail: '0/2 GET /api/search?q=rust answered 2xx; failed: /api/search?q=rust 401 x2',
+      });
+    });
+
+    it('asks every path at least once, whatever the request count', async () => {
+      const m = await run({ url: nginx[3]!.url, requests: 1 });
+      expect(m.detail).toMatch(/^2\/3 GET .*; failed: \/api\/search\?q=test 401 x1$/);
+    });
+
     it('counts non-2xx answers: nginx in front of an unready colour', async () => {
-      const m = await run({ url: nginx[1]!.url });
+      const m = await run({ url: nginx[1]!.url, paths: ['/health/ready'] });
       expect(m).toMatchObject({ value: 0, ok: false });
-      expect(m.detail).toBe('0/10 GET /health/ready answered 2xx; failed: 503 x10');
+      expect(m.detail).toBe('0/10 GET /health/ready answered 2xx; failed: /health/ready 503 x10');
     });
 
     it('fails a partly failing front door at the default threshold and passes it at a lower one', async () => {
       // Round robin over a healthy and an unready instance, with 503s passed through to the client.
-      const strict = await run({ url: nginx[2]!.url, requests: 20 });
+      const strict = await run({ url: nginx[2]!.url, requests: 20, paths: ['/health/ready'] });
       expect(strict.value).toBeGreaterThan(0);
       expect(strict.value).toBeLessThan(1);
       expect(strict.ok).toBe(false);
-      expect(strict.detail).toMatch(/^\d+\/20 GET \/health\/ready answered 2xx; failed: 503 x\d+$/);
-      const lenient = await run({ url: nginx[2]!.url, requests: 20, minSuccessRatio: 0.1 });
+      expect(strict.detail).toMatch(
+        /^\d+\/20 GET \/health\/ready answered 2xx; failed: \/health\/ready 503 x\d+$/,
+      );
+      const lenient = await run({
+        url: nginx[2]!.url,
+        requests: 20,
+        paths: ['/health/ready'],
+        minSuccessRatio: 0.1,
+      });
       expect(lenient).toMatchObject({ ok: true, threshold: '>= 0.1' });
     });
 
     it('counts transport errors: refused connections and requests that time out', async () => {
-      const refused = await run({ url: `http://127.0.0.1:${await freePort()}`, requests: 3 });
+      const ready = ['/health/ready'];
+      const refused = await run({ url: `http://127.0.0.1:${await freePort()}`, requests: 3, paths: ready });
       expect(refused).toMatchObject({
         value: 0,
         ok: false,
-        detail: '0/3 GET /health/ready answered 2xx; failed: ECONNREFUSED x3',
+        detail: '0/3 GET /health/ready answered 2xx; failed: /health/ready ECONNREFUSED x3',
       });
       const hung = await silentServer();
       cleanups.push(() => hung.close());
-      const slow = await run({ url: hung.url, requests: 2, timeoutMs: 200 });
+      const slow = await run({ url: hung.url, requests: 2, timeoutMs: 200, paths: ready });
       expect(slow).toMatchObject({
         value: 0,
         ok: false,
-        detail: '0/2 GET /health/ready answered 2xx; failed: no answer within 200 ms x2',
+        detail: '0/2 GET /health/ready answered 2xx; failed: /health/ready no answer within 200 ms x2',
       });
     });
 
@@ -297,7 +342,8 @@ describe('probes and the front-door check against real Sift processes and nginx'
         { url: 'ftp://127.0.0.1' },
         { url: 'http://127.0.0.1', minSuccessRatio: 1.5 },
         { url: 'http://127.0.0.1', requests: 0 },
-        { url: 'http://127.0.0.1', path: 'health' },
+        { url: 'http://127.0.0.1', paths: ['health'] },
+        { url: 'http://127.0.0.1', paths: [] },
       ])
         expect(
           codeOf(() => frontDoorAnalysis(options)),

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadHostConfig, type HostConfig } from '../../../src/rollout/platform/host/config.js';
@@ -38,6 +38,12 @@ export interface HostFixtureOptions {
   readonly instances?: number;
   readonly drainSeconds?: number;
   readonly readinessTimeoutSeconds?: number;
+  /**
+   * A host as a new user sets it up (docs/deploy.md, "First deploy on a host"): the upstream include is the one
+   * shipped in deploy/nginx (naming the compose stack's servers), and this runs, with the host config's path,
+   * before nginx starts (the test runs `sift deploy init` there).
+   */
+  readonly beforeNginx?: (configPath: string) => Promise<void>;
 }
 
 export interface HostFixture {
@@ -111,8 +117,12 @@ async function setUp(
   const prefix = join(dir, 'nginx');
   const p = nginxPrefix(prefix, { port: nginxPort!, upstreams: [] });
   const upstreamFile = join(prefix, 'conf', 'upstream.d', 'sift-active.conf');
-  // A host never deployed to: the include names blue as active and has no instance to send to yet.
-  writeFileSync(upstreamFile, `# active: blue\nserver 127.0.0.1:${blue[0]} down;\n`);
+  if (options.beforeNginx) {
+    copyFileSync(join(ROOT, 'deploy', 'nginx', 'upstream.d', 'sift-active.conf'), upstreamFile);
+  } else {
+    // A host never deployed to: the include names blue as active and has no instance to send to yet.
+    writeFileSync(upstreamFile, `# active: blue\nserver 127.0.0.1:${blue[0]} down;\n`);
+  }
 
   const seed = join(dir, 'seed-data');
   const seeder = await startSift({ dataDir: seed, env: { LOAD_SAMPLE_DATA: 'true' } });
@@ -173,6 +183,7 @@ async function setUp(
     }),
   );
   const config = loadHostConfig(configPath);
+  await options.beforeNginx?.(configPath);
 
   // Started by the one nginx helper; the host config's binary is the same tool, so `sift deploy` reloads it.
   const running = await runNginx(p, nginxPort!);

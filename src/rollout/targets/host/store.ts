@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { SiftError } from '../../../errors.js';
 import type { Lock, ReleaseRecord, ReleaseStore } from '../../types.js';
@@ -83,4 +84,42 @@ export class HostReleaseStore implements ReleaseStore {
     await mkdir(dirname(this.recordPath), { recursive: true });
     await writeJsonAtomic(this.recordPath, record);
   }
+
+  /**
+   * Under a short-lived lock file of its own (not the deploy lock, which the running release holds for its whole
+   * run): the record is read, changed and replaced atomically while no other writer can interleave.
+   */
+  async update(
+    change: (current: ReleaseRecord | null) => ReleaseRecord | null,
+  ): Promise<ReleaseRecord | null> {
+    const content = newLockContent('record update', RECORD_LOCK_TTL_MS);
+    const deadline = Date.now() + RECORD_LOCK_WAIT_MS;
+    while (!(await tryCreate(this.recordLockPath, content))) {
+      const holder = await readLock(this.recordLockPath);
+      if (holder && isStale(holder)) await removeIfUnchanged(this.recordLockPath, holder);
+      else if (Date.now() > deadline) {
+        throw new SiftError(
+          'DEPLOY_LOCKED',
+          `the release record ${this.recordPath} stayed locked for ${RECORD_LOCK_WAIT_MS / 1000} s by ${holder?.owner ?? 'another writer'} (pid ${holder?.pid ?? '?'}); retry`,
+        );
+      } else await delay(20);
+    }
+    try {
+      const current = await this.read();
+      const next = change(current);
+      if (next === null) return current;
+      await this.write(next);
+      return next;
+    } finally {
+      await removeOwn(this.recordLockPath, content.token);
+    }
+  }
+
+  private get recordLockPath(): string {
+    return `${this.recordPath}.lock`;
+  }
 }
+
+/** A record update holds its lock for a read and an atomic write: milliseconds; one left by a dead writer expires. */
+const RECORD_LOCK_TTL_MS = 10_000;
+const RECORD_LOCK_WAIT_MS = 15_000;

@@ -49,6 +49,8 @@ export class HostTarget implements Target {
   private readonly control: HostControl;
   private readonly reconciler: Reconciler;
   private readonly dryRun: boolean;
+  /** What a dry run's setImage would have set, so its scale is judged as the real one would be. */
+  private readonly dryRunImages = new Map<Color, string>();
 
   constructor(
     readonly config: HostConfig,
@@ -113,7 +115,10 @@ export class HostTarget implements Target {
 
   async setImage(color: Color, image: string): Promise<void> {
     checkRelease(this.config, image);
-    if (this.dryRun) return;
+    if (this.dryRun) {
+      this.dryRunImages.set(color, image);
+      return;
+    }
     await this.reconciler.cancel(color);
     const { state } = await this.control.change((s) => {
       const t = s.tracks[color];
@@ -136,7 +141,9 @@ export class HostTarget implements Target {
       );
     }
     const current = await this.control.read();
-    if (replicas > 0 && current.tracks[color].image === null) {
+    // A dry run records no image, so the image its setImage would have set counts here.
+    const image = current.tracks[color].image ?? this.dryRunImages.get(color) ?? null;
+    if (replicas > 0 && image === null) {
       throw new SiftError(
         'DEPLOY_INVALID',
         `${color} has no release yet: set one (--image) before scaling it`,

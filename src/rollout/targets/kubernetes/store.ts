@@ -126,18 +126,28 @@ export class KubernetesReleaseStore implements ReleaseStore {
   }
 
   async read(): Promise<ReleaseRecord | null> {
+    return (await this.readVersioned()).record;
+  }
+
+  /** The record and the ConfigMap's resourceVersion (null when the ConfigMap does not exist). */
+  private async readVersioned(): Promise<{ record: ReleaseRecord | null; version: string | null }> {
     let data: Record<string, string> | undefined;
+    let version: string | null;
     try {
       const cm = await this.client.core.readNamespacedConfigMap({
         name: this.recordName,
         namespace: this.client.namespace,
       });
       data = cm.data;
+      version = cm.metadata?.resourceVersion ?? '';
     } catch (err) {
-      if (isNotFound(err)) return null;
+      if (isNotFound(err)) return { record: null, version: null };
       throw toDeployError(err, this.recordWhat);
     }
-    const raw = data?.[RECORD_KEY];
+    return { record: this.parse(data?.[RECORD_KEY]), version };
+  }
+
+  private parse(raw: string | undefined): ReleaseRecord | null {
     if (raw === undefined) return null;
     let parsed: unknown;
     try {
@@ -159,6 +169,57 @@ export class KubernetesReleaseStore implements ReleaseStore {
       throw new SiftError('DEPLOY_INVALID', `${this.recordWhat} does not hold a release record`);
     }
     return r as ReleaseRecord;
+  }
+
+  /**
+   * A compare-and-swap on the ConfigMap's resourceVersion: a replace that another writer beat answers 409, and
+   * the change is made again on what that writer left.
+   */
+  async update(
+    change: (current: ReleaseRecord | null) => ReleaseRecord | null,
+  ): Promise<ReleaseRecord | null> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const { record, version } = await this.readVersioned();
+      const next = change(record);
+      if (next === null) return record;
+      const data = { [RECORD_KEY]: JSON.stringify(next) };
+      try {
+        if (version === null) {
+          await this.client.core.createNamespacedConfigMap({
+            namespace: this.client.namespace,
+            dryRun: this.client.dryRunParam,
+            body: this.recordBody(data),
+          });
+        } else {
+          await this.client.core.replaceNamespacedConfigMap({
+            name: this.recordName,
+            namespace: this.client.namespace,
+            dryRun: this.client.dryRunParam,
+            body: {
+              ...this.recordBody(data),
+              metadata: { ...this.recordBody(data).metadata, resourceVersion: version },
+            },
+          });
+        }
+        return next;
+      } catch (err) {
+        if (isConflict(err)) continue;
+        throw toDeployError(err, this.recordWhat);
+      }
+    }
+    throw new SiftError('DEPLOY_LOCKED', `${this.recordWhat} kept changing under every update; retry`);
+  }
+
+  private recordBody(data: Record<string, string>) {
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: this.recordName,
+        labels: { 'app.kubernetes.io/name': this.app, 'app.kubernetes.io/managed-by': 'sift-deploy' },
+      },
+      data,
+    };
   }
 
   async write(record: ReleaseRecord): Promise<void> {

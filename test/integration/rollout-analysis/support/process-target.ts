@@ -77,5 +77,6 @@ export class ProcessTarget implements Target {
     lock: notHere('lock') as ReleaseStore['lock'],
     read: notHere('read') as ReleaseStore['read'],
     write: notHere('write'),
+    update: notHere('update'),
   };
 }
