@@ -29,21 +29,25 @@ const JWT_SECRET = 'image-test-secret-of-more-than-32-characters';
 const unavailable = await buildahUnavailable();
 if (unavailable) console.warn(`[image] skipped: ${unavailable}`);
 
-/** The node process buildah run started: the one whose command is the entrypoint and whose env has our port. */
-function findServerPid(port: number): number | undefined {
+/** The node processes buildah run started: those whose command is the entrypoint and whose env has our port. */
+function serverPids(port: number): number[] {
+  const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
       if (!cmd.includes('dist/bin/sift.js')) continue;
-      if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`PORT=${port}`))
-        return Number(name);
+      const env = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0');
+      if (env.includes(`PORT=${port}`)) pids.push(Number(name));
     } catch {
       // gone, or not ours to read
     }
   }
-  return undefined;
+  return pids.sort((a, b) => a - b);
 }
+
+/** The server itself: the first of them (a cluster primary starts before its workers). */
+const findServerPid = (port: number): number | undefined => serverPids(port)[0];
 
 const alive = (pid: number) => {
   try {
@@ -88,7 +92,8 @@ describe.skipIf(unavailable !== null)(
     }, 45 * 60_000);
 
     afterAll(async () => {
-      if (serverPid && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+      // Killing buildah run does not reach the server it started in the chroot: end every process of ours by pid.
+      if (port) for (const pid of serverPids(port)) if (alive(pid)) process.kill(pid, 'SIGKILL');
       if (server && server.exitCode === null && server.signalCode === null) {
         server.kill('SIGKILL');
         await once(server, 'exit');
