@@ -3,15 +3,20 @@ import { parse as parseDotenv } from 'dotenv';
 import { loadConfig } from '../../../src/config/config.js';
 import { BASE_DEFAULTS } from '../../../src/config/defaults.js';
 import { readText, readYaml } from '../../support/files.js';
+import { execForm, parseDockerfile, stageEnv } from './support/dockerfile.js';
 
 interface Service {
   image?: string;
-  build?: unknown;
+  build?: { context: string; dockerfile: string; target?: string };
+  user?: string;
+  stop_signal?: string;
+  stop_grace_period?: string;
+  read_only?: boolean;
   ports?: string[];
   expose?: string[];
   profiles?: string[];
-  healthcheck?: { test: string[] | string; interval?: string };
-  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] | string; interval?: string; timeout?: string };
+  depends_on?: Record<string, { condition: string; required?: boolean }>;
   env_file?: { path: string }[];
   environment?: Record<string, string>;
   volumes?: string[];
@@ -137,5 +142,86 @@ describe('compose stack (parsed and cross-checked)', () => {
     );
     expect(ds.datasources[0]!.url).toBe('http://prometheus:9090');
     expect(names).toContain('prometheus');
+  });
+});
+
+/**
+ * The compose file describes the image it builds (ports, healthcheck, user, env, stop signal, data volume) and the
+ * services Sift talks to; nothing checks one against the other at run time, so a change to the Dockerfile that the
+ * compose file does not follow (or the reverse) is caught here. test/e2e/image checks the built image against the
+ * same Dockerfile.
+ */
+describe('compose stack agrees with the image it builds', () => {
+  const dockerfile = parseDockerfile(readText('Dockerfile'));
+  const runtime = dockerfile.stages.at(-1)!;
+  const last = (keyword: string) =>
+    runtime.instructions.filter((i) => i.keyword === keyword).at(-1)?.args ?? '';
+  const imageEnv = stageEnv(runtime);
+  const siftEnv = parseDotenv(readText('deploy/compose/sift.env'));
+  const sifts = Object.entries(services).filter(([, s]) => s.build?.dockerfile === 'Dockerfile');
+  const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN);
+
+  it('builds the runtime stage of the Dockerfile for every Sift service', () => {
+    expect(sifts.map(([name]) => name).sort()).toEqual(['sift-blue', 'sift-green']);
+    for (const [, s] of sifts) expect(s.build!.target).toBe(runtime.name);
+  });
+
+  it('exposes the port the image listens on and exposes', () => {
+    const port = siftEnv.PORT ?? imageEnv.PORT;
+    expect(last('EXPOSE').split(/\s+/)).toEqual([imageEnv.PORT]);
+    for (const [, s] of sifts) expect(s.expose).toEqual([port]);
+    expect(port).toBe(imageEnv.PORT);
+  });
+
+  it("runs the image's HEALTHCHECK command against the port, within the image's timeout", () => {
+    const healthcheck = last('HEALTHCHECK');
+    const command = execForm(healthcheck.replace(/^(--\S+\s+)*/, ''))!;
+    expect(command).not.toBeNull();
+    // The image reads the port from its env; compose, which fixes the port, spells it out.
+    const resolved = command.map((arg) => arg.replace("'+(process.env.PORT||8000)+'", imageEnv.PORT!));
+    const timeout = /--timeout=(\d+)s/.exec(healthcheck)?.[1];
+    for (const [, s] of sifts) {
+      expect(s.healthcheck!.test).toEqual(['CMD', ...resolved]);
+      expect(seconds(s.healthcheck!.timeout!)).toBe(Number(timeout));
+    }
+  });
+
+  it("keeps the image's unprivileged user, stop signal and data volume", () => {
+    for (const [name, s] of sifts) {
+      expect(s.user ?? last('USER')).toBe(last('USER'));
+      expect(s.stop_signal).toBe(last('STOPSIGNAL'));
+      // Longer than the server's own drain, so it exits by itself before being killed.
+      const grace = Number(siftEnv.SHUTDOWN_GRACE_MS ?? BASE_DEFAULTS.SHUTDOWN_GRACE_MS);
+      expect(seconds(s.stop_grace_period!) * 1000).toBeGreaterThan(grace);
+      // read_only: the image's only writable place is its data volume.
+      expect(s.read_only).toBe(true);
+      const dataDir = siftEnv.DATA_DIR ?? imageEnv.DATA_DIR;
+      expect(JSON.parse(last('VOLUME'))).toEqual([dataDir]);
+      expect(s.volumes).toEqual([`${name.replace('-', '_')}_data:${dataDir}`]);
+    }
+  });
+
+  it('sets only settings Sift has, and agrees with the image env it overrides', () => {
+    // NODE_ENV is Node's and its libraries' convention; ENVIRONMENT picks the profile of defaults.
+    const known = [...Object.keys(BASE_DEFAULTS), 'ENVIRONMENT', 'NODE_ENV'];
+    for (const name of Object.keys(imageEnv)) expect(known, name).toContain(name);
+    for (const [, s] of sifts)
+      for (const name of Object.keys(s.environment ?? {})) expect(known, name).toContain(name);
+    expect(() => loadConfig({ ...imageEnv, JWT_SECRET: 'x'.repeat(40) }, '/nonexistent/.env')).not.toThrow();
+    for (const name of ['ENVIRONMENT', 'HOST', 'PORT', 'DATA_DIR', 'LOG_FORMAT'])
+      if (siftEnv[name] !== undefined) expect(siftEnv[name], name).toBe(imageEnv[name]);
+  });
+
+  it('waits for the engine and cache services its env file points at', () => {
+    const needed = {
+      [siftEnv.REDIS_HOST!]: 'service_healthy',
+      [siftEnv.ELASTICSEARCH_HOST!]: 'service_healthy',
+    };
+    for (const [, s] of sifts) {
+      for (const [host, condition] of Object.entries(needed)) {
+        expect(names, host).toContain(host);
+        expect(s.depends_on?.[host]?.condition, host).toBe(condition);
+      }
+    }
   });
 });
