@@ -3,8 +3,9 @@
  * value, sorts take the smallest value ascending and the largest descending, text lists keep phrase boundaries
  * between items. Everything goes through the EngineDriver, on an index of its own.
  */
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { FacetResult } from '../../query/types.js';
+import { caseIndex } from './case-index.js';
 import type { EngineDriver } from './driver.js';
 import { digest } from './document-cases.js';
 
@@ -67,26 +68,9 @@ const sortedBuckets = (f: FacetResult | undefined) =>
 
 export function arrayCases(check: Check, driver: () => EngineDriver, base: string): void {
   const idx = `${base}-arrays`;
-  let loaded: Promise<void> | null = null;
-  const ready = async () => {
-    loaded ??= (async () => {
-      const svc = driver();
-      await svc.dropIndex(idx).catch(() => undefined);
-      await svc.putIndex(idx, ARRAY_SCHEMA);
-      const res = await svc.importDocuments(idx, ARRAY_DOCS);
-      expect(res.failed).toBe(0);
-    })();
-    await loaded;
-    return driver();
-  };
-  afterAll(async () => {
-    if (loaded)
-      await driver()
-        .dropIndex(idx)
-        .catch(() => undefined);
-  });
+  caseIndex(driver, idx, ARRAY_SCHEMA, ARRAY_DOCS);
   const ids = async (input: Parameters<EngineDriver['search']>[1]) =>
-    (await (await ready()).search(idx, { sort: 'id', size: 50, ...input })).hits.map((h) => h.id);
+    (await driver().search(idx, { sort: 'id', size: 50, ...input })).hits.map((h) => h.id);
 
   check('arrays: a filter matches when any element does; IN, ALL, NOT and EXISTS on lists', async () => {
     expect(await ids({ filter: 'tags = "humor"' })).toEqual(['b1', 'b2']);
@@ -123,7 +107,7 @@ export function arrayCases(check: Check, driver: () => EngineDriver, base: strin
   check(
     'arrays: facets count a document once per value, disjunctively, with and without a query',
     async () => {
-      const svc = await ready();
+      const svc = driver();
       const all = await svc.search(idx, { facets: 'tags,flags', size: 0 });
       expect(sortedBuckets(all.facets.tags)).toEqual([
         { value: 'epic', count: 1 },
@@ -157,7 +141,7 @@ export function arrayCases(check: Check, driver: () => EngineDriver, base: strin
   );
 
   check('arrays: facet value search counts the list values starting with the prefix', async () => {
-    const svc = await ready();
+    const svc = driver();
     const values = async (input: Parameters<EngineDriver['search']>[1], prefix: string) =>
       sortedBuckets(
         (await svc.search(idx, { ...input, size: 0, facets: [{ field: 'tags', prefix }] })).facets.tags,
@@ -170,7 +154,7 @@ export function arrayCases(check: Check, driver: () => EngineDriver, base: strin
   });
 
   check('arrays: range facets count a document once per range, stats take every value', async () => {
-    const svc = await ready();
+    const svc = driver();
     const facets = { ratings: { ranges: [{ to: 4 }, { from: 4 }, { from: 3, to: 6 }], stats: true } };
     const all = (await svc.search(idx, { facets, size: 0 })).facets.ratings!;
     expect(all.ranges!.map((x) => x.count)).toEqual([2, 3, 2]);
@@ -189,7 +173,7 @@ export function arrayCases(check: Check, driver: () => EngineDriver, base: strin
     expect(await ids({ sort: 'released,id' })).toEqual(['b3', 'b1', 'b2', 'b4', 'b5']);
     expect(await ids({ sort: '-released,id' })).toEqual(['b2', 'b1', 'b3', 'b4', 'b5']);
     // Cursors carry the value the list sorted by.
-    const svc = await ready();
+    const svc = driver();
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
@@ -207,14 +191,14 @@ export function arrayCases(check: Check, driver: () => EngineDriver, base: strin
     expect(await ids({ q: '"brown fox"' })).toEqual(['b2']);
     expect(await ids({ q: '"fox jumps"' })).toEqual(['b1']);
     // A highlight marks the word within its item, and shows no trace of how the items are kept apart.
-    const svc = await ready();
+    const svc = driver();
     const marked = (await svc.search(idx, { q: 'jumps', highlight: 'quotes' })).hits[0]!.highlights;
     expect(marked?.quotes?.[0]).toContain('<mark>jumps</mark>');
     expect(marked?.quotes?.[0]).not.toContain('\u2063');
   });
 
   check('arrays: documents read back, patch and export as written', async () => {
-    const svc = await ready();
+    const svc = driver();
     // Dates are normalised (ISO-8601 UTC); a repeated value is kept in the document as written.
     expect((await svc.getDocument(idx, 'b1')).document).toEqual({
       ...ARRAY_DOCS[0],
@@ -251,7 +235,7 @@ export function arrayCases(check: Check, driver: () => EngineDriver, base: strin
   check(
     'arrays: an array where one value is declared, or an element of the wrong type, is refused',
     async () => {
-      const svc = await ready();
+      const svc = driver();
       await expect(svc.putDocument(idx, 'bad', { id: 'bad', price: [1, 2] })).rejects.toMatchObject({
         code: 'INVALID_DOCUMENT',
         message: expect.stringContaining('"price"'),

@@ -4,7 +4,8 @@
  * groups, facets counted in documents, paging by page (no cursor). Sorted by a field so that every engine's
  * expected list is the same, by eye.
  */
-import { afterAll, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
+import { caseIndex } from './case-index.js';
 import type { EngineDriver } from './driver.js';
 
 type Check = (title: string, fn: () => Promise<void>) => void;
@@ -40,14 +41,7 @@ export function distinctCases(check: Check, svc: () => EngineDriver): void {
   const ids = async (input: Parameters<EngineDriver['search']>[1]) =>
     (await search(input)).hits.map((h) => h.id);
 
-  beforeAll(async () => {
-    await svc().engine.dropIndex(idx);
-    await svc().putIndex(idx, SCHEMA);
-    expect((await svc().importDocuments(idx, DOCS)).failed).toBe(0);
-  });
-  afterAll(async () => {
-    await svc().engine.dropIndex(idx);
-  });
+  caseIndex(svc, idx, SCHEMA, DOCS);
 
   check('distinct: one hit per group, groups ordered by their best hit, totals in groups', async () => {
     const r = await search({ distinct: 'publisher', sort: '-year' });

@@ -3,7 +3,8 @@
  * text are counted (ASCII letters in either case, every other character exactly, LIKE and regex wildcards
  * included), over the same matches as the search: its text query and filters, disjunctive as every facet.
  */
-import { afterAll, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
+import { caseIndex } from './case-index.js';
 import type { EngineDriver } from './driver.js';
 
 type Check = (title: string, fn: () => Promise<void>) => void;
@@ -37,14 +38,7 @@ export function facetSearchCases(check: Check, svc: () => EngineDriver): void {
       await svc().search(idx, { ...input, size: 0, facets: [{ field: 'publisher', prefix }] })
     ).facets.publisher?.buckets?.map((b) => [b.value, b.count]);
 
-  beforeAll(async () => {
-    await svc().engine.dropIndex(idx);
-    await svc().putIndex(idx, SCHEMA);
-    expect((await svc().importDocuments(idx, DOCS)).failed).toBe(0);
-  });
-  afterAll(async () => {
-    await svc().engine.dropIndex(idx);
-  });
+  caseIndex(svc, idx, SCHEMA, DOCS);
 
   check('facet value search: the values starting with a prefix, ASCII letters in either case', async () => {
     expect(await buckets({}, 'pen')).toEqual([

@@ -3,7 +3,8 @@
  * projection; arrays of objects flattened; merge patches that merge objects. Everything goes through the
  * EngineDriver, on an index of its own.
  */
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
+import { caseIndex } from './case-index.js';
 import type { EngineDriver } from './driver.js';
 import { digest } from './document-cases.js';
 
@@ -57,26 +58,9 @@ export const OBJECT_DOCS: Record<string, unknown>[] = [
 
 export function objectCases(check: Check, driver: () => EngineDriver, base: string): void {
   const idx = `${base}-objects`;
-  let loaded: Promise<void> | null = null;
-  const ready = async () => {
-    loaded ??= (async () => {
-      const svc = driver();
-      await svc.dropIndex(idx).catch(() => undefined);
-      await svc.putIndex(idx, OBJECT_SCHEMA);
-      const res = await svc.importDocuments(idx, OBJECT_DOCS);
-      expect(res.failed).toBe(0);
-    })();
-    await loaded;
-    return driver();
-  };
-  afterAll(async () => {
-    if (loaded)
-      await driver()
-        .dropIndex(idx)
-        .catch(() => undefined);
-  });
+  caseIndex(driver, idx, OBJECT_SCHEMA, OBJECT_DOCS);
   const ids = async (input: Parameters<EngineDriver['search']>[1]) =>
-    (await (await ready()).search(idx, { sort: 'id', size: 50, ...input })).hits.map((h) => h.id);
+    (await driver().search(idx, { sort: 'id', size: 50, ...input })).hits.map((h) => h.id);
 
   check('objects: dotted paths filter, at any depth, in both filter forms', async () => {
     expect(await ids({ filter: 'author.name = "Adams"' })).toEqual(['o2']);
@@ -102,7 +86,7 @@ export function objectCases(check: Check, driver: () => EngineDriver, base: stri
   );
 
   check('objects: facets and sorts on paths', async () => {
-    const svc = await ready();
+    const svc = driver();
     const res = await svc.search(idx, { facets: 'author.name,authors.name', size: 0 });
     expect(res.facets['authors.name']!.buckets).toEqual([
       { value: 'Kidby', count: 2 },
@@ -126,7 +110,7 @@ export function objectCases(check: Check, driver: () => EngineDriver, base: stri
   check('objects: nested text is searched, and fields returns the nested shape', async () => {
     expect(await ids({ q: 'discworld' })).toEqual(['o1']);
     expect(await ids({ q: 'guide', search_fields: 'author.bio' })).toEqual(['o2']);
-    const svc = await ready();
+    const svc = driver();
     const one = await svc.search(idx, {
       filter: 'author.name = "Pratchett"',
       fields: 'author.name,meta.flags.hidden,authors.role',
@@ -142,7 +126,7 @@ export function objectCases(check: Check, driver: () => EngineDriver, base: stri
   check(
     'objects: a merge patch merges nested objects and replaces arrays; export round-trips',
     async () => {
-      const svc = await ready();
+      const svc = driver();
       const index = `${idx}-patch`;
       await svc.dropIndex(index).catch(() => undefined);
       await svc.putIndex(index, OBJECT_SCHEMA);
