@@ -38,6 +38,12 @@ export interface OpenSiftOptions {
    * servers cached.
    */
   answersFromCache: boolean;
+  /**
+   * Whether the embedded engine reads on threads of its own (default): a server's event loop stays free however
+   * heavy a search is. A one-shot CLI command reads on its own thread: starting reader threads costs it more than
+   * the reads (seconds on a busy machine, when the threads load the engine's code).
+   */
+  readThreads?: boolean;
 }
 
 /** How long a start waits for Redis before going on without it (it reconnects in the background). */
@@ -45,7 +51,7 @@ const REDIS_WAIT_MS = 2000;
 
 /** Opens the configured engine and builds the stack and the service over it; closes the engine if that fails. */
 export async function openSift(config: Config, opts: OpenSiftOptions): Promise<Sift> {
-  const rawEngine = await createEngine(config);
+  const rawEngine = await createEngine(config, { readThreads: opts.readThreads ?? true });
   await rawEngine.open();
   let redis: Redis | null = null;
   try {

@@ -130,6 +130,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       const sift = await openSift(cfg, {
         logger: pino({ level: 'warn' }, pino.destination(2)),
         answersFromCache: false,
+        readThreads: false,
       });
       try {
         return await fn(sift.service, cfg);

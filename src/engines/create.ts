@@ -7,10 +7,13 @@ import { SqliteEngine } from './sqlite/engine.js';
  * engines and their official clients load only when configured: they take about half a second to import, which
  * every CLI command on the embedded engine would otherwise pay.
  */
-export async function createEngine(config: Config): Promise<Engine> {
+export async function createEngine(config: Config, opts: { readThreads?: boolean } = {}): Promise<Engine> {
   switch (config.SEARCH_ENGINE) {
     case 'embedded':
-      return new SqliteEngine({ dataDir: config.DATA_DIR });
+      return new SqliteEngine({
+        dataDir: config.DATA_DIR,
+        ...(opts.readThreads === false ? { readers: 0 } : {}),
+      });
     case 'elasticsearch':
     case 'opensearch': {
       const { createClusterEngine } = await import('./cluster/create.js');

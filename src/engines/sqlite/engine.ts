@@ -47,7 +47,8 @@ import { ensureFacetTables } from './facet-migration.js';
 import { allocateTid, ensureMetaTable, parseJob, type IndexRow } from './meta.js';
 import { openDatabase } from './open-database.js';
 import { SchemaChangedError, VersionDroppedError } from './read-errors.js';
-import { ReadPool } from './read-pool.js';
+import { InlineReads, ReadPool, type Reads } from './read-pool.js';
+import type { ReadTask } from './read-task.js';
 import { Versioning } from './versioning.js';
 import { versionWriter, type VersionWriter } from './version-writer.js';
 
@@ -83,7 +84,7 @@ export class SqliteEngine implements Engine {
   private current: Database.Statement | null = null;
   private versioning: Versioning | null = null;
 
-  private pool: ReadPool | null = null;
+  private pool: Reads | null = null;
   /** Set while open() waits for the file: a second open() joins it instead of opening another connection. */
   private opening: Promise<void> | null = null;
   /**
@@ -94,7 +95,10 @@ export class SqliteEngine implements Engine {
    */
   private loading: Promise<void> | null = null;
 
-  /** `readers`: threads that run searches off the event loop (default 2, one per core of a small machine). */
+  /**
+   * `readers`: threads that run searches off the event loop (default 2, one per core of a small machine); 0 reads
+   * on the calling thread, for a process that makes a few reads and exits.
+   */
   constructor(private readonly opts: { dataDir: string; file?: string; readers?: number }) {}
 
   get path(): string {
@@ -149,9 +153,10 @@ export class SqliteEngine implements Engine {
     return this.db;
   }
 
-  private get readers(): ReadPool {
+  private get readers(): Reads {
     if (!this.db) throw new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed');
-    this.pool ??= new ReadPool(this.path, this.opts.readers ?? 2);
+    const threads = this.opts.readers ?? 2;
+    this.pool ??= threads === 0 ? new InlineReads(this.path) : new ReadPool(this.path, threads);
     return this.pool;
   }
 
@@ -462,7 +467,7 @@ export class SqliteEngine implements Engine {
    * Runs a read on a reader thread against the live version. A read that was handed a version which a switch
    * (here or in another process) dropped before the thread got to it is run again on the new one.
    */
-  private async read<T>(index: string, task: (idx: VersionWriter) => Parameters<ReadPool['run']>[0]) {
+  private async read<T>(index: string, task: (idx: VersionWriter) => ReadTask) {
     for (let attempt = 0; ; attempt++) {
       const idx = this.handle(index);
       try {

@@ -1,15 +1,14 @@
+import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { SiftError } from '../../errors.js';
-import type { SearchRequest, SuggestRequest } from '../../query/types.js';
-import type { IndexSchema } from '../../schema/types.js';
-import type { ExportPageRequest } from '../engine.js';
 import { readError, type ReadFailure } from './read-errors.js';
+import { executeRead, openReader, type ReadTask } from './read-task.js';
 
-export type ReadTask =
-  | { id: number; op: 'search'; tid: number; schema: IndexSchema; request: SearchRequest }
-  | { id: number; op: 'suggest'; tid: number; schema: IndexSchema; request: SuggestRequest }
-  | { id: number; op: 'export'; tid: number; schema: IndexSchema; request: ExportPageRequest };
-type TaskInput = ReadTask extends infer T ? (T extends ReadTask ? Omit<T, 'id'> : never) : never;
+/** What runs the embedded engine's reads: reader threads (a server), or this thread (a one-shot CLI command). */
+export interface Reads {
+  run<T>(task: ReadTask): Promise<T>;
+  close(): Promise<void>;
+}
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -28,7 +27,7 @@ const WORKER_URL = new URL(fromSource ? './read-worker.ts' : './read-worker.js',
  * A small pool of reader threads over one database file. Tasks go to the least busy reader; a reader that dies
  * fails its tasks with ENGINE_UNAVAILABLE and is replaced, so one bad query cannot take searching down.
  */
-export class ReadPool {
+export class ReadPool implements Reads {
   private readers: Reader[] = [];
   private readonly pending = new Map<number, Pending & { reader: Reader }>();
   private nextId = 1;
@@ -84,7 +83,7 @@ export class ReadPool {
     if (i >= 0) this.readers[i] = this.spawn();
   }
 
-  run<T>(task: TaskInput): Promise<T> {
+  run<T>(task: ReadTask): Promise<T> {
     if (this.closed)
       return Promise.reject(new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine is closed'));
     const reader = this.readers.reduce((a, b) => (b.busy < a.busy ? b : a));
@@ -106,5 +105,31 @@ export class ReadPool {
       p.reject(new SiftError('ENGINE_UNAVAILABLE', 'the embedded engine closed'));
     this.pending.clear();
     this.readers = [];
+  }
+}
+
+/**
+ * Reads on this thread, over a read-only connection of its own: for a process that makes a few reads and exits
+ * (a CLI command), where starting reader threads costs more than the reads. Failures reach the engine exactly as
+ * a reader thread reports them.
+ */
+export class InlineReads implements Reads {
+  private db: Database.Database | null = null;
+
+  constructor(private readonly path: string) {}
+
+  async run<T>(task: ReadTask): Promise<T> {
+    this.db ??= openReader(this.path);
+    try {
+      return executeRead(this.db, task) as T;
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw readError({ message: e.message, code: e.code });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = null;
   }
 }
