@@ -1,4 +1,5 @@
 import { conjuncts, filterFields } from '../../query/facet-filter.js';
+import { rangeBuckets } from '../../query/range-buckets.js';
 import type { FacetRequest, FacetResult, Filter, Scalar } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
 import { allOf, filterToDsl, type QueryDsl } from './filter.js';
@@ -85,9 +86,6 @@ export function prefixPattern(prefix: string): string {
   return `${out}.*`;
 }
 
-const rangeKey = (r: { key?: string; from?: number; to?: number }) =>
-  r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`;
-
 interface TermsBucket {
   key: Scalar;
   key_as_string?: string;
@@ -124,12 +122,10 @@ export function readFacets(
     }
     const ranges = agg.ranges as { buckets: RangeAggBucket[] } | undefined;
     if (ranges && facet.ranges) {
-      result.ranges = facet.ranges.map((r, j) => ({
-        key: rangeKey(r),
-        ...(r.from !== undefined ? { from: r.from } : {}),
-        ...(r.to !== undefined ? { to: r.to } : {}),
-        count: ranges.buckets.find((b) => b.key === String(j))?.doc_count ?? 0,
-      }));
+      result.ranges = rangeBuckets(
+        facet.ranges,
+        (j) => ranges.buckets.find((b) => b.key === String(j))?.doc_count ?? 0,
+      );
     }
     const stats = agg.stats as StatsAgg | undefined;
     if (stats) {

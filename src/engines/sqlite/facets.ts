@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { filterWithoutField } from '../../query/facet-filter.js';
+import { rangeBuckets } from '../../query/range-buckets.js';
 import type {
   FacetRequest,
   FacetResult,
@@ -164,12 +165,7 @@ function countGroup(
     }
     if (facet.ranges) {
       const counts = new Map(mine(RANGE).map((r) => [r.v as number, r.n]));
-      res.ranges = facet.ranges.map((r, i) => ({
-        key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
-        ...(r.from !== undefined ? { from: r.from } : {}),
-        ...(r.to !== undefined ? { to: r.to } : {}),
-        count: counts.get(i) ?? 0,
-      }));
+      res.ranges = rangeBuckets(facet.ranges, (i) => counts.get(i) ?? 0);
     }
     if (facet.stats) {
       // One row: min in v, count in n, then max, avg and sum.

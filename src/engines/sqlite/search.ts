@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { rangeBuckets } from '../../query/range-buckets.js';
 import { filterWithoutField } from '../../query/facet-filter.js';
 import type {
   DistinctRequest,
@@ -329,13 +330,7 @@ function textMatchesAny(db: Database.Database, tid: number, match: string): bool
 function emptyFacet(facet: FacetRequest): FacetResult {
   const out: FacetResult = {};
   if (!facet.ranges && !facet.stats) out.buckets = [];
-  if (facet.ranges)
-    out.ranges = facet.ranges.map((r) => ({
-      key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
-      ...(r.from !== undefined ? { from: r.from } : {}),
-      ...(r.to !== undefined ? { to: r.to } : {}),
-      count: 0,
-    }));
+  if (facet.ranges) out.ranges = rangeBuckets(facet.ranges, () => 0);
   if (facet.stats) out.stats = { min: null, max: null, avg: null, sum: null, count: 0 };
   return out;
 }
@@ -596,12 +591,7 @@ function listFacet(
       ...bounds,
       ...s.params,
     ) as Record<string, number>;
-    out.ranges = facet.ranges.map((r, i) => ({
-      key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
-      ...(r.from !== undefined ? { from: r.from } : {}),
-      ...(r.to !== undefined ? { to: r.to } : {}),
-      count: row[`r${i}`] ?? 0,
-    }));
+    out.ranges = rangeBuckets(facet.ranges, (i) => row[`r${i}`] ?? 0);
   }
   if (facet.stats) {
     out.stats = cached(
@@ -651,12 +641,7 @@ function runFacet(
       db,
       `SELECT ${sums.map((x, i) => `${x} AS r${i}`).join(', ')} FROM ${s.from}${whereSql(s)}`,
     ).get(...bounds, ...s.params) as Record<string, number>;
-    out.ranges = facet.ranges.map((r, i) => ({
-      key: r.key ?? `${r.from ?? '*'}-${r.to ?? '*'}`,
-      ...(r.from !== undefined ? { from: r.from } : {}),
-      ...(r.to !== undefined ? { to: r.to } : {}),
-      count: row[`r${i}`] ?? 0,
-    }));
+    out.ranges = rangeBuckets(facet.ranges, (i) => row[`r${i}`] ?? 0);
   }
   if (facet.stats) {
     const row = cached(
