@@ -124,6 +124,34 @@ export function createIndexSql(tid: number, schema: IndexSchema): string[] {
 }
 
 /**
+ * The triggers that keep a side table (rank, facet, list) in step with the documents table `d`, in the document's
+ * own transaction: `insert` writes the rows of `new`; an update replaces them, a delete removes them. Named
+ * `<d>_<tag>ai|au|ad`, which databases already made rely on. No OR REPLACE in `insert`: inside a trigger the
+ * outer statement's conflict policy would override it.
+ */
+function mirrorTriggers(d: string, tag: string, table: string, insert: string): string[] {
+  return [
+    `CREATE TRIGGER ${d}_${tag}ai AFTER INSERT ON ${d} BEGIN ${insert}; END`,
+    `CREATE TRIGGER ${d}_${tag}au AFTER UPDATE ON ${d} BEGIN
+       DELETE FROM ${table} WHERE rowid = old.rowid;
+       ${insert};
+     END`,
+    `CREATE TRIGGER ${d}_${tag}ad AFTER DELETE ON ${d} BEGIN DELETE FROM ${table} WHERE rowid = old.rowid; END`,
+  ];
+}
+
+/** Drops a side table and the triggers mirrorTriggers made for it. */
+function dropMirror(tid: number, tag: string, table: string): string[] {
+  const d = docsTable(tid);
+  return [
+    `DROP TRIGGER IF EXISTS ${d}_${tag}ai`,
+    `DROP TRIGGER IF EXISTS ${d}_${tag}au`,
+    `DROP TRIGGER IF EXISTS ${d}_${tag}ad`,
+    `DROP TABLE IF EXISTS ${table}`,
+  ];
+}
+
+/**
  * The popularity signal `weight * ln(1 + value)`, computed once per write instead of once per match per query,
  * in a table of two numbers per row that stays in cache. Triggers keep it atomic with the document write.
  */
@@ -138,24 +166,12 @@ export function createRankSql(tid: number, schema: IndexSchema): string[] {
     `CREATE TABLE ${r} (rowid INTEGER PRIMARY KEY, b REAL NOT NULL)`,
     `INSERT INTO ${r} (rowid, b) SELECT rowid, ${expr(d)} FROM ${d}`,
     `CREATE INDEX IF NOT EXISTS ${rankIndex(tid)} ON ${r}(b)`,
-    // No OR REPLACE here: inside a trigger the outer statement's conflict policy would override it.
-    `CREATE TRIGGER ${d}_rai AFTER INSERT ON ${d} BEGIN INSERT INTO ${r} (rowid, b) VALUES (new.rowid, ${expr('new')}); END`,
-    `CREATE TRIGGER ${d}_rau AFTER UPDATE ON ${d} BEGIN
-       DELETE FROM ${r} WHERE rowid = old.rowid;
-       INSERT INTO ${r} (rowid, b) VALUES (new.rowid, ${expr('new')});
-     END`,
-    `CREATE TRIGGER ${d}_rad AFTER DELETE ON ${d} BEGIN DELETE FROM ${r} WHERE rowid = old.rowid; END`,
+    ...mirrorTriggers(d, 'r', r, `INSERT INTO ${r} (rowid, b) VALUES (new.rowid, ${expr('new')})`),
   ];
 }
 
 export function dropRankSql(tid: number): string[] {
-  const d = docsTable(tid);
-  return [
-    `DROP TRIGGER IF EXISTS ${d}_rai`,
-    `DROP TRIGGER IF EXISTS ${d}_rau`,
-    `DROP TRIGGER IF EXISTS ${d}_rad`,
-    `DROP TABLE IF EXISTS ${rankTable(tid)}`,
-  ];
+  return dropMirror(tid, 'r', rankTable(tid));
 }
 
 /**
@@ -186,24 +202,12 @@ export function createFacetSql(tid: number, schema: IndexSchema): string[] {
     // No declared types: each value keeps the storage class the documents table gave it.
     `CREATE TABLE ${x} (rowid INTEGER PRIMARY KEY, ${list})`,
     `INSERT INTO ${x} (rowid, ${list}) SELECT rowid, ${list} FROM ${d}`,
-    // No OR REPLACE here: inside a trigger the outer statement's conflict policy would override it.
-    `CREATE TRIGGER ${d}_xai AFTER INSERT ON ${d} BEGIN INSERT INTO ${x} (rowid, ${list}) VALUES (new.rowid, ${newVals}); END`,
-    `CREATE TRIGGER ${d}_xau AFTER UPDATE ON ${d} BEGIN
-       DELETE FROM ${x} WHERE rowid = old.rowid;
-       INSERT INTO ${x} (rowid, ${list}) VALUES (new.rowid, ${newVals});
-     END`,
-    `CREATE TRIGGER ${d}_xad AFTER DELETE ON ${d} BEGIN DELETE FROM ${x} WHERE rowid = old.rowid; END`,
+    ...mirrorTriggers(d, 'x', x, `INSERT INTO ${x} (rowid, ${list}) VALUES (new.rowid, ${newVals})`),
   ];
 }
 
 export function dropFacetSql(tid: number): string[] {
-  const d = docsTable(tid);
-  return [
-    `DROP TRIGGER IF EXISTS ${d}_xai`,
-    `DROP TRIGGER IF EXISTS ${d}_xau`,
-    `DROP TRIGGER IF EXISTS ${d}_xad`,
-    `DROP TABLE IF EXISTS ${facetTable(tid)}`,
-  ];
+  return dropMirror(tid, 'x', facetTable(tid));
 }
 
 /**
@@ -236,23 +240,12 @@ export function createListSql(tid: number, schema: IndexSchema): string[] {
     `CREATE TABLE ${a} (rowid INTEGER NOT NULL, f TEXT NOT NULL, v, PRIMARY KEY (rowid, f, v)) WITHOUT ROWID`,
     `INSERT INTO ${a} (rowid, f, v) ${rows('d', `${d} d, `)}`,
     `CREATE INDEX ${a}_v ON ${a}(f, v)`,
-    `CREATE TRIGGER ${d}_aai AFTER INSERT ON ${d} BEGIN INSERT INTO ${a} (rowid, f, v) ${rows('new')}; END`,
-    `CREATE TRIGGER ${d}_aau AFTER UPDATE ON ${d} BEGIN
-       DELETE FROM ${a} WHERE rowid = old.rowid;
-       INSERT INTO ${a} (rowid, f, v) ${rows('new')};
-     END`,
-    `CREATE TRIGGER ${d}_aad AFTER DELETE ON ${d} BEGIN DELETE FROM ${a} WHERE rowid = old.rowid; END`,
+    ...mirrorTriggers(d, 'a', a, `INSERT INTO ${a} (rowid, f, v) ${rows('new')}`),
   ];
 }
 
 export function dropListSql(tid: number): string[] {
-  const d = docsTable(tid);
-  return [
-    `DROP TRIGGER IF EXISTS ${d}_aai`,
-    `DROP TRIGGER IF EXISTS ${d}_aau`,
-    `DROP TRIGGER IF EXISTS ${d}_aad`,
-    `DROP TABLE IF EXISTS ${listTable(tid)}`,
-  ];
+  return dropMirror(tid, 'a', listTable(tid));
 }
 
 /** B-tree indexes for the columns that are filtered, faceted or sorted on. */
