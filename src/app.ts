@@ -47,6 +47,8 @@ import { reindexRoutes } from './http/routes/reindex.js';
 import { searchRoutes } from './http/routes/search.js';
 import { multiSearchRoutes } from './http/routes/multi-search.js';
 import { suggestRoutes } from './http/routes/suggest.js';
+import { fieldRoutes } from './http/routes/fields.js';
+import { pageRoutes } from './http/routes/page.js';
 import { createAppState, type AppState } from './http/state.js';
 import { createLogger } from './observability/logger.js';
 
@@ -173,6 +175,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(healthRoutes, { config, service, state });
   await app.register(searchRoutes, { config, service });
   await app.register(suggestRoutes, { config, service });
+  await app.register(fieldRoutes, { service });
   await app.register(multiSearchRoutes, { config, service });
   await app.register(indexRoutes, { service });
   await app.register(reindexRoutes, { service });
@@ -181,6 +184,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(exportRoutes, { service });
   await app.register(documentsByFilterRoutes, { service });
   await app.register(keyRoutes, { keys: auth.keys });
+  await app.register(pageRoutes, { config });
   await app.ready();
   frontDoor?.install(app.server);
   return app;

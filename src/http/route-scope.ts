@@ -6,7 +6,8 @@ import type { FastifyRequest, RouteOptions } from 'fastify';
  *   search: searching, suggesting and reading single documents;
  *   write:  storing, importing and deleting documents;
  *   admin:  index management, reindexing, keys.
- * Routes outside /api (health probes, /metrics, /docs, /openapi.json) declare none: they are not limited.
+ * Routes outside /api (health probes, /metrics, /docs, /openapi.json, the search page) declare none: they are
+ * not limited.
  */
 export const ROUTE_SCOPES = ['search', 'write', 'admin'] as const;
 export type RouteScope = (typeof ROUTE_SCOPES)[number];
@@ -15,7 +16,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a credential needs for this route, and whose rate limit it counts against. */
     scope?: RouteScope;
-    /** The handler applies a scoped key's filter; a principal with a filter may use only such routes. */
+    /**
+     * The handler applies a scoped key's filter (or answers nothing a filter restricts: no document); a principal
+     * with a filter may use only such routes.
+     */
     appliesKeyFilter?: boolean;
     /** The path names no index: the route searches DEFAULT_INDEX, and access is checked against it. */
     usesDefaultIndex?: boolean;
