@@ -16,6 +16,7 @@ describe('route scopes, as each route declares them (real server, no credentials
     ['POST', '/api/indexes/books/search', 'search'],
     ['POST', '/api/multi-search', 'search'],
     ['GET', '/api/indexes/books/suggest', 'search'],
+    ['GET', '/api/indexes/books/fields', 'search'],
     ['GET', '/api/indexes/books/documents/x', 'search'],
     ['HEAD', '/api/indexes/books/documents/x', 'search'],
     ['PUT', '/api/indexes/books/documents/x', 'write'],
@@ -30,6 +31,8 @@ describe('route scopes, as each route declares them (real server, no credentials
     ['GET', '/health/ready', null],
     ['GET', '/metrics', null],
     ['GET', '/openapi.json', null],
+    ['GET', '/', null],
+    ['GET', '/assets/search-page.js', null],
     ['GET', '/apis', null],
   ] as const)('%s %s -> %s', async (method, path, scope) => {
     const res = await fetch(server.url + path, { method });
