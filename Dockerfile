@@ -19,6 +19,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
+# `npm run build` compiles, then bundles the search page (src/page/) into dist/page/ with this script.
+COPY scripts/build-page.ts ./scripts/build-page.ts
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS prod-deps

@@ -27,6 +27,9 @@ describe('Dockerfile (parsed)', () => {
     const runs = build.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     expect(runs.join(' ')).toMatch(/python3.*make.*g\+\+/);
     expect(runs).toContain('npm run build');
+    // `npm run build` also bundles the search page, with this script.
+    const copies = build.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+    expect(copies).toContain('scripts/build-page.ts ./scripts/build-page.ts');
   });
 
   it('ships production dependencies only, from an `npm ci --omit=dev` stage', () => {
@@ -69,7 +72,13 @@ describe('Dockerfile (parsed)', () => {
     expect(lines[0]).toBe('*');
     const allowed = lines.filter((l) => l.startsWith('!'));
     expect(allowed).toEqual(
-      expect.arrayContaining(['!package-lock.json', '!src/', '!bin/', '!data/sample/']),
+      expect.arrayContaining([
+        '!package-lock.json',
+        '!src/',
+        '!bin/',
+        '!data/sample/',
+        '!scripts/build-page.ts',
+      ]),
     );
     for (const secret of ['node_modules', '.env', 'var', 'dist', '.git']) {
       expect(allowed.some((a) => a.startsWith(`!${secret}`))).toBe(false);
@@ -96,6 +105,13 @@ describe("the image's start command, run for real", { timeout: 240_000 }, () => 
       { cwd: ROOT, encoding: 'utf8', timeout: 180_000 },
     );
     if (tsc.status !== 0) throw new Error(`npm run build failed:\n${tsc.stdout}${tsc.stderr}`);
+    // The second half of `npm run build`: the search page bundled into dist/page/.
+    const page = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/build-page.ts', join(app.path, 'dist/page')],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
+    if (page.status !== 0) throw new Error(`building the search page failed:\n${page.stdout}${page.stderr}`);
     symlinkSync(join(ROOT, 'node_modules'), join(app.path, 'node_modules'));
     cpSync(join(ROOT, 'package.json'), join(app.path, 'package.json'));
     mkdirSync(join(app.path, 'data'));
@@ -131,6 +147,11 @@ describe("the image's start command, run for real", { timeout: 240_000 }, () => 
     expect(ready.status).toBe(200);
     const health = (await (await fetch(`${sift.url}/health`)).json()) as { environment: string };
     expect(health.environment).toBe('production');
+    // The search page comes from dist/page/ (a server running from dist/ bundles nothing).
+    const page = await fetch(`${sift.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<meta name="sift-default-index" content="packages" />');
+    expect((await fetch(`${sift.url}/assets/search-page.js`)).status).toBe(200);
 
     // The HEALTHCHECK command itself, as Docker would run it inside the container.
     const hc = execForm(lastOf(runtime, 'HEALTHCHECK')!.replace(/^.*?CMD /, ''))!;
