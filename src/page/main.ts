@@ -207,8 +207,17 @@ function appendHits(hits: Hit[]): HTMLLIElement[] {
 function showCount(answer: SearchAnswer): void {
   const total = answer.total_relation === 'gte' ? `${answer.total}+` : String(answer.total);
   const noun = answer.total === 1 && answer.total_relation !== 'gte' ? 'result' : 'results';
-  const suggestion = answer.did_you_mean ? ` Did you mean “${answer.did_you_mean}”?` : '';
-  showStatus(`${total} ${noun} in ${Math.round(answer.took_ms * 10) / 10} ms.${suggestion}`);
+  showStatus(`${total} ${noun} in ${Math.round(answer.took_ms * 10) / 10} ms.`);
+  const suggestion = answer.did_you_mean;
+  if (suggestion) {
+    const button = el('button', { type: 'button', class: 'link-button' }, suggestion);
+    button.addEventListener('click', () => {
+      state = { ...state, q: suggestion };
+      ui.q.value = suggestion;
+      void search();
+    });
+    ui.status.append(' Did you mean ', button, '?');
+  }
 }
 
 function showCurl(): void {

@@ -243,7 +243,55 @@ describe('the search page, on a server with open reads', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('filter');
     expect(await page.locator('#filter').evaluate((e) => getComputedStyle(e).outlineStyle)).toBe('solid');
+    // Text keeps at least 4.5:1 contrast against the background it is drawn on (WCAG AA).
+    const ratios = await page.evaluate(() => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const luminance = ([r, g, b]: number[]) => {
+        const lin = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+      };
+      const background = (e: Element | null): number[] => {
+        for (; e; e = e.parentElement) {
+          const c = rgb(getComputedStyle(e).backgroundColor);
+          if (c.length === 3 || c[3] !== 0) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+      };
+      const selectors = [
+        'label',
+        '#status',
+        '.count',
+        '.facts',
+        '.hit-title',
+        '.field-name',
+        'mark',
+        'footer a',
+        'legend',
+      ];
+      return Object.fromEntries(
+        selectors.map((sel) => {
+          const e = document.querySelector(sel)!;
+          const [a, b] = [luminance(rgb(getComputedStyle(e).color)), luminance(background(e))];
+          return [sel, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+        }),
+      );
+    });
+    for (const [selector, ratio] of Object.entries(ratios))
+      expect(ratio, selector).toBeGreaterThanOrEqual(4.5);
     await page.screenshot({ path: join(OUTPUT, 'phone.png'), fullPage: true });
+  });
+
+  it('offers "did you mean" as a button that searches for it', async () => {
+    // Four letters allow no typo, so "dunr" finds nothing, and the index knows a word one edit away.
+    session = await open(server.url, '/?q=dunr');
+    const { page } = session;
+    await settled(page, /^0 results in \d/);
+    const button = page.locator('#status button');
+    expect(await button.textContent()).toBe('dune');
+    await button.click();
+    await page.waitForURL(/\?q=dune$/);
+    await settled(page, /^2 results in \d/);
+    expect(await page.locator('#q').inputValue()).toBe('dune');
   });
 });
 
