@@ -195,6 +195,11 @@ describe('the search page, on a server with open reads', () => {
     expect(await page.evaluate(() => document.activeElement?.closest('li')?.getAttribute('value'))).toBe(
       '11',
     );
+    // Another sort from the list starts over from the first page.
+    await page.locator('#sort').selectOption('-pages');
+    await page.waitForURL(/\?sort=-pages$/);
+    await expect.poll(() => hitIds(page)).toHaveLength(10);
+    expect((await hitIds(page))[0]).toBe('hyperion');
   });
 
   it("shows the filter's positioned error under the text, also while facets are picked", async () => {
@@ -322,6 +327,10 @@ describe('the search page, on a server that requires credentials', () => {
     await page.reload();
     await settled(page, /^2 results in \d/);
     expect(await page.locator('#key-panel').isHidden()).toBe(true);
+    // Forgetting the key asks for one again.
+    await page.locator('#forget-key').click();
+    await page.locator('#key-panel').waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     expect(session.problems).toEqual([]);
     expect(session.requests.filter((r) => !r.url.startsWith(`${server.url}/`))).toEqual([]);
   });
