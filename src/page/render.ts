@@ -52,6 +52,10 @@ const asText = (value: unknown): string =>
       ? JSON.stringify(value)
       : String(value);
 
+/** A date as stored (ISO 8601); a plain day when it has no time of day. */
+const asDate = (value: unknown): string =>
+  typeof value === 'string' ? value.replace(/T00:00:00(\.0+)?Z$/, '') : asText(value);
+
 /** The field a hit is named by: the first searchable field with a text value, else its id. */
 export function titleField(fields: readonly SearchField[], hit: Hit): string | null {
   const f = fields.find((f) => f.searchable && typeof hit.document[f.name] === 'string');
@@ -87,7 +91,9 @@ export function hitItem(
   }
   const facts = fields
     .filter((f) => (f.facet || f.sortable) && f.name !== title && hit.document[f.name] !== undefined)
-    .map((f) => `${f.name}: ${asText(hit.document[f.name])}`);
+    .map(
+      (f) => `${f.name}: ${f.type === 'date' ? asDate(hit.document[f.name]) : asText(hit.document[f.name])}`,
+    );
   if (facts.length > 0) summary.append(el('span', { class: 'facts' }, facts.join(' · ')));
   details.append(el('pre', { class: 'document' }, JSON.stringify(hit.document, null, 2)));
   // Snippets are what a reader scans: shown before the title is opened, outside the details.
