@@ -68,7 +68,10 @@ const hitIds = (page: Page) =>
 const settled = (page: Page, text: RegExp = /results? in \d/) =>
   page.locator('#status').filter({ hasText: text }).waitFor();
 
-describe('the search page, on a server with open reads', () => {
+// A browser and a server share two busy cores with the rest of the suite: room for a slow step, not a bound on speed.
+const SLOW_MACHINE = { timeout: 90_000 };
+
+describe('the search page, on a server with open reads', SLOW_MACHINE, () => {
   const server = seededServer('sift-page-');
   let session: Session | undefined;
 
@@ -129,14 +132,30 @@ describe('the search page, on a server with open reads', () => {
     session.problems = session.problems.filter((p) => !/^console: Applying inline style violates/.test(p));
   });
 
-  it('cancels stale searches: the results are those of the last text typed', async () => {
+  it('aborts a search still in flight when the text changes: a late answer never replaces a newer one', async () => {
     session = await open(server.url, '/');
     const { page } = session;
     await settled(page);
-    await page.locator('#q').pressSequentially('hobbit', { delay: 5 });
+    // The answer to "dune" is held back until "emma" has been answered and shown.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const queryOf = (r: { postData(): string | null }) =>
+      (JSON.parse(r.postData() ?? '{}') as { q?: string }).q;
+    await page.route(`${server.url}/api/search`, async (route) => {
+      if (queryOf(route.request()) === 'dune') await held;
+      await route.continue().catch(() => undefined); // the page may have aborted it meanwhile
+    });
+    const failed: string[] = [];
+    page.on('requestfailed', (r) => failed.push(`${queryOf(r)}: ${r.failure()?.errorText}`));
+    const duneSent = page.waitForRequest((r) => r.url().endsWith('/api/search') && queryOf(r) === 'dune');
+    await page.locator('#q').fill('dune');
+    await duneSent;
     await page.locator('#q').fill('emma');
-    await page.locator('#q').dispatchEvent('input');
     await settled(page, /^1 result in \d/);
+    expect(await hitIds(page)).toEqual(['emma']);
+    await expect.poll(() => failed).toEqual(['dune: net::ERR_ABORTED']);
+    release();
+    await page.waitForURL(/\?q=emma$/);
     expect(await hitIds(page)).toEqual(['emma']);
   });
 
@@ -300,7 +319,7 @@ describe('the search page, on a server with open reads', () => {
   });
 });
 
-describe('the search page, on a server that requires credentials', () => {
+describe('the search page, on a server that requires credentials', SLOW_MACHINE, () => {
   let server: AuthServer;
   let session: Session | undefined;
   beforeAll(async () => {
