@@ -5,6 +5,7 @@ import { facetGroup, hitItem, rangeItems, el, type Hit, type SearchAnswer } from
 import {
   composeFilter,
   facetPlan,
+  filterExample,
   searchBody,
   searchPath,
   sortChoices,
@@ -145,6 +146,7 @@ async function loadIndex(signal: AbortSignal): Promise<void> {
   }
   index = { name, fields: described.fields, plan, ranges };
   fillSortChoices(described.fields);
+  ui.filter.placeholder = filterExample(described.fields);
 }
 
 function renderFacets(answer: SearchAnswer): void {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   composeFilter,
   facetPlan,
+  filterExample,
   parenthesesBalance,
   searchBody,
   searchPath,
@@ -99,6 +100,11 @@ describe('the search request the page sends', () => {
     });
     // A numeric facet whose spread is unknown (an empty index) is left out rather than asked with no ranges.
     expect(searchBody(emptyState(), plan, {}).facets).toEqual([{ field: 'genre', size: 10 }]);
+  });
+
+  it("gives the filter box an example made of the index's own fields", () => {
+    expect(filterExample(FIELDS)).toBe('e.g. pages >= 100 AND NOT genre = "…"');
+    expect(filterExample([field('title', 'text', { filterable: false })])).toBe('');
   });
 
   it("uses the default index's routes when the page names no index", () => {

@@ -33,6 +33,17 @@ export function sortChoices(fields: readonly SearchField[]): { value: string; la
   return choices;
 }
 
+/** An example filter for the filter box, made of the index's own fields (none when nothing is filterable). */
+export function filterExample(fields: readonly SearchField[]): string {
+  const numeric = fields.find((f) => f.filterable && (f.type === 'integer' || f.type === 'float'));
+  const keyword = fields.find((f) => f.filterable && f.type === 'keyword' && f.facet);
+  const parts = [
+    ...(numeric ? [`${numeric.name} >= 100`] : []),
+    ...(keyword ? [`NOT ${keyword.name} = "…"`] : []),
+  ];
+  return parts.length > 0 ? `e.g. ${parts.join(' AND ')}` : '';
+}
+
 /**
  * Whether the parentheses of a filter expression balance outside its quoted strings. The page ANDs a typed
  * filter with the facet picks as `(typed) AND ...`; a typed `a = 1) OR (b = 2` would then parse, with another
