@@ -5,17 +5,24 @@
 source "$(dirname "$0")/lib.sh"
 
 action="${1:-status}"
-browser=/usr/bin/chromium
+
+# Debian installs /usr/bin/chromium; Ubuntu's package of the same browser is named chromium-browser.
+browser() {
+  local b
+  for b in /usr/bin/chromium /usr/bin/chromium-browser; do
+    [[ -x "$b" ]] && { echo "$b"; return 0; }
+  done
+  return 1
+}
 
 case "$action" in
   start)
-    [[ -x "$browser" ]] || apt_install chromium
-    [[ -x "$browser" ]] || die "the chromium package did not install $browser"
-    echo "{\"url\":\"$browser\",\"started\":false}"
+    path="$(browser)" || { apt_install chromium; path="$(browser)"; } || die "no Chromium after installing the chromium package"
+    echo "{\"url\":\"$path\",\"started\":false}"
     ;;
   stop) ;;
   status)
-    if [[ -x "$browser" ]]; then echo "{\"url\":\"$browser\",\"running\":true}"; else echo '{"running":false}'; exit 1; fi
+    if path="$(browser)"; then echo "{\"url\":\"$path\",\"running\":true}"; else echo '{"running":false}'; exit 1; fi
     ;;
   *) die "usage: chromium.sh start|stop|status" ;;
 esac
