@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { facetPrefixMatcher } from '../../query/facet-prefix.js';
+import type { IndexSchema } from '../../schema/types.js';
+import { readFacets } from './aggregations.js';
 import { typoCandidatePattern } from './facet-prefix.js';
 
 describe('the candidates of a facet value search with typos on a cluster', () => {
@@ -27,5 +29,22 @@ describe('the candidates of a facet value search with typos on a cluster', () =>
     expect(typoCandidatePattern('pengiun', 1)).toBe('[pP](.{0,1}[eE][nN]|.{1,3}[gG][iI]|.{3,5}[uU][nN]).*');
     expect(typoCandidatePattern('x'.repeat(100), 2).length).toBeLessThan(1000);
     expect(typoCandidatePattern('pen', 1)).toBe('[pP].*');
+  });
+
+  it('keeps the candidates the matcher accepts, and is incomplete when the cluster left candidates out', () => {
+    const schema = {
+      id_field: 'id',
+      fields: { p: { type: 'keyword', facet: true } },
+    } as unknown as IndexSchema;
+    const facets = [{ field: 'p', size: 1, prefix: 'pengiun', typos: 1 }];
+    const buckets = [
+      { key: 'Pearson', doc_count: 5 },
+      { key: 'Penguin', doc_count: 3 },
+      { key: 'penguin-kids', doc_count: 2 },
+    ];
+    const all = readFacets(facets, schema, { f0: { terms: { buckets, sum_other_doc_count: 0 } } });
+    expect(all).toEqual({ facets: { p: { buckets: [{ value: 'Penguin', count: 3 }] } }, complete: true });
+    const cut = readFacets(facets, schema, { f0: { terms: { buckets, sum_other_doc_count: 7 } } });
+    expect(cut.complete).toBe(false);
   });
 });
