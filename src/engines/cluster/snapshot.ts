@@ -271,6 +271,8 @@ export class ClusterSnapshots implements SnapshotStore {
       for (const p of plans) this.engine.catalogue.forgetResolved(p.index.name);
     }
     onProgress?.({ phase: 'swap', done: total, total });
+    // A reindex marker described copies between the versions the names left (as a drop forgets it).
+    for (const p of plans) await this.engine.markers.clear(p.index.name);
     // The versions the names left: no reader or writer reaches them any more.
     const replaced = plans.flatMap((p) => p.replaced);
     if (replaced.length) {
