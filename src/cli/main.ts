@@ -13,6 +13,7 @@ import { registerImportCommand } from './commands/import.js';
 import { registerIndexCommands } from './commands/index.js';
 import { registerReindexCommand } from './commands/reindex.js';
 import { registerSearchCommand } from './commands/search.js';
+import { registerMultiSearchCommand } from './commands/multi-search.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSnapshotCommands } from './commands/snapshot.js';
 import { registerKeysCommands } from './commands/keys.js';
@@ -64,6 +65,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDocumentsCommands(program, ctx);
   registerIndexCommands(program, ctx);
   registerSearchCommand(program, ctx);
+  registerMultiSearchCommand(program, ctx);
   registerReindexCommand(program, ctx);
   registerSnapshotCommands(program, ctx);
   registerKeysCommands(program, ctx);

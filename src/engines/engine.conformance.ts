@@ -19,6 +19,7 @@ import { distinctCases } from './conformance/distinct-cases.js';
 import { facetSearchCases } from './conformance/facet-search-cases.js';
 import { arrayCases } from './conformance/array-cases.js';
 import { objectCases } from './conformance/object-cases.js';
+import { multiSearchCases } from './conformance/multi-search-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -415,6 +416,7 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     facetSearchCases(check, () => svc);
     arrayCases(check, () => svc, idx);
     objectCases(check, () => svc, idx);
+    multiSearchCases(check, () => svc, idx);
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

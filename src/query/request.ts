@@ -9,6 +9,7 @@ import { checkTextBreadth } from './text-breadth.js';
 import { parseSearchFields, type RawSearchFields } from './search-fields.js';
 import { parseTextQuery } from './text-query.js';
 import { parseDistinct } from './distinct.js';
+import { facetPrefixTypos } from './facet-prefix.js';
 import type { FacetRequest, HighlightRequest, SearchAfter, SearchRequest, SortClause } from './types.js';
 
 export interface QueryLimits {
@@ -102,6 +103,7 @@ function parseFacets(
   raw: RawSearchInput['facets'],
   schema: IndexSchema,
   limits: QueryLimits,
+  typos: boolean,
 ): FacetRequest[] {
   let list: RawFacet[];
   if (raw === undefined) {
@@ -159,7 +161,11 @@ function parseFacets(
       });
     }
     if (f.stats) out.stats = true;
-    if (f.prefix !== undefined) out.prefix = checkFacetPrefix(f, spec.type);
+    if (f.prefix !== undefined) {
+      out.prefix = checkFacetPrefix(f, spec.type);
+      const budget = facetPrefixTypos(out.prefix, f.field, schema, typos);
+      if (budget) out.typos = budget;
+    }
     return out;
   });
 }
@@ -287,7 +293,8 @@ export function buildSearchRequest(
     input.q === undefined
       ? null
       : parseTextQuery(input.q, { maxLength: limits.maxQueryLength, maxTerms: limits.maxQueryTerms });
-  const relevant = applyRelevance(parsed, schema, { typos: parseTypo(input.typo) });
+  const typos = parseTypo(input.typo);
+  const relevant = applyRelevance(parsed, schema, { typos });
   const searchFields = parseSearchFields(input.search_fields, schema);
   const text = relevant && searchFields ? { ...relevant, fields: searchFields } : relevant;
   checkTextBreadth(text, schema);
@@ -298,7 +305,7 @@ export function buildSearchRequest(
     filter = checkFilter(parsed, schema);
   }
   const sort = parseSort(input.sort, schema);
-  const facets = parseFacets(input.facets, schema, limits);
+  const facets = parseFacets(input.facets, schema, limits, typos);
   const size = input.size ?? 10;
   if (!Number.isInteger(size) || size < 0 || size > limits.maxPageSize) {
     throw new SiftError(

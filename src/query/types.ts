@@ -57,6 +57,11 @@ export interface FacetRequest {
    * other character exactly), still over the search's matches and disjunctive filters. Keyword facets only.
    */
   prefix?: string;
+  /**
+   * Typos the prefix may carry (1 or 2; absent: none), by the index's typo tolerance: count the values the
+   * matcher of query/facet-prefix.ts accepts instead of those starting with the prefix.
+   */
+  typos?: number;
   ranges?: RangeBucketRequest[];
   stats?: boolean;
 }

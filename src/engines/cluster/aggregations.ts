@@ -4,6 +4,7 @@ import type { FacetRequest, FacetResult, Filter, Scalar } from '../../query/type
 import type { IndexSchema } from '../../schema/types.js';
 import { allOf, filterToDsl, type QueryDsl } from './filter.js';
 import { valuePath } from './mapping.js';
+import { termsAgg, typoBuckets } from './facet-prefix.js';
 
 /**
  * Disjunctive facets: the top-level filter conjuncts that concern only one faceted field move to post_filter
@@ -44,16 +45,7 @@ export function planFacets(filter: Filter | null, facets: FacetRequest[], schema
 function facetAggs(facet: FacetRequest, schema: IndexSchema): Record<string, QueryDsl> {
   const field = valuePath(schema, facet.field);
   const out: Record<string, QueryDsl> = {};
-  if (!facet.ranges && !facet.stats) {
-    out.terms = {
-      terms: {
-        field,
-        size: facet.size,
-        order: [{ _count: 'desc' }, { _key: 'asc' }],
-        ...(facet.prefix !== undefined ? { include: prefixPattern(facet.prefix) } : {}),
-      },
-    };
-  }
+  if (!facet.ranges && !facet.stats) out.terms = { terms: termsAgg(field, facet) };
   if (facet.ranges) {
     out.ranges = {
       range: {
@@ -70,20 +62,6 @@ function facetAggs(facet: FacetRequest, schema: IndexSchema): Record<string, Que
   }
   if (facet.stats) out.stats = { stats: { field } };
   return out;
-}
-
-/**
- * A facet value search as a Lucene regular expression over the bucket values: the prefix with every reserved
- * character escaped and ASCII letters in either case (what SQLite's LIKE does on the embedded engine), then `.*`.
- */
-export function prefixPattern(prefix: string): string {
-  let out = '';
-  for (const c of prefix) {
-    if (/[a-zA-Z]/.test(c)) out += `[${c.toLowerCase()}${c.toUpperCase()}]`;
-    else if (/[.?+*|{}[\]()"\\#@&<>~]/.test(c)) out += `\\${c}`;
-    else out += c;
-  }
-  return `${out}.*`;
 }
 
 interface TermsBucket {
@@ -103,22 +81,32 @@ interface StatsAgg {
   sum: number | null;
 }
 
+/**
+ * The facets of an answer, and whether they are complete: a facet value search with typos that had more
+ * candidates than it counted is not.
+ */
 export function readFacets(
   facets: FacetRequest[],
   schema: IndexSchema,
   aggregations: Record<string, Record<string, unknown>> | undefined,
-): Record<string, FacetResult> {
+): { facets: Record<string, FacetResult>; complete: boolean } {
   const out: Record<string, FacetResult> = {};
+  let complete = true;
   facets.forEach((facet, i) => {
     const agg = aggregations?.[`f${i}`] ?? {};
     const result: FacetResult = {};
     const isBool = schema.fields[facet.field]?.type === 'boolean';
-    const terms = agg.terms as { buckets: TermsBucket[] } | undefined;
+    const terms = agg.terms as { buckets: TermsBucket[]; sum_other_doc_count?: number } | undefined;
     if (terms) {
       result.buckets = terms.buckets.map((b) => ({
         value: isBool ? b.key_as_string === 'true' || b.key === 1 : b.key,
         count: b.doc_count,
       }));
+      if (facet.typos) {
+        const kept = typoBuckets(facet, result.buckets, terms.sum_other_doc_count ?? 0);
+        result.buckets = kept.buckets;
+        complete &&= kept.complete;
+      }
     }
     const ranges = agg.ranges as { buckets: RangeAggBucket[] } | undefined;
     if (ranges && facet.ranges) {
@@ -139,5 +127,5 @@ export function readFacets(
     }
     out[facet.field] = result;
   });
-  return out;
+  return { facets: out, complete };
 }

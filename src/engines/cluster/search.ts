@@ -128,6 +128,7 @@ export async function runSearch(
     }
     return hit;
   });
+  const facets = readFacets(request.facets, schema, res.body.aggregations);
   const total = request.distinct
     ? groupTotal(res.body.aggregations, request)
     : boundedTotal(res.body.hits?.total, request.trackTotal, hits.length);
@@ -138,8 +139,8 @@ export async function runSearch(
   return {
     hits,
     ...total,
-    facets: readFacets(request.facets, schema, res.body.aggregations),
-    partial,
+    facets: facets.facets,
+    partial: partial || !facets.complete,
     ...(didYouMean ? { did_you_mean: didYouMean } : {}),
   };
 }

@@ -41,10 +41,11 @@ interface ClusterSnapshot {
  * rollback) with its aliases, and Sift's own list of them in the snapshot's metadata; never the cluster's global
  * state, nor Sift's reindex markers (they describe copies in flight, not data).
  *
- * A restore replaces the indexes the snapshot holds: their current versions are dropped, then the snapshot's are
- * restored with their aliases, so each name points at the version it pointed at when the snapshot was taken.
- * Indexes the snapshot does not hold are left alone. It is not atomic across indexes: a failure half-way leaves
- * some indexes restored and says which.
+ * A restore replaces the indexes the snapshot holds, as a reindex does: each version of the snapshot is restored
+ * as a new version of its index (numbered after every version the index has), and once all are restored and
+ * searchable one `_aliases` call moves every name to the restored version it pointed at when the snapshot was
+ * taken; the versions the names left are then deleted. A restore that fails before the names move deletes what
+ * it restored: the indexes are as they were. Indexes the snapshot does not hold are left alone.
  */
 export class ClusterSnapshots implements SnapshotStore {
   constructor(
@@ -227,54 +228,202 @@ export class ClusterSnapshots implements SnapshotStore {
           snapshot: name,
         },
       );
-    const indexes = snap.metadata!.sift!.indexes;
-    const total = indexes.length + 1;
-    // The current versions go first: an open index of the same name cannot be restored over, and the alias must
-    // point only at what the snapshot brings back.
-    let done = 0;
-    for (const index of indexes) {
-      await this.engine.dropIndex(index.name);
-      onProgress?.({ phase: 'drop', done: ++done, total });
+    const plans = await this.plan(snap.metadata!.sift!.indexes);
+    const copies = plans.flatMap((plan) => plan.copies.map((copy) => ({ plan, copy })));
+    const total = copies.length + 1;
+    // Every version of the snapshot is restored beside what is live, under a new version number; the names move
+    // to them in one `_aliases` call only once all are restored and searchable. Until then nothing a reader or
+    // writer sees has changed, so a restore that fails half-way drops what it restored and changes nothing.
+    const restored: string[] = [];
+    try {
+      for (const { plan, copy } of copies) {
+        await this.restoreCopy(name, plan, copy);
+        restored.push(copy.to);
+        onProgress?.({ phase: 'restore', done: restored.length, total });
+      }
+      await this.waitSearchable(restored);
+      this.check(
+        await this.t.request({
+          method: 'POST',
+          path: '/_aliases',
+          body: { actions: plans.flatMap((p) => this.aliasActions(p)) },
+        }),
+        'switch aliases to the restored versions',
+        name,
+      );
+    } catch (err) {
+      if (restored.length)
+        await this.t
+          .request({
+            method: 'DELETE',
+            path: `/${restored.map(encodeURIComponent).join(',')}`,
+            querystring: { ignore_unavailable: true },
+          })
+          .catch(() => undefined);
+      const why = err instanceof Error ? err.message : String(err);
+      throw new SiftError(
+        (err as SiftError).code ?? 'INTERNAL',
+        `restore of snapshot "${name}" failed, nothing changed (the indexes are as they were): ${why}`,
+        { snapshot: name },
+        { cause: err },
+      );
+    } finally {
+      for (const p of plans) this.engine.catalogue.forgetResolved(p.index.name);
     }
+    onProgress?.({ phase: 'swap', done: total, total });
+    // A reindex marker described copies between the versions the names left (as a drop forgets it).
+    for (const p of plans) await this.engine.markers.clear(p.index.name);
+    // The versions the names left: no reader or writer reaches them any more.
+    const replaced = plans.flatMap((p) => p.replaced);
+    if (replaced.length) {
+      const res = await this.t.request({
+        method: 'DELETE',
+        path: `/${replaced.map(encodeURIComponent).join(',')}`,
+        querystring: { ignore_unavailable: true },
+      });
+      if (res.status >= 300)
+        throw new SiftError(
+          'INTERNAL',
+          `snapshot "${name}" is restored, but the versions it replaced could not be deleted: delete ${replaced.join(', ')}`,
+          { snapshot: name },
+          { cause: { status: res.status, body: res.body } },
+        );
+    }
+    return {
+      snapshot: name,
+      indexes: plans.map((p) => ({ name: p.index.name, version: p.live, documents: p.index.documents })),
+      target: `${this.engine.name} cluster`,
+      took_ms: Math.round(performance.now() - started),
+    };
+  }
+
+  /**
+   * For each index of the snapshot: its versions, each to be restored as a new version after every one the index
+   * has now (so no name is reused and the generation only grows), the one its name will point at, and the
+   * versions it has now, which the restore replaces.
+   */
+  private async plan(indexes: SiftMetadata['indexes']): Promise<RestorePlan[]> {
+    const plans: RestorePlan[] = [];
+    for (const index of indexes) {
+      const existing = await this.engine.catalogue.versions(index.name);
+      const current = await this.engine.catalogue.resolve(index.name);
+      let next = Math.max(0, index.version, ...existing.keys()) + 1;
+      const renumbered = new Map<number, number>();
+      const copies = index.physical.map((from): RestoreCopy => {
+        // A version's name ends with its number (Names.physical), in the snapshot as in the cluster.
+        renumbered.set(Number(/-v(\d+)$/.exec(from)?.[1]), next);
+        return { from, to: this.engine.catalogue.names.physical(index.name, next++) };
+      });
+      const live = renumbered.get(index.version);
+      if (live === undefined)
+        throw new SiftError(
+          'SNAPSHOT_CORRUPT',
+          `snapshot metadata names version ${index.version} of "${index.name}" but holds no such version: nothing restored`,
+          { index: index.name },
+        );
+      plans.push({
+        index,
+        copies,
+        renumbered,
+        generationFloor: current ? (await this.engine.catalogue.generationOf(current)) + 1 : 0,
+        live,
+        current: current?.physical ?? null,
+        replaced: [...new Set([...existing.values(), ...(current ? [current.physical] : [])])],
+      });
+    }
+    return plans;
+  }
+
+  /**
+   * Restores one version of the snapshot under its new name, then writes its new number, its renumbered previous
+   * version and a generation past the one the index has now into its mapping's meta.
+   */
+  private async restoreCopy(name: string, plan: RestorePlan, copy: RestoreCopy): Promise<void> {
     const res = await this.t.request(
       {
         method: 'POST',
         path: `${this.base}/${encodeURIComponent(name)}/_restore`,
         querystring: { wait_for_completion: true, master_timeout: RESTORE_TIMEOUT },
         body: {
-          indices: indexes.flatMap((i) => i.physical).join(','),
-          include_aliases: true,
+          indices: copy.from,
+          rename_pattern: `^${copy.from.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}$`,
+          rename_replacement: copy.to,
+          include_aliases: false,
           include_global_state: false,
         },
       },
       { timeoutMs: 30 * 60_000 },
     );
-    try {
-      this.check(res, 'restore snapshot', name);
-    } catch (err) {
-      throw new SiftError(
-        (err as SiftError).code ?? 'INTERNAL',
-        `${(err as Error).message}; the indexes ${indexes.map((i) => `"${i.name}"`).join(', ')} were dropped before the restore: restore the snapshot again`,
-        { snapshot: name },
-        { cause: err },
-      );
-    }
-    // Searchable again before the answer: the primaries of every restored index are assigned.
-    this.engine.catalogue.forgetResolved();
-    await this.t.request({
+    this.check(res, `restore ${copy.from} as ${copy.to}`, name);
+    const meta = await this.engine.catalogue.metaOf(copy.to);
+    if (!meta)
+      throw new SiftError('SNAPSHOT_CORRUPT', `restored version ${copy.to} has no Sift metadata`, {
+        snapshot: name,
+      });
+    const previous =
+      meta.previous_version == null ? null : (plan.renumbered.get(meta.previous_version) ?? null);
+    this.check(
+      await this.t.request({
+        method: 'PUT',
+        path: `/${encodeURIComponent(copy.to)}/_mapping`,
+        body: {
+          _meta: {
+            sift: {
+              ...meta,
+              version: plan.renumbered.get(meta.version) ?? Number(/-v(\d+)$/.exec(copy.to)?.[1]),
+              previous_version: previous,
+              generation_base: Math.max(meta.generation_base, plan.generationFloor),
+            },
+          },
+        },
+      }),
+      `renumber ${copy.to}`,
+      name,
+    );
+  }
+
+  /** Waits until the primaries of every restored version are assigned: searchable before the names move. */
+  private async waitSearchable(physical: string[]): Promise<void> {
+    if (!physical.length) return;
+    const res = await this.t.request<{ timed_out?: boolean; status?: string }>({
       method: 'GET',
-      path: `/_cluster/health/${indexes
-        .flatMap((i) => i.physical)
-        .map(encodeURIComponent)
-        .join(',')}`,
+      path: `/_cluster/health/${physical.map(encodeURIComponent).join(',')}`,
       querystring: { wait_for_status: 'yellow', timeout: '60s' },
     });
-    onProgress?.({ phase: 'restore', done: total, total });
-    return {
-      snapshot: name,
-      indexes: indexes.map(({ name, version, documents }) => ({ name, version, documents })),
-      target: `${this.engine.name} cluster`,
-      took_ms: Math.round(performance.now() - started),
-    };
+    this.check(res, 'wait for the restored versions');
+    if (res.body.timed_out)
+      throw new SiftError(
+        'ENGINE_UNAVAILABLE',
+        'the restored versions did not become searchable within 60 s',
+      );
   }
+
+  /** One name's move, within the one `_aliases` call: off the version it points at now, onto the restored one. */
+  private aliasActions(p: RestorePlan): object[] {
+    const alias = this.engine.catalogue.names.alias(p.index.name);
+    const to = this.engine.catalogue.names.physical(p.index.name, p.live);
+    return [...(p.current ? [{ remove: { index: p.current, alias } }] : []), { add: { index: to, alias } }];
+  }
+}
+
+interface RestoreCopy {
+  /** The version's name in the snapshot. */
+  from: string;
+  /** Its name once restored: a new version of the index. */
+  to: string;
+}
+
+interface RestorePlan {
+  index: SiftMetadata['indexes'][number];
+  copies: RestoreCopy[];
+  /** Version numbers in the snapshot -> their new numbers. */
+  renumbered: Map<number, number>;
+  /** The least generation base of a restored version: past the index's generation now, so caches move on. */
+  generationFloor: number;
+  /** The new number of the version the name pointed at when the snapshot was taken. */
+  live: number;
+  /** The version the name points at now, if any. */
+  current: string | null;
+  /** Every version the index has now: deleted once the name has moved. */
+  replaced: string[];
 }

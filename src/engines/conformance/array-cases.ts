@@ -151,6 +151,11 @@ export function arrayCases(check: Check, driver: () => EngineDriver, base: strin
     expect(await values({ filter: 'ratings > 8' }, 'f')).toEqual([{ value: 'fantasy', count: 1 }]);
     expect(await values({ q: 'brown' }, 'h')).toEqual([{ value: 'humor', count: 2 }]);
     expect(await values({}, 'z')).toEqual([]);
+    // Within the typo budget (one typo from 5 characters), per list value, with and without a text query.
+    expect(await values({}, 'fantsy')).toEqual([{ value: 'fantasy', count: 2 }]);
+    expect(await values({}, 'hunor')).toEqual([{ value: 'humor', count: 2 }]);
+    expect(await values({ q: 'brown' }, 'hunor')).toEqual([{ value: 'humor', count: 2 }]);
+    expect(await values({ filter: 'ratings > 8' }, 'fantsy')).toEqual([{ value: 'fantasy', count: 1 }]);
   });
 
   check('arrays: range facets count a document once per range, stats take every value', async () => {

@@ -8,6 +8,12 @@ import { CursorKeys } from '../../query/cursor.js';
 import { buildSearchRequest, DEFAULT_LIMITS, type RawSearchInput } from '../../query/request.js';
 import type { SearchResponse } from '../../query/response.js';
 import { searchWithCurations } from '../../query/curated-search.js';
+import {
+  multiSearch,
+  type FederatedResults,
+  type MultiSearchBody,
+  type MultiSearchResults,
+} from '../../query/multi-search.js';
 import { checkCurationFilters } from '../../query/curation.js';
 import { parseCurations } from '../../schema/curations.js';
 import type { Suggestion } from '../../query/types.js';
@@ -76,6 +82,14 @@ export class EngineDriver {
       curatedPosition,
       { index, fingerprint, keys: this.keys, startedAt },
     );
+  }
+
+  /** Several searches, each through `search` above, answered together or federated, as the service's route does. */
+  multiSearch(body: MultiSearchBody): Promise<MultiSearchResults | FederatedResults> {
+    return multiSearch(body, {
+      search: (index, input) => this.search(index, input),
+      maxPageSize: DEFAULT_LIMITS.maxPageSize,
+    });
   }
 
   async suggest(index: string, q: string, size: number): Promise<{ suggestions: Suggestion[] }> {

@@ -1,7 +1,9 @@
 /**
  * Facet value search (a facet's `prefix`) behaves the same on every engine: only the values starting with the
  * text are counted (ASCII letters in either case, every other character exactly, LIKE and regex wildcards
- * included), over the same matches as the search: its text query and filters, disjunctive as every facet.
+ * included), or, from the index's typo sizes, the values whose beginning is within its typos of the prefix (the
+ * first character as typed), over the same matches as the search: its text query and filters, disjunctive as
+ * every facet.
  */
 import { expect } from 'vitest';
 import { caseIndex } from './case-index.js';
@@ -33,10 +35,14 @@ const DOCS: Record<string, unknown>[] = [
 
 export function facetSearchCases(check: Check, svc: () => EngineDriver): void {
   const idx = 'conformance-facet-search';
-  const buckets = async (input: Parameters<EngineDriver['search']>[1], prefix: string) =>
+  const buckets = async (input: Parameters<EngineDriver['search']>[1], prefix: string, size?: number) =>
     (
-      await svc().search(idx, { ...input, size: 0, facets: [{ field: 'publisher', prefix }] })
+      await svc().search(idx, { ...input, size: 0, facets: [{ field: 'publisher', prefix, size }] })
     ).facets.publisher?.buckets?.map((b) => [b.value, b.count]);
+  const penguins = [
+    ['Penguin', 2],
+    ['penguin-kids', 1],
+  ];
 
   caseIndex(svc, idx, SCHEMA, DOCS);
 
@@ -45,7 +51,9 @@ export function facetSearchCases(check: Check, svc: () => EngineDriver): void {
       ['Penguin', 2],
       ['penguin-kids', 1],
     ]);
-    expect(await buckets({}, 'PENGUIN-')).toEqual([['penguin-kids', 1]]);
+    // Without typos (8 characters may carry one: "Penguin" is one deletion away).
+    expect(await buckets({ typo: false }, 'PENGUIN-')).toEqual([['penguin-kids', 1]]);
+    expect(await buckets({}, 'PENGUIN-')).toEqual(penguins);
     expect(await buckets({}, 'x')).toEqual([]);
   });
 
@@ -83,5 +91,51 @@ export function facetSearchCases(check: Check, svc: () => EngineDriver): void {
       { field: 'publisher', prefix: '' },
     ])
       await expect(svc().search(idx, { facets: [facet] })).rejects.toMatchObject({ code: 'INVALID_FACET' });
+  });
+
+  check(
+    'facet value search: one typo from 5 characters, two from 9, the first character as typed',
+    async () => {
+      // Under 5 characters: the values starting with the prefix only.
+      expect(await buckets({}, 'pegu')).toEqual([]);
+      expect(await buckets({}, 'peng')).toEqual(penguins);
+      // One typo: replaced, missing, extra, or two neighbours swapped.
+      for (const prefix of ['pengx', 'pengin', 'pengguin', 'pengiun', 'PENGIUN'])
+        expect(await buckets({}, prefix), prefix).toEqual(penguins);
+      expect(await buckets({}, 'pearsin')).toEqual([['Pearson', 1]]);
+      expect(await buckets({}, 'pengiunx')).toEqual([]); // two typos in 8 characters
+      // The first character is never corrected.
+      expect(await buckets({}, 'qenguin')).toEqual([]);
+      // Two typos from 9 characters; the rest of the value after the matched beginning does not count.
+      expect(await buckets({}, 'pengiun-kods')).toEqual([['penguin-kids', 1]]);
+      expect(await buckets({}, 'penguinkids')).toEqual([['penguin-kids', 1]]);
+      // A typo budget never makes wildcards of %, _ or .: "%" is one character like any other.
+      expect(await buckets({}, 'pe%rcemt')).toEqual([['Pe%rcent', 1]]);
+      expect(await buckets({}, 'p.e.m')).toEqual([['P.E.N', 1]]);
+      // No typo in a prefix with digits.
+      expect(await buckets({}, 'p3ngu')).toEqual([]);
+    },
+  );
+
+  check('facet value search with typos: counts, order and size as every facet', async () => {
+    expect(await buckets({ q: 'red' }, 'pengiun')).toEqual([
+      ['Penguin', 1],
+      ['penguin-kids', 1],
+    ]);
+    expect(await buckets({ filter: 'lang = "fr"' }, 'pengiun')).toEqual([]);
+    expect(await buckets({}, 'pengiun', 1)).toEqual([['Penguin', 2]]);
+  });
+
+  check('facet value search: typo=false and the index settings turn the typos off', async () => {
+    expect(await buckets({ typo: false }, 'pengiun')).toEqual([]);
+    await svc().putSettings(idx, { typo_tolerance: { enabled: true, min_word_size: { one_typo: 4 } } });
+    try {
+      expect(await buckets({}, 'pegu')).toEqual(penguins);
+      await svc().putSettings(idx, { typo_tolerance: { enabled: false } });
+      expect(await buckets({}, 'pengiun')).toEqual([]);
+    } finally {
+      await svc().putSettings(idx, {});
+    }
+    expect(await buckets({}, 'pengiun')).toEqual(penguins);
   });
 }

@@ -85,6 +85,49 @@ export function objectCases(check: Check, driver: () => EngineDriver, base: stri
     },
   );
 
+  check(
+    'objects: each condition on a path of an array of objects looks at every element on its own',
+    async () => {
+      const both = async (expression: string, tree: unknown) => {
+        const got = await ids({ filter: expression });
+        expect(await ids({ filter: tree as Record<string, unknown> }), expression).toEqual(got);
+        return got;
+      };
+      // Tolkien is o3's illustrator and Kidby its writer: "Tolkien" and "writer" are held by different elements.
+      expect(
+        await both('authors.name = "Tolkien" AND authors.role = "writer"', {
+          and: [{ term: { 'authors.name': 'Tolkien' } }, { term: { 'authors.role': 'writer' } }],
+        }),
+      ).toEqual(['o3']);
+      // NOT: no element holds it (o1 and o3 both have a writer); documents without the array match.
+      expect(
+        await both('authors.name = "Kidby" AND NOT authors.role = "writer"', {
+          and: [{ term: { 'authors.name': 'Kidby' } }, { not: { term: { 'authors.role': 'writer' } } }],
+        }),
+      ).toEqual([]);
+      expect(
+        await both('NOT (authors.name = "Kidby" AND authors.role = "illustrator")', {
+          not: { and: [{ term: { 'authors.name': 'Kidby' } }, { term: { 'authors.role': 'illustrator' } }] },
+        }),
+      ).toEqual(['o2', 'o4']);
+      // ALL: every value is held by some element, not necessarily one.
+      expect(
+        await both('authors.role ALL ["writer", "illustrator"]', {
+          all: { 'authors.role': ['writer', 'illustrator'] },
+        }),
+      ).toEqual(['o1', 'o3']);
+      expect(
+        await both('authors.name IN ["Adams", "Tolkien"] AND authors.role = "illustrator"', {
+          and: [
+            { terms: { 'authors.name': ['Adams', 'Tolkien'] } },
+            { term: { 'authors.role': 'illustrator' } },
+          ],
+        }),
+      ).toEqual(['o3']);
+      expect(await both('authors.role EXISTS', { exists: 'authors.role' })).toEqual(['o1', 'o2', 'o3']);
+    },
+  );
+
   check('objects: facets and sorts on paths', async () => {
     const svc = driver();
     const res = await svc.search(idx, { facets: 'author.name,authors.name', size: 0 });

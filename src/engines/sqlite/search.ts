@@ -33,6 +33,7 @@ import { clausePhrases } from './match.js';
 import { typoMatch } from './typo.js';
 import { searchedFields } from '../../query/search-fields.js';
 import { CORRECTED_NAME_SHARE, EXACT_TIER } from '../../query/relevance.js';
+import { facetPrefixMatcher } from '../../query/facet-prefix.js';
 import { cached } from './statements.js';
 
 /** FROM + WHERE shared by the hits query and every facet query of one search. */
@@ -551,9 +552,26 @@ function topByRelevanceWithTies(
   ).all(score.named, s.match, ...cutParams, ...afterParams, req.size, after ? 0 : req.from) as Row[];
 }
 
-/** The LIKE parameter of a facet value search (none without a prefix): the prefix, wildcards escaped, then `%`. */
-const likePrefix = (prefix: string | undefined): string[] =>
-  prefix === undefined ? [] : [`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`];
+/**
+ * The LIKE parameter of a facet value search (none without a prefix): the prefix, wildcards escaped, then `%`.
+ * With typos, only the first character is certain: every value starting with it is counted, and `withinTypos`
+ * keeps those the shared matcher accepts.
+ */
+const likePrefix = ({ prefix, typos }: FacetRequest): string[] => {
+  if (prefix === undefined) return [];
+  const certain = typos ? String.fromCodePoint(prefix.codePointAt(0)!) : prefix;
+  return [`${certain.replace(/[\\%_]/g, (c) => `\\${c}`)}%`];
+};
+
+/** The LIMIT of a facet's buckets: all of them when the matcher still has to choose (-1: no limit). */
+const bucketLimit = (facet: FacetRequest): number => (facet.typos ? -1 : facet.size);
+
+/** A typo-tolerant facet value search's buckets: the values within its typos, in their order, up to its size. */
+function withinTypos<R extends { value: Scalar }>(rows: R[], facet: FacetRequest): R[] {
+  if (!facet.typos) return rows;
+  const matches = facetPrefixMatcher(facet.prefix!, facet.typos);
+  return rows.filter((r) => matches(String(r.value))).slice(0, facet.size);
+}
 
 /**
  * A list's facet without a text match, from the list table: its (field, value) index is grouped, and only the
@@ -577,9 +595,12 @@ function listFacet(
     const rows = cached(
       db,
       `SELECT a.v AS value, count(*) AS n FROM ${a} a ${where}${prefix} GROUP BY a.v ORDER BY n DESC, value ASC LIMIT ?`,
-    ).all(...s.params, ...likePrefix(facet.prefix), facet.size) as { value: Scalar; n: number }[];
+    ).all(...s.params, ...likePrefix(facet), bucketLimit(facet)) as { value: Scalar; n: number }[];
     const boolean = schema.fields[facet.field]!.type === 'boolean';
-    out.buckets = rows.map((r) => ({ value: boolean ? r.value === 1 : r.value, count: r.n }));
+    out.buckets = withinTypos(rows, facet).map((r) => ({
+      value: boolean ? r.value === 1 : r.value,
+      count: r.n,
+    }));
     return out;
   }
   if (facet.ranges) {
@@ -624,8 +645,11 @@ function runFacet(
       db,
       `SELECT ${col} AS value, count(*) AS n FROM ${from}${whereSql(s, [`${col} IS NOT NULL`, ...prefix])} ` +
         `GROUP BY ${col} ORDER BY n DESC, value ASC LIMIT ?`,
-    ).all(...s.params, ...likePrefix(facet.prefix), facet.size) as { value: Scalar; n: number }[];
-    out.buckets = rows.map((r) => ({ value: spec.type === 'boolean' ? r.value === 1 : r.value, count: r.n }));
+    ).all(...s.params, ...likePrefix(facet), bucketLimit(facet)) as { value: Scalar; n: number }[];
+    out.buckets = withinTypos(rows, facet).map((r) => ({
+      value: spec.type === 'boolean' ? r.value === 1 : r.value,
+      count: r.n,
+    }));
     return out;
   }
   if (facet.ranges) {

@@ -10,7 +10,28 @@ import type { Config } from '../../config/config.js';
  */
 export const OPTIONAL_BODY = 'x-sift-optional-body';
 
-type Operation = { requestBody?: { required?: boolean }; [key: string]: unknown };
+/**
+ * Route schema key of the OpenAPI links of an operation's answers (status -> link name -> link), which tell a
+ * client, and schemathesis's stateful phase, which operations can follow an answer and with which parameters.
+ * @fastify/swagger has no place for links; it copies `x-` keys onto the operation, and the document moves them into
+ * the answers here, after checking that each names an operation of the document.
+ */
+export const LINKS = 'x-sift-links';
+
+export interface OpenApiLink {
+  operationId: string;
+  /** Parameter name -> runtime expression, e.g. `$request.path.index`. */
+  parameters: Record<string, string>;
+  description: string;
+}
+export type OperationLinks = Record<string, Record<string, OpenApiLink>>;
+
+type Operation = {
+  requestBody?: { required?: boolean };
+  responses?: Record<string, Record<string, unknown>>;
+  operationId?: string;
+  [key: string]: unknown;
+};
 
 function markOptionalBodies(document: { paths?: Record<string, Record<string, Operation>> }): void {
   for (const item of Object.values(document.paths ?? {})) {
@@ -19,6 +40,22 @@ function markOptionalBodies(document: { paths?: Record<string, Record<string, Op
       if (operation[OPTIONAL_BODY] === true && operation.requestBody) operation.requestBody.required = false;
       delete operation[OPTIONAL_BODY];
     }
+  }
+}
+
+function moveLinks(document: { paths?: Record<string, Record<string, Operation>> }): void {
+  const operations = Object.values(document.paths ?? {}).flatMap((item) => Object.values(item));
+  const ids = new Set(operations.map((o) => o.operationId).filter(Boolean));
+  for (const operation of operations) {
+    if (typeof operation !== 'object' || operation === null || !(LINKS in operation)) continue;
+    for (const [status, links] of Object.entries(operation[LINKS] as OperationLinks)) {
+      const answer = operation.responses?.[status];
+      if (!answer) throw new Error(`OpenAPI links of an answer ${status} that the operation does not have`);
+      for (const link of Object.values(links))
+        if (!ids.has(link.operationId)) throw new Error(`OpenAPI link to no operation: ${link.operationId}`);
+      answer.links = links;
+    }
+    delete operation[LINKS];
   }
 }
 
@@ -48,6 +85,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
     transformObject: (documents) => {
       if (!('openapiObject' in documents)) return documents.swaggerObject;
       markOptionalBodies(documents.openapiObject as Parameters<typeof markOptionalBodies>[0]);
+      moveLinks(documents.openapiObject as Parameters<typeof moveLinks>[0]);
       return documents.openapiObject;
     },
   });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_BY_FILTER_LIMIT, MAX_BY_FILTER_LIMIT } from '../../engines/by-filter.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
+import type { OpenApiLink } from '../plugins/openapi.js';
 import { IndexParams } from '../schemas.js';
 
 const byFilterFields = {
@@ -64,6 +65,23 @@ const COMMON =
   'The embedded engine does it all in one transaction; the clusters collect the matches, then write them in ' +
   'bulk (docs/api.md).';
 
+/**
+ * The links to the writes by filter, for an answer about an index that now has documents (its creation, a batch
+ * import): the same index, any filter (schemathesis's stateful phase then runs them on indexes it made).
+ */
+export const BY_FILTER_LINKS: Record<string, OpenApiLink> = {
+  DeleteByFilter: {
+    operationId: 'deleteByFilter',
+    parameters: { index: '$request.path.index' },
+    description: 'Delete what a filter matches in this index',
+  },
+  UpdateByFilter: {
+    operationId: 'updateByFilter',
+    parameters: { index: '$request.path.index' },
+    description: 'Set fields on what a filter matches in this index',
+  },
+};
+
 /** Deletes and updates of what a filter matches, bounded by a limit, with a dry run that only counts. */
 export async function documentsByFilterRoutes(
   fastify: FastifyInstance,
@@ -78,6 +96,7 @@ export async function documentsByFilterRoutes(
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'deleteByFilter',
         summary: 'Delete the documents a filter matches',
         description: `Deletes every match, or nothing when they are more than limit. ${COMMON}`,
         params: IndexParams,
@@ -94,6 +113,7 @@ export async function documentsByFilterRoutes(
       config: { scope: 'write' },
       schema: {
         tags,
+        operationId: 'updateByFilter',
         summary: 'Set fields on the documents a filter matches',
         description:
           'Applies set (a merge patch) to every match, or to nothing when they are more than limit; a set that ' +

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { SiftError } from '../../errors.js';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses, ErrorResponse } from '../plugins/errors.js';
+import { LINKS, type OperationLinks } from '../plugins/openapi.js';
+import { BY_FILTER_LINKS } from './documents-by-filter.js';
 import { MAX_BATCH_ITEMS, NDJSON_TYPES, registerNdjsonParser } from '../plugins/ndjson.js';
 import { DocumentId, IndexName, IndexParams } from '../schemas.js';
 
@@ -119,6 +121,7 @@ export async function documentRoutes(
           ),
         },
         response: { 200: BatchResponse, ...errorResponses },
+        [LINKS]: { 200: BY_FILTER_LINKS } satisfies OperationLinks,
       },
     },
     async (req) => {

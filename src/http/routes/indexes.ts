@@ -3,6 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SearchService } from '../../service/search-service.js';
 import { errorResponses } from '../plugins/errors.js';
+import { LINKS, type OperationLinks } from '../plugins/openapi.js';
+import { BY_FILTER_LINKS } from './documents-by-filter.js';
 import { CurationsBody, IndexParams, IndexSchemaBody, RelevanceSettingsBody, Timestamp } from '../schemas.js';
 
 const Open = (description: string) => Type.Object({}, { additionalProperties: true, description });
@@ -54,6 +56,7 @@ export async function indexRoutes(
         params: IndexParams,
         body: SchemaBody,
         response: { 200: IndexInfoSchema, 201: IndexInfoSchema, ...errorResponses },
+        [LINKS]: { 200: BY_FILTER_LINKS, 201: BY_FILTER_LINKS } satisfies OperationLinks,
       },
       config: { scope: 'admin', indexSchemaAt: '' },
     },

@@ -1,21 +1,15 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../../auth/authenticator.js';
-import { restrictionOf, type Principal } from '../../auth/principal.js';
+import { restrictionOf } from '../../auth/principal.js';
 import type { Config } from '../../config/config.js';
-import { isSiftError, SiftError } from '../../errors.js';
-import { federate } from '../../query/federation.js';
-import type { RawSearchInput } from '../../query/request.js';
-import type { SearchResponse as SearchAnswer, SearchService } from '../../service/search-service.js';
+import { SiftError } from '../../errors.js';
+import { MAX_SEARCHES, MAX_WEIGHT, multiSearch, type MultiSearchBody } from '../../query/multi-search.js';
+import type { SearchService } from '../../service/search-service.js';
 import { describeValidation, errorResponses, ErrorResponse } from '../plugins/errors.js';
 import { bodyValidator } from '../validation.js';
 import { searchBodySchema } from './search.js';
-
-/** Searches one request may hold: each is a full search, so this bounds the work one request asks for. */
-export const MAX_SEARCHES = 20;
-/** The largest weight of one search in a federated multi-search. */
-const MAX_WEIGHT = 100;
 
 const ENTRY_FIELDS =
   '`index` (required), then any field of a search body (POST /api/indexes/{index}/search); in a federated ' +
@@ -32,7 +26,6 @@ function entrySchema(config: Config) {
     { additionalProperties: false },
   );
 }
-type Entry = Static<ReturnType<typeof entrySchema>>;
 
 function bodySchema(config: Config) {
   return Type.Object(
@@ -124,14 +117,34 @@ const MultiSearchResponse = Type.Object(
   { additionalProperties: false },
 );
 
-type Outcome =
-  | { index: string | null; status: 200; answer: SearchAnswer; weight: number }
-  | { index: string | null; status: number; error: { code: string; message: string; details?: object } };
-
-/** A search's answer in a federated response: its hits are in the merged list, and it has no next page. */
-const withoutHits = ({ hits: _hits, next_cursor: _cursor, ...rest }: SearchAnswer) => rest;
-
-const FEDERATED_REFUSED = ['size', 'page', 'cursor', 'sort'] as const;
+/**
+ * The checks of a multi-search as the route makes them, for any caller that takes the same body (the CLI): the
+ * whole body, then each search on its own (a bad one is refused in its place).
+ */
+export function multiSearchChecks(config: Config): {
+  checkBody: (raw: unknown) => MultiSearchBody;
+  checkEntry: (raw: unknown, pos: number) => void;
+} {
+  const body = bodyValidator(bodySchema(config));
+  const entry = bodyValidator(entrySchema(config));
+  return {
+    checkBody: (raw) => {
+      const errors = body(raw);
+      if (errors) {
+        const { message, field } = describeValidation(errors, 'body');
+        throw new SiftError('INVALID_REQUEST', message, field ? { field } : undefined);
+      }
+      return raw as MultiSearchBody;
+    },
+    checkEntry: (raw, pos) => {
+      const errors = entry(raw);
+      if (errors) {
+        const { message, field } = describeValidation(errors, 'body');
+        throw new SiftError('INVALID_REQUEST', `searches[${pos}]: ${message}`, field ? { field } : undefined);
+      }
+    },
+  };
+}
 
 /** Several searches in one request, answered together in order, or merged into one ranked list. */
 export async function multiSearchRoutes(
@@ -139,54 +152,7 @@ export async function multiSearchRoutes(
   { config, service }: { config: Config; service: SearchService },
 ): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const checkEntry = bodyValidator(entrySchema(config));
-
-  /** Runs one search as /api/search would for this principal; any refusal is this entry's alone. */
-  const runOne = async (
-    raw: unknown,
-    pos: number,
-    principal: Principal,
-    window: { offset: number; limit: number } | null,
-  ): Promise<Outcome> => {
-    const named = (raw as { index?: unknown } | null)?.index;
-    const index = typeof named === 'string' ? named : null;
-    try {
-      const errors = checkEntry(raw);
-      if (errors) {
-        const { message, field } = describeValidation(errors, 'body');
-        throw new SiftError('INVALID_REQUEST', `searches[${pos}]: ${message}`, field ? { field } : undefined);
-      }
-      const { index: name, weight, ...input } = raw as Entry;
-      if (window) {
-        const refused = FEDERATED_REFUSED.find((f) => input[f] !== undefined);
-        if (refused)
-          throw new SiftError(
-            'INVALID_REQUEST',
-            `searches[${pos}]: "${refused}" does not apply in a federated search: federation.limit and offset page the merged list, ranked by score`,
-            { field: refused },
-          );
-      } else if (weight !== undefined)
-        throw new SiftError(
-          'INVALID_REQUEST',
-          `searches[${pos}]: "weight" only applies to a federated search (give "federation")`,
-          { field: 'weight' },
-        );
-      authorize(principal, 'search', name);
-      const search: RawSearchInput = window
-        ? { ...input, size: window.offset + window.limit, sort: '_score' }
-        : input;
-      const answer = await service.search(name, search, restrictionOf(principal));
-      return { index, status: 200, answer, weight: weight ?? 1 };
-    } catch (err) {
-      // A refusal of this search is its answer; anything else (a bug) fails the request as usual.
-      if (!isSiftError(err)) throw err;
-      return {
-        index,
-        status: err.status,
-        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
-      };
-    }
-  };
+  const { checkEntry } = multiSearchChecks(config);
 
   app.post(
     '/api/multi-search',
@@ -205,49 +171,15 @@ export async function multiSearchRoutes(
         response: { 200: MultiSearchResponse, ...errorResponses },
       },
     },
-    async (req) => {
-      const started = performance.now();
-      const { searches, federation } = req.body;
-      const window = federation ? { offset: federation.offset ?? 0, limit: federation.limit ?? 10 } : null;
-      if (window && window.offset + window.limit > config.MAX_PAGE_SIZE)
-        throw new SiftError(
-          'WINDOW_TOO_LARGE',
-          `federation: offset + limit is at most ${config.MAX_PAGE_SIZE}, got ${window.offset + window.limit}`,
-          { field: 'federation' },
-        );
-      const outcomes = await Promise.all(searches.map((raw, pos) => runOne(raw, pos, req.principal, window)));
-      const took_ms = () => Math.round((performance.now() - started) * 100) / 100;
-      if (!window)
-        return {
-          results: outcomes.map((o) =>
-            'answer' in o ? { index: o.index, status: o.status, ...o.answer } : o,
-          ),
-          took_ms: took_ms(),
-        };
-      const answered = outcomes.flatMap((o) => ('answer' in o ? [o] : []));
-      const hits = federate(
-        outcomes.map((o) => ({
-          index: o.index ?? '',
-          weight: 'answer' in o ? o.weight : 1,
-          hits: 'answer' in o ? o.answer.hits : [],
-        })),
-        window,
-      );
-      return {
-        hits,
-        total: answered.reduce((n, o) => n + o.answer.total, 0),
-        total_relation: answered.some((o) => o.answer.total_relation === 'gte')
-          ? ('gte' as const)
-          : ('eq' as const),
-        limit: window.limit,
-        offset: window.offset,
-        searches: outcomes.map((o) => {
-          if (!('answer' in o)) return o;
-          return { index: o.index, status: o.status, ...withoutHits(o.answer) };
-        }),
-        partial: outcomes.some((o) => !('answer' in o) || o.answer.partial),
-        took_ms: took_ms(),
-      };
-    },
+    async (req) =>
+      multiSearch(req.body, {
+        checkEntry,
+        // Each search is authorized and restricted as POST /api/indexes/{index}/search would be for this key.
+        search: (index, input) => {
+          authorize(req.principal, 'search', index);
+          return service.search(index, input, restrictionOf(req.principal));
+        },
+        maxPageSize: config.MAX_PAGE_SIZE,
+      }),
   );
 }

@@ -87,7 +87,10 @@ for (const product of ['opensearch', 'elasticsearch'] as Product[]) {
       expect(result.indexes.map((i) => i.name)).toEqual(['books']);
       expect(await digest(driver, 'books')).toBe(before);
       const info = await driver.getIndex('books');
-      expect([info.documents, info.version, info.previous_version]).toEqual([FIXTURE_DOCS.length, 2, 1]);
+      // Restored as new versions after the ones the index had (1 and 2), its name moved to the live one's copy.
+      expect([info.documents, info.version, info.previous_version]).toEqual([FIXTURE_DOCS.length, 4, 3]);
+      expect(result.indexes).toEqual([{ name: 'books', version: 4, documents: FIXTURE_DOCS.length }]);
+      expect([...(await engine.catalogue.versions('books')).keys()].sort()).toEqual([3, 4]);
       // An index the snapshot does not hold is left alone.
       expect((await driver.listIndexes()).map((i) => i.name)).toEqual(['books', 'later']);
       // The restored index takes writes and searches as before.
@@ -97,6 +100,32 @@ for (const product of ['opensearch', 'elasticsearch'] as Product[]) {
         downloads: 1,
       });
       expect((await driver.search('books', { q: 'zebra', track_total: true })).total).toBe(5);
+    });
+
+    it('leaves the indexes as they were when a restore fails half-way', async () => {
+      const t = engine.catalogue.transport;
+      const was = await digest(driver, 'books');
+      const generation = (await driver.getIndex('books')).generation;
+      // The snapshot's second version would be restored as version 6 of books (after 3 and 4, and 5 for the
+      // first): an index already there, which is no version of books, makes that step fail after the first.
+      const blocker = engine.catalogue.names.physical('books', 6);
+      expect((await t.request({ method: 'PUT', path: `/${blocker}` })).status).toBe(200);
+      try {
+        const failed = store.restore('s1');
+        await expect(failed).rejects.toMatchObject({ code: 'SNAPSHOT_CONFLICT' });
+        await expect(failed).rejects.toThrow(/nothing changed/);
+      } finally {
+        await t.request({ method: 'DELETE', path: `/${blocker}` });
+      }
+      const info = await driver.getIndex('books');
+      expect([info.version, info.previous_version, info.generation]).toEqual([4, 3, generation]);
+      expect(await digest(driver, 'books')).toBe(was);
+      expect([...(await engine.catalogue.versions('books')).keys()].sort()).toEqual([3, 4]);
+      const v5 = await t.request({ method: 'HEAD', path: `/${engine.catalogue.names.physical('books', 5)}` });
+      expect(v5.status).toBe(404);
+      // And the same snapshot then restores.
+      await store.restore('s1');
+      expect(await digest(driver, 'books')).toBe(before);
     });
 
     it('refuses a taken name, a missing snapshot, no repository and an unknown one with their codes', async () => {

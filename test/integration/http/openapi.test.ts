@@ -14,9 +14,16 @@ interface Schema {
   [key: string]: unknown;
 }
 interface Operation {
+  operationId?: string;
   parameters?: { name: string; in: string; required?: boolean; schema: Schema }[];
   requestBody?: { required?: boolean; content: Record<string, { schema: Schema }> };
-  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+  responses: Record<
+    string,
+    {
+      content?: Record<string, { schema: Schema }>;
+      links?: Record<string, { operationId: string; parameters: Record<string, string> }>;
+    }
+  >;
 }
 type Document = { paths: Record<string, Record<string, Operation>> };
 
@@ -138,6 +145,28 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(del.responses['200']!.content!['application/json']!.schema.properties!)).toContain(
       'deleted',
     );
+  });
+
+  it('links index creation and batch imports to the writes by filter, for stateful clients and fuzzers', () => {
+    const byId = new Map([...operations()].map(([name, o]) => [o.operationId, name]));
+    expect(byId.get('deleteByFilter')).toBe('POST /api/indexes/{index}/documents/delete-by-filter');
+    expect(byId.get('updateByFilter')).toBe('POST /api/indexes/{index}/documents/update-by-filter');
+    for (const [method, path, status] of [
+      ['put', '/api/indexes/{index}', '201'],
+      ['put', '/api/indexes/{index}', '200'],
+      ['post', '/api/indexes/{index}/documents', '200'],
+    ] as const) {
+      const links = op(method, path).responses[status]!.links!;
+      expect(
+        Object.values(links).map((l) => [l.operationId, l.parameters]),
+        `${method} ${path}`,
+      ).toEqual([
+        ['deleteByFilter', { index: '$request.path.index' }],
+        ['updateByFilter', { index: '$request.path.index' }],
+      ]);
+    }
+    // No route schema key of Sift's own is left in the document.
+    expect(JSON.stringify(doc)).not.toContain('x-sift-');
   });
 
   it('documents multi-search: at most 20 searches, each checked on its own, and the federated form', () => {
