@@ -4,6 +4,7 @@ import {
   frontDoorAnalysis,
   latencyCheck,
   PrometheusClient,
+  PROBE_CHECKS,
   probeAnalysis,
   sampledAnalysis,
 } from '../../rollout/analysis/index.js';
@@ -40,7 +41,9 @@ function num(value: string, flag: string): number {
 export function buildAnalyses(
   flags: AnalysisFlags,
   frontDoor: string | undefined,
-): { analyses: Analysis[]; afterSwitch: Analysis[] } {
+): { analyses: Analysis[]; afterSwitch: Analysis[]; admission: string[] } {
+  // The same paths gate every new instance before it joins the traffic, where the target can (the host).
+  const admission = flags.probePath ?? PROBE_CHECKS.map((c) => c.path);
   const analyses: Analysis[] = [
     probeAnalysis(flags.probePath ? { checks: flags.probePath.map((path) => ({ path })) } : {}),
   ];
@@ -76,5 +79,5 @@ export function buildAnalyses(
         }),
       ]
     : [];
-  return { analyses, afterSwitch };
+  return { analyses, afterSwitch, admission };
 }

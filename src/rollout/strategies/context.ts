@@ -39,6 +39,13 @@ export interface RolloutOptions {
   readonly steps?: readonly CanaryStep[];
   /** Bound for the retreat after a failure; it runs even when `signal` has aborted. */
   readonly rollbackTimeoutMs: number;
+  /**
+   * The release's probe paths, which every new instance must answer 2xx before it joins the traffic (where the
+   * target can gate instances: the host). Default: none beyond readiness.
+   */
+  readonly admission?: readonly string[];
+  /** Release even when the live colour runs fewer ready instances than it asks for (refused otherwise). */
+  readonly force?: boolean;
 }
 
 export type RolloutEvent =

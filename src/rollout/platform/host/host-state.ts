@@ -32,6 +32,11 @@ const trackSchema = z.object({
   revision: z.number().int().min(0),
   /** Why the last rollout of this colour stopped (an instance never got ready); cleared by the next change. */
   stalled: z.string().nullable(),
+  /**
+   * The release's probe paths: every new instance of this colour must answer them 2xx before it joins nginx,
+   * whoever starts it (a release, or the agent replacing a dead instance). Null: readiness alone.
+   */
+  admission: z.array(z.string()).nullable().default(null),
 });
 const stateSchema = z.object({
   version: z.literal(1),
@@ -54,6 +59,7 @@ const emptyTrack = (): TrackRecord => ({
   desired: 0,
   revision: 0,
   stalled: null,
+  admission: null,
 });
 
 /** A host never deployed to: no instances; traffic on the colour the live upstream file names (blue if none). */

@@ -2,18 +2,24 @@ import { isSiftError } from '../../../errors.js';
 import type { Color } from '../../types.js';
 import type { HostControl } from '../../platform/host/control.js';
 import { instancesOf, type HostState, type InstanceRecord } from '../../platform/host/host-state.js';
+import { convergeLock, tryConvergeLock } from '../../platform/host/converge-lock.js';
+import { admissionRefusal } from './admission.js';
 import { checkRelease, freePort, instanceId, spawnSpec, waitInstanceReady } from './launch.js';
 import { isAlive, spawnDetached, stopProcess } from '../../platform/host/processes.js';
+
+const OWNER = `sift deploy (pid ${process.pid})`;
 
 const identity = (i: InstanceRecord) => ({ pid: i.pid, startTicks: i.startTicks });
 
 /**
  * Moves one colour's processes towards what its track asks for (release and instance count), the way a
  * Deployment controller would with maxSurge 1 and maxUnavailable 0:
- *   - a new instance starts on a free port of the colour, must answer readiness, and only then enters nginx;
+ *   - a new instance starts on a free port of the colour, must answer readiness and the release's probes (the
+ *     track's admission paths), and only then enters nginx;
  *   - for each one that entered, one old instance leaves nginx (reload), nginx's replaced workers finish with it
  *     (bounded by drainSeconds), and only then it gets SIGTERM (Sift drains in-flight requests and exits);
- *   - an instance that never gets ready is stopped (it never had traffic) and the colour is marked stalled with
+ *   - between two batches the release's own check may stop the update (checkBetweenBatches);
+ *   - an instance that never gets ready (or fails the probes) is stopped (it never had traffic) and the colour is marked stalled with
  *     the reason, leaving the old instances serving; the next setImage/scale/undo clears that.
  * Every step is saved in the state file, so a run interrupted anywhere is finished by the next one.
  */
@@ -21,6 +27,8 @@ export class Reconciler {
   private readonly running = new Map<Color, { controller: AbortController; done: Promise<void> }>();
   /** The latest thing each colour waits for, for progress and timeout messages. */
   private readonly details = new Map<Color, string>();
+  /** The release's analysis between the batches of an in-place update, per colour (see SetImageOptions). */
+  private readonly batchChecks = new Map<Color, () => Promise<string | null>>();
 
   constructor(private readonly control: HostControl) {}
 
@@ -36,22 +44,57 @@ export class Reconciler {
     return this.details.get(color);
   }
 
+  /** Sets (or with null clears) the check run between two batches of `color`'s update. */
+  checkBetweenBatches(color: Color, check: (() => Promise<string | null>) | null): void {
+    if (check) this.batchChecks.set(color, check);
+    else this.batchChecks.delete(color);
+  }
+
   /** Starts converging `color` in the background unless that already runs. */
   start(color: Color): void {
     if (this.running.has(color)) return;
     const controller = new AbortController();
-    const done = this.run(color, controller.signal)
-      .catch(async (err: unknown) => {
-        const reason = isSiftError(err) || err instanceof Error ? err.message : String(err);
-        this.details.set(color, reason);
-        await this.control
-          .change((s) => {
-            s.tracks[color].stalled = reason;
-          })
-          .catch(() => undefined);
-      })
-      .finally(() => this.running.delete(color));
+    const done = (async () => {
+      const lock = await convergeLock(this.config.stateDir, color, OWNER, controller.signal);
+      if (!lock) return;
+      try {
+        await this.converge(color, controller.signal, 'all');
+      } finally {
+        await lock.release();
+      }
+    })().finally(() => this.running.delete(color));
     this.running.set(color, { controller, done });
+  }
+
+  /**
+   * Replaces dead instances of `color` with new ones of the release it runs (the agent's job), and does nothing
+   * else: a rollout in progress, a colour too large and a stalled colour are a release's business. Returns false
+   * when another process converges the colour now.
+   */
+  async heal(color: Color, signal: AbortSignal): Promise<boolean> {
+    const lock = await tryConvergeLock(this.config.stateDir, color, OWNER);
+    if (!lock) return false;
+    try {
+      await this.converge(color, signal, 'heal');
+      return true;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Runs the loop; an error stalls the colour with its message (status shows it, the next release clears it). */
+  private async converge(color: Color, signal: AbortSignal, mode: 'all' | 'heal'): Promise<void> {
+    try {
+      await this.run(color, signal, mode);
+    } catch (err) {
+      const reason = isSiftError(err) || err instanceof Error ? err.message : String(err);
+      this.details.set(color, reason);
+      await this.control
+        .change((s) => {
+          s.tracks[color].stalled = reason;
+        })
+        .catch(() => undefined);
+    }
   }
 
   /** Stops a run at its next safe point (an unready new instance is stopped; a drain in progress completes). */
@@ -75,7 +118,7 @@ export class Reconciler {
     this.details.set(color, message);
   }
 
-  private async run(color: Color, signal: AbortSignal): Promise<void> {
+  private async run(color: Color, signal: AbortSignal, mode: 'all' | 'heal'): Promise<void> {
     // Re-renders the include if it drifted from the state (a change interrupted between reload and save).
     await this.control.change(() => undefined);
     while (!signal.aborted) {
@@ -99,6 +142,15 @@ export class Reconciler {
       const old = ready.filter((i) => i.image !== track.image);
       const starting = mine.filter((i) => i.phase === 'starting');
       const pending = starting.find((i) => i.image === track.image);
+      if (mode === 'heal') {
+        if (!track.image || starting.length > 0 || old.length > 0 || current.length >= track.desired) return;
+        this.note(
+          color,
+          `${color}: ${current.length} of ${track.desired} instance(s) run; starting one more`,
+        );
+        await this.bringUp(color, track.image!, undefined, state, signal);
+        continue;
+      }
       const surplusStarting = starting.filter((i) => i !== pending || current.length >= track.desired);
       if (surplusStarting.length > 0) {
         await this.stopUnserved(surplusStarting);
@@ -170,9 +222,15 @@ export class Reconciler {
       signal,
       (detail) => this.note(color, `waiting for ${detail}`),
     );
-    if (!ready.ok) {
+    const admission = state.tracks[color].admission;
+    const refusal = !ready.ok
+      ? ready.reason
+      : admission
+        ? await admissionRefusal(this.config, target.id, target.port, admission, signal)
+        : null;
+    if (refusal !== null) {
       await this.stopUnserved([target]);
-      if (!signal.aborted) await this.stall(color, ready.reason);
+      if (!signal.aborted) await this.stall(color, refusal);
       return;
     }
     this.note(color, `${target.id} is ready; adding it to nginx`);
@@ -192,7 +250,32 @@ export class Reconciler {
       }
     });
     const leaving = after.instances.filter((i) => i.id === replaced);
-    if (leaving.length > 0) await this.finishDrain(color, leaving, after.retiredWorkers);
+    if (leaving.length === 0) return;
+    await this.finishDrain(color, leaving, after.retiredWorkers);
+    await this.betweenBatches(color);
+  }
+
+  /**
+   * After a batch replaced an old instance, while old ones remain: the release's analysis of the colour with the
+   * new instance serving its share. A failure stalls the update here, so a broken version serves no more than one
+   * batch's share for one analysis.
+   */
+  private async betweenBatches(color: Color): Promise<void> {
+    const check = this.batchChecks.get(color);
+    if (!check) return;
+    const s = await this.control.read();
+    const image = s.tracks[color].image;
+    if (!instancesOf(s, color).some((i) => i.phase === 'ready' && i.image !== image)) return;
+    this.note(color, `analysing ${color} between batches`);
+    const reason = await check();
+    if (reason === null) return;
+    await this.stall(color, `stopped between batches: ${reason}`);
+    // The new release failed with users on it: it leaves nginx now rather than when the undo has replaced it, so
+    // the colour serves from its old instances (one batch fewer) for the few seconds until the undo's are ready.
+    const failed = instancesOf(await this.control.read(), color).filter(
+      (i) => i.phase === 'ready' && i.image === image,
+    );
+    if (failed.length > 0) await this.drain(color, failed, 'it failed the analysis between batches');
   }
 
   /** Takes instances out of nginx (one reload), lets nginx's old workers finish with them, then stops them. */
