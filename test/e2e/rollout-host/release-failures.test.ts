@@ -18,6 +18,8 @@ describe('sift deploy on one host under load: failed releases', { timeout: RELEA
       ['blue-green', '--image', RELEASES.notReady, '--ready-timeout', '15s'],
       ['blue-green', '--image', RELEASES.searchFails],
       ['rolling', '--image', RELEASES.notReady, '--ready-timeout', '15s'],
+      // Ready, but every search answers 401: the release's probes keep each new instance out of nginx.
+      ['rolling', '--image', RELEASES.searchFails],
       ['canary', '--image', RELEASES.searchFails, '--steps', '20'],
     ]);
     for (const r of runs) {
@@ -25,6 +27,7 @@ describe('sift deploy on one host under load: failed releases', { timeout: RELEA
       expect(result(r).outcome).toBe('rolled-back');
     }
     expect(result(runs[1]!).measurements.some((m) => !m.ok && m.name.includes('/api/search'))).toBe(true);
+    expect(result(runs[3]!).reason).toContain("failed the release's probe /api/search");
     expect(await host.live()).toBe(color);
     expect((await host.fixture().target.state()).tracks[color]).toMatchObject({ image, ready: 2, total: 2 });
   });

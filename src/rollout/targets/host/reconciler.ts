@@ -125,6 +125,21 @@ export class Reconciler {
       const state = await this.control.read();
       const mine = instancesOf(state, color);
       const dead = mine.filter((i) => !isAlive(identity(i)));
+      const track0 = state.tracks[color];
+      const settled = mine.every((i) => i.phase === 'ready' && i.image === track0.image);
+      const spare =
+        mode === 'heal' && dead.length > 0 && settled && track0.image !== null && !track0.stalled
+          ? await freePort(this.config, state, color)
+          : null;
+      if (spare !== null && track0.image !== null) {
+        // The dead one stays in nginx until its replacement is ready, and both change in one reload: nginx
+        // answers from the other instances meanwhile (a refused connection is retried on the next server, and
+        // max_fails sets the dead one aside), and every reload is one more moment for idle connections to race.
+        this.note(color, `${dead[0]!.id} stopped running; starting its replacement`);
+        await this.bringUp(color, track0.image, undefined, state, signal, dead[0]!.id);
+        // Replaced: look again. Not replaced (the colour stalled): the dead one leaves nginx below.
+        if (!(await this.control.read()).tracks[color].stalled) continue;
+      }
       if (dead.length > 0) {
         this.note(color, `${dead.map((i) => i.id).join(', ')} stopped running; removed`);
         await this.remove(dead);
@@ -181,6 +196,8 @@ export class Reconciler {
     pending: InstanceRecord | undefined,
     state: HostState,
     signal: AbortSignal,
+    /** A dead instance this one replaces: it leaves nginx in the reload that lets this one in. */
+    replacing?: string,
   ): Promise<void> {
     let record = pending;
     if (!record) {
@@ -238,6 +255,7 @@ export class Reconciler {
     // drops below the desired count, and every reload is one more moment for clients' idle connections to race.
     let replaced: string | null = null;
     const { state: after } = await this.control.change((s) => {
+      if (replacing) s.instances = s.instances.filter((x) => x.id !== replacing);
       const i = s.instances.find((x) => x.id === target.id);
       if (i) i.phase = 'ready';
       const t = s.tracks[color];
