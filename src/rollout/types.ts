@@ -82,6 +82,8 @@ export interface SetImageOptions {
    * probes: a real search among them). A failing instance is stopped and the update stops with the reason.
    */
   readonly admission?: readonly string[];
+  /** Headers of those requests: the release's credentials. Kept in memory, never written to the target's state. */
+  readonly admissionHeaders?: Readonly<Record<string, string>>;
   /**
    * Runs after each batch of an in-place update took its share of the traffic and before the next batch starts,
    * while instances of the previous image remain: a reason stops the update there, null lets it go on.
@@ -111,8 +113,16 @@ export interface Target {
    */
   waitReady(color: Color, options: WaitOptions): Promise<ReadyResult>;
   instances(color: Color): Promise<Instance[]>;
-  /** GET `path` on one instance (through the API server's pod proxy on Kubernetes). */
-  probe(instance: Instance, path: string, timeoutMs: number): Promise<ProbeResult>;
+  /**
+   * GET `path` on one instance (through the API server's pod proxy on Kubernetes), with `headers` (the release's
+   * credentials, e.g. `X-API-Key`, when reads need them).
+   */
+  probe(
+    instance: Instance,
+    path: string,
+    timeoutMs: number,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<ProbeResult>;
   /** Puts `color` back on the image it ran before the last setImage (rolling rollback, `rollout undo`). */
   undo(color: Color): Promise<void>;
   /** The release record and lock live with the target, so two operators on two machines see the same. */

@@ -24,7 +24,7 @@ import { abort, promote, rollback } from '../../rollout/strategies/manage.js';
 import { rolling } from '../../rollout/strategies/rolling.js';
 import type { CanaryStep, Deployment } from '../../rollout/types.js';
 import { colors } from '../format.js';
-import { buildAnalyses, type AnalysisFlags } from '../rollout/analyses.js';
+import { buildAnalyses, probeHeaders, type AnalysisFlags } from '../rollout/analyses.js';
 import { printStatus } from '../rollout/status.js';
 import { liveView, plainView, summaryLines, type ReleaseView } from '../rollout/view.js';
 import type { CliContext } from '../context.js';
@@ -112,6 +112,10 @@ function addReleaseOptions(cmd: Command): Command {
       .option(
         '--probe-path <path...>',
         'paths every new instance must answer with 200 (on a host: before it joins nginx)',
+      )
+      .option(
+        '--probe-header <header...>',
+        "headers of the probes and front-door requests, e.g. 'X-API-Key: ...' when reads need a key",
       )
       .option('--prometheus <url>', 'Prometheus for error ratio and latency analysis')
       .option('--max-error-ratio <ratio>', '5xx share allowed for the new colour', String(MAX_ERROR_RATIO))
@@ -234,7 +238,12 @@ async function runAction(
   try {
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     deployment = await open(flags, dryRun, routerDefault);
-    const { analyses, afterSwitch, admission } = buildAnalyses(flags, deployment.frontDoor);
+    const {
+      analyses,
+      afterSwitch,
+      admission,
+      probeHeaders: headers,
+    } = buildAnalyses(flags, deployment.frontDoor);
     const steps = canarySteps(flags);
     const replicas = positiveInt(flags.replicas, '--replicas');
     const view = viewFor(ctx, json);
@@ -256,6 +265,7 @@ async function runAction(
             rollbackTimeoutMs: parseDuration(flags.rollbackTimeout, '--rollback-timeout'),
             dryRun,
             admission,
+            probeHeaders: headers,
             force: flags.force === true,
             ...(replicas !== undefined ? { replicas } : {}),
             ...(steps ? { steps } : {}),
@@ -376,7 +386,8 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
     .description("supervise a host's instances: replace any that dies with a new one of the same release")
     .requiredOption('--host-config <file>', 'host target: instances, ports, release command and nginx (YAML)')
     .option('--interval <duration>', 'time between two looks at the instances', '500ms')
-    .action(async (flags: { hostConfig: string; interval: string }) => {
+    .option('--probe-header <header...>', "headers of the release's probes, e.g. 'X-API-Key: ...'")
+    .action(async (flags: { hostConfig: string; interval: string; probeHeader?: string[] }) => {
       const stop = new AbortController();
       const onSignal = (name: NodeJS.Signals) => {
         ctx.stderr.write(`${name}: the agent stops\n`);
@@ -390,6 +401,7 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
         const { runAgent } = await import('../../rollout/targets/host/agent.js');
         await runAgent(config, {
           intervalMs,
+          probeHeaders: probeHeaders(flags.probeHeader ?? []),
           signal: stop.signal,
           log: (line) => ctx.stdout.write(`${new Date().toISOString()} ${line}\n`),
         });

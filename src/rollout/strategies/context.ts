@@ -44,6 +44,8 @@ export interface RolloutOptions {
    * target can gate instances: the host). Default: none beyond readiness.
    */
   readonly admission?: readonly string[];
+  /** Headers of the probes (the release's credentials, `--probe-header`); never written to the target's state. */
+  readonly probeHeaders?: Readonly<Record<string, string>>;
   /** Release even when the live colour runs fewer ready instances than it asks for (refused otherwise). */
   readonly force?: boolean;
 }

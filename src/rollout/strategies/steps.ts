@@ -27,7 +27,12 @@ export async function deploy(
 
 /** The release's probes as the gate of every new instance (none when the release names none). */
 export const admissionOf = (run: ReleaseRun): SetImageOptions =>
-  run.ctx.options.admission ? { admission: run.ctx.options.admission } : {};
+  run.ctx.options.admission
+    ? {
+        admission: run.ctx.options.admission,
+        ...(run.ctx.options.probeHeaders ? { admissionHeaders: run.ctx.options.probeHeaders } : {}),
+      }
+    : {};
 
 export async function waitFor(
   run: ReleaseRun,

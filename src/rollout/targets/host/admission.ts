@@ -18,11 +18,12 @@ export async function admissionRefusal(
   port: number,
   paths: readonly string[],
   signal: AbortSignal,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<string | null> {
   for (const path of paths) {
     let failure: string | null = null;
     for (let attempt = 1; attempt <= ADMISSION_ATTEMPTS; attempt++) {
-      const r = await httpGet(instanceUrl(config, port, path), config.readiness.probeTimeoutMs);
+      const r = await httpGet(instanceUrl(config, port, path), config.readiness.probeTimeoutMs, headers);
       if (r.status !== null && r.status >= 200 && r.status < 300) {
         failure = null;
         break;

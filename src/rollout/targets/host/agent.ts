@@ -9,6 +9,8 @@ import { Reconciler } from './reconciler.js';
 export interface AgentOptions {
   /** Time between two looks at the instances. */
   readonly intervalMs: number;
+  /** Headers of the release's probes a replacement must pass (its credentials, `--probe-header`). */
+  readonly probeHeaders?: Readonly<Record<string, string>>;
   /** Stops the agent (SIGTERM); a heal in progress stops at its next safe point. */
   readonly signal: AbortSignal;
   /** One line per thing the agent saw or did. */
@@ -41,6 +43,7 @@ export function healingNeeded(state: HostState, color: Color): string | null {
 export async function runAgent(config: HostConfig, options: AgentOptions): Promise<void> {
   const control = hostControl(config);
   const reconciler = new Reconciler(control);
+  reconciler.probeHeaders = options.probeHeaders ?? {};
   const reported = new Map<Color, string>();
   options.log(`watching ${config.stateDir} every ${options.intervalMs} ms`);
   while (!options.signal.aborted) {

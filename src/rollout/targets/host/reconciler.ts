@@ -27,6 +27,11 @@ export class Reconciler {
   private readonly running = new Map<Color, { controller: AbortController; done: Promise<void> }>();
   /** The latest thing each colour waits for, for progress and timeout messages. */
   private readonly details = new Map<Color, string>();
+  /**
+   * Headers of the admission probes (the release's credentials), given to this process by the release or the
+   * agent's flags: never saved in the state, where the probe paths are.
+   */
+  probeHeaders: Readonly<Record<string, string>> = {};
   /** The release's analysis between the batches of an in-place update, per colour (see SetImageOptions). */
   private readonly batchChecks = new Map<Color, () => Promise<string | null>>();
 
@@ -243,7 +248,7 @@ export class Reconciler {
     const refusal = !ready.ok
       ? ready.reason
       : admission
-        ? await admissionRefusal(this.config, target.id, target.port, admission, signal)
+        ? await admissionRefusal(this.config, target.id, target.port, admission, signal, this.probeHeaders)
         : null;
     if (refusal !== null) {
       await this.stopUnserved([target]);

@@ -127,6 +127,7 @@ export class HostTarget implements Target {
     }
     await this.reconciler.cancel(color);
     this.reconciler.checkBetweenBatches(color, options.betweenBatches ?? null);
+    if (options.admissionHeaders) this.reconciler.probeHeaders = options.admissionHeaders;
     const { state } = await this.control.change((s) => {
       const t = s.tracks[color];
       if (t.image !== image) {
@@ -238,8 +239,13 @@ export class HostTarget implements Target {
       .sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  async probe(instance: Instance, path: string, timeoutMs: number): Promise<ProbeResult> {
-    const r = await httpGet(`http://${instance.address}${path}`, timeoutMs);
+  async probe(
+    instance: Instance,
+    path: string,
+    timeoutMs: number,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<ProbeResult> {
+    const r = await httpGet(`http://${instance.address}${path}`, timeoutMs, headers);
     return {
       instance: instance.id,
       path,
