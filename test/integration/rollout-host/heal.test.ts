@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import type { DeployStatus } from '../../../src/rollout/status.js';
 import type { Color } from '../../../src/rollout/types.js';
 import { ROOT } from '../../support/cli.js';
@@ -35,12 +36,72 @@ describe('a host that heals after kill -9', { timeout: 600_000 }, () => {
   }, 400_000);
 
   afterAll(async () => {
-    if (agent && agent.exitCode === null) {
-      agent.kill('SIGTERM');
-      await new Promise((r) => agent!.once('exit', r));
-    }
+    await stopAgent();
     await fx?.close();
   }, 120_000);
+
+  /** Starts `sift deploy agent` as a real CLI process on `configPath`, collecting its output. */
+  function startAgent(configPath: string): ChildProcess {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bin/sift.ts',
+        'deploy',
+        'agent',
+        '--host-config',
+        configPath,
+        '--interval',
+        '250ms',
+      ],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout!.on('data', (c: Buffer) => (agentLog += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (agentLog += c.toString()));
+    return child;
+  }
+
+  async function stopAgent(): Promise<void> {
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    agent = null;
+  }
+
+  /**
+   * Kills one instance of `color` under load and waits until the colour is whole again; prints the time and the
+   * load, and checks that no request failed.
+   */
+  async function killUnderLoad(color: Color, label: string): Promise<{ victim: string; healMs: number }> {
+    const marker = `${label}${process.pid}`;
+    const load = startLoad({
+      url: fx.frontDoor,
+      path: (n) => `/api/search?q=${marker}n${n}`,
+      rate: 100,
+      durationMs: 300_000,
+    });
+    let victim = '';
+    let healMs = 0;
+    try {
+      await new Promise((r) => setTimeout(r, 3_000));
+      const killedAt = Date.now();
+      victim = await killOne(color);
+      await waitFor(async () => !(await whole(color)), 10_000);
+      await waitFor(() => whole(color), 120_000);
+      healMs = Date.now() - killedAt;
+      console.log(`${label}: killed ${victim} (kill -9); ${color} whole again, in nginx, after ${healMs} ms`);
+      await new Promise((r) => setTimeout(r, 3_000));
+    } finally {
+      const s = await load.stop();
+      console.log(`${formatLoad(`host kill -9 under load (${label})`, s)}\nagent:\n${agentLog}`);
+      expect(s.non2xx).toEqual({});
+      expect(s.errors).toEqual({});
+    }
+    return { victim, healMs };
+  }
 
   const live = async (): Promise<Color> => ((await fx.router.current()).blue === 100 ? 'blue' : 'green');
 
@@ -79,52 +140,38 @@ describe('a host that heals after kill -9', { timeout: 600_000 }, () => {
 
   it('the agent replaces a killed instance; under load no request fails while the other one serves', async () => {
     const color = await live();
-    agent = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bin/sift.ts',
-        'deploy',
-        'agent',
-        '--host-config',
-        fx.configPath,
-        '--interval',
-        '250ms',
-      ],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    agent.stdout!.on('data', (c: Buffer) => (agentLog += c.toString()));
-    agent.stderr!.on('data', (c: Buffer) => (agentLog += c.toString()));
+    agent = startAgent(fx.configPath);
     // It first heals what the previous test left: one of two instances.
     await waitFor(() => whole(color), 120_000).catch((err: unknown) => {
       throw new Error(`${String(err)}\nagent:\n${agentLog}\n${instanceLogs(fx)}`);
     });
-
-    const marker = `heal${process.pid}`;
-    const load = startLoad({
-      url: fx.frontDoor,
-      path: (n) => `/api/search?q=${marker}n${n}`,
-      rate: 100,
-      durationMs: 300_000,
-    });
-    let healMs = 0;
-    try {
-      await new Promise((r) => setTimeout(r, 3_000));
-      const killedAt = Date.now();
-      const victim = await killOne(color);
-      await waitFor(async () => !(await whole(color)), 10_000);
-      await waitFor(() => whole(color), 120_000);
-      healMs = Date.now() - killedAt;
-      console.log(`killed ${victim} (kill -9); ${color} whole again, in nginx, after ${healMs} ms`);
-      await new Promise((r) => setTimeout(r, 3_000));
-    } finally {
-      const s = await load.stop();
-      console.log(`${formatLoad('host kill -9 under load', s)}\nagent:\n${agentLog}`);
-      expect(s.non2xx).toEqual({});
-      expect(s.errors).toEqual({});
-    }
+    const { healMs } = await killUnderLoad(color, 'replacement');
     expect(healMs).toBeGreaterThan(0);
     expect((await fx.target.state()).tracks[color]).toMatchObject({ image: RELEASES.v1, ready: 2, total: 2 });
+  });
+
+  it('with a standby (host config `standby: true`) the agent heals by putting it in nginx', async () => {
+    const color = await live();
+    await stopAgent();
+    const standbyConfig = fx.configPath.replace(/\.yaml$/, '-standby.yaml');
+    writeFileSync(standbyConfig, stringify({ ...parse(readFileSync(fx.configPath, 'utf8')), standby: true }));
+    agent = startAgent(standbyConfig);
+    const standbyId = async () =>
+      (
+        JSON.parse(readFileSync(`${fx.config.stateDir}/state.json`, 'utf8')) as {
+          instances: { id: string; color: Color; phase: string; admitted?: boolean }[];
+        }
+      ).instances.find((i) => i.color === color && i.phase === 'standby' && i.admitted)?.id;
+    await waitFor(async () => (await standbyId()) !== undefined, 120_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\nagent:\n${agentLog}\n${instanceLogs(fx)}`);
+    });
+    const standby = (await standbyId())!;
+    // A standby is not one of the colour's instances: the colour is whole and nginx does not list it.
+    expect(await whole(color)).toBe(true);
+    expect(readFileSync(fx.config.nginx.upstreamFile, 'utf8')).not.toContain(standby);
+    await killUnderLoad(color, 'standby');
+    const ids = (await fx.target.instances(color)).map((i) => i.id);
+    expect(ids).toContain(standby);
+    expect(agentLog).toContain(`standby ${standby} took its place`);
   });
 });

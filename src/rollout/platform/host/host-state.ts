@@ -9,8 +9,10 @@ import { COLORS, type Color } from '../../types.js';
  */
 
 /** starting: spawned, not yet ready, never in nginx. ready: passed readiness, in nginx when its colour has weight.
- * draining: out of nginx, waiting for nginx's old workers to finish with it before SIGTERM. */
-export type InstancePhase = 'starting' | 'ready' | 'draining';
+ * draining: out of nginx, waiting for nginx's old workers to finish with it before SIGTERM. standby: ready and
+ * probed (`admitted`; until then it starts), kept out of nginx by the agent to replace the next instance that dies
+ * (host config `standby`). */
+export type InstancePhase = 'starting' | 'ready' | 'draining' | 'standby';
 
 const color = z.enum(COLORS);
 const instanceSchema = z.object({
@@ -20,10 +22,12 @@ const instanceSchema = z.object({
   image: z.string(),
   pid: z.number().int(),
   startTicks: z.string().nullable(),
-  phase: z.enum(['starting', 'ready', 'draining']),
+  phase: z.enum(['starting', 'ready', 'draining', 'standby']),
   logFile: z.string(),
   startedAt: z.string(),
   drainingSince: z.string().optional(),
+  /** A standby that passed readiness and the probes: only such a one may take a dead instance's place. */
+  admitted: z.boolean().optional(),
 });
 const trackSchema = z.object({
   image: z.string().nullable(),
@@ -86,4 +90,9 @@ export function parseState(raw: unknown, path: string): HostState {
   return parsed.data;
 }
 
-export const instancesOf = (state: HostState, c: Color) => state.instances.filter((i) => i.color === c);
+/** The instances of a colour, standbys aside: a standby is spare capacity, not one of the colour's instances. */
+export const instancesOf = (state: HostState, c: Color) =>
+  state.instances.filter((i) => i.color === c && i.phase !== 'standby');
+
+export const standbysOf = (state: HostState, c: Color) =>
+  state.instances.filter((i) => i.color === c && i.phase === 'standby');

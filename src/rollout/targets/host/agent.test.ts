@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initialState, type HostState, type InstanceRecord } from '../../platform/host/host-state.js';
 import { identify } from '../../platform/host/processes.js';
 import { healingNeeded } from './agent.js';
+import { wantsStandby } from './reconciler.js';
 
 /** What the agent acts on, over states this test writes: this process stands for a live instance. */
 const live = identify(process.pid);
@@ -51,5 +52,18 @@ describe('when the agent heals a colour', () => {
     const stalled = state([instance('blue-8101', '1.0', dead)], { stalled: 'never ready' });
     expect(healingNeeded(stalled, 'blue')).toBeNull();
     expect(healingNeeded(state([], { image: null }), 'blue')).toBeNull();
+  });
+
+  it('a standby for a whole colour that takes traffic, when the host config asks for one', () => {
+    const whole = [instance('blue-8101', '1.0', live), instance('blue-8102', '1.0', live)];
+    expect(wantsStandby(true, state(whole), 'blue')).toBe(true);
+    expect(wantsStandby(false, state(whole), 'blue')).toBe(false);
+    const noTraffic = state(whole);
+    noTraffic.weights = { blue: 0, green: 100 };
+    expect(wantsStandby(true, noTraffic, 'blue')).toBe(false);
+    const spare = { ...instance('blue-8103', '1.0', live), phase: 'standby' as const };
+    expect(wantsStandby(true, state([...whole, spare]), 'blue')).toBe(false);
+    // A standby is not one of the colour's instances: the colour is whole with it.
+    expect(healingNeeded(state([...whole, spare]), 'blue')).toBeNull();
   });
 });

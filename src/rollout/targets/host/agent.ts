@@ -4,7 +4,7 @@ import { hostControl } from '../../platform/host/control.js';
 import { instancesOf, type HostState } from '../../platform/host/host-state.js';
 import { isAlive } from '../../platform/host/processes.js';
 import { pause } from '../../pause.js';
-import { Reconciler } from './reconciler.js';
+import { Reconciler, wantsStandby } from './reconciler.js';
 
 export interface AgentOptions {
   /** Time between two looks at the instances. */
@@ -44,6 +44,7 @@ export async function runAgent(config: HostConfig, options: AgentOptions): Promi
   const control = hostControl(config);
   const reconciler = new Reconciler(control);
   reconciler.probeHeaders = options.probeHeaders ?? {};
+  reconciler.onNote = (color, message) => options.log(`${color}: ${message}`);
   const reported = new Map<Color, string>();
   options.log(`watching ${config.stateDir} every ${options.intervalMs} ms`);
   while (!options.signal.aborted) {
@@ -56,10 +57,14 @@ export async function runAgent(config: HostConfig, options: AgentOptions): Promi
       if (stalled && reported.get(color) !== stalled)
         options.log(`${color} is stalled, left to a release: ${stalled}`);
       reported.set(color, stalled ?? '');
-      const why = healingNeeded(state!, color);
+      const why =
+        healingNeeded(state!, color) ??
+        (wantsStandby(config.standby, state!, color) && !reconciler.standbyBackoff(color)
+          ? 'no standby'
+          : null);
       if (!why) continue;
       const started = Date.now();
-      options.log(`${color}: ${why}; replacing`);
+      options.log(`${color}: ${why}; ${why === 'no standby' ? 'starting one' : 'replacing'}`);
       const healed = await reconciler.heal(color, options.signal);
       if (!healed) {
         options.log(`${color}: another process converges it now; looking again later`);

@@ -1,13 +1,37 @@
 import { isSiftError } from '../../../errors.js';
 import type { Color } from '../../types.js';
 import type { HostControl } from '../../platform/host/control.js';
-import { instancesOf, type HostState, type InstanceRecord } from '../../platform/host/host-state.js';
+import {
+  instancesOf,
+  standbysOf,
+  type HostState,
+  type InstanceRecord,
+} from '../../platform/host/host-state.js';
 import { convergeLock, tryConvergeLock } from '../../platform/host/converge-lock.js';
 import { admissionRefusal } from './admission.js';
 import { checkRelease, freePort, instanceId, spawnSpec, waitInstanceReady } from './launch.js';
 import { isAlive, spawnDetached, stopProcess } from '../../platform/host/processes.js';
 
 const OWNER = `sift deploy (pid ${process.pid})`;
+const STANDBY_RETRY_MS = 60_000;
+
+/**
+ * Whether the agent should start a standby for `color`: the host config asks for one, the colour takes traffic,
+ * runs all its instances of its release, has none and a port is left for it.
+ */
+export function wantsStandby(enabled: boolean, state: HostState, color: Color): boolean {
+  const track = state.tracks[color];
+  const mine = instancesOf(state, color);
+  return (
+    enabled &&
+    track.image !== null &&
+    !track.stalled &&
+    state.weights[color] > 0 &&
+    standbysOf(state, color).length === 0 &&
+    mine.length === track.desired &&
+    mine.every((i) => i.phase === 'ready' && i.image === track.image)
+  );
+}
 
 const identity = (i: InstanceRecord) => ({ pid: i.pid, startTicks: i.startTicks });
 
@@ -47,6 +71,14 @@ export class Reconciler {
 
   detail(color: Color): string | undefined {
     return this.details.get(color);
+  }
+
+  /** When a standby of each colour last failed to start: the agent waits before the next try. */
+  private readonly standbyFailed = new Map<Color, number>();
+
+  /** A standby of `color` failed to start less than a minute ago. */
+  standbyBackoff(color: Color): boolean {
+    return Date.now() - (this.standbyFailed.get(color) ?? 0) < STANDBY_RETRY_MS;
   }
 
   /** Sets (or with null clears) the check run between two batches of `color`'s update. */
@@ -119,8 +151,12 @@ export class Reconciler {
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
+  /** Hears every step (the agent logs them). */
+  onNote: ((color: Color, message: string) => void) | null = null;
+
   private note(color: Color, message: string): void {
     this.details.set(color, message);
+    this.onNote?.(color, message);
   }
 
   private async run(color: Color, signal: AbortSignal, mode: 'all' | 'heal'): Promise<void> {
@@ -132,6 +168,34 @@ export class Reconciler {
       const dead = mine.filter((i) => !isAlive(identity(i)));
       const track0 = state.tracks[color];
       const settled = mine.every((i) => i.phase === 'ready' && i.image === track0.image);
+      // A standby never served: it goes without a drain when it died, when a release needs its port (every run
+      // but a heal), or when it no longer matches what the colour runs.
+      const standbys = standbysOf(state, color);
+      const unwanted = standbys.filter(
+        (i) =>
+          mode === 'all' ||
+          // Seen at the top of a run, an unadmitted standby is one whose start was cut off (each run awaits its own).
+          !i.admitted ||
+          !isAlive(identity(i)) ||
+          i.image !== track0.image ||
+          state.weights[color] === 0 ||
+          !this.config.standby,
+      );
+      if (unwanted.length > 0) {
+        this.note(color, `stopping standby ${unwanted.map((i) => i.id).join(', ')}`);
+        await this.stopUnserved(unwanted);
+        continue;
+      }
+      if (mode === 'heal' && dead.length > 0 && standbys.length > 0 && !track0.stalled) {
+        const [gone, standby] = [dead[0]!, standbys[0]!];
+        this.note(color, `${gone.id} stopped running; standby ${standby.id} took its place`);
+        await this.control.change((s) => {
+          s.instances = s.instances.filter((x) => x.id !== gone.id);
+          const promoted = s.instances.find((x) => x.id === standby.id);
+          if (promoted) promoted.phase = 'ready';
+        });
+        continue;
+      }
       const spare =
         mode === 'heal' && dead.length > 0 && settled && track0.image !== null && !track0.stalled
           ? await freePort(this.config, state, color)
@@ -163,13 +227,21 @@ export class Reconciler {
       const starting = mine.filter((i) => i.phase === 'starting');
       const pending = starting.find((i) => i.image === track.image);
       if (mode === 'heal') {
-        if (!track.image || starting.length > 0 || old.length > 0 || current.length >= track.desired) return;
-        this.note(
-          color,
-          `${color}: ${current.length} of ${track.desired} instance(s) run; starting one more`,
-        );
-        await this.bringUp(color, track.image!, undefined, state, signal);
-        continue;
+        if (!track.image || starting.length > 0 || old.length > 0) return;
+        if (current.length < track.desired) {
+          this.note(
+            color,
+            `${color}: ${current.length} of ${track.desired} instance(s) run; starting one more`,
+          );
+          await this.bringUp(color, track.image, undefined, state, signal);
+          continue;
+        }
+        if (wantsStandby(this.config.standby, state, color) && !this.standbyBackoff(color)) {
+          this.note(color, `starting a standby for ${color}`);
+          await this.bringUp(color, track.image, undefined, state, signal, undefined, 'standby');
+          continue;
+        }
+        return;
       }
       const surplusStarting = starting.filter((i) => i !== pending || current.length >= track.desired);
       if (surplusStarting.length > 0) {
@@ -203,11 +275,17 @@ export class Reconciler {
     signal: AbortSignal,
     /** A dead instance this one replaces: it leaves nginx in the reload that lets this one in. */
     replacing?: string,
+    /** `standby`: once ready and probed it stays out of nginx (see host config `standby`). */
+    role: 'serve' | 'standby' = 'serve',
   ): Promise<void> {
     let record = pending;
     if (!record) {
       checkRelease(this.config, image);
       const port = await freePort(this.config, state, color);
+      if (port === null && role === 'standby') {
+        this.standbyFailed.set(color, Date.now());
+        return;
+      }
       if (port === null) {
         await this.stall(
           color,
@@ -224,7 +302,8 @@ export class Reconciler {
         image,
         pid: proc.pid,
         startTicks: proc.startTicks,
-        phase: 'starting',
+        // A standby is one from the start, so it never counts as one of the colour's instances.
+        phase: role === 'standby' ? 'standby' : 'starting',
         logFile: spec.logFile,
         startedAt: new Date().toISOString(),
       };
@@ -252,7 +331,17 @@ export class Reconciler {
         : null;
     if (refusal !== null) {
       await this.stopUnserved([target]);
-      if (!signal.aborted) await this.stall(color, refusal);
+      // A standby that fails stalls nothing (the colour serves); the next try waits a minute.
+      if (role === 'standby') this.standbyFailed.set(color, Date.now());
+      else if (!signal.aborted) await this.stall(color, refusal);
+      return;
+    }
+    if (role === 'standby') {
+      await this.control.change((s) => {
+        const i = s.instances.find((x) => x.id === target.id);
+        if (i) i.admitted = true;
+      });
+      this.note(color, `${target.id} is ready as ${color}'s standby`);
       return;
     }
     this.note(color, `${target.id} is ready; adding it to nginx`);
