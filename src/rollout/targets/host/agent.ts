@@ -44,7 +44,10 @@ export async function runAgent(config: HostConfig, options: AgentOptions): Promi
   const control = hostControl(config);
   const reconciler = new Reconciler(control);
   reconciler.probeHeaders = options.probeHeaders ?? {};
-  reconciler.onNote = (color, message) => options.log(`${color}: ${message}`);
+  reconciler.onNote = (color, message) => {
+    // Each failed readiness poll of a starting instance is a note; the outcome is logged, not every poll.
+    if (!message.startsWith('waiting for')) options.log(`${color}: ${message}`);
+  };
   const reported = new Map<Color, string>();
   options.log(`watching ${config.stateDir} every ${options.intervalMs} ms`);
   while (!options.signal.aborted) {
