@@ -191,6 +191,11 @@ export const ERRORS = {
     status: 409,
     description: "Another deploy holds the target's lock; the message names its owner and when it expires.",
   },
+  DEPLOY_DEGRADED: {
+    status: 409,
+    description:
+      'The live colour runs fewer ready instances than it asks for; a release would start from reduced capacity. Let it heal, or pass --force.',
+  },
   DEPLOY_NO_RELEASE: {
     status: 409,
     description: 'promote, abort or rollback found no release in a state it can act on; nothing was changed.',

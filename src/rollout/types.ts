@@ -71,6 +71,26 @@ export type ReadyResult =
   | { readonly ok: true; readonly track: TrackState }
   | { readonly ok: false; readonly track: TrackState; readonly reason: string };
 
+/**
+ * What a release asks of each new instance before it takes traffic, and of the colour between the batches of an
+ * in-place update. The host target honours both; on Kubernetes a pod joins the Service as soon as its readiness
+ * probe passes and the Deployment controller runs the batches, so the release checks the pods after the rollout.
+ */
+export interface SetImageOptions {
+  /**
+   * Paths every new instance must answer 2xx, after its readiness and before it joins the traffic (the release's
+   * probes: a real search among them). A failing instance is stopped and the update stops with the reason.
+   */
+  readonly admission?: readonly string[];
+  /** Headers of those requests: the release's credentials. Kept in memory, never written to the target's state. */
+  readonly admissionHeaders?: Readonly<Record<string, string>>;
+  /**
+   * Runs after each batch of an in-place update took its share of the traffic and before the next batch starts,
+   * while instances of the previous image remain: a reason stops the update there, null lets it go on.
+   */
+  readonly betweenBatches?: () => Promise<string | null>;
+}
+
 /** Where Sift runs. Writes honour the target's dry-run mode (server-side dry run on Kubernetes). */
 export interface Target {
   readonly kind: TargetKind;
@@ -83,8 +103,9 @@ export interface Target {
   /**
    * Runs `image` on `color`. When the colour has instances this is a rolling update of them (surge first, old
    * instances drained and removed as new ones become ready); with zero instances it only records the image.
+   * `options` gate what the update lets through, where the target can (see SetImageOptions).
    */
-  setImage(color: Color, image: string): Promise<void>;
+  setImage(color: Color, image: string, options?: SetImageOptions): Promise<void>;
   scale(color: Color, replicas: number): Promise<void>;
   /**
    * Resolves when every desired instance of `color` runs its current image and is ready, old instances are gone,
@@ -92,8 +113,16 @@ export interface Target {
    */
   waitReady(color: Color, options: WaitOptions): Promise<ReadyResult>;
   instances(color: Color): Promise<Instance[]>;
-  /** GET `path` on one instance (through the API server's pod proxy on Kubernetes). */
-  probe(instance: Instance, path: string, timeoutMs: number): Promise<ProbeResult>;
+  /**
+   * GET `path` on one instance (through the API server's pod proxy on Kubernetes), with `headers` (the release's
+   * credentials, e.g. `X-API-Key`, when reads need them).
+   */
+  probe(
+    instance: Instance,
+    path: string,
+    timeoutMs: number,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<ProbeResult>;
   /** Puts `color` back on the image it ran before the last setImage (rolling rollback, `rollout undo`). */
   undo(color: Color): Promise<void>;
   /** The release record and lock live with the target, so two operators on two machines see the same. */

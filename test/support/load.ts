@@ -303,7 +303,9 @@ export function formatLoad(label: string, s: LoadSummary): string {
   return (
     `${label}: ${s.requests} requests in ${(s.durationMs / 1000).toFixed(1)} s (${s.achievedRate}/s), ` +
     `${s.ok} 2xx, ${nonOk} non-2xx${parts(s.non2xx)}, ${errs} transport errors${parts(s.errors)}; ` +
-    `${s.retriedOnReusedConnection} resent after the server closed an idle keep-alive connection under them; ` +
+    `${s.retriedOnReusedConnection} resent after the server closed an idle keep-alive connection under them ` +
+    // A client that never retries (many HTTP libraries' default) would have failed those resent ones too.
+    `(strict-client failures: ${s.failed + s.retriedOnReusedConnection}); ` +
     `latency p50 ${s.latencyMs.p50} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms` +
     (Object.keys(s.byInstance).length ? `; by instance${parts(s.byInstance)}` : '')
   );

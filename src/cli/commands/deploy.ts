@@ -24,7 +24,7 @@ import { abort, promote, rollback } from '../../rollout/strategies/manage.js';
 import { rolling } from '../../rollout/strategies/rolling.js';
 import type { CanaryStep, Deployment } from '../../rollout/types.js';
 import { colors } from '../format.js';
-import { buildAnalyses, type AnalysisFlags } from '../rollout/analyses.js';
+import { buildAnalyses, probeHeaders, type AnalysisFlags } from '../rollout/analyses.js';
 import { printStatus } from '../rollout/status.js';
 import { liveView, plainView, summaryLines, type ReleaseView } from '../rollout/view.js';
 import type { CliContext } from '../context.js';
@@ -56,6 +56,7 @@ interface ReleaseFlags extends TargetFlags, AnalysisFlags {
   stepPause: string;
   manual?: boolean;
   full?: boolean;
+  force?: boolean;
 }
 
 type Action = (ctx: RolloutContext, flags: ReleaseFlags) => Promise<RolloutResult>;
@@ -99,6 +100,7 @@ function addReleaseOptions(cmd: Command): Command {
       .option('--scale-down-delay <duration>', 'keep the old colour this long after the switch', '30s')
       .option('--rollback-timeout <duration>', 'bound for putting traffic back after a failure', '5m')
       .option('--dry-run', 'show what would change (server-side dry run on Kubernetes); change nothing')
+      .option('--force', 'release even when the live colour has fewer ready instances than it asks for')
       .option('--front-door <url>', 'check this URL (nginx, ingress) after traffic moves')
       // The analysis defaults are the analyses' own (rollout/analysis/defaults.ts), so help and behaviour agree.
       .option('--front-door-requests <n>', 'requests through the front door', String(FRONT_DOOR_REQUESTS))
@@ -107,7 +109,14 @@ function addReleaseOptions(cmd: Command): Command {
         'share of them that must succeed',
         String(FRONT_DOOR_MIN_SUCCESS_RATIO),
       )
-      .option('--probe-path <path...>', 'paths every new instance must answer with 200')
+      .option(
+        '--probe-path <path...>',
+        'paths every new instance must answer with 200 (on a host: before it joins nginx)',
+      )
+      .option(
+        '--probe-header <header...>',
+        "headers of the probes and front-door requests, e.g. 'X-API-Key: ...' when reads need a key",
+      )
       .option('--prometheus <url>', 'Prometheus for error ratio and latency analysis')
       .option('--max-error-ratio <ratio>', '5xx share allowed for the new colour', String(MAX_ERROR_RATIO))
       .option('--max-p99 <seconds>', 'p99 latency allowed for the new colour', String(MAX_LATENCY_SECONDS))
@@ -229,7 +238,12 @@ async function runAction(
   try {
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     deployment = await open(flags, dryRun, routerDefault);
-    const { analyses, afterSwitch } = buildAnalyses(flags, deployment.frontDoor);
+    const {
+      analyses,
+      afterSwitch,
+      admission,
+      probeHeaders: headers,
+    } = buildAnalyses(flags, deployment.frontDoor);
     const steps = canarySteps(flags);
     const replicas = positiveInt(flags.replicas, '--replicas');
     const view = viewFor(ctx, json);
@@ -250,6 +264,9 @@ async function runAction(
             scaleDownDelayMs: parseDuration(flags.scaleDownDelay, '--scale-down-delay'),
             rollbackTimeoutMs: parseDuration(flags.rollbackTimeout, '--rollback-timeout'),
             dryRun,
+            admission,
+            probeHeaders: headers,
+            force: flags.force === true,
             ...(replicas !== undefined ? { replicas } : {}),
             ...(steps ? { steps } : {}),
           },
@@ -361,6 +378,38 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
         }
       } catch (err) {
         ctx.exitCode = reportError(ctx, err, flags.json === true);
+      }
+    });
+
+  deploy
+    .command('agent')
+    .description("supervise a host's instances: replace any that dies with a new one of the same release")
+    .requiredOption('--host-config <file>', 'host target: instances, ports, release command and nginx (YAML)')
+    .option('--interval <duration>', 'time between two looks at the instances', '500ms')
+    .option('--probe-header <header...>', "headers of the release's probes, e.g. 'X-API-Key: ...'")
+    .action(async (flags: { hostConfig: string; interval: string; probeHeader?: string[] }) => {
+      const stop = new AbortController();
+      const onSignal = (name: NodeJS.Signals) => {
+        ctx.stderr.write(`${name}: the agent stops\n`);
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const config = loadHostConfig(flags.hostConfig);
+        const intervalMs = parseDuration(flags.interval, '--interval');
+        const { runAgent } = await import('../../rollout/targets/host/agent.js');
+        await runAgent(config, {
+          intervalMs,
+          probeHeaders: probeHeaders(flags.probeHeader ?? []),
+          signal: stop.signal,
+          log: (line) => ctx.stdout.write(`${new Date().toISOString()} ${line}\n`),
+        });
+      } catch (err) {
+        ctx.exitCode = reportError(ctx, err, false);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 

@@ -4,6 +4,7 @@ import {
   frontDoorAnalysis,
   latencyCheck,
   PrometheusClient,
+  PROBE_CHECKS,
   probeAnalysis,
   sampledAnalysis,
 } from '../../rollout/analysis/index.js';
@@ -16,6 +17,7 @@ export interface AnalysisFlags {
   frontDoorRequests: string;
   frontDoorMinSuccess: string;
   probePath?: string[];
+  probeHeader?: string[];
   prometheus?: string;
   maxErrorRatio: string;
   maxP99: string;
@@ -33,6 +35,24 @@ function num(value: string, flag: string): number {
 }
 
 /**
+ * `--probe-header 'X-API-Key: ...'` (repeatable): the release's credentials, sent with every probe and front-door
+ * request, for a Sift whose reads need a key. Given on the command line (or from the environment by the shell),
+ * never written anywhere.
+ */
+export function probeHeaders(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const colon = value.indexOf(':');
+    const name = colon > 0 ? value.slice(0, colon).trim() : '';
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
+      throw new SiftError('DEPLOY_INVALID', `--probe-header: "${name || value}" is not "Name: value"`);
+    }
+    out[name.toLowerCase()] = value.slice(colon + 1).trim();
+  }
+  return out;
+}
+
+/**
  * Before traffic reaches the candidate: every instance answers the probe paths (the seed's live, ready and a
  * search), and with --prometheus its error ratio and p99 stay under the limits. After traffic moved: the same
  * paths, asked through the front door (nginx's URL on a host, or --front-door), must succeed.
@@ -40,9 +60,20 @@ function num(value: string, flag: string): number {
 export function buildAnalyses(
   flags: AnalysisFlags,
   frontDoor: string | undefined,
-): { analyses: Analysis[]; afterSwitch: Analysis[] } {
+): {
+  analyses: Analysis[];
+  afterSwitch: Analysis[];
+  admission: string[];
+  probeHeaders: Record<string, string>;
+} {
+  // The same paths gate every new instance before it joins the traffic, where the target can (the host).
+  const admission = flags.probePath ?? PROBE_CHECKS.map((c) => c.path);
+  const headers = probeHeaders(flags.probeHeader ?? []);
   const analyses: Analysis[] = [
-    probeAnalysis(flags.probePath ? { checks: flags.probePath.map((path) => ({ path })) } : {}),
+    probeAnalysis({
+      ...(flags.probePath ? { checks: flags.probePath.map((path) => ({ path })) } : {}),
+      headers,
+    }),
   ];
   if (flags.prometheus) {
     const source = new PrometheusClient({ url: flags.prometheus });
@@ -71,10 +102,11 @@ export function buildAnalyses(
           url,
           // The same paths the instances answered: a front door that only answers readiness serves no user.
           ...(flags.probePath ? { paths: flags.probePath } : {}),
+          headers,
           requests: num(flags.frontDoorRequests, '--front-door-requests'),
           minSuccessRatio: num(flags.frontDoorMinSuccess, '--front-door-min-success'),
         }),
       ]
     : [];
-  return { analyses, afterSwitch };
+  return { analyses, afterSwitch, admission, probeHeaders: headers };
 }

@@ -27,6 +27,8 @@ export interface ProbeOptions {
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly concurrency?: number;
+  /** Sent with every probe: the release's credentials when reads need them (`X-API-Key: ...`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 interface Verdict {
@@ -61,7 +63,7 @@ export function probeAnalysis(options: ProbeOptions = {}): Analysis {
 
   async function probeOnce(target: Target, instance: Instance, path: string, expect: readonly number[]) {
     try {
-      const r = await target.probe(instance, path, timeoutMs);
+      const r = await target.probe(instance, path, timeoutMs, options.headers ?? {});
       if (r.status !== null && expect.includes(r.status)) return { pass: true };
       return { pass: false, why: r.status !== null ? String(r.status) : (r.error ?? 'no answer') };
     } catch (err) {

@@ -39,6 +39,15 @@ export interface RolloutOptions {
   readonly steps?: readonly CanaryStep[];
   /** Bound for the retreat after a failure; it runs even when `signal` has aborted. */
   readonly rollbackTimeoutMs: number;
+  /**
+   * The release's probe paths, which every new instance must answer 2xx before it joins the traffic (where the
+   * target can gate instances: the host). Default: none beyond readiness.
+   */
+  readonly admission?: readonly string[];
+  /** Headers of the probes (the release's credentials, `--probe-header`); never written to the target's state. */
+  readonly probeHeaders?: Readonly<Record<string, string>>;
+  /** Release even when the live colour runs fewer ready instances than it asks for (refused otherwise). */
+  readonly force?: boolean;
 }
 
 export type RolloutEvent =

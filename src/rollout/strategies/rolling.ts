@@ -1,10 +1,13 @@
+import type { Color } from '../types.js';
 import type { RolloutContext, RolloutResult } from './context.js';
 import { ReleaseRun, reasonOf } from './run.js';
-import { analyse, waitFor } from './steps.js';
+import { admissionOf, analyse, waitFor } from './steps.js';
 
 /**
- * Rolling: the live colour's instances are replaced in place (new ones ready before old ones go), then checked;
- * on any failure the colour is put back on its previous image (`rollout undo`) and waited for.
+ * Rolling: the live colour's instances are replaced in place (new ones ready, and where the target can gate them
+ * past the release's probes, before old ones go), with the release's analysis between batches where the target
+ * runs them, then checked; on any failure the colour is put back on its previous image (`rollout undo`) and
+ * waited for.
  */
 export async function rolling(ctx: RolloutContext): Promise<RolloutResult> {
   const run = new ReleaseRun(ctx, 'rolling');
@@ -30,7 +33,10 @@ async function release(run: ReleaseRun): Promise<RolloutResult> {
       await ctx.target.scale(live, ctx.options.replicas);
       run.did(`scaled ${live} to ${ctx.options.replicas}`);
     }
-    await ctx.target.setImage(live, ctx.options.image);
+    await ctx.target.setImage(live, ctx.options.image, {
+      ...admissionOf(run),
+      betweenBatches: () => checkBatch(run, live),
+    });
     changed = true;
     run.did(`set ${live} to ${ctx.options.image}`);
     await waitFor(run, live);
@@ -54,8 +60,22 @@ async function release(run: ReleaseRun): Promise<RolloutResult> {
   return run.result('succeeded');
 }
 
+/**
+ * The analysis between two batches, with the new instances serving their share: every instance of the colour
+ * (probes, Prometheus), then requests through the front door. Returns why the update must stop, or null.
+ */
+async function checkBatch(run: ReleaseRun, color: Color): Promise<string | null> {
+  try {
+    await analyse(run, color, run.ctx.analyses, 'between batches');
+    await analyse(run, color, run.ctx.afterSwitch, 'through the front door between batches');
+    return null;
+  } catch (err) {
+    return reasonOf(err, run.ctx.signal);
+  }
+}
+
 /** `rollout undo` and wait for it, on a signal of its own (the release's may have been interrupted). */
-export async function undo(run: ReleaseRun, color: 'blue' | 'green'): Promise<string | null> {
+export async function undo(run: ReleaseRun, color: Color): Promise<string | null> {
   try {
     run.phase(`rolling back ${color} to its previous image`);
     await run.ctx.target.undo(color);

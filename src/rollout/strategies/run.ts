@@ -12,6 +12,7 @@ import type {
 } from '../types.js';
 import { COLORS, otherColor } from '../types.js';
 import type { Outcome, RolloutContext, RolloutResult } from './context.js';
+import { pause } from '../pause.js';
 import { RequestWatch } from './requests.js';
 
 /** Raised inside a strategy when a check fails; the strategy catches it and retreats. */
@@ -116,7 +117,32 @@ export class ReleaseRun {
           'finish it with `sift deploy promote` or `sift deploy abort` first',
       );
     }
+    if (this.strategy !== 'rollback') await this.requireHealthy(live);
     return live;
+  }
+
+  /**
+   * A release starts from a colour at full strength: one running fewer ready instances than it asks for (a dead
+   * instance not replaced yet) would serve the release's surge and drains with less capacity, and a rollback to
+   * it would land on less than it had. `--force` releases anyway; a rollback is never refused for it.
+   */
+  private async requireHealthy(color: Color): Promise<void> {
+    if (this.ctx.options.force) return;
+    let track = (await this.ctx.target.state()).tracks[color];
+    // Readiness is asked live: one answer lost on a busy machine is not a degraded colour, three in a row are.
+    for (let look = 1; look < 3 && track.desired > 0 && track.ready < track.desired; look++) {
+      await pause(1_000, this.ctx.signal);
+      track = (await this.ctx.target.state()).tracks[color];
+    }
+    if (track.desired > 0 && track.ready < track.desired) {
+      throw new SiftError(
+        'DEPLOY_DEGRADED',
+        `${color} serves with ${track.ready} of ${track.desired} instances ready: a release from a degraded colour ` +
+          'could leave too few to serve. Let it heal first (`sift deploy agent` replaces dead instances on a host; ' +
+          '`sift deploy status` shows the colours), or pass --force to release anyway',
+        { color, ready: track.ready, desired: track.desired },
+      );
+    }
   }
 
   async begin(

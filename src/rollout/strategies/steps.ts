@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Analysis, Color, TrafficSplit } from '../types.js';
+import type { Analysis, Color, SetImageOptions, TrafficSplit } from '../types.js';
 import { ReleaseFailure, fullSplit, type ReleaseRun } from './run.js';
 
 /** The building blocks the three strategies share; each reports what it changed through the run. */
@@ -18,12 +18,21 @@ export async function deploy(
   signal: AbortSignal = run.ctx.signal,
 ): Promise<void> {
   const { target } = run.ctx;
-  await target.setImage(color, image);
+  await target.setImage(color, image, admissionOf(run));
   run.did(`set ${color} to ${image}`);
   await target.scale(color, replicas);
   run.did(`scaled ${color} to ${replicas}`);
   await waitFor(run, color, signal);
 }
+
+/** The release's probes as the gate of every new instance (none when the release names none). */
+export const admissionOf = (run: ReleaseRun): SetImageOptions =>
+  run.ctx.options.admission
+    ? {
+        admission: run.ctx.options.admission,
+        ...(run.ctx.options.probeHeaders ? { admissionHeaders: run.ctx.options.probeHeaders } : {}),
+      }
+    : {};
 
 export async function waitFor(
   run: ReleaseRun,

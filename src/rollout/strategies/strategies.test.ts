@@ -53,9 +53,11 @@ class MemoryTarget implements Target {
     green: { image: null, previous: null, replicas: 0 },
   };
   log: string[] = [];
+  /** Instances of each colour that died and were not replaced: they count as desired, not ready. */
+  lost: Record<Color, number> = { blue: 0, green: 0 };
   private track(color: Color): TrackState {
     const t = this.tracks[color];
-    const ready = t.image === 'bad' ? 0 : t.replicas;
+    const ready = t.image === 'bad' ? 0 : Math.max(0, t.replicas - this.lost[color]);
     return { color, image: t.image, desired: t.replicas, ready, updated: t.replicas, total: t.replicas };
   }
   state(): Promise<TargetState> {
@@ -165,6 +167,28 @@ function setup(image: string, options: Partial<RolloutOptions> = {}, signal = ne
   };
   return { target, router, events, ctx };
 }
+
+describe('a degraded live colour', () => {
+  it('refuses every kind of release before any change, naming the colour', async () => {
+    for (const release of [blueGreen, rolling, canary]) {
+      const { target, router, ctx } = setup('v2', { steps: [{ weight: 10 }] });
+      target.lost.blue = 1;
+      const err = await release(ctx).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SiftError);
+      expect((err as SiftError).code).toBe('DEPLOY_DEGRADED');
+      expect((err as SiftError).message).toMatch(/blue serves with 1 of 2 instances ready/);
+      expect(target.log).toEqual([]);
+      expect(router.history).toEqual([]);
+      expect(target.store.holder).toBeNull();
+    }
+  });
+
+  it('releases with --force', async () => {
+    const { target, ctx } = setup('v2', { force: true });
+    target.lost.blue = 1;
+    expect((await blueGreen(ctx)).outcome).toBe('succeeded');
+  });
+});
 
 describe('blue-green', () => {
   it('releases on the idle colour, switches, and scales the old one down', async () => {

@@ -39,6 +39,17 @@ export interface HostReleases {
 
 export const result = (r: DeployRun) => r.json<RolloutResult>();
 
+/** `rolling succeeded in 41.2 s`, from the release record the CLI printed (its start and last update). */
+function releaseLine(r: DeployRun): string {
+  try {
+    const { strategy, outcome, record } = result(r);
+    const seconds = record ? (Date.parse(record.updatedAt) - Date.parse(record.startedAt)) / 1000 : NaN;
+    return `${strategy} ${outcome} in ${seconds.toFixed(1)} s (exit ${r.code})`;
+  } catch {
+    return `exit ${r.code}: ${r.stderr.slice(-300)}`;
+  }
+}
+
 /**
  * Registers, in the calling describe, the hooks that start a fresh host and make its first release (blue-green of
  * RELEASES.v1 with two replicas: blue is live with 1.0 when the tests start) and tear it down afterwards.
@@ -91,6 +102,7 @@ export function hostUnderLoad(): HostReleases {
       s = await load.stop();
       const who = host.answeredBy(`q=${marker}n`);
       console.log(`${formatLoad(`host ${label}`, s)}; answered by ${JSON.stringify(who.byColor)}`);
+      for (const r of runs) console.log(`  ${releaseLine(r)}`);
       if (s.failed > 0) console.log(`first failures ${JSON.stringify(s.failures)}\n${instanceLogs(host)}`);
     }
     for (const r of runs) expect([0, 3], `exit ${r.code}: ${r.stderr}`).toContain(r.code);

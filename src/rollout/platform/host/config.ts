@@ -54,6 +54,12 @@ const schema = z
     command: argv,
     cwd: nonEmpty.optional(),
     env: envMap.default({}),
+    /**
+     * `sift deploy agent` keeps one more instance of each colour that has traffic running, ready and probed but
+     * out of nginx, on the colour's spare port, and puts it in nginx (one reload) when an instance dies: a heal
+     * that does not wait for a start-up. A release stops it first (it needs the spare port for its surge).
+     */
+    standby: z.boolean().default(false),
     /** Instances also get the environment of the deploying process (PATH and the like). */
     inheritEnv: z.boolean().default(true),
     releases: z
@@ -145,6 +151,7 @@ export interface HostConfig {
   readonly nginx: NginxSettings;
   readonly host: string;
   readonly instances: number;
+  readonly standby: boolean;
   readonly ports: Readonly<Record<Color, readonly number[]>>;
   readonly command: readonly string[];
   readonly cwd: string | undefined;
@@ -220,6 +227,7 @@ export function parseHostConfig(raw: unknown, baseDir: string, source = '<inline
     },
     host: c.host,
     instances: c.instances,
+    standby: c.standby,
     ports: { blue: [...c.ports.blue], green: [...c.ports.green] },
     command: c.command,
     cwd: c.cwd ? abs(c.cwd) : undefined,

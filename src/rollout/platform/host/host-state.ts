@@ -9,8 +9,10 @@ import { COLORS, type Color } from '../../types.js';
  */
 
 /** starting: spawned, not yet ready, never in nginx. ready: passed readiness, in nginx when its colour has weight.
- * draining: out of nginx, waiting for nginx's old workers to finish with it before SIGTERM. */
-export type InstancePhase = 'starting' | 'ready' | 'draining';
+ * draining: out of nginx, waiting for nginx's old workers to finish with it before SIGTERM. standby: ready and
+ * probed (`admitted`; until then it starts), kept out of nginx by the agent to replace the next instance that dies
+ * (host config `standby`). */
+export type InstancePhase = 'starting' | 'ready' | 'draining' | 'standby';
 
 const color = z.enum(COLORS);
 const instanceSchema = z.object({
@@ -20,10 +22,12 @@ const instanceSchema = z.object({
   image: z.string(),
   pid: z.number().int(),
   startTicks: z.string().nullable(),
-  phase: z.enum(['starting', 'ready', 'draining']),
+  phase: z.enum(['starting', 'ready', 'draining', 'standby']),
   logFile: z.string(),
   startedAt: z.string(),
   drainingSince: z.string().optional(),
+  /** A standby that passed readiness and the probes: only such a one may take a dead instance's place. */
+  admitted: z.boolean().optional(),
 });
 const trackSchema = z.object({
   image: z.string().nullable(),
@@ -32,6 +36,11 @@ const trackSchema = z.object({
   revision: z.number().int().min(0),
   /** Why the last rollout of this colour stopped (an instance never got ready); cleared by the next change. */
   stalled: z.string().nullable(),
+  /**
+   * The release's probe paths: every new instance of this colour must answer them 2xx before it joins nginx,
+   * whoever starts it (a release, or the agent replacing a dead instance). Null: readiness alone.
+   */
+  admission: z.array(z.string()).nullable().default(null),
 });
 const stateSchema = z.object({
   version: z.literal(1),
@@ -54,6 +63,7 @@ const emptyTrack = (): TrackRecord => ({
   desired: 0,
   revision: 0,
   stalled: null,
+  admission: null,
 });
 
 /** A host never deployed to: no instances; traffic on the colour the live upstream file names (blue if none). */
@@ -80,4 +90,9 @@ export function parseState(raw: unknown, path: string): HostState {
   return parsed.data;
 }
 
-export const instancesOf = (state: HostState, c: Color) => state.instances.filter((i) => i.color === c);
+/** The instances of a colour, standbys aside: a standby is spare capacity, not one of the colour's instances. */
+export const instancesOf = (state: HostState, c: Color) =>
+  state.instances.filter((i) => i.color === c && i.phase !== 'standby');
+
+export const standbysOf = (state: HostState, c: Color) =>
+  state.instances.filter((i) => i.color === c && i.phase === 'standby');

@@ -125,12 +125,19 @@ export class KubeClient {
    */
   async request(
     path: string,
-    options: { timeoutMs: number; signal?: AbortSignal; method?: string; accept?: string },
+    options: {
+      timeoutMs: number;
+      signal?: AbortSignal;
+      method?: string;
+      accept?: string;
+      /** Extra request headers (a pod proxy passes them on to the pod). */
+      headers?: Readonly<Record<string, string>>;
+    },
   ): Promise<RawResponse> {
     const url = new URL(this.server.replace(/\/+$/, '') + path);
     const opts: https.RequestOptions = { method: options.method ?? 'GET', headers: {} };
     await this.config.applyToHTTPSOptions(opts);
-    opts.headers = { ...opts.headers, accept: options.accept ?? 'application/json, */*' };
+    opts.headers = { ...options.headers, ...opts.headers, accept: options.accept ?? 'application/json, */*' };
     const transport = url.protocol === 'http:' ? http : https;
     return new Promise<RawResponse>((resolve, reject) => {
       const deadline = requestDeadline(options.timeoutMs, options.signal);

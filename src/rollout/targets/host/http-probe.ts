@@ -10,7 +10,11 @@ export interface HttpCheck {
  * One GET on a fresh connection (no keep-alive pool: a pooled socket to an instance that is shutting down would
  * make the next probe fail for the wrong reason). Never throws: refusals, timeouts and resets are results.
  */
-export function httpGet(url: string, timeoutMs: number): Promise<HttpCheck> {
+export function httpGet(
+  url: string,
+  timeoutMs: number,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<HttpCheck> {
   const started = performance.now();
   const ms = () => Math.round((performance.now() - started) * 10) / 10;
   return new Promise((resolve) => {
@@ -21,11 +25,15 @@ export function httpGet(url: string, timeoutMs: number): Promise<HttpCheck> {
       clearTimeout(timer);
       resolve(r);
     };
-    const req = request(url, { method: 'GET', agent: false, headers: { connection: 'close' } }, (res) => {
-      res.resume();
-      res.once('end', () => done({ status: res.statusCode ?? null, ms: ms() }));
-      res.once('error', (err) => done({ status: res.statusCode ?? null, ms: ms(), error: err.message }));
-    });
+    const req = request(
+      url,
+      { method: 'GET', agent: false, headers: { ...headers, connection: 'close' } },
+      (res) => {
+        res.resume();
+        res.once('end', () => done({ status: res.statusCode ?? null, ms: ms() }));
+        res.once('error', (err) => done({ status: res.statusCode ?? null, ms: ms(), error: err.message }));
+      },
+    );
     const timer = setTimeout(() => {
       done({ status: null, ms: ms(), error: `no answer within ${timeoutMs} ms` });
       req.destroy();

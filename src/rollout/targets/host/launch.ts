@@ -64,6 +64,10 @@ export async function freePort(config: HostConfig, state: HostState, color: Colo
   return null;
 }
 
+/** The URL of `path` on the instance listening on `port`. */
+export const instanceUrl = (config: HostConfig, port: number, path: string): string =>
+  `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${path}`;
+
 export type Readiness = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 /**
@@ -79,7 +83,7 @@ export async function waitInstanceReady(
   signal: AbortSignal,
   onStatus: (detail: string) => void,
 ): Promise<Readiness> {
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${config.readiness.path}`;
+  const url = instanceUrl(config, port, config.readiness.path);
   const deadline = Date.now() + config.readiness.timeoutMs;
   let last = 'no answer yet';
   for (;;) {

@@ -5,6 +5,7 @@ import {
   type Instance,
   type ProbeResult,
   type ReadyResult,
+  type SetImageOptions,
   type Target,
   type TargetState,
   type TrackState,
@@ -113,13 +114,20 @@ export class HostTarget implements Target {
     };
   }
 
-  async setImage(color: Color, image: string): Promise<void> {
+  /**
+   * Records the release of `color` and starts converging it. The admission paths are saved with the track, so
+   * every instance started for it later (by the agent too) passes them before it joins nginx; the check between
+   * batches belongs to this process's update only. A call without them (an undo) clears both.
+   */
+  async setImage(color: Color, image: string, options: SetImageOptions = {}): Promise<void> {
     checkRelease(this.config, image);
     if (this.dryRun) {
       this.dryRunImages.set(color, image);
       return;
     }
     await this.reconciler.cancel(color);
+    this.reconciler.checkBetweenBatches(color, options.betweenBatches ?? null);
+    if (options.admissionHeaders) this.reconciler.probeHeaders = options.admissionHeaders;
     const { state } = await this.control.change((s) => {
       const t = s.tracks[color];
       if (t.image !== image) {
@@ -128,6 +136,7 @@ export class HostTarget implements Target {
         t.revision += 1;
       }
       t.stalled = null;
+      t.admission = options.admission && options.admission.length > 0 ? [...options.admission] : null;
     });
     if (state.tracks[color].desired > 0 || instancesOf(state, color).length > 0) this.reconciler.start(color);
   }
@@ -230,8 +239,13 @@ export class HostTarget implements Target {
       .sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  async probe(instance: Instance, path: string, timeoutMs: number): Promise<ProbeResult> {
-    const r = await httpGet(`http://${instance.address}${path}`, timeoutMs);
+  async probe(
+    instance: Instance,
+    path: string,
+    timeoutMs: number,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<ProbeResult> {
+    const r = await httpGet(`http://${instance.address}${path}`, timeoutMs, headers);
     return {
       instance: instance.id,
       path,

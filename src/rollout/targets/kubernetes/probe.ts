@@ -39,6 +39,7 @@ export async function probeViaProxy(
   instance: Instance,
   path: string,
   timeoutMs: number,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<ProbeResult> {
   const started = Date.now();
   const port = portOf(instance.address);
@@ -47,7 +48,9 @@ export async function probeViaProxy(
     target,
   )}/proxy${path.startsWith('/') ? path : `/${path}`}`;
   try {
-    const res = await client.request(proxied, { timeoutMs });
+    // The API server forwards other headers to the pod; its own Authorization is the client's, so credentials
+    // for Sift go in X-API-Key.
+    const res = await client.request(proxied, { timeoutMs, headers });
     const ok = res.status >= 200 && res.status < 300;
     if (ok) return { instance: instance.id, path, ok, status: res.status, ms: Date.now() - started };
     const refusal = apiServerStatus(res.contentType, res.body);
@@ -69,7 +72,12 @@ export async function probeViaProxy(
   }
 }
 
-export async function probeDirect(instance: Instance, path: string, timeoutMs: number): Promise<ProbeResult> {
+export async function probeDirect(
+  instance: Instance,
+  path: string,
+  timeoutMs: number,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<ProbeResult> {
   const started = Date.now();
   const host = hostOf(instance.address);
   if (!host || portOf(instance.address) === null) {
@@ -78,6 +86,7 @@ export async function probeDirect(instance: Instance, path: string, timeoutMs: n
   try {
     const res = await fetch(`http://${instance.address}${path.startsWith('/') ? path : `/${path}`}`, {
       signal: AbortSignal.timeout(timeoutMs),
+      headers,
     });
     const body = await res.text();
     if (res.ok)

@@ -342,10 +342,15 @@ export class KubernetesTarget implements Target {
       .sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  probe(instance: Instance, path: string, timeoutMs: number): Promise<ProbeResult> {
+  probe(
+    instance: Instance,
+    path: string,
+    timeoutMs: number,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<ProbeResult> {
     return this.probeMode === 'direct'
-      ? probeDirect(instance, path, timeoutMs)
-      : probeViaProxy(this.client, instance, path, timeoutMs);
+      ? probeDirect(instance, path, timeoutMs, headers)
+      : probeViaProxy(this.client, instance, path, timeoutMs, headers);
   }
 
   async undo(color: Color): Promise<void> {
