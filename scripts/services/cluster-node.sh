@@ -2,7 +2,8 @@
 # into the cache, and run one single-node cluster per named instance on a loopback port as the unprivileged
 # service user. A named instance keeps its port and data directory across stop/start, so a test can stop a node
 # and bring the same node back. Callers set PRODUCT, VERSION, ARTIFACT, JAVA_HOME_VAR, CONF_VAR, OPTS_VAR and
-# EXTRA_SETTINGS before sourcing this file, then call cluster_main "$@".
+# EXTRA_SETTINGS before sourcing this file, then call cluster_main "$@". A caller may define prepare_home DIR, run on
+# a freshly unzipped distribution before it takes its place in the cache (plugins installed there are part of it).
 source "$(dirname "$0")/lib.sh"
 
 JAVA_MAJOR=17
@@ -46,6 +47,8 @@ ensure_distribution() {
     local tmp
     tmp="$(mktemp -d "$SIFT_CACHE_DIR/.unzip.XXXXXX")"
     unzip -q "$zip" -d "$tmp"
+    # The distribution only takes its place once prepared, so an interrupted preparation is redone next time.
+    if declare -F prepare_home >/dev/null; then prepare_home "$tmp/$PRODUCT-$VERSION"; fi
     rm -rf "$home"
     mv "$tmp/$PRODUCT-$VERSION" "$home"
     rm -rf "$tmp"
