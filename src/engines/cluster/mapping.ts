@@ -107,6 +107,10 @@ function fieldMapping(spec: FieldSpec): Record<string, unknown> {
       return { type: 'date', format: 'epoch_millis||strict_date_optional_time' };
     case 'boolean':
       return { type: 'boolean' };
+    case 'vector':
+      // Until the cluster engines map vectors (dense_vector, knn_vector), an index holding one is refused whole
+      // rather than created without the field.
+      throw new SiftError('INVALID_SCHEMA', 'vector fields are not supported by the cluster engines yet');
   }
 }
 
