@@ -7,7 +7,8 @@ import { SiftError } from '../../errors.js';
 import { CursorKeys } from '../../query/cursor.js';
 import { buildSearchRequest, DEFAULT_LIMITS, type RawSearchInput } from '../../query/request.js';
 import type { SearchResponse } from '../../query/response.js';
-import { searchWithCurations } from '../../query/curated-search.js';
+import { answerSearch } from '../../query/search-answer.js';
+import { searchPorts } from '../search-ports.js';
 import { checkCurationFilters } from '../../query/curation.js';
 import { parseCurations } from '../../schema/curations.js';
 import type { Suggestion } from '../../query/types.js';
@@ -67,15 +68,13 @@ export class EngineDriver {
       index,
       keys: this.keys,
     });
-    // Curation rules apply above the engine, in the query layer, as the service applies them.
-    return searchWithCurations(
-      (r) => this.engine.search(index, r),
-      schema,
-      request,
-      request.filter,
-      curatedPosition,
-      { index, fingerprint, keys: this.keys, startedAt },
-    );
+    // Curation rules and kNN ranking apply above the engine, in the query layer, as the service applies them.
+    return answerSearch(searchPorts(this.engine, index), schema, request, request.filter, curatedPosition, {
+      index,
+      fingerprint,
+      keys: this.keys,
+      startedAt,
+    });
   }
 
   async suggest(index: string, q: string, size: number): Promise<{ suggestions: Suggestion[] }> {
