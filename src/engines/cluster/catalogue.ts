@@ -168,8 +168,8 @@ export class IndexCatalogue {
       method: 'PUT',
       path: `/${encodeURIComponent(physical)}`,
       body: {
-        settings: settingsFor(this.maxResultWindow),
-        mappings: mappingsFor(schema, meta),
+        settings: settingsFor(this.maxResultWindow, schema, this.product),
+        mappings: mappingsFor(schema, meta, this.product),
         ...(alias ? { aliases: { [this.names.alias(name)]: {} } } : {}),
       },
     });
