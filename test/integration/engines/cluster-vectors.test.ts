@@ -8,6 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterEngine } from '../../../src/engines/cluster/engine.js';
+import { exportDocuments } from '../../../src/engines/export.js';
+import { DEFAULT_LIMITS } from '../../../src/query/request.js';
 import type { Filter } from '../../../src/query/types.js';
 import { parseSchema } from '../../../src/schema/validate.js';
 import type { Similarity } from '../../../src/schema/types.js';
@@ -160,13 +162,24 @@ describe.each<Product>(['elasticsearch', 'opensearch'])('vector search on %s', (
     await engine.delete(idx, 'off', { refresh: true });
   });
 
-  it('keeps vectors exactly as written through get and a reindex', async () => {
+  it('keeps vectors exactly as written through get, a reindex and an export imported elsewhere', async () => {
     const idx = name('cosine', true);
     expect((await engine.get(idx, DATA[7]!.id))?.v).toEqual(DATA[7]!.v);
     await engine.reindex(idx);
     expect((await engine.get(idx, DATA[7]!.id))?.v).toEqual(DATA[7]!.v);
     const found = await engine.knn(idx, { field: 'v', vector: QUERIES[1]!, k: 5, filter: null });
     expect(found.map((c) => c.id)).toEqual(exact('cosine', QUERIES[1]!, 5).map((c) => c.id));
+
+    const schema = schemaFor('cosine', true);
+    const exported: { id: string; document: Record<string, unknown> }[] = [];
+    for await (const item of exportDocuments(engine, idx, schema, DEFAULT_LIMITS)) exported.push(item);
+    expect(exported.map((e) => e.document.v)).toEqual(DATA.map((d) => d.v));
+    await engine.putIndex('v-imported', schema);
+    expect(
+      (await engine.bulkUpsert('v-imported', exported, { refresh: true })).filter((r) => r.error),
+    ).toEqual([]);
+    const again = await engine.knn('v-imported', { field: 'v', vector: QUERIES[1]!, k: 5, filter: null });
+    expect(again).toEqual(found);
   });
 
   it('searches an index with an exact and an approximate vector field side by side', async () => {
