@@ -19,6 +19,7 @@ import { distinctCases } from './conformance/distinct-cases.js';
 import { facetSearchCases } from './conformance/facet-search-cases.js';
 import { arrayCases } from './conformance/array-cases.js';
 import { objectCases } from './conformance/object-cases.js';
+import { vectorCases } from './conformance/vector-cases.js';
 
 export interface ConformanceOptions {
   name: string;
@@ -415,6 +416,11 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     facetSearchCases(check, () => svc);
     arrayCases(check, () => svc, idx);
     objectCases(check, () => svc, idx);
+    vectorCases(
+      check,
+      () => svc,
+      (title) => title in skips,
+    );
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({
