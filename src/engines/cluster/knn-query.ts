@@ -31,9 +31,16 @@ export interface KnnQuery {
 
 /**
  * The search body of a kNN search: the k nearest among the documents the filter matches (the filter runs inside
- * the search on both products, so k come back when k match), best first, ties by id.
+ * the search on both products, so k come back when k match), best first, ties by id. `candidates` is for the
+ * benchmark's sweep; searches use the default.
  */
-export function knnBody(schema: IndexSchema, spec: VectorFieldSpec, q: KnnQuery, product: Product): QueryDsl {
+export function knnBody(
+  schema: IndexSchema,
+  spec: VectorFieldSpec,
+  q: KnnQuery,
+  product: Product,
+  candidates = candidatesFor(q.k),
+): QueryDsl {
   const filter = q.filter ? filterToDsl(q.filter, schema) : null;
   let query: QueryDsl;
   if (product === 'elasticsearch') {
@@ -42,7 +49,7 @@ export function knnBody(schema: IndexSchema, spec: VectorFieldSpec, q: KnnQuery,
         field: q.field,
         query_vector: q.vector,
         k: q.k,
-        num_candidates: spec.index ? candidatesFor(q.k) : q.k,
+        num_candidates: spec.index ? candidates : q.k,
         ...(filter ? { filter } : {}),
       },
     };
@@ -52,7 +59,7 @@ export function knnBody(schema: IndexSchema, spec: VectorFieldSpec, q: KnnQuery,
         [q.field]: {
           vector: q.vector,
           k: q.k,
-          method_parameters: { ef_search: candidatesFor(q.k) },
+          method_parameters: { ef_search: candidates },
           ...(filter ? { filter } : {}),
         },
       },

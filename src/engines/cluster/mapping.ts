@@ -4,7 +4,7 @@ import type { Document } from '../../schema/document.js';
 import { mapLeaves, valuesAt } from '../../schema/paths.js';
 import { isVectorField, type FieldSpec, type IndexSchema } from '../../schema/types.js';
 import { indexedTokens } from './stemming.js';
-import { vectorMapping, vectorSettings, vectorShape, type Product } from './vector-mapping.js';
+import { vectorMapping, vectorShape, type Product } from './vector-mapping.js';
 
 /**
  * Index schema -> cluster mapping, and document -> indexed source.
@@ -157,13 +157,8 @@ export function mappingsFor(schema: IndexSchema, meta: IndexMeta, product: Produ
 }
 
 /** Index settings of a new physical version. */
-export function settingsFor(
-  maxResultWindow: number,
-  schema: IndexSchema,
-  product: Product,
-): Record<string, unknown> {
+export function settingsFor(maxResultWindow: number): Record<string, unknown> {
   return {
-    ...vectorSettings(schema, product),
     // One shard keeps term statistics and facet counts exact; a replica wherever a second node exists.
     number_of_shards: 1,
     auto_expand_replicas: '0-1',
