@@ -87,6 +87,26 @@ describe('embedded engine vectors', () => {
     expect((await restored.svc.getDocument('vecs', 'd07')).document.v).toEqual([7, 0, 0, 0]);
   });
 
+  it('round-trip through an export and an import into another index, values as written', async () => {
+    const { svc } = await open();
+    await svc.putIndex('vecs', SCHEMA);
+    const exact = docs.map((d) => ({ ...d, v: [d.n + 0.123456789, 1e-7, -2.5, 0] }));
+    expect((await svc.importDocuments('vecs', exact)).failed).toBe(0);
+    const exported = [];
+    for await (const { document } of await svc.exportDocuments('vecs')) exported.push(document);
+    expect(exported).toEqual(exact);
+    await svc.putIndex('copy', SCHEMA);
+    const { mode } = await svc.importStream('copy', batchesOf(exported, 16), {
+      written: () => {},
+      durable: () => {},
+    });
+    expect(mode).toBe('rebuild');
+    const nearestIn = async (index: string) =>
+      (await svc.search(index, { vector: [20, 0, -2.5, 0], k: 3 })).hits.map((h) => [h.id, h.score]);
+    expect(await nearestIn('copy')).toEqual(await nearestIn('vecs'));
+    expect((await nearestIn('copy')).map(([id]) => id)).toEqual(['d20', 'd19', 'd21']);
+  });
+
   it('a vector field added to an index with documents takes vectors from then on', async () => {
     const { svc } = await open();
     const withoutVector = Object.fromEntries(Object.entries(SCHEMA.fields).filter(([name]) => name !== 'v'));
