@@ -66,7 +66,7 @@ describe('a kNN search request', () => {
   });
 
   it('refuses a query vector of the wrong length or with a non-number: INVALID_REQUEST naming vector', () => {
-    for (const vector of [[1, 0], [1, 0, 0, 0], [1, 'x', 0], [1, NaN, 0], 'a'])
+    for (const vector of [[1, 0], [1, 0, 0, 0], [1, 'x', 0], [1, NaN, 0], [1, 1e39, 0], 'a'])
       expect(refusal({ vector, vector_field: 'v' })).toMatchObject({
         code: 'INVALID_REQUEST',
         status: 400,

@@ -1,5 +1,5 @@
 import { SiftError } from '../errors.js';
-import { UNIT_LENGTH_TOLERANCE } from '../schema/document.js';
+import { isVectorElement, UNIT_LENGTH_TOLERANCE } from '../schema/document.js';
 import { isVectorField, vectorFields, type IndexSchema } from '../schema/types.js';
 import type { HybridOptions, SortClause, VectorQuery } from './types.js';
 
@@ -68,8 +68,8 @@ function queryVector(raw: unknown, field: string, schema: IndexSchema): number[]
   const list = raw as unknown[];
   let norm = 0;
   for (const [i, x] of list.entries()) {
-    if (typeof x !== 'number' || !Number.isFinite(x))
-      invalid('vector', `vector: element ${i} must be a finite number`);
+    if (!isVectorElement(x))
+      invalid('vector', `vector: element ${i} must be a finite number within float32 range`);
     norm += (x as number) ** 2;
   }
   norm = Math.sqrt(norm);

@@ -110,6 +110,11 @@ function coerceArray(name: string, spec: FieldSpec, list: unknown[]): unknown[] 
   });
 }
 
+/** The largest magnitude a vector element may have: engines keep vectors as float32, beyond which is Infinity. */
+export const MAX_VECTOR_ELEMENT = 3.4028234663852886e38;
+export const isVectorElement = (x: unknown): x is number =>
+  typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= MAX_VECTOR_ELEMENT;
+
 /** How far from 1 the length of a dot_product vector may be (Elasticsearch requires unit vectors for it). */
 export const UNIT_LENGTH_TOLERANCE = 1e-3;
 
@@ -124,10 +129,10 @@ export function checkVector(name: string, spec: VectorFieldSpec, v: unknown): nu
   let norm = 0;
   for (let i = 0; i < v.length; i++) {
     const x: unknown = v[i];
-    if (typeof x !== 'number' || !Number.isFinite(x))
+    if (!isVectorElement(x))
       return bad(
         name,
-        `element ${i} must be a finite number, got ${JSON.stringify(x)?.slice(0, 40) ?? typeName(x)}`,
+        `element ${i} must be a finite number within float32 range, got ${JSON.stringify(x)?.slice(0, 40) ?? typeName(x)}`,
       );
     norm += x * x;
   }
