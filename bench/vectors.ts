@@ -7,14 +7,16 @@
  *
  *   npx tsx bench/vectors.ts                   # both data sets, 100k each
  *   BENCH_VECTORS_DOCS=20000 npx tsx bench/vectors.ts
+ *   BENCH_VECTORS_ENGINES=elasticsearch,opensearch npx tsx bench/vectors.ts
  *
  * Writes bench/results/vectors-<time>.json. The embedded engine searches exactly, so its recall is 1 up to float32
- * rounding of near ties; the cluster engines (approximate, HNSW) add themselves to ENGINES.
+ * rounding of near ties; the cluster engines (approximate, HNSW) run on their "bench" nodes.
  */
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEngine } from '../src/engines/sqlite/engine.js';
+import { benchEngine, benchNode, type Product } from './lib/bench-node.js';
 import type { Engine } from '../src/engines/engine.js';
 import { SearchService } from '../src/service/search-service.js';
 import { rng, WORK_DIR } from './lib/corpus.js';
@@ -41,13 +43,50 @@ interface Engines {
   /** Bytes the engine keeps on disk for the index, when it can tell. */
   size(engine: Engine): number | null;
 }
-const ENGINES: Engines[] = [
+/**
+ * A cluster on its "bench" node (bench/lib/bench-node.ts), its index dropped on close. Its disk size is not read
+ * here: bench/vectors-clusters.ts reports the store size, the recall against the candidates and the segments.
+ */
+function cluster(product: Product): Engines {
+  let url: string | undefined;
+  return {
+    name: product,
+    make: () => {
+      url ??= benchNode(product);
+      const engine = benchEngine(product, url, 'vbench-svc-');
+      // The import does not wait for the cluster's refresh: the first search makes every vector visible first.
+      const knn = engine.knn.bind(engine);
+      let refreshed = false;
+      engine.knn = async (index, request) => {
+        if (!refreshed) {
+          const alias = engine.catalogue.names.alias(index);
+          await engine.transport.request({ method: 'POST', path: `/${alias}/_refresh` });
+          refreshed = true;
+        }
+        return knn(index, request);
+      };
+      const close = engine.close.bind(engine);
+      engine.close = async () => {
+        await engine.dropIndex(INDEX);
+        await close();
+      };
+      return engine;
+    },
+    size: () => null,
+  };
+}
+const ALL_ENGINES: Engines[] = [
   {
     name: 'embedded',
     make: (dir) => new SqliteEngine({ dataDir: dir }),
     size: (engine) => statSync((engine as SqliteEngine).path).size,
   },
+  cluster('elasticsearch'),
+  cluster('opensearch'),
 ];
+/** BENCH_VECTORS_ENGINES=embedded,elasticsearch,opensearch (the default: all three). */
+const CHOSEN = (process.env.BENCH_VECTORS_ENGINES ?? 'embedded,elasticsearch,opensearch').split(',');
+const ENGINES = ALL_ENGINES.filter((e) => CHOSEN.includes(e.name));
 
 const unit = (v: Float64Array) => {
   const n = Math.hypot(...v);
