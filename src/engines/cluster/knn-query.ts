@@ -12,15 +12,17 @@ import { SPACE, type Product } from './vector-mapping.js';
 
 /**
  * Candidates the approximate search visits for k hits: Elasticsearch's `num_candidates`, the HNSW `ef_search` of
- * OpenSearch's lucene engine. More candidates, better recall and slower searches; at these values recall@10 on
- * 100k random and clustered 384-dimension vectors is at least 0.95 on both (bench/vectors.ts).
+ * OpenSearch's lucene engine. More candidates, better recall and slower searches. Chosen by measurement
+ * (bench/vectors-clusters.ts, bench/README.md): uniformly random 384-dimension vectors are the hard case for a
+ * graph index, and merged into one segment of 20,000 their recall@10 was 0.42 at 100 candidates, 0.81 at 400,
+ * 0.95 at 800 and 0.99 at 1,600 on both products; a larger index needs more for the same recall.
  */
-export const CANDIDATE_FACTOR = 2;
-export const MIN_CANDIDATES = 100;
+export const MIN_CANDIDATES = 2_000;
+export const CANDIDATES_PER_HIT = 20;
 /** Elasticsearch's limit of num_candidates. */
 const MAX_CANDIDATES = 10_000;
 export const candidatesFor = (k: number) =>
-  Math.min(MAX_CANDIDATES, Math.max(k, MIN_CANDIDATES, CANDIDATE_FACTOR * k));
+  Math.min(MAX_CANDIDATES, Math.max(k, MIN_CANDIDATES, CANDIDATES_PER_HIT * k));
 
 export interface KnnQuery {
   field: string;
