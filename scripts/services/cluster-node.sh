@@ -88,8 +88,15 @@ start_node() {
   else
     port="$(free_port)"
   fi
+  # A node refuses data that a newer version wrote, and the config is the distribution's: an instance last run by
+  # another version (or by one that recorded none) starts with neither. Test data only, never kept on purpose.
+  if [[ -d "$state.d" && "$(cat "$state.d/version" 2>/dev/null)" != "$VERSION" ]]; then
+    log "instance $instance last ran another version: starting $VERSION with fresh data"
+    rm -rf "$state.d/data" "$state.d/config"
+  fi
   # snapshots/ is the node's path.repo: the only place a shared-filesystem snapshot repository may live.
   mkdir -p "$state.d/data" "$state.d/logs" "$state.d/snapshots"
+  echo "$VERSION" >"$state.d/version"
   if [[ ! -d "$state.d/config" ]]; then
     cp -r "$home/config" "$state.d/config.tmp"
     # The stock JVM options write GC logs, error files and heap dumps relative to the distribution; keep them with
