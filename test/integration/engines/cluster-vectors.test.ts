@@ -182,6 +182,23 @@ describe.each<Product>(['elasticsearch', 'opensearch'])('vector search on %s', (
     expect(again).toEqual(found);
   });
 
+  it('adds an approximate vector field to a live index (OpenSearch needs a new version with index.knn)', async () => {
+    const idx = 'v-added';
+    const fields = { id: { type: 'keyword', searchable: true }, cat: { type: 'keyword', filterable: true } };
+    await engine.putIndex(idx, parseSchema({ id_field: 'id', fields }));
+    await engine.upsert(idx, { id: 'old', document: { id: 'old', cat: 'a' } }, { refresh: true });
+    await engine.putIndex(
+      idx,
+      parseSchema({ id_field: 'id', fields: { ...fields, v: { type: 'vector', dimensions: DIMS } } }),
+    );
+    const v = DATA[0]!.v;
+    await engine.upsert(idx, { id: 'new', document: { id: 'new', cat: 'a', v } }, { refresh: true });
+    expect(await engine.get(idx, 'old')).toEqual({ id: 'old', cat: 'a' });
+    const found = await engine.knn(idx, { field: 'v', vector: v, k: 5, filter: null });
+    expect(found.map((c) => c.id)).toEqual(['new']);
+    expect(found[0]!.score).toBeCloseTo(1, 5);
+  });
+
   it('searches an index with an exact and an approximate vector field side by side', async () => {
     const idx = 'v-mixed';
     await engine.putIndex(
