@@ -2,7 +2,8 @@
 # into the cache, and run one single-node cluster per named instance on a loopback port as the unprivileged
 # service user. A named instance keeps its port and data directory across stop/start, so a test can stop a node
 # and bring the same node back. Callers set PRODUCT, VERSION, ARTIFACT, JAVA_HOME_VAR, CONF_VAR, OPTS_VAR and
-# EXTRA_SETTINGS before sourcing this file, then call cluster_main "$@".
+# EXTRA_SETTINGS before sourcing this file, then call cluster_main "$@". A caller may define prepare_home DIR, run on
+# a freshly unzipped distribution before it takes its place in the cache (plugins installed there are part of it).
 source "$(dirname "$0")/lib.sh"
 
 JAVA_MAJOR=17
@@ -46,6 +47,8 @@ ensure_distribution() {
     local tmp
     tmp="$(mktemp -d "$SIFT_CACHE_DIR/.unzip.XXXXXX")"
     unzip -q "$zip" -d "$tmp"
+    # The distribution only takes its place once prepared, so an interrupted preparation is redone next time.
+    if declare -F prepare_home >/dev/null; then prepare_home "$tmp/$PRODUCT-$VERSION"; fi
     rm -rf "$home"
     mv "$tmp/$PRODUCT-$VERSION" "$home"
     rm -rf "$tmp"
@@ -85,8 +88,15 @@ start_node() {
   else
     port="$(free_port)"
   fi
+  # A node refuses data that a newer version wrote, and the config is the distribution's: an instance last run by
+  # another version (or by one that recorded none) starts with neither. Test data only, never kept on purpose.
+  if [[ -d "$state.d" && "$(cat "$state.d/version" 2>/dev/null)" != "$VERSION" ]]; then
+    log "instance $instance last ran another version: starting $VERSION with fresh data"
+    rm -rf "$state.d/data" "$state.d/config"
+  fi
   # snapshots/ is the node's path.repo: the only place a shared-filesystem snapshot repository may live.
   mkdir -p "$state.d/data" "$state.d/logs" "$state.d/snapshots"
+  echo "$VERSION" >"$state.d/version"
   if [[ ! -d "$state.d/config" ]]; then
     cp -r "$home/config" "$state.d/config.tmp"
     # The stock JVM options write GC logs, error files and heap dumps relative to the distribution; keep them with

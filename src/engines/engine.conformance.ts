@@ -21,6 +21,8 @@ import { arrayCases } from './conformance/array-cases.js';
 import { objectCases } from './conformance/object-cases.js';
 import { multiSearchCases } from './conformance/multi-search-cases.js';
 
+import { vectorCases } from './conformance/vector-cases.js';
+
 export interface ConformanceOptions {
   name: string;
   makeEngine: () => Promise<Engine>;
@@ -417,6 +419,12 @@ export function runConformance({ name, makeEngine, skips = {} }: ConformanceOpti
     arrayCases(check, () => svc, idx);
     objectCases(check, () => svc, idx);
     multiSearchCases(check, () => svc, idx);
+
+    vectorCases(
+      check,
+      () => svc,
+      (title) => title in skips,
+    );
 
     check('reports a missing index as INDEX_NOT_FOUND', async () => {
       await expect(svc.search('no-such-index', { q: 'x' })).rejects.toMatchObject({

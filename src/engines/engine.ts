@@ -1,7 +1,15 @@
 import type { ErrorCode } from '../errors.js';
 import type { Document } from '../schema/document.js';
 import type { IndexSchema } from '../schema/types.js';
-import type { Filter, SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../query/types.js';
+import type {
+  Filter,
+  KnnCandidate,
+  KnnRequest,
+  SearchRequest,
+  SearchResult,
+  SuggestRequest,
+  Suggestion,
+} from '../query/types.js';
 
 export interface IndexInfo {
   name: string;
@@ -183,5 +191,12 @@ export interface Engine {
   rollbackReindex(name: string): Promise<ReindexResult>;
 
   search(index: string, request: SearchRequest): Promise<SearchResult>;
+  /**
+   * kNN candidates: the `k` documents nearest to the vector among those the filter matches (filtered inside the
+   * search, not after it), best first, ties by id; see KnnRequest for the scores. The query layer turns them into
+   * a search answer (documents, facets over the hits, cursors) and fuses them with a text search for hybrid, so
+   * every engine gives only this. Optional: an engine without it answers a vector search with INVALID_REQUEST.
+   */
+  knn?(index: string, request: KnnRequest): Promise<KnnCandidate[]>;
   suggest(index: string, request: SuggestRequest): Promise<Suggestion[]>;
 }

@@ -4,7 +4,7 @@ import { STOP_WORD_LISTS } from '../schema/stop-words.js';
 import { MAX_ID_LENGTH } from '../schema/document.js';
 import { MAX_TRACK_TOTAL, TRACK_TOTAL_PATTERN } from '../query/request.js';
 import { MAX_SEARCH_WEIGHT, SEARCH_FIELD_ENTRY, SEARCH_FIELDS_PATTERN } from '../query/search-fields.js';
-import { ANALYZERS, FIELD_TYPES } from '../schema/types.js';
+import { ANALYZERS, FIELD_TYPES, MAX_DIMENSIONS, SIMILARITIES } from '../schema/types.js';
 import { FIELD_NAME, FIELD_NAME_RULE, MAX_FIELDS, SIMPLE_NAME } from '../schema/validate.js';
 import { INDEX_NAME } from '../schema/index-name.js';
 
@@ -66,6 +66,25 @@ const FieldSpec = Type.Object(
     required: FieldOption('Every document must carry it'),
     array: FieldOption(
       'Holds a list of values (not for searchable keywords); filters match any element, facets count each value, an ascending sort takes the smallest, a descending one the largest',
+    ),
+    dimensions: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_DIMENSIONS,
+        description: 'Vector fields (required): how many numbers each vector holds',
+      }),
+    ),
+    similarity: Type.Optional(
+      Type.Union(
+        SIMILARITIES.map((s) => Type.Literal(s)),
+        {
+          description:
+            'Vector fields: how vectors are compared (default cosine); dot_product takes unit-length vectors only',
+        },
+      ),
+    ),
+    index: FieldOption(
+      'Vector fields: ask for an approximate index (HNSW on the clusters; default true); the embedded engine always searches exactly',
     ),
   },
   { additionalProperties: false },

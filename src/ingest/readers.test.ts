@@ -122,3 +122,19 @@ describe('readCsv with arrays and objects', () => {
     ]);
   });
 });
+
+describe('readCsv with a vector field', () => {
+  const schema = parseSchema({
+    fields: { id: { type: 'keyword' }, title: { type: 'text' }, v: { type: 'vector', dimensions: 2 } },
+  });
+
+  it('reads the JSON array in a vector cell as the vector, and leaves anything else for the document check', async () => {
+    const csv = ['id,title,v', 'a,One,"[0.5,-1e-3]"', 'b,Two,"0.5,1"', 'c,Three,'].join('\n');
+    const got = (await collect(readCsv(chunked(csv, 5), schema))).map((r) => r.item);
+    expect(got).toEqual([
+      { id: 'a', title: 'One', v: [0.5, -1e-3] },
+      { id: 'b', title: 'Two', v: '0.5,1' },
+      { id: 'c', title: 'Three' },
+    ]);
+  });
+});

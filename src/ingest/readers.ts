@@ -189,6 +189,13 @@ export function csvValue(spec: FieldSpec | undefined, raw: string): unknown {
     }
     case 'date':
       return /^-?\d+$/.test(t) ? Number(t) : t; // epoch milliseconds or ISO-8601
+    case 'vector':
+      // A vector is written in its cell as a JSON array; anything else is left for the document check to refuse.
+      try {
+        return JSON.parse(t) as unknown;
+      } catch {
+        return raw;
+      }
   }
 }
 

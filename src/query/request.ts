@@ -10,6 +10,8 @@ import { parseSearchFields, type RawSearchFields } from './search-fields.js';
 import { parseTextQuery } from './text-query.js';
 import { parseDistinct } from './distinct.js';
 import { facetPrefixTypos } from './facet-prefix.js';
+
+import { parseVectorQuery, type RawVectorInput } from './vector-request.js';
 import type { FacetRequest, HighlightRequest, SearchAfter, SearchRequest, SortClause } from './types.js';
 
 export interface QueryLimits {
@@ -36,8 +38,11 @@ export interface CursorContext {
   keys: CursorKeys;
 }
 
-/** A search as it arrives: GET query parameters (all strings) or a POST body (structured). */
-export interface RawSearchInput {
+/**
+ * A search as it arrives: GET query parameters (all strings) or a POST body (structured). The vector part
+ * (`vector`, `k`, `vector_field`, `hybrid`) comes in POST bodies only.
+ */
+export interface RawSearchInput extends RawVectorInput {
   q?: string;
   filter?: string | Record<string, unknown>;
   facets?: string | (string | RawFacet)[] | Record<string, Omit<RawFacet, 'field'>>;
@@ -324,6 +329,12 @@ export function buildSearchRequest(
       { max_result_window: limits.maxResultWindow },
     );
   }
+  const vector = parseVectorQuery(input, schema, {
+    size,
+    maxPageSize: limits.maxPageSize,
+    sort,
+    hasText: text !== null && text.must.length + text.mustNot.length > 0,
+  });
   const fingerprint = queryFingerprint([
     text?.must,
     text?.mustNot,
@@ -331,6 +342,8 @@ export function buildSearchRequest(
     filter,
     sort,
     ...(text?.fields ? [text.fields] : []),
+    // A cursor of one kNN search must not page another's hits.
+    ...(vector ? [vector] : []),
   ]);
   const distinct = parseDistinct(input, schema);
   let after: SearchAfter | null = null;
@@ -357,6 +370,7 @@ export function buildSearchRequest(
         { field: 'cursor' },
       );
   }
+  const highlight = parseHighlight(input, schema, text !== null);
   const request: SearchRequest = {
     text,
     filter,
@@ -366,10 +380,12 @@ export function buildSearchRequest(
     // A curated cursor without a ranking position (its page held only pins) pages by offset from its position.
     from: fromCursor ? (after ? 0 : (curatedPosition ?? 0)) : (page - 1) * size,
     after,
-    highlight: parseHighlight(input, schema, text !== null),
+    // A kNN hit need not contain the query's words: highlights are for text searches only.
+    highlight: vector ? null : highlight,
     fields: parseFields(input.fields, schema),
     trackTotal: parseTrackTotal(input.track_total),
     ...(distinct ? { distinct } : {}),
+    ...(vector ? { vector } : {}),
   };
   return { request, fingerprint, curatedPosition };
 }

@@ -96,6 +96,47 @@ export interface DistinctRequest {
   limit: number;
 }
 
+/** How a hybrid search fuses its text and vector candidates (see src/query/hybrid.ts). */
+export interface HybridOptions {
+  /** `rrf`: sum of 1 / (rank_constant + rank); `weighted`: (1 - r) * normalised text score + r * vector score. */
+  fusion: 'rrf' | 'weighted';
+  /** r of the weighted fusion: 0 is text only, 1 vector only. */
+  semanticRatio: number;
+  rankConstant: number;
+  /** How many candidates each side (text, vector) contributes before fusion. */
+  candidates: number;
+}
+
+/**
+ * A kNN search (`vector` in a POST search): the `k` documents nearest to `vector` in `field` among those the
+ * request's filter matches (the filter is applied inside the search, so k hits come back when k match). With a
+ * text query too it is a hybrid search and `hybrid` says how the two rankings are fused.
+ */
+export interface VectorQuery {
+  field: string;
+  vector: number[];
+  k: number;
+  hybrid: HybridOptions | null;
+}
+
+/**
+ * What an engine is asked for a kNN search: the `k` nearest documents to `vector` in `field` that the `filter`
+ * matches (a pre-filter: k hits whenever k documents match), best first. Scores use the field's similarity, with
+ * Elasticsearch's formulas on every engine: cosine (1 + cos) / 2, dot_product (1 + dot) / 2, euclidean
+ * 1 / (1 + d^2). Ties are broken by id, ascending.
+ */
+export interface KnnRequest {
+  field: string;
+  vector: number[];
+  k: number;
+  filter: Filter | null;
+}
+/** One document a kNN search found: its id and score. */
+export interface KnnCandidate {
+  id: string;
+  score: number;
+}
+
 export interface SearchRequest {
   text: TextQuery | null;
   filter: Filter | null;
@@ -116,6 +157,11 @@ export interface SearchRequest {
   trackTotal: true | number;
   /** Group hits by this keyword field (absent: no grouping). */
   distinct?: DistinctRequest;
+  /**
+   * A kNN or hybrid search (POST only). Engines never see it in `search`: the query layer (vector-search.ts)
+   * asks them for candidates (`Engine.knn`, and a text search for hybrid), then ranks, pages and facets.
+   */
+  vector?: VectorQuery;
 }
 
 export interface Hit {

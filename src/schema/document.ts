@@ -1,6 +1,6 @@
 import { SiftError } from '../errors.js';
 import { topLevelNames, valuesAt } from './paths.js';
-import type { FieldSpec, IndexSchema } from './types.js';
+import { isVectorField, type FieldSpec, type IndexSchema, type VectorFieldSpec } from './types.js';
 
 export type Document = Record<string, unknown>;
 export const MAX_ID_LENGTH = 512;
@@ -85,6 +85,9 @@ function coerce(name: string, spec: FieldSpec, v: unknown): unknown {
         );
       return new Date(ms).toISOString();
     }
+    case 'vector':
+      // Vector fields are checked whole by checkVector before any element is looked at.
+      return bad(name, 'is a vector field');
   }
 }
 
@@ -107,11 +110,46 @@ function coerceArray(name: string, spec: FieldSpec, list: unknown[]): unknown[] 
   });
 }
 
+/** The largest magnitude a vector element may have: engines keep vectors as float32, beyond which is Infinity. */
+export const MAX_VECTOR_ELEMENT = 3.4028234663852886e38;
+export const isVectorElement = (x: unknown): x is number =>
+  typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= MAX_VECTOR_ELEMENT;
+
+/** How far from 1 the length of a dot_product vector may be (Elasticsearch requires unit vectors for it). */
+export const UNIT_LENGTH_TOLERANCE = 1e-3;
+
+/**
+ * A vector field's value: exactly `dimensions` finite numbers. A dot_product field takes unit-length vectors
+ * only, as Elasticsearch does, so the score formula means the same on every engine.
+ */
+export function checkVector(name: string, spec: VectorFieldSpec, v: unknown): number[] {
+  if (!Array.isArray(v))
+    return bad(name, `expects an array of ${spec.dimensions} numbers, got ${typeName(v)}`);
+  if (v.length !== spec.dimensions) return bad(name, `expects ${spec.dimensions} numbers, got ${v.length}`);
+  let norm = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    if (!isVectorElement(x))
+      return bad(
+        name,
+        `element ${i} must be a finite number within float32 range, got ${JSON.stringify(x)?.slice(0, 40) ?? typeName(x)}`,
+      );
+    norm += x * x;
+  }
+  norm = Math.sqrt(norm);
+  if (spec.similarity === 'dot_product' && Math.abs(norm - 1) > UNIT_LENGTH_TOLERANCE)
+    return bad(name, `dot_product needs unit-length vectors; this one has length ${norm.toPrecision(6)}`);
+  if (spec.similarity === 'cosine' && norm === 0)
+    return bad(name, 'cosine similarity cannot compare a vector of zeros');
+  return v as number[];
+}
+
 /**
  * One declared leaf. An array where the schema declares one value is refused (the field would have to change
  * shape); a single value where it declares an array is kept as written and searched as a one-element array.
  */
 function coerceLeaf(name: string, spec: FieldSpec, v: unknown, inArrayOfObjects: boolean): unknown {
+  if (isVectorField(spec)) return checkVector(name, spec, v);
   if (inArrayOfObjects && !spec.array)
     return bad(
       name,

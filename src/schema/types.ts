@@ -1,6 +1,30 @@
 /** The index schema: what each field is and what Sift may do with it. Engine-neutral. */
-export const FIELD_TYPES = ['text', 'keyword', 'integer', 'float', 'date', 'boolean'] as const;
+export const FIELD_TYPES = ['text', 'keyword', 'integer', 'float', 'date', 'boolean', 'vector'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
+
+/**
+ * How two vectors of a vector field are compared; the score of a hit is Elasticsearch's formula on every engine:
+ * cosine `(1 + cos) / 2`, dot_product `(1 + dot) / 2` (unit-length vectors only), euclidean `1 / (1 + d^2)`.
+ */
+export const SIMILARITIES = ['cosine', 'dot_product', 'euclidean'] as const;
+export type Similarity = (typeof SIMILARITIES)[number];
+/** The most dimensions a vector field may have (Elasticsearch's dense_vector limit). */
+export const MAX_DIMENSIONS = 4096;
+
+/**
+ * What a vector field holds and how it is searched. Its options sit on the field itself, as a schema is written
+ * (`{"type": "vector", "dimensions": 384, "similarity": "cosine", "index": true}`), present exactly when the type
+ * is `vector`, so a schema read back from the API is one that can be written again.
+ */
+export interface VectorSpec {
+  dimensions: number;
+  similarity: Similarity;
+  /**
+   * Ask the engine for an approximate index (HNSW on the clusters). The embedded engine always searches exactly
+   * (brute force over the filtered documents), whatever this says.
+   */
+  index: boolean;
+}
 
 export interface FieldSpec {
   type: FieldType;
@@ -19,7 +43,16 @@ export interface FieldSpec {
    * as they were written. A filter matches when any element does; a facet counts each value once per document.
    */
   array?: true;
+  /** Vector fields only (see VectorSpec): a document carries an array of exactly this many finite numbers. */
+  dimensions?: number;
+  similarity?: Similarity;
+  index?: boolean;
 }
+
+/** A field spec known to be a vector field's. */
+export type VectorFieldSpec = FieldSpec & VectorSpec & { type: 'vector' };
+export const isVectorField = (spec: FieldSpec | undefined): spec is VectorFieldSpec =>
+  spec?.type === 'vector';
 
 export interface RankingSpec {
   /** Boost a hit whose field equals the whole query (case-insensitive): known-item search. */
@@ -102,3 +135,7 @@ export type Analyzer = (typeof ANALYZERS)[number];
 /** Numeric and date fields can carry range facets and stats. */
 export const isNumericType = (t: FieldType): boolean => t === 'integer' || t === 'float' || t === 'date';
 export const isTextual = (t: FieldType): boolean => t === 'text' || t === 'keyword';
+
+/** The vector fields of a schema, in declaration order. */
+export const vectorFields = (schema: IndexSchema): [string, VectorFieldSpec][] =>
+  Object.entries(schema.fields).filter((e): e is [string, VectorFieldSpec] => isVectorField(e[1]));

@@ -6,9 +6,12 @@ import {
   FIELD_TYPES,
   isNumericType,
   isTextual,
+  MAX_DIMENSIONS,
+  SIMILARITIES,
   type FieldSpec,
   type FieldType,
   type IndexSchema,
+  type Similarity,
 } from './types.js';
 
 /** One name, as the id field and every member of an object are named. */
@@ -32,7 +35,11 @@ const FIELD_OPTIONS = new Set([
   'returned',
   'required',
   'array',
+  'dimensions',
+  'similarity',
+  'index',
 ]);
+const VECTOR_OPTIONS = ['dimensions', 'similarity', 'index'];
 const TOP_LEVEL = new Set([
   'id_field',
   'fields',
@@ -75,6 +82,9 @@ function parseField(name: string, raw: unknown): FieldSpec {
     fail(name, `type must be one of ${FIELD_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
   }
   const t = type as FieldType;
+  if (t === 'vector') return parseVectorField(name, spec);
+  for (const key of VECTOR_OPTIONS)
+    if (spec[key] !== undefined) fail(name, `option "${key}" is for vector fields only`);
   const searchable = bool(name, spec, 'searchable', t === 'text');
   if (searchable && !isTextual(t))
     fail(name, `a ${t} field cannot be searchable; only text and keyword fields can`);
@@ -113,6 +123,37 @@ function parseField(name: string, raw: unknown): FieldSpec {
     returned: bool(name, spec, 'returned', true),
     required: bool(name, spec, 'required', false),
     ...(array ? { array: true as const } : {}),
+  };
+}
+
+/**
+ * A vector field holds the document's own embedding. It is found by a kNN search only: never searched as text,
+ * filtered, faceted or sorted, and (being large) not returned unless asked.
+ */
+function parseVectorField(name: string, spec: Record<string, unknown>): FieldSpec {
+  if (!SIMPLE_NAME.test(name))
+    fail(name, 'a vector field must be a top-level field, not a path into an object');
+  for (const key of ['searchable', 'filterable', 'facet', 'sortable', 'array'])
+    if (spec[key] === true) fail(name, `a vector field cannot be ${key === 'array' ? 'an array' : key}`);
+  if (spec.boost !== undefined && spec.boost !== 1) fail(name, 'boost needs searchable: true');
+  const dims = spec.dimensions;
+  if (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 1 || dims > MAX_DIMENSIONS)
+    fail(name, `a vector field needs "dimensions", an integer from 1 to ${MAX_DIMENSIONS}`);
+  const similarity = spec.similarity ?? 'cosine';
+  if (typeof similarity !== 'string' || !(SIMILARITIES as readonly string[]).includes(similarity))
+    fail(name, `similarity must be one of ${SIMILARITIES.join(', ')}, got ${JSON.stringify(similarity)}`);
+  return {
+    type: 'vector',
+    searchable: false,
+    boost: 1,
+    filterable: false,
+    facet: false,
+    sortable: false,
+    returned: bool(name, spec, 'returned', false),
+    required: bool(name, spec, 'required', false),
+    dimensions: dims as number,
+    similarity: similarity as Similarity,
+    index: bool(name, spec, 'index', true),
   };
 }
 
@@ -254,6 +295,18 @@ export function assertCompatible(current: IndexSchema, next: IndexSchema): void 
       throw new SiftError(
         'SCHEMA_MISMATCH',
         `field "${name}": type cannot change from ${spec.type} to ${n.type}; reindex instead`,
+        { field: name },
+      );
+    }
+    // A vector's length and how it is compared are part of how the engines index it.
+    if (
+      n &&
+      spec.type === 'vector' &&
+      (n.dimensions !== spec.dimensions || n.similarity !== spec.similarity || n.index !== spec.index)
+    ) {
+      throw new SiftError(
+        'SCHEMA_MISMATCH',
+        `field "${name}": a vector field's dimensions, similarity and index cannot change (${spec.dimensions}, ${spec.similarity}, index ${spec.index}); reindex instead`,
         { field: name },
       );
     }

@@ -31,11 +31,12 @@ const READS = new Set<PropertyKey>([
   'hasIndex',
   'get',
   'search',
+  'knn',
   'suggest',
   'exportPage',
 ]);
 /** Reads a client waits on: bounded by ENGINE_TIMEOUT_MS. */
-const BOUNDED = new Set<PropertyKey>(['search', 'suggest', 'exportPage']);
+const BOUNDED = new Set<PropertyKey>(['search', 'knn', 'suggest', 'exportPage']);
 
 export interface EngineLayerOptions {
   metrics: Pick<SiftMetrics, 'engineDuration'>;

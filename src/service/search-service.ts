@@ -18,7 +18,8 @@ import {
 import type { Filter, Suggestion } from '../query/types.js';
 import { checkDocument, checkId, CONTROL, type Document } from '../schema/document.js';
 import type { SearchResponse } from '../query/response.js';
-import { searchWithCurations } from '../query/curated-search.js';
+import { answerSearch } from '../query/search-answer.js';
+import { searchPorts } from '../engines/search-ports.js';
 import { checkCurationFilters } from '../query/curation.js';
 import { parseCurations } from '../schema/curations.js';
 import {
@@ -126,14 +127,12 @@ export class SearchService {
     const ownFilter = request.filter;
     if (restriction?.filter)
       request.filter = withRestriction(checkFilter(restriction.filter, schema), request.filter);
-    return searchWithCurations(
-      (r) => this.engine.search(index, r),
-      schema,
-      request,
-      ownFilter,
-      curatedPosition,
-      { index, fingerprint, keys: this.cursorKeys, startedAt: started },
-    );
+    return answerSearch(searchPorts(this.engine, index), schema, request, ownFilter, curatedPosition, {
+      index,
+      fingerprint,
+      keys: this.cursorKeys,
+      startedAt: started,
+    });
   }
 
   async suggest(

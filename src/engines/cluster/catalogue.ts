@@ -2,6 +2,7 @@ import { SiftError } from '../../errors.js';
 import type { IndexSchema } from '../../schema/types.js';
 import { checkAnswer } from './answers.js';
 import { mappingsFor, settingsFor, type IndexMeta } from './mapping.js';
+import { vectorSettings } from './vector-mapping.js';
 import { Names } from './names.js';
 import type { ClusterResponse, ClusterTransport } from './transport.js';
 import { errorType } from './transport.js';
@@ -168,8 +169,8 @@ export class IndexCatalogue {
       method: 'PUT',
       path: `/${encodeURIComponent(physical)}`,
       body: {
-        settings: settingsFor(this.maxResultWindow),
-        mappings: mappingsFor(schema, meta),
+        settings: { ...settingsFor(this.maxResultWindow), ...vectorSettings(schema, this.product) },
+        mappings: mappingsFor(schema, meta, this.product),
         ...(alias ? { aliases: { [this.names.alias(name)]: {} } } : {}),
       },
     });

@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SiftError } from '../../errors.js';
-import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../../query/types.js';
+import type {
+  KnnCandidate,
+  KnnRequest,
+  SearchRequest,
+  SearchResult,
+  SuggestRequest,
+  Suggestion,
+} from '../../query/types.js';
 import type { Document } from '../../schema/document.js';
 import type { IndexSchema } from '../../schema/types.js';
 import type {
@@ -18,6 +25,7 @@ import type {
 import { runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
 import { collectMatches, type CollectContext } from './by-filter.js';
 import { IndexCatalogue, type Resolved } from './catalogue.js';
+import { runKnn } from './knn.js';
 import { checkFieldNames, derivedShape, docId, fromSource, mappingsFor, toSource } from './mapping.js';
 import { copyAndSwitch, switchBack, type ReindexContext } from './reindex.js';
 import { replayWrites } from './replay.js';
@@ -210,11 +218,11 @@ export class ClusterEngine implements Engine {
       return { created: false };
     }
     // Sequence numbers keep counting in this version, so the schema change itself adds one to the generation.
-    const mappings = mappingsFor(schema, {
-      ...existing.meta,
+    const mappings = mappingsFor(
       schema,
-      generation_base: existing.meta.generation_base + 1,
-    });
+      { ...existing.meta, schema, generation_base: existing.meta.generation_base + 1 },
+      this.t.product,
+    );
     const res = await this.t.request({
       method: 'PUT',
       path: `/${encodeURIComponent(existing.physical)}/_mapping`,
@@ -500,6 +508,11 @@ export class ClusterEngine implements Engine {
   async search(index: string, request: SearchRequest): Promise<SearchResult> {
     const r = await this.catalogue.requireForRead(index);
     return runSearch(this.context, index, r.meta.schema, request);
+  }
+
+  async knn(index: string, request: KnnRequest): Promise<KnnCandidate[]> {
+    const r = await this.catalogue.requireForRead(index);
+    return runKnn(this.context, index, r.meta.schema, request);
   }
 
   async suggest(index: string, request: SuggestRequest): Promise<Suggestion[]> {

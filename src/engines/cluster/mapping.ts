@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { SiftError } from '../../errors.js';
 import type { Document } from '../../schema/document.js';
 import { mapLeaves, valuesAt } from '../../schema/paths.js';
-import type { FieldSpec, IndexSchema } from '../../schema/types.js';
+import { isVectorField, type FieldSpec, type IndexSchema } from '../../schema/types.js';
 import { indexedTokens } from './stemming.js';
+import { vectorMapping, vectorShape, type Product } from './vector-mapping.js';
 
 /**
  * Index schema -> cluster mapping, and document -> indexed source.
@@ -79,7 +80,8 @@ export const ID_PATH = `${SIFT}.id`;
 export const SUGGEST_PATH = `${SIFT}.s`;
 export const SUGGEST_LENGTH_PATH = `${SIFT}.slen`;
 
-function fieldMapping(spec: FieldSpec): Record<string, unknown> {
+function fieldMapping(spec: FieldSpec, schema: IndexSchema, product: Product): Record<string, unknown> {
+  if (isVectorField(spec)) return vectorMapping(spec, schema, product);
   switch (spec.type) {
     case 'text':
       return {
@@ -107,6 +109,9 @@ function fieldMapping(spec: FieldSpec): Record<string, unknown> {
       return { type: 'date', format: 'epoch_millis||strict_date_optional_time' };
     case 'boolean':
       return { type: 'boolean' };
+    case 'vector':
+      // Mapped above, with what the product needs of it.
+      throw new SiftError('INTERNAL', 'a vector field without its dimensions and similarity');
   }
 }
 
@@ -115,9 +120,10 @@ const searchable = (schema: IndexSchema) =>
     .filter(([, s]) => s.searchable)
     .map(([n]) => n);
 
-export function mappingsFor(schema: IndexSchema, meta: IndexMeta): Record<string, unknown> {
+export function mappingsFor(schema: IndexSchema, meta: IndexMeta, product: Product): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(schema.fields)) properties[name] = fieldMapping(spec);
+  for (const [name, spec] of Object.entries(schema.fields))
+    properties[name] = fieldMapping(spec, schema, product);
   const tokens: Record<string, unknown> = {};
   for (const name of searchable(schema)) {
     tokens[name] = {
@@ -174,6 +180,8 @@ export function derivedShape(schema: IndexSchema): string {
     kw: Object.entries(schema.fields)
       .filter(([, s]) => s.type === 'text' && needsKeyword(s))
       .map(([n]) => n),
+    // OpenSearch fixes at creation whether an index has HNSW graphs (index.knn).
+    knn: vectorShape(schema),
   });
 }
 

@@ -7,13 +7,15 @@ import { SiftError } from '../../errors.js';
 import { CursorKeys } from '../../query/cursor.js';
 import { buildSearchRequest, DEFAULT_LIMITS, type RawSearchInput } from '../../query/request.js';
 import type { SearchResponse } from '../../query/response.js';
-import { searchWithCurations } from '../../query/curated-search.js';
 import {
   multiSearch,
   type FederatedResults,
   type MultiSearchBody,
   type MultiSearchResults,
 } from '../../query/multi-search.js';
+
+import { answerSearch } from '../../query/search-answer.js';
+import { searchPorts } from '../search-ports.js';
 import { checkCurationFilters } from '../../query/curation.js';
 import { parseCurations } from '../../schema/curations.js';
 import type { Suggestion } from '../../query/types.js';
@@ -73,15 +75,13 @@ export class EngineDriver {
       index,
       keys: this.keys,
     });
-    // Curation rules apply above the engine, in the query layer, as the service applies them.
-    return searchWithCurations(
-      (r) => this.engine.search(index, r),
-      schema,
-      request,
-      request.filter,
-      curatedPosition,
-      { index, fingerprint, keys: this.keys, startedAt },
-    );
+    // Curation rules and kNN ranking apply above the engine, in the query layer, as the service applies them.
+    return answerSearch(searchPorts(this.engine, index), schema, request, request.filter, curatedPosition, {
+      index,
+      fingerprint,
+      keys: this.keys,
+      startedAt,
+    });
   }
 
   /** Several searches, each through `search` above, answered together or federated, as the service's route does. */

@@ -1,4 +1,4 @@
-import type { IndexSchema } from '../../schema/types.js';
+import { vectorFields, type IndexSchema } from '../../schema/types.js';
 
 /**
  * Physical layout of one index: a documents table `d_<n>` with one typed column per field (the id in `id`, the
@@ -52,13 +52,16 @@ const SQL_TYPE: Record<string, string> = {
 } as const;
 
 export function dataColumns(schema: IndexSchema): { field: string; col: string; sqlType: string }[] {
-  return Object.entries(schema.fields)
-    .filter(([name]) => name !== schema.id_field)
-    .map(([name, spec]) => ({
-      field: name,
-      col: column(schema, name),
-      sqlType: spec.array ? 'TEXT' : SQL_TYPE[spec.type]!,
-    }));
+  return (
+    Object.entries(schema.fields)
+      // A vector lives in the vector table (createVectorSql), read from the document's JSON by its triggers.
+      .filter(([name, spec]) => name !== schema.id_field && spec.type !== 'vector')
+      .map(([name, spec]) => ({
+        field: name,
+        col: column(schema, name),
+        sqlType: spec.array ? 'TEXT' : SQL_TYPE[spec.type]!,
+      }))
+  );
 }
 
 export function searchableFields(schema: IndexSchema): string[] {
@@ -120,6 +123,7 @@ export function createIndexSql(tid: number, schema: IndexSchema): string[] {
     ...createRankSql(tid, schema),
     ...createFacetSql(tid, schema),
     ...createListSql(tid, schema),
+    ...createVectorSql(tid, schema),
   ];
 }
 
@@ -248,6 +252,53 @@ export function dropListSql(tid: number): string[] {
   return dropMirror(tid, 'a', listTable(tid));
 }
 
+/**
+ * The vector table of a version: per document its rowid, id and, for each vector field, the vector as a float32
+ * BLOB (`e_<field>`, 4 bytes a dimension), plus its length for dot_product fields (`n_<field>`: the score needs the
+ * true dot product, which sqlite-vec computes only as a cosine). A kNN search scans this narrow table over the rows
+ * the filter keeps, never the wide documents. The vectors are parsed from the document's JSON by sqlite-vec's
+ * vec_f32 in the triggers, so every connection that writes documents must have the extension loaded.
+ */
+export const vectorTable = (tid: number) => `v_${tid}`;
+export const vectorColumn = (field: string) => `e_${field}`;
+export const normColumn = (field: string) => `n_${field}`;
+
+/** The columns of the vector table after rowid and id, in order: a change means the table must be built again. */
+export const vectorColumns = (schema: IndexSchema): string[] =>
+  vectorFields(schema).flatMap(([name, spec]) =>
+    spec.similarity === 'dot_product' ? [vectorColumn(name), normColumn(name)] : [vectorColumn(name)],
+  );
+
+export function createVectorSql(tid: number, schema: IndexSchema): string[] {
+  const fields = vectorFields(schema);
+  if (!fields.length) return [];
+  const d = docsTable(tid);
+  const v = vectorTable(tid);
+  // Vector fields are top-level simple names, safe in a JSON path; a document without one has NULL there.
+  const values = (row: string) =>
+    fields.flatMap(([name, spec]) => {
+      const when = (value: string) =>
+        `CASE WHEN json_type(${row}.src, '$.${name}') = 'array' THEN ${value} END`;
+      const blob = `vec_f32(json_extract(${row}.src, '$.${name}'))`;
+      if (spec.similarity !== 'dot_product') return [when(blob)];
+      // Its length: the distance from the origin (a float32 vector of zeros).
+      return [when(blob), when(`vec_distance_l2(${blob}, zeroblob(${spec.dimensions * 4}))`)];
+    });
+  const cols = ['rowid', 'id', ...vectorColumns(schema)].join(', ');
+  const row = (r: string) => [`${r}.rowid`, `${r}.id`, ...values(r)].join(', ');
+  return [
+    `CREATE TABLE ${v} (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, ${vectorColumns(schema)
+      .map((c) => `${c} ${c.startsWith('e_') ? 'BLOB' : 'REAL'}`)
+      .join(', ')})`,
+    `INSERT INTO ${v} (${cols}) SELECT ${row('d')} FROM ${d} d`,
+    ...mirrorTriggers(d, 'v', v, `INSERT INTO ${v} (${cols}) VALUES (${row('new')})`),
+  ];
+}
+
+export function dropVectorSql(tid: number): string[] {
+  return dropMirror(tid, 'v', vectorTable(tid));
+}
+
 /** B-tree indexes for the columns that are filtered, faceted or sorted on. */
 export function secondaryIndexSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);
@@ -309,6 +360,7 @@ export function dropVersionSql(tid: number): string[] {
     ...dropRankSql(tid),
     ...dropFacetSql(tid),
     ...dropListSql(tid),
+    ...dropVectorSql(tid),
     `DROP TABLE IF EXISTS ${docsTable(tid)}`,
   ];
 }

@@ -6,7 +6,9 @@ import {
   createListSql,
   createFtsSql,
   createRankSql,
+  createVectorSql,
   docsTable,
+  dropVectorSql,
   dropFacetSql,
   dropListSql,
   dropFtsSql,
@@ -41,6 +43,7 @@ export function setAside(db: Database.Database, tid: number): SetAside {
   for (const sql of dropRankSql(tid)) db.exec(sql);
   for (const sql of dropFacetSql(tid)) db.exec(sql);
   for (const sql of dropListSql(tid)) db.exec(sql);
+  for (const sql of dropVectorSql(tid)) db.exec(sql);
   return { tid, indexes: indexes.map((i) => i.sql) };
 }
 
@@ -95,5 +98,6 @@ export function* buildSteps(
     for (const sql of createRankSql(tid, schema)) db.exec(sql);
     for (const sql of createFacetSql(tid, schema)) db.exec(sql);
     for (const sql of createListSql(tid, schema)) db.exec(sql);
+    for (const sql of createVectorSql(tid, schema)) db.exec(sql);
   };
 }

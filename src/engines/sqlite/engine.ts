@@ -2,7 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { SiftError } from '../../errors.js';
-import type { SearchRequest, SearchResult, SuggestRequest, Suggestion } from '../../query/types.js';
+import type {
+  KnnCandidate,
+  KnnRequest,
+  SearchRequest,
+  SearchResult,
+  SuggestRequest,
+  Suggestion,
+} from '../../query/types.js';
 import type { Document } from '../../schema/document.js';
 import type { IndexSchema } from '../../schema/types.js';
 import type {
@@ -23,6 +30,9 @@ import { bulkLoad } from './bulk-load.js';
 import {
   createFacetSql,
   createListSql,
+  createVectorSql,
+  dropVectorSql,
+  vectorColumns,
   createFtsSql,
   createIndexSql,
   createRankSql,
@@ -305,6 +315,10 @@ export class SqliteEngine implements Engine {
         for (const sql of dropListSql(existing.tid)) db.exec(sql);
         for (const sql of createListSql(existing.tid, schema)) db.exec(sql);
       }
+      if (vectorColumns(old).join() !== vectorColumns(schema).join()) {
+        for (const sql of dropVectorSql(existing.tid)) db.exec(sql);
+        for (const sql of createVectorSql(existing.tid, schema)) db.exec(sql);
+      }
       db.prepare('UPDATE sift_indexes SET schema = ?, generation = generation + 1 WHERE name = ?').run(
         JSON.stringify(schema),
         name,
@@ -498,6 +512,15 @@ export class SqliteEngine implements Engine {
     }));
   }
 
+  /** Exact kNN over the vector table, on a reader thread like every search (see knn.ts). */
+  async knn(index: string, request: KnnRequest): Promise<KnnCandidate[]> {
+    return this.read<KnnCandidate[]>(index, (idx) => ({
+      op: 'knn',
+      tid: idx.tid,
+      schema: idx.schema,
+      request,
+    }));
+  }
   async exportPage(index: string, request: ExportPageRequest): Promise<ExportPage> {
     return this.read<ExportPage>(index, (idx) => ({
       op: 'export',

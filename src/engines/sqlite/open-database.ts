@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { loadVectorExtension } from './vector-extension.js';
 
 /** How long a statement waits for another connection's lock before it fails with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -19,6 +20,8 @@ const isBusy = (err: unknown): boolean => (err as { code?: string }).code?.start
 export async function openDatabase(path: string, timeoutMs = BUSY_TIMEOUT_MS): Promise<Database.Database> {
   const db = new Database(path, { timeout: timeoutMs });
   try {
+    // The vector table's triggers call sqlite-vec: the writer needs it for every document write.
+    loadVectorExtension(db);
     const deadline = Date.now() + timeoutMs;
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
       try {

@@ -14,6 +14,8 @@ import { errorResponses } from '../plugins/errors.js';
 import { OPTIONAL_BODY } from '../plugins/openapi.js';
 import { MAX_DISTINCT_LIMIT } from '../../query/distinct.js';
 import { FIELD_NAME } from '../../schema/validate.js';
+import { MAX_DIMENSIONS } from '../../schema/types.js';
+import { MAX_HYBRID_CANDIDATES, MAX_RANK_CONSTANT } from '../../query/vector-request.js';
 import { IndexParams, SearchFieldsBody, SearchFieldsText, UrlText } from '../schemas.js';
 
 const Open = (description?: string) =>
@@ -153,9 +155,66 @@ export function searchBodySchema(config: Config) {
       search_fields: Type.Optional(SearchFieldsBody),
       distinct: Type.Optional(Type.String({ pattern: FIELD_NAME.source, description: DISTINCT })),
       distinct_limit: Type.Optional(DistinctLimit()),
+      ...vectorBody(config),
     },
     { additionalProperties: false },
   );
+}
+
+/** The kNN and hybrid part of a POST search (src/query/vector-request.ts checks it against the index schema). */
+function vectorBody(config: Config) {
+  return {
+    vector: Type.Optional(
+      Type.Array(Type.Number(), {
+        minItems: 1,
+        maxItems: MAX_DIMENSIONS,
+        description:
+          'kNN search: the query vector, as many numbers as the vector field has dimensions; with q, a hybrid search',
+      }),
+    ),
+    k: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: config.MAX_PAGE_SIZE,
+        description: `Nearest documents to find (default: size; max ${config.MAX_PAGE_SIZE}); size and page or cursor page through them`,
+      }),
+    ),
+    vector_field: Type.Optional(
+      Type.String({
+        pattern: FIELD_NAME.source,
+        description: 'The vector field to search; optional when the index has one',
+      }),
+    ),
+    hybrid: Type.Optional(
+      Type.Object(
+        {
+          fusion: Type.Optional(
+            Type.Union([Type.Literal('rrf'), Type.Literal('weighted')], {
+              description: 'How text and vector rankings are fused (default weighted)',
+            }),
+          ),
+          semantic_ratio: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              maximum: 1,
+              description: 'weighted: 0 text only, 1 vector only (default 0.5)',
+            }),
+          ),
+          rank_constant: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: MAX_RANK_CONSTANT, description: 'rrf: default 60' }),
+          ),
+          candidates: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: MAX_HYBRID_CANDIDATES,
+              description: 'Candidates from each side before fusion (default 100)',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'Hybrid search (q and vector): how to fuse' },
+      ),
+    ),
+  };
 }
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);

@@ -132,6 +132,9 @@ describe.skipIf(unavailable !== null)(
       expect(readdirSync(`${rootfs}/app/data`)).toEqual(['sample']);
       const modules = readdirSync(`${rootfs}/app/node_modules`);
       expect(modules).toContain('fastify');
+      // The embedded engine loads sqlite-vec into every connection (the server below would not start without it):
+      // its compiled extension comes as the platform's optional dependency.
+      expect(modules).toEqual(expect.arrayContaining(['sqlite-vec', 'sqlite-vec-linux-x64']));
       for (const dev of ['vitest', 'typescript', 'eslint', 'tsx', 'prettier'])
         expect(modules).not.toContain(dev);
       // Compiled code only: no TypeScript sources came along.
