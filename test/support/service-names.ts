@@ -2,7 +2,7 @@
  * The real servers that test/global-setup.ts starts; each has scripts/services/<name>.sh. Each URL is where to reach
  * the server, except `kube` (a Kubernetes control plane), whose URL is the path of its admin kubeconfig.
  */
-export const SERVICE_NAMES = ['redis', 'opensearch', 'elasticsearch', 'kube'] as const;
+export const SERVICE_NAMES = ['redis', 'opensearch', 'elasticsearch', 'kube', 'postgres'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 export type ServiceUrls = Partial<Record<ServiceName, string>>;
 
