@@ -40,6 +40,8 @@ export const LAYERS: readonly (readonly Room[])[] = [
   ],
   [
     { name: 'engines', paths: ['engines/'] },
+    // Search analytics: the recorder's buffer and the stores (SQLite file or PostgreSQL) it flushes to.
+    { name: 'analytics', paths: ['analytics/'] },
     { name: 'rollout/targets', paths: ['rollout/targets/'] },
     { name: 'rollout/traffic', paths: ['rollout/traffic/'] },
   ],

@@ -3,7 +3,7 @@
  * the server, except `kube` (a Kubernetes control plane), whose URL is the path of its admin kubeconfig, and
  * `chromium` (Debian's browser, launched by each browser test itself), whose URL is the browser's path.
  */
-export const SERVICE_NAMES = ['redis', 'opensearch', 'elasticsearch', 'kube', 'chromium'] as const;
+export const SERVICE_NAMES = ['redis', 'opensearch', 'elasticsearch', 'kube', 'chromium', 'postgres'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 export type ServiceUrls = Partial<Record<ServiceName, string>>;
 
