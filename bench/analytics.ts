@@ -33,9 +33,23 @@ type Mode = keyof typeof MODES;
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim();
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface Run extends LoadResult {
+  /** Server CPU time per answered request: what the machine's load moves least. */
+  cpu_ms_per_request: number;
+}
+
 interface ModeResult {
   ratio_on_over_off: number;
-  rounds: { on: LoadResult; off: LoadResult; ratio: number }[];
+  /** Server CPU per request, on over off: the recorder's cost on the server, whatever the neighbours do. */
+  cpu_ratio_on_over_off: number;
+  rounds: { on: Run; off: Run; ratio: number }[];
   recorded_searches: number;
   dropped_searches: number;
 }
@@ -62,19 +76,30 @@ async function runMode(dir: string, mode: Mode, paths: string[]): Promise<ModeRe
       // Who goes first alternates, so a trend in the machine's load falls on both sides.
       const first = r % 2 === 0 ? on : off;
       const second = first === on ? off : on;
-      const a = await load(first.url, paths, CONNECTIONS, SECONDS);
-      const b = await load(second.url, paths, CONNECTIONS, SECONDS);
+      const measured = async (server: ServerChild): Promise<Run> => {
+        const cpu0 = cpuMs(server.pid);
+        const result = await load(server.url, paths, CONNECTIONS, SECONDS);
+        const cpu = cpuMs(server.pid) - cpu0;
+        return { ...result, cpu_ms_per_request: round(cpu / Math.max(1, result.requests), 4) };
+      };
+      const a = await measured(first);
+      const b = await measured(second);
       const [onRun, offRun] = first === on ? [a, b] : [b, a];
       rounds.push({ on: onRun, off: offRun, ratio: round(onRun.rps / offRun.rps, 3) });
       console.log(
-        `${mode} round ${r + 1}: on ${onRun.rps} req/s, off ${offRun.rps} req/s, ratio ${rounds.at(-1)!.ratio}`,
+        `${mode} round ${r + 1}: on ${onRun.rps} req/s (${onRun.cpu_ms_per_request} CPU ms/req), ` +
+          `off ${offRun.rps} req/s (${offRun.cpu_ms_per_request} CPU ms/req), ratio ${rounds.at(-1)!.ratio}`,
       );
     }
     const metrics = await (await fetch(`${on.url}/metrics`)).text();
     const rate = (side: 'on' | 'off') =>
       rounds.reduce((s, x) => s + x[side].requests, 0) / rounds.reduce((s, x) => s + x[side].seconds, 0);
+    const cpu = (side: 'on' | 'off') =>
+      rounds.reduce((s, x) => s + x[side].cpu_ms_per_request * x[side].requests, 0) /
+      rounds.reduce((s, x) => s + x[side].requests, 0);
     return {
       ratio_on_over_off: round(rate('on') / rate('off'), 3),
+      cpu_ratio_on_over_off: round(cpu('on') / cpu('off'), 3),
       rounds,
       recorded_searches: metricValue(metrics, 'sift_analytics_recorded_total', { kind: 'search' }),
       dropped_searches: metricValue(metrics, 'sift_analytics_dropped_total', { kind: 'search' }),
@@ -112,7 +137,10 @@ const summary = {
   results,
 };
 for (const mode of Object.keys(MODES) as Mode[])
-  console.log(`${mode}: throughput with analytics on / off = ${results[mode].ratio_on_over_off}`);
+  console.log(
+    `${mode}: throughput with analytics on / off = ${results[mode].ratio_on_over_off}; ` +
+      `server CPU per request on / off = ${results[mode].cpu_ratio_on_over_off}`,
+  );
 console.log(`load average before ${before}, after ${after}`);
 const out = join(REPO, 'bench/results', `analytics-${summary.at.replace(/[:.]/g, '-')}.json`);
 writeFileSync(out, JSON.stringify(summary, null, 2) + '\n');

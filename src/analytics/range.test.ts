@@ -23,6 +23,13 @@ describe('report range', () => {
     expect(reportRange({ window: '2w', to: '2026-06-15T12:00:00.000Z' }, 0).from).toBe(NOW);
   });
 
+  it('starts a window reaching back past 1970 at 0, so its ends stay valid dates', () => {
+    const range = reportRange({ window: '999999w' }, NOW);
+    expect(range.from).toBe(0);
+    expect(new Date(range.from).toISOString()).toBe('1970-01-01T00:00:00.000Z');
+    expect(errorOf(() => reportRange({ to: '-100000-01-01T00:00:00Z' }, NOW)).code).toBe('INVALID_REQUEST');
+  });
+
   it('refuses what cannot be a range with INVALID_REQUEST', () => {
     for (const input of [
       { from: 'yesterday' },

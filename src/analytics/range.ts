@@ -45,8 +45,11 @@ export function reportRange(input: RangeInput, now: number): ReportRange {
   if (input.from !== undefined && input.window !== undefined)
     throw new SiftError('INVALID_REQUEST', 'give from or window, not both');
   const to = input.to === undefined ? now : timeOf(input.to, 'to');
-  const from =
-    input.from === undefined ? to - windowMs(input.window ?? DEFAULT_WINDOW) : timeOf(input.from, 'from');
+  // Nothing was recorded before 1970; a window reaching further back starts there (and stays a valid date).
+  const from = Math.max(
+    0,
+    input.from === undefined ? to - windowMs(input.window ?? DEFAULT_WINDOW) : timeOf(input.from, 'from'),
+  );
   if (from >= to) throw new SiftError('INVALID_REQUEST', 'from must be before to');
   return {
     ...(input.index === undefined ? {} : { index: input.index }),

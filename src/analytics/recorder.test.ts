@@ -124,6 +124,8 @@ describe('analytics recorder', () => {
     );
     expect(raw).toMatchObject({ query: 'émile zola', filterFields: ['genre'], hits: 0 });
     expect(toSearchRecord(search({ input: {} })).query).toBe('');
+    // PostgreSQL text cannot hold NUL: control characters never reach a store.
+    expect(toSearchRecord(search({ input: { q: 'a\u0000b\u001f\u007fc\n' } })).query).toBe('a b c');
   });
 
   it('reads the top-level total, not a document field of the same name', () => {

@@ -22,9 +22,9 @@ const EventBody = Type.Object(
       { description: 'click: a result was opened; conversion: it led to what the page is for' },
     ),
     index: IndexName('The index that was searched'),
-    q: Type.String({
+    q: UrlText({
       maxLength: MAX_EVENT_QUERY,
-      description: 'The query as typed; joined to searches by its normalized form',
+      description: 'The query as typed (no control characters); joined to searches by its normalized form',
     }),
     id: DocumentId,
     position: Type.Integer({

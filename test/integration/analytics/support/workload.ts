@@ -34,6 +34,7 @@ export function describeWorkload(store: string, setup: WorkloadSetup): void {
     const dataDir = tempDir('sift-analytics-').path;
     let server: RunningServer;
     let keyId = '';
+    let searchKey = '';
     let settings: Record<string, string> = {};
     const cliEnvOf = async () => settings;
 
@@ -73,6 +74,7 @@ export function describeWorkload(store: string, setup: WorkloadSetup): void {
       await server.service.importDocuments(INDEX, DOCS);
       const key = await ok(call('POST', '/api/keys', { name: 'page', scopes: ['search'] }), 201);
       keyId = key.id;
+      searchKey = key.key;
 
       // dune: 4 searches (a GET answered by the service, a repeat answered from the cache by Fastify, one by the
       // cache's front door, a POST with the same query spelled differently, with an API key).
@@ -200,6 +202,12 @@ export function describeWorkload(store: string, setup: WorkloadSetup): void {
       const bad = sift(dataDir, ['analytics', 'latency', '--window', 'forever'], { env });
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/window/);
+    });
+
+    it('reads reports with admin scope only: a search key may post events, not read what everyone searched', async () => {
+      const res = await get('/api/analytics/top-queries', searchKey);
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe('FORBIDDEN');
     });
 
     it('refuses bad events and bad report parameters in the error envelope', async () => {
