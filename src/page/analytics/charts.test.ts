@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { groupedBars, horizontalBars, inlineBarPercent, niceScale, truncate } from './charts.js';
+import {
+  groupedBars,
+  horizontalBars,
+  horizontalLayoutFor,
+  inlineBarPercent,
+  niceScale,
+  truncate,
+} from './charts.js';
 
 describe('niceScale', () => {
   it('ends on a round maximum with round steps', () => {
@@ -51,6 +58,20 @@ describe('horizontalBars', () => {
     const empty = horizontalBars([]);
     expect(empty.bars).toEqual([]);
     expect(empty.scale.max).toBe(1);
+  });
+});
+
+describe('horizontalLayoutFor', () => {
+  it('draws at the width shown, within bounds, giving the labels a third', () => {
+    expect(horizontalLayoutFor(360)).toEqual({ width: 360, labelWidth: 115, labelChars: 15 });
+    expect(horizontalLayoutFor(1200).width).toBe(640);
+    expect(horizontalLayoutFor(0).width).toBe(300);
+    const chart = horizontalBars(
+      [{ label: 'a very long query typed on a phone', value: 1 }],
+      horizontalLayoutFor(360),
+    );
+    expect(chart.width).toBe(360);
+    expect(chart.bars[0]!.shortLabel).toBe('a very long qu…');
   });
 });
 

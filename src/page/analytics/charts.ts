@@ -77,6 +77,16 @@ const HORIZONTAL: HorizontalLayout = {
   labelChars: 26,
 };
 
+/**
+ * The layout for a chart drawn `width` CSS pixels wide (from 300 to 640): drawn at its own size, its text keeps
+ * the stylesheet's size instead of shrinking with a phone's screen; the labels take a third of it.
+ */
+export function horizontalLayoutFor(width: number): Partial<HorizontalLayout> {
+  const w = Math.round(Math.min(640, Math.max(300, width)));
+  const labelWidth = Math.round(w * 0.32);
+  return { width: w, labelWidth, labelChars: Math.floor(labelWidth / 7.5) };
+}
+
 /** One bar per row, longest for the largest value: for queries, whose labels read best on the left. */
 export function horizontalBars(
   data: readonly BarDatum[],

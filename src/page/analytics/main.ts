@@ -1,6 +1,6 @@
 import { ApiError, callApi, storedKey, storeKey } from '../api.js';
 import { el } from '../render.js';
-import { groupedBars, horizontalBars, inlineBarPercent } from './charts.js';
+import { groupedBars, horizontalBars, horizontalLayoutFor, inlineBarPercent } from './charts.js';
 import { drawGroupedBars, drawHorizontalBars } from './draw.js';
 import {
   formatCount,
@@ -105,6 +105,9 @@ const queryRow = (row: { index: string; query: string }, ...cells: HTMLTableCell
     ...cells,
   );
 
+/** The chart's width in CSS pixels, so that it is drawn at the size shown (a phone's screen included). */
+const widthOf = (box: HTMLElement) => box.clientWidth || 640;
+
 const nothing = (box: HTMLElement, text: string) => box.replaceChildren(el('p', { class: 'empty' }, text));
 
 function showTop(answer: TopQueriesAnswer): void {
@@ -112,7 +115,12 @@ function showTop(answer: TopQueriesAnswer): void {
   if (answer.queries.length === 0) nothing(ui.topChart, 'No searches in this window.');
   else
     ui.topChart.replaceChildren(
-      drawHorizontalBars(horizontalBars(searchBars(answer.queries, state)), 'top', title, formatCount),
+      drawHorizontalBars(
+        horizontalBars(searchBars(answer.queries, state), horizontalLayoutFor(widthOf(ui.topChart))),
+        'top',
+        title,
+        formatCount,
+      ),
     );
   table(
     ui.topTable,
@@ -133,7 +141,12 @@ function showNoResults(answer: NoResultsAnswer): void {
   if (answer.queries.length === 0) nothing(ui.noResultsChart, 'Every search in this window found something.');
   else
     ui.noResultsChart.replaceChildren(
-      drawHorizontalBars(horizontalBars(searchBars(answer.queries, state)), 'no-results', title, formatCount),
+      drawHorizontalBars(
+        horizontalBars(searchBars(answer.queries, state), horizontalLayoutFor(widthOf(ui.noResultsChart))),
+        'no-results',
+        title,
+        formatCount,
+      ),
     );
   table(
     ui.noResultsTable,
@@ -211,8 +224,14 @@ function showLatency(answer: LatencyAnswer): void {
   if (answer.indexes.length === 0) nothing(ui.latencyChart, 'No searches in this window.');
   else
     ui.latencyChart.replaceChildren(
-      drawGroupedBars(groupedBars(latencyGroups(answer.indexes)), 'latency', title, LATENCY_SERIES, (n) =>
-        String(n),
+      drawGroupedBars(
+        groupedBars(latencyGroups(answer.indexes), {
+          width: Math.min(640, Math.max(300, widthOf(ui.latencyChart))),
+        }),
+        'latency',
+        title,
+        LATENCY_SERIES,
+        (n) => String(n),
       ),
     );
   table(
@@ -288,11 +307,12 @@ async function load(): Promise<void> {
       fillIndexes(signal),
     ]);
     ui.keyPanel.hidden = true;
+    // Shown before drawing: the charts are drawn at the width their boxes take.
+    ui.reports.hidden = false;
     showTop(top);
     showNoResults(noResults);
     showClicks(clicks);
     showLatency(latency);
-    ui.reports.hidden = false;
     ui.status.dataset.from = top.from;
     ui.status.dataset.to = top.to;
     showStatus(`${top.index ? `Index ${top.index}` : 'Every index'}, ${rangeText(top)}.`);
