@@ -17,6 +17,13 @@ describe('niceScale', () => {
     expect(niceScale(1234).max).toBe(1500);
   });
 
+  it('keeps whole-number ticks for counts', () => {
+    expect(niceScale(2)).toEqual({ max: 2, ticks: [0, 0.5, 1, 1.5, 2] });
+    expect(niceScale(2, 4, true)).toEqual({ max: 2, ticks: [0, 1, 2] });
+    expect(niceScale(40, 4, true)).toEqual({ max: 40, ticks: [0, 10, 20, 30, 40] });
+    expect(horizontalBars([{ label: 'xyzzy', value: 2 }], { integers: true }).scale.ticks).toEqual([0, 1, 2]);
+  });
+
   it('draws nothing-to-show on a unit axis instead of dividing by zero', () => {
     expect(niceScale(0)).toEqual({ max: 1, ticks: [0, 1] });
     expect(niceScale(Number.NaN)).toEqual({ max: 1, ticks: [0, 1] });

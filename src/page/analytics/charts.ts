@@ -9,11 +9,13 @@ export interface Scale {
   readonly ticks: readonly number[];
 }
 
-export function niceScale(largest: number, tickCount = 4): Scale {
+/** `integers`: the values are counts, so no tick falls between two whole numbers. */
+export function niceScale(largest: number, tickCount = 4, integers = false): Scale {
   if (!(largest > 0) || !Number.isFinite(largest)) return { max: 1, ticks: [0, 1] };
   const raw = largest / tickCount;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  const nice = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  const step = integers ? Math.max(1, nice) : nice;
   const steps = Math.ceil(largest / step - 1e-9);
   // Rounded so that 0.1 + 0.2 shows as 0.3.
   const ticks = Array.from({ length: steps + 1 }, (_, i) => Number((i * step).toPrecision(12)));
@@ -66,6 +68,8 @@ export interface HorizontalLayout {
   axisHeight: number;
   /** Characters a label may keep. */
   labelChars: number;
+  /** The values are counts: whole-number ticks only. */
+  integers: boolean;
 }
 
 const HORIZONTAL: HorizontalLayout = {
@@ -75,6 +79,7 @@ const HORIZONTAL: HorizontalLayout = {
   valueWidth: 56,
   axisHeight: 20,
   labelChars: 26,
+  integers: false,
 };
 
 /**
@@ -93,7 +98,7 @@ export function horizontalBars(
   layout: Partial<HorizontalLayout> = {},
 ): HorizontalBarChart {
   const l = { ...HORIZONTAL, ...layout };
-  const scale = niceScale(Math.max(0, ...data.map((d) => d.value)));
+  const scale = niceScale(Math.max(0, ...data.map((d) => d.value)), 4, l.integers);
   const plotLeft = l.labelWidth;
   const plotRight = l.width - l.valueWidth;
   const span = plotRight - plotLeft;

@@ -116,7 +116,10 @@ function showTop(answer: TopQueriesAnswer): void {
   else
     ui.topChart.replaceChildren(
       drawHorizontalBars(
-        horizontalBars(searchBars(answer.queries, state), horizontalLayoutFor(widthOf(ui.topChart))),
+        horizontalBars(searchBars(answer.queries, state), {
+          ...horizontalLayoutFor(widthOf(ui.topChart)),
+          integers: true,
+        }),
         'top',
         title,
         formatCount,
@@ -142,7 +145,10 @@ function showNoResults(answer: NoResultsAnswer): void {
   else
     ui.noResultsChart.replaceChildren(
       drawHorizontalBars(
-        horizontalBars(searchBars(answer.queries, state), horizontalLayoutFor(widthOf(ui.noResultsChart))),
+        horizontalBars(searchBars(answer.queries, state), {
+          ...horizontalLayoutFor(widthOf(ui.noResultsChart)),
+          integers: true,
+        }),
         'no-results',
         title,
         formatCount,
