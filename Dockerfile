@@ -19,7 +19,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
-# `npm run build` compiles, then bundles the search page (src/page/) into dist/page/ with this script.
+# `npm run build` compiles, then bundles the pages (src/page/: search and analytics) into dist/page/ with this script.
 COPY scripts/build-page.ts ./scripts/build-page.ts
 RUN npm run build
 

@@ -49,6 +49,9 @@ import { multiSearchRoutes } from './http/routes/multi-search.js';
 import { suggestRoutes } from './http/routes/suggest.js';
 import { fieldRoutes } from './http/routes/fields.js';
 import { pageRoutes } from './http/routes/page.js';
+import { analyticsRoutes } from './http/routes/analytics.js';
+import { registerSearchAnalytics } from './http/plugins/search-analytics.js';
+import type { AnalyticsRecorder } from './analytics/recorder.js';
 import { createAppState, type AppState } from './http/state.js';
 import { createLogger } from './observability/logger.js';
 
@@ -69,6 +72,8 @@ export interface BuildAppOptions {
    * generations); null or omitted: no response cache.
    */
   cache?: CacheStore | null;
+  /** Where answered searches and posted events are recorded; null or omitted: analytics is off. */
+  analytics?: AnalyticsRecorder | null;
 }
 
 // Kept importable from here for the tests and benchmarks that build an app by hand.
@@ -147,6 +152,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   installAuth(app, config, auth);
   await registerRateLimit(app, config, opts.redis ?? null);
   answerUnroutedBeforeBody(app, noRoute);
+  const recorder = opts.analytics ?? null;
+  // Before the routes: it adds its hook to the search routes as they are registered.
+  if (recorder) registerSearchAnalytics(app, recorder, config.DEFAULT_INDEX);
   const frontDoor =
     opts.cache && config.CACHE_TTL_SECONDS > 0
       ? new CacheFrontDoor({
@@ -155,6 +163,19 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
           metricsEnabled: config.METRICS_ENABLED,
           requestId,
           anonymousSearch: anonymousPrincipal(config, '').scopes.has('search'),
+          ...(recorder
+            ? {
+                onSearchAnswered: (index: string, query: string, answer: string | Buffer, ms: number) =>
+                  recorder.recordSearch({
+                    at: Date.now(),
+                    index,
+                    input: query,
+                    answer,
+                    latencyMs: ms,
+                    principal: 'anonymous',
+                  }),
+              }
+            : {}),
           // Whatever the full path would add to a hit: a rate limit count, request log lines, Connection: close.
           busy: () =>
             config.RATE_LIMIT_ENABLED ||
@@ -185,6 +206,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(documentsByFilterRoutes, { service });
   await app.register(keyRoutes, { keys: auth.keys });
   await app.register(pageRoutes, { config });
+  await app.register(analyticsRoutes, { recorder });
   await app.ready();
   frontDoor?.install(app.server);
   return app;

@@ -6,6 +6,8 @@ import type { Config } from './config/config.js';
 import { createEngine } from './engines/create.js';
 import type { Engine } from './engines/engine.js';
 import { CursorKeys } from './query/cursor.js';
+import { openRecorder } from './analytics/open.js';
+import type { AnalyticsRecorder } from './analytics/recorder.js';
 import { buildEngineStack } from './service/engine-stack.js';
 import { limitsFromConfig } from './service/limits.js';
 import { SearchService } from './service/search-service.js';
@@ -25,7 +27,9 @@ export interface Sift {
   readonly store: CacheStore | null;
   /** The shared Redis connection (response cache, rate limits), or null when REDIS_HOST is not set. */
   readonly redis: Redis | null;
-  /** Closes the engine, the store and the Redis connection. */
+  /** Search analytics (ANALYTICS_ENABLED, and only where asked for: a server); null when off. */
+  readonly analytics: AnalyticsRecorder | null;
+  /** Closes the engine, the store and the Redis connection, after a last analytics flush. */
   close(): Promise<void>;
 }
 
@@ -44,6 +48,8 @@ export interface OpenSiftOptions {
    * the reads (seconds on a busy machine, when the threads load the engine's code).
    */
   readThreads?: boolean;
+  /** Whether this process records search analytics (a server answering searches); default false. */
+  analytics?: boolean;
 }
 
 /** How long a start waits for Redis before going on without it (it reconnects in the background). */
@@ -61,13 +67,24 @@ export async function openSift(config: Config, opts: OpenSiftOptions): Promise<S
     // The servers' cursor keys in every process, so a next_cursor from the API pages on in the CLI and back.
     const service = new SearchService(stack.engine, limitsFromConfig(config), CursorKeys.fromConfig(config));
     const connection = redis;
+    const analytics = opts.analytics
+      ? await openRecorder(config, (err, what) =>
+          opts.logger.warn({ err }, `analytics ${what} failed; its rows were dropped (counted)`),
+        )
+      : null;
     return {
       rawEngine,
       engine: stack.engine,
       service,
       store: stack.store,
       redis: connection,
+      analytics,
       async close() {
+        try {
+          if (analytics) await analytics.close().finally(() => analytics.store.close());
+        } catch {
+          // A store that is down at shutdown loses the last buffer; the engine must still close.
+        }
         try {
           await stack.engine.close();
         } finally {

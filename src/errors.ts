@@ -91,6 +91,11 @@ export const ERRORS = {
   INDEX_NOT_FOUND: { status: 404, description: 'The index does not exist.' },
   DOCUMENT_NOT_FOUND: { status: 404, description: 'The document does not exist in the index.' },
   KEY_NOT_FOUND: { status: 404, description: 'No API key has this id.' },
+  ANALYTICS_DISABLED: {
+    status: 404,
+    description:
+      'Search analytics is turned off on this server (ANALYTICS_ENABLED=false): there is nothing to report.',
+  },
   METHOD_NOT_ALLOWED: {
     status: 405,
     description: 'The path exists but not for this method; the Allow header lists the methods it accepts.',

@@ -17,8 +17,8 @@ export const LAYERS: readonly (readonly Room[])[] = [
   [
     { name: 'errors', paths: ['errors.ts'] },
     { name: 'layers', paths: ['layers.ts'] },
-    // The search page's browser code, bundled for the browser: a room of its own on the lowest rank, so it can
-    // import no server code (it talks to the server through the public API only).
+    // The pages' browser code (search and analytics), bundled for the browser: a room of its own on the lowest
+    // rank, so it can import no server code (it talks to the server through the public API only).
     { name: 'page', paths: ['page/'] },
   ],
   // What a valid index name is: configuration (DEFAULT_INDEX) and the schema layer both check names against it.
@@ -40,6 +40,8 @@ export const LAYERS: readonly (readonly Room[])[] = [
   ],
   [
     { name: 'engines', paths: ['engines/'] },
+    // Search analytics: the recorder's buffer and the stores (SQLite file or PostgreSQL) it flushes to.
+    { name: 'analytics', paths: ['analytics/'] },
     { name: 'rollout/targets', paths: ['rollout/targets/'] },
     { name: 'rollout/traffic', paths: ['rollout/traffic/'] },
   ],

@@ -54,7 +54,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   // The service sees the engine through the call metrics, the engine deadline and write invalidation; the app
   // answers repeated searches from the stack's store.
-  const sift = await openSift(config, { logger, answersFromCache: true });
+  const sift = await openSift(config, { logger, answersFromCache: true, analytics: true });
   const { engine, service } = sift;
   const closeEngine = () => sift.close();
   const state = createAppState();
@@ -72,6 +72,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       state,
       redis: sift.redis,
       cache: sift.store,
+      analytics: sift.analytics,
       keyStore: new EngineKeyStore(sift.rawEngine),
     });
     await built.listen({ host: config.HOST, port: config.PORT });

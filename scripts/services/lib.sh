@@ -67,3 +67,17 @@ stop_pid() {
   fi
   rm -f "$file"
 }
+
+# The service user must reach the tree and the run directory through every parent directory (a home directory is
+# often mode 700): grant it search (x) permission only, through an ACL, never read or write on the parents.
+grant_traverse() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  local dir="$1"
+  while [[ "$dir" != "/" ]]; do
+    if ! runuser -u "$SIFT_SERVICE_USER" -- test -x "$dir" 2>/dev/null; then
+      command -v setfacl >/dev/null || (flock 8 && apt_install acl) 8>"$SIFT_CACHE_DIR/.apt.lock"
+      setfacl -m "u:$SIFT_SERVICE_USER:x" "$dir"
+    fi
+    dir="$(dirname "$dir")"
+  done
+}

@@ -6,6 +6,7 @@ import { openSift } from '../compose.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { isSiftError, SiftError } from '../errors.js';
 import { SqliteEngine } from '../engines/sqlite/engine.js';
+import { registerAnalyticsCommands } from './commands/analytics.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerDocumentsCommands } from './commands/documents.js';
@@ -70,6 +71,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSnapshotCommands(program, ctx);
   registerKeysCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerAnalyticsCommands(program, ctx);
   registerDeployCommands(program, ctx);
   return program;
 }

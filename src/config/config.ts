@@ -93,6 +93,14 @@ const settings = z.object({
   JWT_ISSUER: z.string(),
   JWT_AUDIENCE: z.string(),
   SNAPSHOT_DIR: z.string(),
+  ANALYTICS_ENABLED: bool,
+  ANALYTICS_SAMPLE_RATE: z.coerce.number().min(0).max(1),
+  ANALYTICS_RETENTION_DAYS: int(1, 3650),
+  ANALYTICS_BUFFER_SIZE: int(1, 10_000_000),
+  ANALYTICS_FLUSH_MS: int(10, 600_000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(|postgres(ql)?:\/\/\S+)$/, 'must be empty or a postgres:// (postgresql://) URL'),
   // A repository name as the clusters accept it (lower case, no separators they refuse), or empty for none.
   SNAPSHOT_REPOSITORY: z
     .string()

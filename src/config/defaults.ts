@@ -69,6 +69,12 @@ export const BASE_DEFAULTS = {
   JWT_AUDIENCE: '',
   SNAPSHOT_DIR: '',
   SNAPSHOT_REPOSITORY: '',
+  ANALYTICS_ENABLED: 'true',
+  ANALYTICS_SAMPLE_RATE: '1',
+  ANALYTICS_RETENTION_DAYS: '30',
+  ANALYTICS_BUFFER_SIZE: '10000',
+  ANALYTICS_FLUSH_MS: '1000',
+  DATABASE_URL: '',
 } as const satisfies Record<string, string>;
 
 export type SettingName = keyof typeof BASE_DEFAULTS;
@@ -187,4 +193,14 @@ export const SETTING_DOCS: Record<SettingName, string> = {
     'Embedded engine: directory of `sift snapshot` copies (one folder per snapshot); empty = `DATA_DIR/snapshots`',
   SNAPSHOT_REPOSITORY:
     'Cluster engines: name of the snapshot repository registered in the cluster (`PUT _snapshot/<name>`) that `sift snapshot` uses; empty = none',
+  ANALYTICS_ENABLED:
+    'Record searches, clicks and conversions for `/api/analytics` (see docs/operations.md for what is kept)',
+  ANALYTICS_SAMPLE_RATE:
+    'Share (0-1) of searches and events recorded; the same share of both keeps CTR unbiased',
+  ANALYTICS_RETENTION_DAYS: 'Analytics rows older than this are deleted (checked hourly)',
+  ANALYTICS_BUFFER_SIZE:
+    'Searches and events held in memory between flushes; beyond it they are dropped and counted, never waited for',
+  ANALYTICS_FLUSH_MS: 'How often the analytics buffer is written to its store, in one batch',
+  DATABASE_URL:
+    'PostgreSQL URL for analytics (`postgres://user:password@host:5432/db`); empty = an SQLite file in `DATA_DIR`',
 };

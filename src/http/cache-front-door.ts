@@ -32,6 +32,11 @@ export interface FrontDoorOptions {
   busy(): boolean;
   /** Anonymous requests may search (auth off, or public reads). */
   anonymousSearch: boolean;
+  /**
+   * Told of every search it answered (analytics): the index, the raw query string, the answer and the time it
+   * took. Must be as cheap as the answer itself (a push).
+   */
+  onSearchAnswered?: (index: string, query: string, answer: string | Buffer, elapsedMs: number) => void;
 }
 
 interface Route {
@@ -132,10 +137,17 @@ export class CacheFrontDoor {
     res.writeHead(200, headers);
     res.end(body);
     this.counters[route.operation].inc();
-    if (this.opts.metricsEnabled) {
-      const m = this.metricsOf(route.pattern);
-      m.requests.inc();
-      m.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (this.opts.metricsEnabled || this.opts.onSearchAnswered) {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (this.opts.metricsEnabled) {
+        const m = this.metricsOf(route.pattern);
+        m.requests.inc();
+        m.duration.observe(seconds);
+      }
+      if (route.operation === 'search' && this.opts.onSearchAnswered) {
+        const q = url.indexOf('?');
+        this.opts.onSearchAnswered(route.index, q === -1 ? '' : url.slice(q + 1), body, seconds * 1000);
+      }
     }
     return true;
   }

@@ -3,10 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The search page's files (src/page/): the HTML, the stylesheet and one script bundled from the page's TypeScript.
- * `npm run build` writes them to dist/page/ (scripts/build-page.ts); a server running from dist reads them
- * there, and one running from source (tests, `npm run dev`) bundles them from src/page/ on first use, so the
- * page it serves is always the code beside it, never a stale build.
+ * The pages' files (src/page/): per page an HTML file, a script bundled from the page's TypeScript and a
+ * stylesheet bundled from its CSS (which may import the shared one), plus the shared icon. `npm run build` writes
+ * them to dist/page/ (scripts/build-page.ts); a server running from dist reads them there, and one running from
+ * source (tests, `npm run dev`) bundles them from src/page/ on first use, so the pages it serves are always the
+ * code beside it, never a stale build.
  */
 export interface PageAsset {
   readonly body: Buffer;
@@ -15,14 +16,36 @@ export interface PageAsset {
   readonly etag: string;
 }
 
-/** The files of the page, by the name it is served under (`index.html` at `/`, the others under `/assets/`). */
-export const PAGE_FILES = {
-  'index.html': 'text/html; charset=utf-8',
-  'search-page.js': 'text/javascript; charset=utf-8',
-  'search-page.css': 'text/css; charset=utf-8',
-  'favicon.svg': 'image/svg+xml',
-} as const;
-export type PageFile = keyof typeof PAGE_FILES;
+/**
+ * The pages, each with its route, its HTML and its two entry points (relative to src/page/). Its script and
+ * stylesheet are served as `/assets/<name>.js` and `/assets/<name>.css`; its HTML under `<name>.html`.
+ */
+export const PAGES = [
+  { name: 'search-page', route: '/', html: 'index.html', script: 'main.ts', style: 'page.css' },
+  {
+    name: 'analytics-page',
+    route: '/analytics',
+    html: 'analytics/index.html',
+    script: 'analytics/main.ts',
+    style: 'analytics/analytics.css',
+  },
+] as const;
+export type PageName = (typeof PAGES)[number]['name'];
+
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
+
+/** Every file of the pages by the name it is built and served under, with its media type. */
+export const PAGE_FILES: Readonly<Record<string, string>> = Object.fromEntries([
+  ...PAGES.flatMap((p) => [
+    [`${p.name}.html`, HTML],
+    [`${p.name}.js`, JS],
+    [`${p.name}.css`, CSS],
+  ]),
+  ['favicon.svg', 'image/svg+xml'],
+]);
+export type PageFile = string;
 
 /** Where the HTML names the default index; replaced when the page is served. */
 export const DEFAULT_INDEX_PLACEHOLDER = '%DEFAULT_INDEX%';
@@ -33,13 +56,18 @@ const SOURCE_DIR = fileURLToPath(new URL('../page/', import.meta.url));
 const BUILT_DIR = fileURLToPath(new URL('../../page/', import.meta.url));
 
 /**
- * Bundles the page from src/page/ with esbuild (a development dependency: only the build and a server running
- * from source call this). One classic script, no module loader, nothing fetched from elsewhere.
+ * Bundles every page from src/page/ with esbuild in one build (a development dependency: only the build and a
+ * server running from source call this): per page one classic script, no module loader, and one stylesheet,
+ * nothing fetched from elsewhere. Code and styles the pages share are bundled into each.
  */
-export async function bundlePage(sourceDir = SOURCE_DIR): Promise<Record<PageFile, Buffer>> {
+export async function bundlePages(sourceDir = SOURCE_DIR): Promise<Record<PageFile, Buffer>> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
-    entryPoints: [`${sourceDir}main.ts`],
+    entryPoints: PAGES.flatMap((p) => [
+      { in: `${sourceDir}${p.script}`, out: p.name },
+      { in: `${sourceDir}${p.style}`, out: p.name },
+    ]),
+    outdir: '/',
     bundle: true,
     write: false,
     format: 'iife',
@@ -49,20 +77,20 @@ export async function bundlePage(sourceDir = SOURCE_DIR): Promise<Record<PageFil
     legalComments: 'none',
     logLevel: 'silent',
   });
-  const script = result.outputFiles[0];
-  if (!script) throw new Error('bundling the search page produced no script');
-  return {
-    'index.html': readFileSync(`${sourceDir}index.html`),
-    'search-page.js': Buffer.from(script.contents),
-    'search-page.css': readFileSync(`${sourceDir}page.css`),
-    'favicon.svg': readFileSync(`${sourceDir}favicon.svg`),
-  };
+  const files: Record<PageFile, Buffer> = { 'favicon.svg': readFileSync(`${sourceDir}favicon.svg`) };
+  for (const output of result.outputFiles) {
+    files[output.path.slice(output.path.lastIndexOf('/') + 1)] = Buffer.from(output.contents);
+  }
+  for (const p of PAGES) files[`${p.name}.html`] = readFileSync(`${sourceDir}${p.html}`);
+  const missing = Object.keys(PAGE_FILES).filter((f) => !files[f]);
+  if (missing.length > 0) throw new Error(`bundling the pages produced no ${missing.join(', ')}`);
+  return files;
 }
 
 function asAssets(files: Record<PageFile, Buffer>): ReadonlyMap<PageFile, PageAsset> {
   const assets = new Map<PageFile, PageAsset>();
-  for (const [name, type] of Object.entries(PAGE_FILES) as [PageFile, string][]) {
-    const body = files[name];
+  for (const [name, type] of Object.entries(PAGE_FILES)) {
+    const body = files[name]!;
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
     assets.set(name, { body, type, etag });
   }
@@ -72,18 +100,16 @@ function asAssets(files: Record<PageFile, Buffer>): ReadonlyMap<PageFile, PageAs
 function readBuilt(): Record<PageFile, Buffer> {
   const missing = Object.keys(PAGE_FILES).filter((f) => !existsSync(`${BUILT_DIR}${f}`));
   if (missing.length > 0) {
-    throw new Error(`the search page is not built (${missing.join(', ')} missing); run npm run build`);
+    throw new Error(`the pages are not built (${missing.join(', ')} missing); run npm run build`);
   }
-  return Object.fromEntries(
-    Object.keys(PAGE_FILES).map((f) => [f, readFileSync(`${BUILT_DIR}${f}`)]),
-  ) as Record<PageFile, Buffer>;
+  return Object.fromEntries(Object.keys(PAGE_FILES).map((f) => [f, readFileSync(`${BUILT_DIR}${f}`)]));
 }
 
 let loading: Promise<ReadonlyMap<PageFile, PageAsset>> | undefined;
 
-/** The page's files, read or bundled once per process, on first use (a server that never serves it pays nothing). */
+/** The pages' files, read or bundled once per process, on first use (a server that never serves them pays nothing). */
 export function pageAssets(): Promise<ReadonlyMap<PageFile, PageAsset>> {
-  loading ??= (RUNNING_FROM_SOURCE ? bundlePage() : Promise.resolve(readBuilt())).then(asAssets);
+  loading ??= (RUNNING_FROM_SOURCE ? bundlePages() : Promise.resolve(readBuilt())).then(asAssets);
   // A failed attempt is not remembered: the next request tries again (and reports the same cause).
   loading.catch(() => (loading = undefined));
   return loading;

@@ -15,6 +15,8 @@ export interface SiftMetrics {
   cacheFrontDoor: client.Counter<'operation'>;
   rateLimited: client.Counter<'scope'>;
   engineUp: client.Gauge<'engine'>;
+  analyticsRecorded: client.Counter<'kind'>;
+  analyticsDropped: client.Counter<'kind' | 'reason'>;
 }
 
 let metrics: SiftMetrics | undefined;
@@ -86,6 +88,16 @@ export function siftMetrics(): SiftMetrics {
           }),
         );
       },
+    }),
+    analyticsRecorded: new client.Counter({
+      name: 'sift_analytics_recorded_total',
+      help: 'Searches and events (kind) written to the analytics store',
+      labelNames: ['kind'],
+    }),
+    analyticsDropped: new client.Counter({
+      name: 'sift_analytics_dropped_total',
+      help: 'Searches and events (kind) not recorded: the buffer was full, or the store refused the flush (reason)',
+      labelNames: ['kind', 'reason'],
     }),
   };
   return metrics;

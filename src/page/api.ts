@@ -1,19 +1,20 @@
 /** The page's calls to Sift's public API, with the caller's key (kept for the browser session) when one is given. */
 
+/** The search page's key; the analytics page keeps its admin key under an item of its own. */
 const KEY_ITEM = 'sift-api-key';
 
-export function storedKey(): string {
+export function storedKey(item = KEY_ITEM): string {
   try {
-    return sessionStorage.getItem(KEY_ITEM) ?? '';
+    return sessionStorage.getItem(item) ?? '';
   } catch {
     return '';
   }
 }
 
-export function storeKey(key: string): void {
+export function storeKey(key: string, item = KEY_ITEM): void {
   try {
-    if (key) sessionStorage.setItem(KEY_ITEM, key);
-    else sessionStorage.removeItem(KEY_ITEM);
+    if (key) sessionStorage.setItem(item, key);
+    else sessionStorage.removeItem(item);
   } catch {
     // Storage refused (private mode): the key lasts for this page only.
   }

@@ -80,6 +80,10 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
         { name: 'documents', description: 'Store, fetch and remove documents; batch import' },
         { name: 'health', description: 'Liveness, readiness and a status summary' },
         { name: 'keys', description: 'API keys and scoped search keys (admin)' },
+        {
+          name: 'analytics',
+          description: 'Clicks and conversions in; top queries, no results, CTR, latency out',
+        },
       ],
     },
     transformObject: (documents) => {

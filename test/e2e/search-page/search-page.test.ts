@@ -7,59 +7,24 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seededServer } from '../../support/seeded-server.js';
-import { serviceUrl } from '../../support/services.js';
+import { launchBrowser, openSession, SLOW_MACHINE, type Session } from '../../support/browser.js';
 import { startAuthServer, type AuthServer } from '../../integration/auth/auth-server.js';
 
 const OUTPUT = join(fileURLToPath(new URL('.', import.meta.url)), 'output');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 let browser: Browser;
 beforeAll(async () => {
   mkdirSync(OUTPUT, { recursive: true });
-  browser = await chromium.launch({ executablePath: serviceUrl('chromium'), args: ARGS });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
 });
 
-/** A fresh context per test, recording every request and every page error or CSP report. */
-interface Session {
-  context: BrowserContext;
-  page: Page;
-  requests: { url: string; method: string; body: string | null }[];
-  problems: string[];
-}
-
-async function open(origin: string, path: string, viewport = { width: 1280, height: 900 }): Promise<Session> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const session: Session = { context, page, requests: [], problems: [] };
-  page.on('request', (r) => session.requests.push({ url: r.url(), method: r.method(), body: r.postData() }));
-  page.on('pageerror', (e) => session.problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    // The browser logs every 4xx answer (a filter error is a 400; POST /api/events is a 404 where analytics is
-    // not installed); the page itself must log nothing.
-    if (
-      m.type() === 'error' &&
-      !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())
-    )
-      session.problems.push(`console: ${m.text()}`);
-  });
-  await page.goto(origin + path);
-  return session;
-}
+const open = (origin: string, path: string, viewport?: { width: number; height: number }) =>
+  openSession(browser, origin, path, viewport);
 
 const hitIds = (page: Page) =>
   page.locator('#hits > li').evaluateAll((items) => items.map((i) => i.getAttribute('data-id')));
@@ -67,9 +32,6 @@ const hitIds = (page: Page) =>
 /** Waits until the status line says results came (or the given text). */
 const settled = (page: Page, text: RegExp = /results? in \d/) =>
   page.locator('#status').filter({ hasText: text }).waitFor();
-
-// A browser and a server share two busy cores with the rest of the suite: room for a slow step, not a bound on speed.
-const SLOW_MACHINE = { timeout: 90_000 };
 
 describe('the search page, on a server with open reads', SLOW_MACHINE, () => {
   const server = seededServer('sift-page-');

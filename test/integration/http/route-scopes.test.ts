@@ -33,6 +33,8 @@ describe('route scopes, as each route declares them (real server, no credentials
     ['GET', '/openapi.json', null],
     ['GET', '/', null],
     ['GET', '/assets/search-page.js', null],
+    ['GET', '/analytics', null],
+    ['GET', '/assets/analytics-page.js', null],
     ['GET', '/apis', null],
   ] as const)('%s %s -> %s', async (method, path, scope) => {
     const res = await fetch(server.url + path, { method });

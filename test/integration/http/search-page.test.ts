@@ -1,6 +1,7 @@
-// The search page's routes on a real listening server that requires credentials: `/` and its assets are public
-// with a strict CSP of their own (and /docs keeps its policy), `GET /api/indexes/{index}/fields` is in the search
-// scope. The page itself is driven in a browser in test/e2e/search-page/.
+// The pages' routes on a real listening server that requires credentials: `/` (the search page), `/analytics` and
+// their assets are public with a strict CSP of their own (and /docs keeps its policy), `GET
+// /api/indexes/{index}/fields` is in the search scope. The pages themselves are driven in a browser in
+// test/e2e/search-page/ and test/e2e/analytics-page/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthServer, type AuthServer } from '../auth/auth-server.js';
 
@@ -34,6 +35,8 @@ describe('GET / and /assets/*', () => {
     for (const [name, type] of [
       ['search-page.js', 'text/javascript; charset=utf-8'],
       ['search-page.css', 'text/css; charset=utf-8'],
+      ['analytics-page.js', 'text/javascript; charset=utf-8'],
+      ['analytics-page.css', 'text/css; charset=utf-8'],
       ['favicon.svg', 'image/svg+xml'],
     ]) {
       const res = await fetch(`${s.url}/assets/${name}`);
@@ -52,10 +55,30 @@ describe('GET / and /assets/*', () => {
     expect(script).toContain('/api/events');
   });
 
-  it('answers an unknown asset 404 in the error envelope', async () => {
-    const res = await fetch(`${s.url}/assets/..%2Fpackage.json`);
-    expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  it('serves the analytics page at /analytics under the same policy, with its own script and stylesheet', async () => {
+    const res = await fetch(`${s.url}/analytics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await res.text();
+    expect(html).toContain('<script src="/assets/analytics-page.js" defer></script>');
+    expect(html).toContain('<link rel="stylesheet" href="/assets/analytics-page.css" />');
+    expect(html).not.toMatch(/<script>|<style|style=/);
+    expect(csp(res)).toBe(csp(await fetch(`${s.url}/`)));
+    // Each page's bundle holds its own code: the analytics script reads the reports, the search script does not.
+    const analytics = await (await fetch(`${s.url}/assets/analytics-page.js`)).text();
+    expect(analytics).toContain('/api/analytics/');
+    expect(analytics).not.toMatch(/\bimport\s*[{*"']|\brequire\(|node:/);
+    expect(await (await fetch(`${s.url}/assets/search-page.js`)).text()).not.toContain('/api/analytics/');
+    // The shared base styles come bundled into the analytics stylesheet, not fetched by an @import.
+    expect(await (await fetch(`${s.url}/assets/analytics-page.css`)).text()).not.toContain('@import');
+  });
+
+  it('answers an unknown asset, or the HTML of a page asked for as an asset, 404 in the error envelope', async () => {
+    for (const path of ['..%2Fpackage.json', 'search-page.html', 'analytics-page.html']) {
+      const res = await fetch(`${s.url}/assets/${path}`);
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    }
   });
 
   it('leaves /docs its own policy, under which Swagger UI runs', async () => {

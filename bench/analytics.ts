@@ -1,0 +1,147 @@
+/**
+ * Search throughput with analytics on against off (issue 20: within 5 %). Two real servers in their own processes
+ * over one embedded index of the npm corpus (the first ANALYTICS_BENCH_DOCS packages), identical but for
+ * ANALYTICS_ENABLED, loaded with autocannon in turns (on, off, off, on, ...: both see the same machine load), two
+ * modes:
+ *   uncached - CACHE_TTL_SECONDS=0: every search runs on the engine and is recorded from the answer Fastify sends;
+ *   cached   - every search a response-cache hit answered by the front door, where recording is the largest share
+ *              of the work (the harshest case for the recorder).
+ * Production mode, one process each, rate limit off, anonymous reads, the analytics store the SQLite file beside
+ * the data. Prints the ratio on/off per mode (sum of requests over sum of seconds) and per round, and writes
+ * bench/results/analytics-<time>.json with /proc/loadavg before and after: the machine may be shared, so read the
+ * rounds' spread before the ratio.
+ *
+ * Settings: ANALYTICS_BENCH_DOCS (50000), ANALYTICS_BENCH_ROUNDS (4), ANALYTICS_BENCH_SECONDS (5),
+ * ANALYTICS_BENCH_CONNECTIONS (16).
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startChild, REPO, type ServerChild } from './lib/child.js';
+import { readCorpus, realQueries, WORK_DIR } from './lib/corpus.js';
+import { fullIndex } from './lib/full-index.js';
+import { productionEnv } from './lib/pairs-env.js';
+import { round } from './lib/stats.js';
+import { load, warmHttp, type LoadResult } from './search.js';
+import { metricValue } from '../test/support/http-client.js';
+
+const DOCS = Number(process.env.ANALYTICS_BENCH_DOCS ?? 50_000);
+const ROUNDS = Number(process.env.ANALYTICS_BENCH_ROUNDS ?? 4);
+const SECONDS = Number(process.env.ANALYTICS_BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.ANALYTICS_BENCH_CONNECTIONS ?? 16);
+const MODES = { uncached: '0', cached: '3600' } as const;
+type Mode = keyof typeof MODES;
+
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim();
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface Run extends LoadResult {
+  /** Server CPU time per answered request: what the machine's load moves least. */
+  cpu_ms_per_request: number;
+}
+
+interface ModeResult {
+  ratio_on_over_off: number;
+  /** Server CPU per request, on over off: the recorder's cost on the server, whatever the neighbours do. */
+  cpu_ratio_on_over_off: number;
+  rounds: { on: Run; off: Run; ratio: number }[];
+  recorded_searches: number;
+  dropped_searches: number;
+}
+
+async function runMode(dir: string, mode: Mode, paths: string[]): Promise<ModeResult> {
+  const start = (analytics: boolean) =>
+    startChild(
+      'bench/lib/serve-child.ts',
+      productionEnv({
+        DATA_DIR: dir,
+        CACHE_TTL_SECONDS: MODES[mode],
+        ANALYTICS_ENABLED: String(analytics),
+      }),
+    );
+  let on: ServerChild | undefined;
+  let off: ServerChild | undefined;
+  try {
+    on = await start(true);
+    off = await start(false);
+    await warmHttp(on.url, paths);
+    await warmHttp(off.url, paths);
+    const rounds: ModeResult['rounds'] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      // Who goes first alternates, so a trend in the machine's load falls on both sides.
+      const first = r % 2 === 0 ? on : off;
+      const second = first === on ? off : on;
+      const measured = async (server: ServerChild): Promise<Run> => {
+        const cpu0 = cpuMs(server.pid);
+        const result = await load(server.url, paths, CONNECTIONS, SECONDS);
+        const cpu = cpuMs(server.pid) - cpu0;
+        return { ...result, cpu_ms_per_request: round(cpu / Math.max(1, result.requests), 4) };
+      };
+      const a = await measured(first);
+      const b = await measured(second);
+      const [onRun, offRun] = first === on ? [a, b] : [b, a];
+      rounds.push({ on: onRun, off: offRun, ratio: round(onRun.rps / offRun.rps, 3) });
+      console.log(
+        `${mode} round ${r + 1}: on ${onRun.rps} req/s (${onRun.cpu_ms_per_request} CPU ms/req), ` +
+          `off ${offRun.rps} req/s (${offRun.cpu_ms_per_request} CPU ms/req), ratio ${rounds.at(-1)!.ratio}`,
+      );
+    }
+    const metrics = await (await fetch(`${on.url}/metrics`)).text();
+    const rate = (side: 'on' | 'off') =>
+      rounds.reduce((s, x) => s + x[side].requests, 0) / rounds.reduce((s, x) => s + x[side].seconds, 0);
+    const cpu = (side: 'on' | 'off') =>
+      rounds.reduce((s, x) => s + x[side].cpu_ms_per_request * x[side].requests, 0) /
+      rounds.reduce((s, x) => s + x[side].requests, 0);
+    return {
+      ratio_on_over_off: round(rate('on') / rate('off'), 3),
+      cpu_ratio_on_over_off: round(cpu('on') / cpu('off'), 3),
+      rounds,
+      recorded_searches: metricValue(metrics, 'sift_analytics_recorded_total', { kind: 'search' }),
+      dropped_searches: metricValue(metrics, 'sift_analytics_dropped_total', { kind: 'search' }),
+    };
+  } finally {
+    await on?.stop();
+    await off?.stop();
+  }
+}
+
+const before = loadavg();
+const dir = join(WORK_DIR, `analytics-${DOCS}`);
+mkdirSync(dir, { recursive: true });
+const pkgs = (await readCorpus()).slice(0, DOCS);
+{
+  const { engine } = await fullIndex(dir, pkgs);
+  await engine.close();
+}
+// Each run starts with no analytics rows.
+rmSync(join(dir, 'analytics.sqlite'), { force: true });
+const paths = realQueries(pkgs, 300).map((q) => `/api/search?q=${encodeURIComponent(q)}&facets=&highlight=`);
+const results = {} as Record<Mode, ModeResult>;
+for (const mode of Object.keys(MODES) as Mode[]) results[mode] = await runMode(dir, mode, paths);
+const after = loadavg();
+
+const summary = {
+  benchmark: 'analytics on vs off, search throughput',
+  at: new Date().toISOString(),
+  docs: DOCS,
+  rounds: ROUNDS,
+  seconds: SECONDS,
+  connections: CONNECTIONS,
+  loadavg_before: before,
+  loadavg_after: after,
+  results,
+};
+for (const mode of Object.keys(MODES) as Mode[])
+  console.log(
+    `${mode}: throughput with analytics on / off = ${results[mode].ratio_on_over_off}; ` +
+      `server CPU per request on / off = ${results[mode].cpu_ratio_on_over_off}`,
+  );
+console.log(`load average before ${before}, after ${after}`);
+const out = join(REPO, 'bench/results', `analytics-${summary.at.replace(/[:.]/g, '-')}.json`);
+writeFileSync(out, JSON.stringify(summary, null, 2) + '\n');
+console.log(`written to ${out}`);

@@ -1,0 +1,144 @@
+import type { ReportRange } from './types.js';
+
+/**
+ * The SQL both stores run, written once in the subset SQLite and PostgreSQL share (window functions, CTEs, integer
+ * division), so the two stores cannot answer a report differently. What differs is spelled by the dialect: column
+ * types, and a byte-order collation for ties (PostgreSQL's default collation follows the database locale).
+ */
+export interface Dialect {
+  bigint: string;
+  real: string;
+  /** Appended to text columns in ORDER BY. */
+  collate: string;
+}
+
+export const SQLITE: Dialect = { bigint: 'INTEGER', real: 'REAL', collate: '' };
+export const POSTGRES: Dialect = { bigint: 'BIGINT', real: 'DOUBLE PRECISION', collate: ' COLLATE "C"' };
+
+export const VERSION_TABLE = 'analytics_schema_version';
+export const SEARCHES = 'analytics_searches';
+export const EVENTS = 'analytics_events';
+
+/**
+ * The migrations, in order; a store applies those above its recorded version, each in its own transaction.
+ * Append only: a released migration is never edited. No column holds a client address.
+ */
+export function migrations(d: Dialect): readonly { version: number; statements: string[] }[] {
+  return [
+    {
+      version: 1,
+      statements: [
+        `CREATE TABLE ${SEARCHES} (
+          at ${d.bigint} NOT NULL,
+          index_name TEXT NOT NULL,
+          query TEXT NOT NULL,
+          filter_fields TEXT NOT NULL,
+          hits ${d.bigint} NOT NULL,
+          latency_ms ${d.real} NOT NULL,
+          principal TEXT NOT NULL
+        )`,
+        `CREATE INDEX ${SEARCHES}_at ON ${SEARCHES} (at)`,
+        `CREATE INDEX ${SEARCHES}_index_at ON ${SEARCHES} (index_name, at)`,
+        `CREATE TABLE ${EVENTS} (
+          at ${d.bigint} NOT NULL,
+          type TEXT NOT NULL,
+          index_name TEXT NOT NULL,
+          query TEXT NOT NULL,
+          doc_id TEXT NOT NULL,
+          position INTEGER NOT NULL,
+          principal TEXT NOT NULL
+        )`,
+        `CREATE INDEX ${EVENTS}_at ON ${EVENTS} (at)`,
+        `CREATE INDEX ${EVENTS}_index_at ON ${EVENTS} (index_name, at)`,
+      ],
+    },
+  ];
+}
+
+export const CREATE_VERSION_TABLE = `CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (
+  version INTEGER PRIMARY KEY,
+  applied_at BIGINT NOT NULL
+)`;
+
+/** A statement with `?` placeholders and its parameters, in order. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** The WHERE clause of a range over a table (optionally aliased) and its parameters. */
+function within(range: ReportRange): Statement {
+  const byIndex = range.index !== undefined;
+  return {
+    sql: `at >= ? AND at < ?${byIndex ? ' AND index_name = ?' : ''}`,
+    params: byIndex ? [range.from, range.to, range.index] : [range.from, range.to],
+  };
+}
+
+export function topQueriesSql(d: Dialect, range: ReportRange): Statement {
+  const w = within(range);
+  return {
+    sql: `SELECT index_name, query, COUNT(*) AS searches,
+            SUM(CASE WHEN hits = 0 THEN 1 ELSE 0 END) AS no_results
+          FROM ${SEARCHES} WHERE ${w.sql}
+          GROUP BY index_name, query
+          ORDER BY searches DESC, index_name${d.collate}, query${d.collate}
+          LIMIT ?`,
+    params: [...w.params, range.limit],
+  };
+}
+
+export function noResultsSql(d: Dialect, range: ReportRange): Statement {
+  const w = within(range);
+  return {
+    sql: `SELECT index_name, query, COUNT(*) AS searches
+          FROM ${SEARCHES} WHERE hits = 0 AND ${w.sql}
+          GROUP BY index_name, query
+          ORDER BY searches DESC, index_name${d.collate}, query${d.collate}
+          LIMIT ?`,
+    params: [...w.params, range.limit],
+  };
+}
+
+/** Events join the searches of the same (index, query) in the same range; events of unsearched queries drop. */
+export function clicksSql(d: Dialect, range: ReportRange): Statement {
+  const w = within(range);
+  return {
+    sql: `WITH s AS (
+            SELECT index_name, query, COUNT(*) AS searches
+            FROM ${SEARCHES} WHERE ${w.sql} GROUP BY index_name, query
+          ), e AS (
+            SELECT index_name, query,
+              SUM(CASE WHEN type = 'click' THEN 1 ELSE 0 END) AS clicks,
+              SUM(CASE WHEN type = 'conversion' THEN 1 ELSE 0 END) AS conversions,
+              SUM(CASE WHEN type = 'click' THEN position ELSE 0 END) AS position_sum
+            FROM ${EVENTS} WHERE ${w.sql} GROUP BY index_name, query
+          )
+          SELECT s.index_name AS index_name, s.query AS query, s.searches AS searches,
+            COALESCE(e.clicks, 0) AS clicks, COALESCE(e.conversions, 0) AS conversions,
+            COALESCE(e.position_sum, 0) AS position_sum
+          FROM s LEFT JOIN e ON e.index_name = s.index_name AND e.query = s.query
+          ORDER BY s.searches DESC, clicks DESC, s.index_name${d.collate}, s.query${d.collate}
+          LIMIT ?`,
+    params: [...w.params, ...w.params, range.limit],
+  };
+}
+
+/** Nearest-rank percentiles: the value at rank ceil(p * n / 100), as integer arithmetic both databases share. */
+export function latencySql(d: Dialect, range: ReportRange): Statement {
+  const w = within(range);
+  const at = (p: number) => `MAX(CASE WHEN rn = (n * ${p} + 99) / 100 THEN latency_ms END)`;
+  return {
+    sql: `WITH r AS (
+            SELECT index_name, latency_ms,
+              ROW_NUMBER() OVER (PARTITION BY index_name ORDER BY latency_ms) AS rn,
+              COUNT(*) OVER (PARTITION BY index_name) AS n
+            FROM ${SEARCHES} WHERE ${w.sql}
+          )
+          SELECT index_name, MAX(n) AS searches, ${at(50)} AS p50, ${at(95)} AS p95, ${at(99)} AS p99
+          FROM r GROUP BY index_name
+          ORDER BY index_name${d.collate}
+          LIMIT ?`,
+    params: [...w.params, range.limit],
+  };
+}

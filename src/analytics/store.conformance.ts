@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AnalyticsStore } from './store.js';
+import type { EventRecord, SearchRecord } from './types.js';
+
+/**
+ * The behavioural contract of an AnalyticsStore: every store's test file calls this with a factory that gives a
+ * fresh, empty store (a new file, a new database). The reports must agree to the number on every store.
+ */
+export function runStoreConformance(name: string, open: () => Promise<AnalyticsStore>): void {
+  describe(`analytics store conformance: ${name}`, () => {
+    let store: AnalyticsStore;
+    const T0 = Date.UTC(2026, 0, 1);
+    const all = { from: T0, to: T0 + 3_600_000, limit: 100 };
+
+    const search = (over: Partial<SearchRecord>): SearchRecord => ({
+      at: T0 + 1000,
+      index: 'books',
+      query: 'dune',
+      filterFields: [],
+      hits: 3,
+      latencyMs: 5,
+      principal: 'anonymous',
+      ...over,
+    });
+    const event = (over: Partial<EventRecord>): EventRecord => ({
+      at: T0 + 2000,
+      type: 'click',
+      index: 'books',
+      query: 'dune',
+      docId: 'd1',
+      position: 1,
+      principal: 'anonymous',
+      ...over,
+    });
+    const times = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
+
+    beforeAll(async () => {
+      store = await open();
+      await store.migrate();
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+    beforeEach(async () => {
+      await store.deleteBefore(Number.MAX_SAFE_INTEGER);
+    });
+
+    it('migrates once: a second run (another worker starting) changes nothing', async () => {
+      await store.migrate();
+      expect(await store.schemaVersion()).toBe(1);
+    });
+
+    it('counts top queries, most first, ties by index then query in byte order, limited', async () => {
+      await store.insert(
+        [
+          ...times(3, () => search({ query: 'dune' })),
+          ...times(2, () => search({ query: 'Émile', hits: 0 })),
+          ...times(2, () => search({ query: 'Zola' })),
+          ...times(2, () => search({ index: 'authors', query: 'zola' })),
+          search({ query: 'once' }),
+        ],
+        [],
+      );
+      expect(await store.topQueries(all)).toEqual([
+        { index: 'books', query: 'dune', searches: 3, no_results: 0 },
+        { index: 'authors', query: 'zola', searches: 2, no_results: 0 },
+        { index: 'books', query: 'Zola', searches: 2, no_results: 0 },
+        { index: 'books', query: 'Émile', searches: 2, no_results: 2 },
+        { index: 'books', query: 'once', searches: 1, no_results: 0 },
+      ]);
+      expect(await store.topQueries({ ...all, limit: 2 })).toHaveLength(2);
+      expect((await store.topQueries({ ...all, index: 'authors' })).map((r) => r.query)).toEqual(['zola']);
+    });
+
+    it('takes rows with from <= at < to', async () => {
+      await store.insert(
+        [
+          search({ at: T0 - 1, query: 'before' }),
+          search({ at: T0, query: 'first' }),
+          search({ at: T0 + 999, query: 'last' }),
+          search({ at: T0 + 1000, query: 'after' }),
+        ],
+        [],
+      );
+      const rows = await store.topQueries({ from: T0, to: T0 + 1000, limit: 10 });
+      expect(rows.map((r) => r.query).sort()).toEqual(['first', 'last']);
+    });
+
+    it('lists queries that found nothing', async () => {
+      await store.insert(
+        [
+          ...times(3, () => search({ query: 'xyzzy', hits: 0 })),
+          search({ query: 'dune', hits: 0 }),
+          search({ query: 'dune', hits: 4 }),
+          search({ query: 'found', hits: 1 }),
+        ],
+        [],
+      );
+      expect(await store.noResults(all)).toEqual([
+        { index: 'books', query: 'xyzzy', searches: 3 },
+        { index: 'books', query: 'dune', searches: 1 },
+      ]);
+    });
+
+    it('joins clicks and conversions to the searches of the same index and query in the range', async () => {
+      await store.insert(
+        [...times(4, () => search({ query: 'dune' })), ...times(2, () => search({ query: 'emma' }))],
+        [
+          event({ position: 1 }),
+          event({ position: 2, docId: 'd2' }),
+          event({ position: 4, docId: 'd4' }),
+          event({ type: 'conversion', position: 2, docId: 'd2' }),
+          // Another index, a query nobody searched, outside the range: none of these count.
+          event({ index: 'authors' }),
+          event({ query: 'never searched' }),
+          event({ at: T0 + 3_600_000 }),
+        ],
+      );
+      expect(await store.clicks(all)).toEqual([
+        {
+          index: 'books',
+          query: 'dune',
+          searches: 4,
+          clicks: 3,
+          conversions: 1,
+          ctr: 0.75,
+          avg_click_position: 2.33,
+        },
+        {
+          index: 'books',
+          query: 'emma',
+          searches: 2,
+          clicks: 0,
+          conversions: 0,
+          ctr: 0,
+          avg_click_position: null,
+        },
+      ]);
+    });
+
+    it('answers nearest-rank latency percentiles per index', async () => {
+      await store.insert(
+        [
+          // 1..100 ms in a shuffled order: p50 = 50, p95 = 95, p99 = 99.
+          ...times(100, (i) => search({ latencyMs: ((i * 37) % 100) + 1 })),
+          search({ index: 'authors', latencyMs: 10.5 }),
+          search({ index: 'authors', latencyMs: 20 }),
+          search({ index: 'authors', latencyMs: 30.25 }),
+        ],
+        [],
+      );
+      expect(await store.latency(all)).toEqual([
+        { index: 'authors', searches: 3, p50_ms: 20, p95_ms: 30.25, p99_ms: 30.25 },
+        { index: 'books', searches: 100, p50_ms: 50, p95_ms: 95, p99_ms: 99 },
+      ]);
+      expect(await store.latency({ ...all, index: 'authors' })).toHaveLength(1);
+    });
+
+    it('deletes rows older than a time and says how many went (retention)', async () => {
+      await store.insert(
+        [search({ at: T0 - 10 }), search({ at: T0 + 10 })],
+        [event({ at: T0 - 10 }), event({ at: T0 + 10 })],
+      );
+      expect(await store.deleteBefore(T0)).toBe(2);
+      expect(await store.topQueries({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 })).toEqual([
+        { index: 'books', query: 'dune', searches: 1, no_results: 0 },
+      ]);
+      expect(await store.deleteBefore(T0)).toBe(0);
+    });
+
+    it('keeps no client address: the columns are exactly these (a new one must be looked at here)', async () => {
+      expect(await store.columns()).toEqual({
+        analytics_searches: ['at', 'index_name', 'query', 'filter_fields', 'hits', 'latency_ms', 'principal'],
+        analytics_events: ['at', 'type', 'index_name', 'query', 'doc_id', 'position', 'principal'],
+      });
+    });
+
+    it('takes an empty batch and text of any script', async () => {
+      await store.insert([], []);
+      await store.insert([search({ query: '東京 タワー', filterFields: ['city', 'year'] })], []);
+      expect((await store.topQueries(all))[0]?.query).toBe('東京 タワー');
+    });
+  });
+}
