@@ -7,10 +7,13 @@ export const MAX_STORED_QUERY = 256;
  * query. (PostgreSQL text cannot hold NUL: one such query would fail the whole batch it was flushed in.)
  */
 export function normalizeQuery(q: string): string {
-  return q
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\s\u0000-\u001f\u007f]+/gu, ' ')
-    .trim()
-    .slice(0, MAX_STORED_QUERY);
+  return (
+    q
+      .normalize('NFKC')
+      .toLowerCase()
+      // eslint-disable-next-line no-control-regex -- replacing control characters is the point
+      .replace(/[\s\u0000-\u001f\u007f]+/gu, ' ')
+      .trim()
+      .slice(0, MAX_STORED_QUERY)
+  );
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { PostgresAnalyticsStore } from './postgres-store.js';
@@ -8,10 +9,24 @@ import type { AnalyticsStore } from './store.js';
 const DAY_MS = 86_400_000;
 
 /** The configured store, migrated: PostgreSQL when DATABASE_URL is set, else the SQLite file in DATA_DIR. */
-export async function openAnalyticsStore(config: Config): Promise<AnalyticsStore> {
+export async function openAnalyticsStore(config: Config): Promise<AnalyticsStore>;
+/**
+ * `readOnly` (a report from the CLI): null instead of creating the SQLite file when there is none, as a command
+ * that only reads never creates files.
+ */
+export async function openAnalyticsStore(
+  config: Config,
+  opts: { readOnly: true },
+): Promise<AnalyticsStore | null>;
+export async function openAnalyticsStore(
+  config: Config,
+  opts: { readOnly?: boolean } = {},
+): Promise<AnalyticsStore | null> {
+  const file = join(config.DATA_DIR, ANALYTICS_DB_FILE);
+  if (!config.DATABASE_URL && opts.readOnly && !existsSync(file)) return null;
   const store: AnalyticsStore = config.DATABASE_URL
     ? new PostgresAnalyticsStore(config.DATABASE_URL)
-    : new SqliteAnalyticsStore(join(config.DATA_DIR, ANALYTICS_DB_FILE));
+    : new SqliteAnalyticsStore(file);
   try {
     await store.migrate();
     return store;

@@ -26,31 +26,47 @@ export function windowMs(window: string): number {
   return Number(window.slice(0, -1)) * UNIT_MS[window.slice(-1)]!;
 }
 
-/** An ISO-8601 time or epoch milliseconds. */
+/**
+ * A time: epoch milliseconds, or an ISO-8601 date with an optional time and zone (UTC when none). Every value the
+ * pattern admits is a time (a day past the month's end rolls over, as Date.UTC does), so the OpenAPI document
+ * states the whole rule.
+ */
+export const TIME_PATTERN =
+  '^(?:[0-9]{1,15}|[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])' +
+  '(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,3})?)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)?)$';
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|([+-])(\d{2}):(\d{2}))?)?$/;
+
 function timeOf(value: string, name: 'from' | 'to'): number {
-  const ms = /^[0-9]{1,15}$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms))
+  if (/^[0-9]{1,15}$/.test(value)) return Number(value);
+  const m = ISO.exec(value);
+  if (!m)
     throw new SiftError(
       'INVALID_REQUEST',
       `${name}: expected an ISO-8601 time or epoch milliseconds, got "${value}"`,
     );
-  return ms;
+  const n = (i: number) => Number(m[i] ?? 0);
+  const ms = Number((m[7] ?? '0').padEnd(3, '0'));
+  const offset = m[9] ? (m[9] === '-' ? -1 : 1) * (n(10) * 60 + n(11)) * 60_000 : 0;
+  // Not Date.UTC: it reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(n(1), n(2) - 1, n(3));
+  date.setUTCHours(n(4), n(5), n(6), ms);
+  return date.getTime() - offset;
 }
 
 /**
- * The rows a report covers. `to` defaults to now; `from` to `to` minus the window (default 24h); giving both
- * `from` and `window` is refused, as they would disagree.
+ * The rows a report covers. `to` defaults to now; `from` to `to` minus the window (default 24h); a window is only
+ * used without `from`. A range that ends before it starts holds nothing (an empty report, not an error: whether
+ * it is empty depends on the values, which a schema cannot state).
  */
 export function reportRange(input: RangeInput, now: number): ReportRange {
-  if (input.from !== undefined && input.window !== undefined)
-    throw new SiftError('INVALID_REQUEST', 'give from or window, not both');
   const to = input.to === undefined ? now : timeOf(input.to, 'to');
   // Nothing was recorded before 1970; a window reaching further back starts there (and stays a valid date).
   const from = Math.max(
     0,
     input.from === undefined ? to - windowMs(input.window ?? DEFAULT_WINDOW) : timeOf(input.from, 'from'),
   );
-  if (from >= to) throw new SiftError('INVALID_REQUEST', 'from must be before to');
   return {
     ...(input.index === undefined ? {} : { index: input.index }),
     from,

@@ -7,6 +7,7 @@ import { MAX_SEARCH_WEIGHT, SEARCH_FIELD_ENTRY, SEARCH_FIELDS_PATTERN } from '..
 import { ANALYZERS, FIELD_TYPES, MAX_DIMENSIONS, SIMILARITIES } from '../schema/types.js';
 import { FIELD_NAME, FIELD_NAME_RULE, MAX_FIELDS, SIMPLE_NAME } from '../schema/validate.js';
 import { INDEX_NAME } from '../schema/index-name.js';
+import { TIME_PATTERN, WINDOW_PATTERN } from '../analytics/range.js';
 
 /**
  * Schemas shared by several routes. They are the request validation and, through @fastify/swagger, the OpenAPI
@@ -304,6 +305,8 @@ export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
   [FIELD_NAME.source]: FIELD_NAME_RULE,
   [SIMPLE_NAME.source]: 'must match [a-z_][a-z0-9_]* and be at most 64 characters',
   [EXPIRY_PATTERN]: 'expected a duration like 8h, 30d or 2w, or an ISO-8601 date',
+  [WINDOW_PATTERN]: 'expected a duration like 30m, 24h, 7d or 2w',
+  [TIME_PATTERN]: 'expected epoch milliseconds or an ISO-8601 date or time like 2026-06-01T12:00:00Z',
   [TRACK_TOTAL_PATTERN.source]: `must be true (an exact count) or an integer from 1 to ${MAX_TRACK_TOTAL}`,
   [SEARCH_FIELDS_PATTERN]: `must be field names, each optionally ^weight (above 0, at most ${MAX_SEARCH_WEIGHT}), separated by commas`,
   [`^ *${SEARCH_FIELD_ENTRY} *$`]: `must be a field name, optionally ^weight (above 0, at most ${MAX_SEARCH_WEIGHT})`,

@@ -122,12 +122,15 @@ export function registerAnalyticsCommands(program: Command, ctx: CliContext): vo
           },
           Date.now(),
         );
-        const store = await openAnalyticsStore(config);
-        let rows: object[];
-        try {
-          rows = await report.read(store, range);
-        } finally {
-          await store.close();
+        // No analytics file yet: nothing was recorded, and a report creates none.
+        const store = await openAnalyticsStore(config, { readOnly: true });
+        let rows: object[] = [];
+        if (store) {
+          try {
+            rows = await report.read(store, range);
+          } finally {
+            await store.close();
+          }
         }
         const from = new Date(range.from).toISOString();
         const to = new Date(range.to).toISOString();

@@ -3,7 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../../auth/authenticator.js';
 import { SiftError } from '../../errors.js';
-import { DEFAULT_LIMIT, MAX_LIMIT, reportRange, WINDOW_PATTERN } from '../../analytics/range.js';
+import {
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  reportRange,
+  TIME_PATTERN,
+  WINDOW_PATTERN,
+} from '../../analytics/range.js';
 import type { AnalyticsRecorder } from '../../analytics/recorder.js';
 import { EVENT_TYPES, type ReportRange } from '../../analytics/types.js';
 import { errorResponses } from '../plugins/errors.js';
@@ -39,12 +45,25 @@ const EventBody = Type.Object(
 const ReportQuery = Type.Object(
   {
     index: Type.Optional(IndexName('Only this index (default: every index)')),
-    from: Type.Optional(UrlText({ description: 'Start (inclusive): ISO-8601 time or epoch milliseconds' })),
-    to: Type.Optional(
-      UrlText({ description: 'End (exclusive): ISO-8601 time or epoch milliseconds; default now' }),
+    from: Type.Optional(
+      Type.String({
+        pattern: TIME_PATTERN,
+        description:
+          'Start (inclusive): ISO-8601 date or time (UTC unless a zone is given) or epoch milliseconds',
+      }),
     ),
+    to: Type.Optional(
+      Type.String({
+        pattern: TIME_PATTERN,
+        description: 'End (exclusive), like from; default now. A range ending before it starts is empty',
+      }),
+    ),
+
     window: Type.Optional(
-      Type.String({ pattern: WINDOW_PATTERN, description: 'Instead of from: 30m, 24h (default), 7d, 2w' }),
+      Type.String({
+        pattern: WINDOW_PATTERN,
+        description: 'Back from to when from is not given: 30m, 24h (default), 7d, 2w',
+      }),
     ),
     limit: Type.Optional(
       Type.Integer({ minimum: 1, maximum: MAX_LIMIT, description: `Rows (default ${DEFAULT_LIMIT})` }),

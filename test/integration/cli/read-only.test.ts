@@ -48,6 +48,15 @@ describe('read-only CLI commands', { timeout: 120_000 }, () => {
     expect(names(empty)).toEqual([]);
   });
 
+  it('an analytics report on a data directory with nothing recorded is empty and creates nothing', () => {
+    const empty = join(dir.path, 'no-analytics');
+    mkdirSync(empty);
+    const r = sift(empty, ['analytics', 'top', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).queries).toEqual([]);
+    expect(names(empty)).toEqual([]);
+  });
+
   it('search for a missing index in a data directory with other indexes names the directory, adds no file', () => {
     const data = join(dir.path, 'with-data');
     expect(sift(data, ['index', 'create', 'pkgs', '--schema', fixture('packages.schema.yaml')]).code).toBe(0);

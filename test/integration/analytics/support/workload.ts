@@ -210,6 +210,11 @@ export function describeWorkload(store: string, setup: WorkloadSetup): void {
       expect(res.body.error.code).toBe('FORBIDDEN');
     });
 
+    it('answers an empty report for a range that ends before it starts', async () => {
+      const empty = await ok(get('/api/analytics/clicks?from=100&to=50'));
+      expect(empty.queries).toEqual([]);
+    });
+
     it('refuses bad events and bad report parameters in the error envelope', async () => {
       const good = { type: 'click', index: INDEX, q: 'dune', id: 'dune', position: 1 };
       for (const [body, code] of [
@@ -229,8 +234,8 @@ export function describeWorkload(store: string, setup: WorkloadSetup): void {
         ['window=1y', 'INVALID_REQUEST'],
         ['from=yesterday', 'INVALID_REQUEST'],
         ['limit=0', 'INVALID_REQUEST'],
-        ['from=0&window=1h', 'INVALID_REQUEST'],
-        ['from=100&to=50', 'INVALID_REQUEST'],
+        ['from=', 'INVALID_REQUEST'],
+        ['to=2026-13-01', 'INVALID_REQUEST'],
         ['index=A%20B', 'INVALID_INDEX_NAME'],
         ['x=1', 'INVALID_REQUEST'],
       ]) {
