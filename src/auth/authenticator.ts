@@ -27,6 +27,15 @@ export function credentialFrom(headers: IncomingHttpHeaders): string | null {
   return null;
 }
 
+/**
+ * Whether a request carries a credential in any of the places credentialFrom reads (even an empty or malformed
+ * one): such an answer may depend on who asked, so no shared cache may keep it. Sift reads no credential from
+ * the query string or from cookies.
+ */
+export function carriesCredential(headers: IncomingHttpHeaders): boolean {
+  return headers.authorization !== undefined || headers['x-api-key'] !== undefined;
+}
+
 function checkLength(credential: string): string {
   if (credential.length > MAX_CREDENTIAL) throw new SiftError('UNAUTHORIZED', 'the credential is too long');
   return credential;

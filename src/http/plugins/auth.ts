@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   anonymousPrincipal,
   authorize,
+  carriesCredential,
   credentialFrom,
   type Authenticator,
 } from '../../auth/authenticator.js';
@@ -9,6 +10,9 @@ import type { Principal } from '../../auth/principal.js';
 import type { Config } from '../../config/config.js';
 import { isSiftError, SiftError } from '../../errors.js';
 import { checkDeclaredScope, routeScope } from '../route-scope.js';
+
+/** The Cache-Control of every answer to a request that carried a credential. */
+export const PRIVATE_ANSWER = 'private, no-store';
 
 function indexOf(request: FastifyRequest, config: Config): string | null {
   const params = request.params as { index?: unknown } | undefined;
@@ -41,6 +45,14 @@ function challenge(reply: FastifyReply, err: unknown): void {
  */
 export function installAuth(app: FastifyInstance, config: Config, auth: Authenticator): void {
   app.decorateRequest('principal', null as unknown as Principal);
+  // An answer to a credentialed request may hold what only that principal may see (a scoped key's filter, an
+  // index other keys cannot read), and a shared cache in front (the shipped nginx, a CDN) keys by URL alone.
+  // `private` keeps shared caches off it; `no-store` keeps browsers and local proxies from writing it to disk,
+  // where it would outlive a revoked key. Set on send, so it covers errors and overrides a route's own value.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (carriesCredential(request.headers)) reply.header('cache-control', PRIVATE_ANSWER);
+    return payload;
+  });
   // Routes are registered after this: each one's options say what it needs (route-scope.ts).
   app.addHook('onRoute', checkDeclaredScope);
   app.addHook('onRequest', async (request, reply) => {
