@@ -266,4 +266,37 @@ describe('embedders over HTTP', { timeout: 120_000 }, () => {
     expect(JSON.parse(doc.body).error.message).toMatch(/SIFT_TEST_NO_SUCH_KEY is not set/);
     expect(doc.body).not.toContain(KEY);
   });
+
+  it("embeds documents of a streamed import (the CLI's bulk load), refusing those it cannot embed", async () => {
+    const name = 'bulk';
+    expect(
+      (await send(`${server.url}/api/indexes/${name}`, { method: 'PUT', body: schema(embedder.url) })).status,
+    ).toBe(201);
+    async function* batches() {
+      yield BOOKS.slice(0, 3);
+      embedder.mode = 'fail';
+      yield [BOOKS[3]!, { ...BOOKS[4]!, embedding: embedder.embed('own') }];
+    }
+    const results: {
+      indexed: number;
+      failed: number;
+      items: { status: number; error?: { code: string } }[];
+    }[] = [];
+    const { mode } = await server.service.importStream(name, batches(), {
+      written: (r) => results.push(r),
+      durable: () => undefined,
+    });
+    expect(mode).toBe('rebuild');
+    expect(results.map((r) => [r.indexed, r.failed])).toEqual([
+      [3, 0],
+      [1, 1],
+    ]);
+    expect(results[1]!.items[0]).toMatchObject({ status: 503, error: { code: 'EMBEDDER_UNAVAILABLE' } });
+    embedder.mode = 'ok';
+    const { hits } = await search(
+      { vector: embedder.embed(textOf(BOOKS[1]!)), k: 1 },
+      `${server.url}/api/indexes/${name}`,
+    );
+    expect(hits[0]!.id).toBe('hobbit');
+  });
 });
