@@ -367,9 +367,7 @@ export class SearchService {
 
   /** Sets fields on what a filter matches, at most a limit of documents, or counts them (dry run). */
   async updateByFilter(index: string, input: UpdateByFilterInput): Promise<UpdateByFilterAnswer> {
-    const schema = await this.schemaOf(index);
-    refuseEmbeddedSet(schema, input.set);
-    return updateByFilter(this.engine, schema, this.limits, index, input);
+    return updateByFilter(this.engine, await this.schemaOf(index), this.limits, index, input);
   }
 
   async deleteDocument(index: string, id: string): Promise<void> {
@@ -482,24 +480,5 @@ export class SearchService {
       durable: hooks.durable,
     });
     return { mode };
-  }
-}
-
-/**
- * An update by filter writes inside the engine's scan, where an embedder cannot be waited on: setting the source
- * fields of an embedded vector field there would leave the documents' vectors describing their old text.
- */
-function refuseEmbeddedSet(schema: IndexSchema, set: unknown): void {
-  if (typeof set !== 'object' || set === null || Array.isArray(set)) return;
-  const patch = set as Record<string, unknown>;
-  for (const [field, spec] of embeddedFields(schema)) {
-    if (patch[field] !== undefined) continue;
-    const touched = spec.embedder!.fields.find((name) => Object.hasOwn(patch, name.split('.')[0]!));
-    if (touched)
-      throw new SiftError(
-        'INVALID_REQUEST',
-        `set: field "${touched}" is embedded into vector field "${field}", which an update by filter cannot recompute; patch those documents instead`,
-        { field: touched },
-      );
   }
 }
