@@ -6,6 +6,9 @@ import type { EmbedderSpec } from '../schema/types.js';
 /** Backoff before the n-th retry (0-based): 100 ms doubling, at most 2 s, with jitter so retries spread out. */
 const backoffMs = (attempt: number): number => Math.min(100 * 2 ** attempt, 2000) * (0.5 + Math.random() / 2);
 
+/** Requests of one call in flight at once: a large import is not one round trip per batch in a row. */
+const CONCURRENT_BATCHES = 4;
+
 /** A failure worth another attempt: the server down, overloaded or slow. */
 class Transient extends Error {}
 
@@ -35,7 +38,7 @@ const failed = (call: EmbedCall, why: string) =>
 
 /**
  * Embeds `texts` with an OpenAI-compatible server (`POST {url}/v1/embeddings`, `{"model", "input": [...]}` ->
- * `{"data": [{"embedding": [...], "index": n}]}`), `batch_size` texts per request, one request at a time. A 5xx,
+ * `{"data": [{"embedding": [...], "index": n}]}`), `batch_size` texts per request, up to 4 requests at a time. A 5xx,
  * 429, 408, timeout or network failure is retried `retries` times with backoff; every request is bounded by
  * `timeout_ms` and all of them by the call's deadline. Resolves with one vector per text, in order, each checked
  * for length and finite float32 numbers; any failure rejects (EMBEDDER_UNAVAILABLE or EMBEDDER_FAILED), so a
@@ -48,10 +51,17 @@ export async function embedTexts(spec: EmbedderSpec, texts: string[], call: Embe
     if (!key) throw failed(call, `the API key variable ${spec.api_key_env} is not set in Sift's environment`);
     headers.authorization = `Bearer ${key}`;
   }
-  const out: number[][] = [];
-  for (let at = 0; at < texts.length; at += spec.batch_size)
-    out.push(...(await withRetries(spec, texts.slice(at, at + spec.batch_size), headers, call)));
-  return out;
+  const starts: number[] = [];
+  for (let at = 0; at < texts.length; at += spec.batch_size) starts.push(at);
+  const out: number[][][] = new Array(starts.length);
+  let next = 0;
+  // A few batches in flight at once; the first failure rejects the call (the others' answers are dropped).
+  const worker = async () => {
+    for (let b = next++; b < starts.length; b = next++)
+      out[b] = await withRetries(spec, texts.slice(starts[b]!, starts[b]! + spec.batch_size), headers, call);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_BATCHES, starts.length) }, worker));
+  return out.flat();
 }
 
 async function withRetries(

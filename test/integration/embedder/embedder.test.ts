@@ -96,9 +96,10 @@ describe('embedders over HTTP', { timeout: 120_000 }, () => {
   });
 
   it('embeds imported documents in batches, with the key from the named variable', () => {
+    // Batches go out a few at a time, so they may arrive in any order.
     const imports = embedder.requests.slice(0, 3);
-    expect(imports.map((r) => r.input.length)).toEqual([2, 2, 1]);
-    expect(imports.flatMap((r) => r.input)).toEqual(BOOKS.map(textOf));
+    expect(imports.map((r) => r.input.length).sort()).toEqual([1, 2, 2]);
+    expect(imports.flatMap((r) => r.input).sort()).toEqual(BOOKS.map(textOf).sort());
     expect(new Set(embedder.requests.map((r) => r.authorization))).toEqual(new Set([`Bearer ${KEY}`]));
     expect(embedder.requests[0]!.model).toBe('hash-32');
   });
