@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { awaitRedis, createRedisClient } from './cache/redis-client.js';
 import type { CacheStore } from './cache/store.js';
 import type { Config } from './config/config.js';
+import { Embedders } from './embedders/embedders.js';
 import { createEngine } from './engines/create.js';
 import type { Engine } from './engines/engine.js';
 import { CursorKeys } from './query/cursor.js';
@@ -65,7 +66,12 @@ export async function openSift(config: Config, opts: OpenSiftOptions): Promise<S
     if (redis) await awaitRedis(redis, REDIS_WAIT_MS);
     const stack = buildEngineStack(config, rawEngine, redis, { localStore: opts.answersFromCache });
     // The servers' cursor keys in every process, so a next_cursor from the API pages on in the CLI and back.
-    const service = new SearchService(stack.engine, limitsFromConfig(config), CursorKeys.fromConfig(config));
+    const service = new SearchService(
+      stack.engine,
+      limitsFromConfig(config),
+      CursorKeys.fromConfig(config),
+      new Embedders({ deadlineMs: config.EMBEDDER_DEADLINE_MS }),
+    );
     const connection = redis;
     const analytics = opts.analytics
       ? await openRecorder(config, (err, what) =>

@@ -184,6 +184,16 @@ export const ERRORS = {
     status: 503,
     description: 'The process is draining for shutdown; another replica will answer.',
   },
+  EMBEDDER_FAILED: {
+    status: 502,
+    description:
+      "A vector field's embedder answered with something Sift cannot use (vectors of the wrong length or not numbers, an entry missing, a refusal such as a bad API key), or its API key variable is not set; nothing was written.",
+  },
+  EMBEDDER_UNAVAILABLE: {
+    status: 503,
+    description:
+      "A vector field's embedder could not be reached or did not answer in time, after its retries; nothing was written. Retry after Retry-After seconds.",
+  },
   DEPLOY_INVALID: {
     status: 400,
     description: 'A deploy command or its steps file is invalid; the message names the flag or step.',

@@ -35,6 +35,8 @@ export const LAYERS: readonly (readonly Room[])[] = [
     { name: 'query', paths: ['query/'] },
     { name: 'metrics', paths: ['metrics/'] },
     { name: 'cache', paths: ['cache/'] },
+    // A vector field's embedder (an OpenAI-compatible server): vectors for documents and for q, above the engines.
+    { name: 'embedders', paths: ['embedders/'] },
     { name: 'rollout/platform', paths: ['rollout/platform/'] },
     { name: 'rollout/analysis', paths: ['rollout/analysis/'] },
   ],

@@ -82,6 +82,7 @@ const settings = z.object({
   MAX_FACETS: int(1, 256),
   MAX_FACET_BUCKETS: int(1, 10_000),
   ENGINE_TIMEOUT_MS: int(10, 3_600_000),
+  EMBEDDER_DEADLINE_MS: int(100, 3_600_000),
   METRICS_ENABLED: bool,
   AUTH_REQUIRED: bool,
   AUTH_PUBLIC_READS: bool,

@@ -57,6 +57,7 @@ export const BASE_DEFAULTS = {
   MAX_FACETS: '16',
   MAX_FACET_BUCKETS: '100',
   ENGINE_TIMEOUT_MS: '10000',
+  EMBEDDER_DEADLINE_MS: '30000',
   METRICS_ENABLED: 'true',
   AUTH_REQUIRED: 'true',
   AUTH_PUBLIC_READS: 'false',
@@ -177,6 +178,8 @@ export const SETTING_DOCS: Record<SettingName, string> = {
   MAX_FACET_BUCKETS: 'Largest facet `size` (term buckets) and most ranges in one facet',
   ENGINE_TIMEOUT_MS:
     'Longest a search or suggest may wait for the engine before answering 504 ENGINE_TIMEOUT',
+  EMBEDDER_DEADLINE_MS:
+    "Longest a write or search waits for a vector field's embedder (every batch, retry and backoff) before answering 503 EMBEDDER_UNAVAILABLE",
   METRICS_ENABLED: 'Serve Prometheus metrics at `/metrics`',
   AUTH_REQUIRED:
     'Require a credential (API key or JWT) for writes and admin; only development may set false (then all is open)',

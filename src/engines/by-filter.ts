@@ -3,7 +3,7 @@ import { buildSearchRequest, type QueryLimits } from '../query/request.js';
 import type { Filter } from '../query/types.js';
 import { checkDocument } from '../schema/document.js';
 import { applyMergePatch, checkPatch } from '../schema/merge-patch.js';
-import type { IndexSchema } from '../schema/types.js';
+import { vectorFields, type IndexSchema } from '../schema/types.js';
 import type { Engine } from './engine.js';
 
 /** The limit of a write by filter that names none: a mistaken filter can touch no more than this. */
@@ -121,6 +121,17 @@ export function checkSet(schema: IndexSchema, raw: unknown): Record<string, unkn
       throw new SiftError('INVALID_DOCUMENT', `field "${name}": is not declared in the index schema`, {
         field: name,
       });
+  // An update by filter writes inside the engine's scan, where an embedder cannot be waited on: setting a source
+  // field of an embedded vector field there would leave the documents' vectors describing their old text.
+  for (const [field, spec] of vectorFields(schema)) {
+    const touched = spec.embedder?.fields.find((name) => Object.hasOwn(set, name.split('.')[0]!));
+    if (touched && !Object.hasOwn(set, field))
+      throw new SiftError(
+        'INVALID_REQUEST',
+        `set: field "${touched}" is embedded into vector field "${field}", which an update by filter cannot recompute; patch those documents instead`,
+        { field: touched },
+      );
+  }
   // The values alone, as a document of a schema where nothing is required, so only what `set` names is checked.
   const lenient: IndexSchema = {
     ...schema,

@@ -3,6 +3,8 @@ import type { Engine } from './engine.js';
 import { checkDocument, checkId, type Document } from '../schema/document.js';
 import { applyMergePatch, checkPatch } from '../schema/merge-patch.js';
 import type { IndexSchema } from '../schema/types.js';
+import { embeddedFields, type Embedders } from '../embedders/embedders.js';
+import { patchWithEmbeddings } from './embedded-patch.js';
 
 export interface PatchItemResult {
   /** Position of the item in the batch (0-based). */
@@ -33,9 +35,15 @@ export async function patchDocument(
   index: string,
   id: string,
   rawPatch: unknown,
+  embedders?: Embedders,
 ): Promise<Document> {
   checkId(id);
   const patch = checkPatch(rawPatch);
+  if (embedders && embeddedFields(schema).length > 0) {
+    const stored = await patchWithEmbeddings(engine, embedders, schema, index, id, patch);
+    if (!stored) throw missing(index, id);
+    return stored;
+  }
   const stored = await engine.patch(
     index,
     id,
@@ -75,6 +83,7 @@ export async function patchDocuments(
   schema: IndexSchema,
   index: string,
   items: unknown[],
+  embedders?: Embedders,
 ): Promise<PatchBatchResult> {
   const results: PatchItemResult[] = new Array(items.length);
   // Positions grouped by id, in order; an item without a usable id is a group of its own (it is refused).
@@ -92,11 +101,17 @@ export async function patchDocuments(
     const rawId = (raw as { id?: unknown } | null)?.id;
     try {
       const { id, patch } = batchItem(raw);
-      await patchDocument(engine, schema, index, id, patch);
+      await patchDocument(engine, schema, index, id, patch, embedders);
       results[pos] = { index: pos, id, status: 200, result: 'updated' };
     } catch (err) {
-      // Only a refusal of this item is reported in place; the engine failing fails the request.
-      if (!isSiftError(err) || err.status >= 500 || err.code === 'INDEX_NOT_FOUND') throw err;
+      // Only a refusal of this item (its embedder failing included) is reported in place; the engine failing
+      // fails the request.
+      if (
+        !isSiftError(err) ||
+        (err.status >= 500 && !err.code.startsWith('EMBEDDER_')) ||
+        err.code === 'INDEX_NOT_FOUND'
+      )
+        throw err;
       results[pos] = {
         index: pos,
         id: typeof rawId === 'string' ? rawId : null,

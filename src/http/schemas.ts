@@ -50,6 +50,8 @@ export const Timestamp = (description?: string) =>
 
 const FieldOption = (description: string) => Type.Optional(Type.Boolean({ description }));
 
+const FieldRef = Type.String({ pattern: FIELD_NAME.source });
+
 const FieldSpec = Type.Object(
   {
     type: Type.Union(
@@ -87,11 +89,44 @@ const FieldSpec = Type.Object(
     index: FieldOption(
       'Vector fields: ask for an approximate index (HNSW on the clusters; default true); the embedded engine always searches exactly',
     ),
+    embedder: Type.Optional(
+      Type.Object(
+        {
+          source: Type.Literal('rest'),
+          url: Type.String({
+            maxLength: 2048,
+            description:
+              'Base URL (http or https) of an OpenAI-compatible server: Sift posts to {url}/v1/embeddings',
+          }),
+          model: Type.String({ minLength: 1, maxLength: 256 }),
+          fields: Type.Array(FieldRef, {
+            minItems: 1,
+            maxItems: 16,
+            description: 'Text or keyword fields whose values are embedded',
+          }),
+          api_key_env: Type.Optional(
+            Type.String({
+              maxLength: 128,
+              description:
+                'Environment variable of the Sift process holding the API key (sent as a Bearer token)',
+            }),
+          ),
+          batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 2048, description: 'Default 64' })),
+          timeout_ms: Type.Optional(
+            Type.Integer({ minimum: 100, maximum: 600_000, description: 'Per request; default 10000' }),
+          ),
+          retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, description: 'Default 2' })),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Vector fields: computes the vector of a document written without one, and of q in a hybrid search without a vector',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
-
-const FieldRef = Type.String({ pattern: FIELD_NAME.source });
 
 const WordSize = Type.Integer({ minimum: 1, maximum: 64 });
 const SynonymEntry = Type.String({

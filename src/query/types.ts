@@ -114,7 +114,10 @@ export interface HybridOptions {
  */
 export interface VectorQuery {
   field: string;
+  /** Empty until the service fills it in when `embed` is set. */
   vector: number[];
+  /** The text (q) whose embedding is the query vector: a hybrid search sent without a vector. */
+  embed?: string;
   k: number;
   hybrid: HybridOptions | null;
 }

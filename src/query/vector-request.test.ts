@@ -89,7 +89,12 @@ describe('a kNN search request', () => {
       details: { field: 'distinct' },
     });
     expect(refusal({ k: 3 })).toMatchObject({ code: 'INVALID_REQUEST', details: { field: 'k' } });
-    expect(refusal({ q: 'x', hybrid: {} })).toMatchObject({ details: { field: 'hybrid' } });
+    // q with hybrid and no vector needs an embedder on the field to compute one.
+    expect(refusal({ q: 'x', hybrid: {}, vector_field: 'v' })).toMatchObject({
+      code: 'INVALID_REQUEST',
+      details: { field: 'vector' },
+    });
+    expect(refusal({ k: 3, hybrid: {} })).toMatchObject({ details: { field: 'k' } });
     expect(refusal({ vector: [1, 0, 0], vector_field: 'v', hybrid: {} })).toMatchObject({
       details: { field: 'hybrid' },
     });
@@ -119,5 +124,30 @@ describe('a kNN search request', () => {
     expect(print({ vector: [1, 0, 0], q: 'x' })).not.toBe(
       print({ vector: [1, 0, 0], q: 'x', hybrid: { fusion: 'rrf' } }),
     );
+  });
+});
+
+describe('a hybrid search without a vector', () => {
+  const embedded = parseSchema({
+    fields: {
+      id: { type: 'keyword' },
+      title: { type: 'text' },
+      v: {
+        type: 'vector',
+        dimensions: 3,
+        embedder: { source: 'rest', url: 'http://127.0.0.1:9/', model: 'm', fields: ['title'] },
+      },
+    },
+  });
+
+  it("asks the field's embedder for the vector of q (the service fills it in)", () => {
+    const { request } = build({ q: ' dune ', hybrid: { semantic_ratio: 1 }, k: 4 }, embedded);
+    expect(request.vector).toMatchObject({ field: 'v', vector: [], embed: 'dune', k: 4 });
+    expect(request.vector!.hybrid).toMatchObject({ semanticRatio: 1 });
+  });
+
+  it('stays a text search without hybrid, and a kNN search with a vector', () => {
+    expect(build({ q: 'dune' }, embedded).request.vector).toBeUndefined();
+    expect(build({ q: 'dune', vector: [1, 0, 0] }, embedded).request.vector!.embed).toBeUndefined();
   });
 });

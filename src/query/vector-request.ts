@@ -123,12 +123,31 @@ export function parseVectorQuery(
   context: { size: number; maxPageSize: number; sort: SortClause[]; hasText: boolean },
 ): VectorQuery | null {
   if (input.vector === undefined) {
+    // q with hybrid and no vector: the field's embedder gives the vector of q (the service asks it).
+    if (input.hybrid !== undefined && context.hasText) {
+      const field = vectorField(input.vector_field, schema);
+      if (!schema.fields[field]!.embedder)
+        invalid(
+          'vector',
+          `hybrid needs a vector, or an embedder on vector field "${field}" to compute one from q`,
+        );
+      return vectorQuery(input, context, field, [], (input.q ?? '').trim());
+    }
     for (const key of ['k', 'vector_field', 'hybrid'] as const)
       if (input[key] !== undefined) invalid(key, `${key} needs a vector to search with`);
     return null;
   }
   const field = vectorField(input.vector_field, schema);
-  const vector = queryVector(input.vector, field, schema);
+  return vectorQuery(input, context, field, queryVector(input.vector, field, schema));
+}
+
+function vectorQuery(
+  input: RawVectorInput & { distinct?: unknown },
+  context: { size: number; maxPageSize: number; sort: SortClause[]; hasText: boolean },
+  field: string,
+  vector: number[],
+  embed?: string,
+): VectorQuery {
   const k = input.k ?? Math.max(context.size, 1);
   if (!isInteger(k, 1, context.maxPageSize))
     invalid('k', `k must be an integer from 1 to ${context.maxPageSize}, got ${JSON.stringify(k)}`);
@@ -140,5 +159,11 @@ export function parseVectorQuery(
     invalid('distinct', 'distinct cannot group a vector search');
   if (input.hybrid !== undefined && !context.hasText)
     invalid('hybrid', 'hybrid needs q as well as vector (a vector alone is a kNN search)');
-  return { field, vector, k: k as number, hybrid: context.hasText ? parseHybrid(input.hybrid) : null };
+  return {
+    field,
+    vector,
+    k: k as number,
+    hybrid: context.hasText ? parseHybrid(input.hybrid) : null,
+    ...(embed !== undefined ? { embed } : {}),
+  };
 }

@@ -26,6 +26,28 @@ export interface VectorSpec {
   index: boolean;
 }
 
+/**
+ * An embedder of a vector field: where Sift gets the vectors of documents written without one, and of `q` in a
+ * hybrid or semantic search. The only source is `rest`, an OpenAI-compatible `POST {url}/v1/embeddings`. The API
+ * key is never part of the schema (which is stored and read back): `api_key_env` names the environment variable
+ * of the Sift process that holds it.
+ */
+export interface EmbedderSpec {
+  source: 'rest';
+  /** The server's base URL, http or https, without credentials; requests go to `{url}/v1/embeddings`. */
+  url: string;
+  model: string;
+  /** The text or keyword fields whose values, joined by newlines, are embedded. */
+  fields: string[];
+  api_key_env?: string;
+  /** Texts per request. */
+  batch_size: number;
+  /** The longest one request may take. */
+  timeout_ms: number;
+  /** Further attempts after a 5xx, a 429, a timeout or a refused connection, with exponential backoff. */
+  retries: number;
+}
+
 export interface FieldSpec {
   type: FieldType;
   /** Full-text searchable (text and keyword fields only). */
@@ -47,6 +69,8 @@ export interface FieldSpec {
   dimensions?: number;
   similarity?: Similarity;
   index?: boolean;
+  /** Vector fields only: computes the vector of a document written without one (see EmbedderSpec). */
+  embedder?: EmbedderSpec;
 }
 
 /** A field spec known to be a vector field's. */

@@ -1,5 +1,6 @@
 import { SiftError } from '../errors.js';
 import { parseCurations } from './curations.js';
+import { parseEmbedder } from './embedder.js';
 import { parseStopWords, parseSynonyms, parseTypoTolerance, SETTINGS_KEYS } from './settings.js';
 import {
   ANALYZERS,
@@ -38,8 +39,9 @@ const FIELD_OPTIONS = new Set([
   'dimensions',
   'similarity',
   'index',
+  'embedder',
 ]);
-const VECTOR_OPTIONS = ['dimensions', 'similarity', 'index'];
+const VECTOR_OPTIONS = ['dimensions', 'similarity', 'index', 'embedder'];
 const TOP_LEVEL = new Set([
   'id_field',
   'fields',
@@ -198,6 +200,14 @@ export function parseSchema(raw: unknown): IndexSchema {
   const fields: Record<string, FieldSpec> = Object.create(null);
   for (const [name, spec] of Object.entries(rawFields)) fields[name] = parseField(name, spec);
   checkPaths(fields);
+  // An embedder names other fields, so it is read once they all are.
+  for (const [name, spec] of Object.entries(rawFields)) {
+    const raw = (spec as Record<string, unknown>).embedder;
+    if (raw === undefined) continue;
+    if (fields[name]!.required)
+      fail(name, 'a vector field with an embedder cannot be required: the embedder fills it in');
+    fields[name]!.embedder = parseEmbedder(name, raw, fields);
+  }
 
   const idField = obj.id_field ?? 'id';
   if (typeof idField !== 'string') fail(undefined, '"id_field" must be a string');

@@ -30,8 +30,10 @@ import {
   type BatchItemResult,
   type BatchResult,
   type CheckedBatch,
+  type CheckedItem,
 } from '../engines/batch.js';
-import type { CurationRule, IndexSchema, RelevanceSettings } from '../schema/types.js';
+import type { CurationRule, IndexSchema, RelevanceSettings, VectorFieldSpec } from '../schema/types.js';
+import { embeddedFields, Embedders } from '../embedders/embedders.js';
 import { assertCompatible, parseSchema } from '../schema/validate.js';
 import { parseSettings, settingsOf } from '../schema/settings.js';
 import { withRestriction, type Restriction } from '../query/restriction.js';
@@ -67,6 +69,9 @@ export type {
  */
 const SCHEMA_RECHECK_MS = 1000;
 
+/** The embedders' deadline of a service built without one (tests, tools); the configured one is EMBEDDER_DEADLINE_MS. */
+const DEFAULT_EMBEDDER_DEADLINE_MS = 30_000;
+
 /** One batch is written as engine calls of at most this many documents. */
 const WRITE_CHUNK = 5000;
 
@@ -86,6 +91,7 @@ export class SearchService {
     readonly engine: Engine,
     private readonly limits: QueryLimits = DEFAULT_LIMITS,
     private readonly cursorKeys: CursorKeys = CursorKeys.ephemeral(),
+    private readonly embedders: Embedders = new Embedders({ deadlineMs: DEFAULT_EMBEDDER_DEADLINE_MS }),
   ) {}
 
   async schemaOf(index: string): Promise<IndexSchema> {
@@ -124,6 +130,14 @@ export class SearchService {
       schema,
       ...buildSearchRequest(input, schema, this.limits, { index, keys: this.cursorKeys }),
     }));
+    const knn = request.vector;
+    // A hybrid search sent with q and no vector: the field's embedder gives the vector of q.
+    if (knn?.embed !== undefined)
+      knn.vector = await this.embedders.embedQuery(
+        knn.field,
+        schema.fields[knn.field] as VectorFieldSpec,
+        knn.embed,
+      );
     const ownFilter = request.filter;
     if (restriction?.filter)
       request.filter = withRestriction(checkFilter(restriction.filter, schema), request.filter);
@@ -290,7 +304,12 @@ export class SearchService {
   }
 
   async putDocument(index: string, id: string, raw: unknown): Promise<{ created: boolean; id: string }> {
-    const doc = await this.withSchema(index, (schema) => checkDocument(schema, raw, id));
+    const { schema, doc } = await this.withSchema(index, (schema) => ({
+      schema,
+      doc: checkDocument(schema, raw, id),
+    }));
+    const [refusal] = await this.embedders.fill(schema, [doc.document]);
+    if (refusal) throw refusal;
     const { created } = await this.engine.upsert(index, doc);
     return { created, id: doc.id };
   }
@@ -314,12 +333,12 @@ export class SearchService {
     rawPatch: unknown,
   ): Promise<{ id: string; document: Document }> {
     const schema = await this.schemaOf(index);
-    return { id, document: await patchDocument(this.engine, schema, index, id, rawPatch) };
+    return { id, document: await patchDocument(this.engine, schema, index, id, rawPatch, this.embedders) };
   }
 
   /** Applies a batch of `{id, patch}` items in order, reporting each by position. */
   async patchDocuments(index: string, items: unknown[]): Promise<PatchBatchResult> {
-    return patchDocuments(this.engine, await this.schemaOf(index), index, items);
+    return patchDocuments(this.engine, await this.schemaOf(index), index, items, this.embedders);
   }
 
   /**
@@ -363,6 +382,27 @@ export class SearchService {
   }
 
   /**
+   * Fills in the vectors that the index's embedders compute for checked documents written without them. A
+   * document whose vector cannot be had is reported at its position with the embedder's error and not written.
+   */
+  private async withVectors(
+    schema: IndexSchema,
+    checked: CheckedItem[],
+    results: BatchItemResult[],
+  ): Promise<CheckedItem[]> {
+    if (checked.length === 0 || embeddedFields(schema).length === 0) return checked;
+    const refusals = await this.embedders.fill(
+      schema,
+      checked.map((c) => c.document),
+    );
+    return checked.filter((c, i) => {
+      const err = refusals[i];
+      if (err) results[c.pos] = { index: c.pos, id: c.id, status: err.status, error: err.toBody().error };
+      return !err;
+    });
+  }
+
+  /**
    * Validates every item, stores the good ones and reports the bad ones by position. Items that arrived as
    * unparseable lines come in as SiftError values so they are reported in place. When it resolves, every item
    * reported as indexed is durable.
@@ -375,7 +415,11 @@ export class SearchService {
     // the items were sent one by one.
     let writing: Promise<void> = Promise.resolve();
     for (let at = 0; at < items.length; at += WRITE_CHUNK) {
-      const chunk = checkRange(schema, items, at, Math.min(items.length, at + WRITE_CHUNK), results);
+      const chunk = await this.withVectors(
+        schema,
+        checkRange(schema, items, at, Math.min(items.length, at + WRITE_CHUNK), results),
+        results,
+      );
       await writing;
       if (chunk.length === 0) continue;
       writing = this.engine
@@ -418,9 +462,11 @@ export class SearchService {
     }
     // Batches validated and handed to the engine, waiting for the engine to report them written.
     const inFlight: CheckedBatch[] = [];
+    const withVectors = this.withVectors.bind(this);
     async function* checked(): AsyncGenerator<BulkItem[]> {
       for await (const items of batches) {
         const batch = checkBatch(schema, items);
+        batch.good = await withVectors(schema, batch.good, batch.results);
         inFlight.push(batch);
         yield batch.good.map(({ id, document }) => ({ id, document }));
       }
