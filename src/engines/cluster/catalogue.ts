@@ -27,14 +27,16 @@ export class IndexCatalogue {
   readonly product: ClusterTransport['product'];
   private readonly readResolved = new Map<string, { resolved: Resolved; at: number }>();
   private readonly maxResultWindow: number;
+  private readonly replicas: string | undefined;
 
   constructor(
     readonly transport: ClusterTransport,
-    opts: { prefix?: string; maxResultWindow?: number } = {},
+    opts: { prefix?: string; maxResultWindow?: number; replicas?: string } = {},
   ) {
     this.names = new Names(opts.prefix ?? '');
     this.product = transport.product;
     this.maxResultWindow = opts.maxResultWindow ?? 10_000;
+    this.replicas = opts.replicas;
   }
 
   /** Turns a non-answer status into the error catalogue (see answers.ts). */
@@ -168,7 +170,7 @@ export class IndexCatalogue {
       method: 'PUT',
       path: `/${encodeURIComponent(physical)}`,
       body: {
-        settings: settingsFor(this.maxResultWindow),
+        settings: settingsFor(this.maxResultWindow, this.replicas),
         mappings: mappingsFor(schema, meta),
         ...(alias ? { aliases: { [this.names.alias(name)]: {} } } : {}),
       },

@@ -40,6 +40,8 @@ export interface ClusterEngineOptions {
   /** Longest a write request may take. */
   writeTimeoutMs: number;
   maxResultWindow?: number;
+  /** Replicas of new indexes: a count or an auto-expand range (mapping.ts settingsFor). */
+  replicas?: string;
   /** Where partial results and replay failures are reported. */
   log?: { warn(obj: object, msg: string): void };
 }
@@ -65,6 +67,7 @@ export class ClusterEngine implements Engine {
     this.catalogue = new IndexCatalogue(this.t, {
       ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
       ...(opts.maxResultWindow !== undefined ? { maxResultWindow: opts.maxResultWindow } : {}),
+      ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
     });
     this.markers = new ReindexMarkers(this.t, this.catalogue.names);
     this.context = {
@@ -106,8 +109,11 @@ export class ClusterEngine implements Engine {
         );
         this.versionText = `${root.body.version?.distribution ?? this.name} ${root.body.version?.number ?? '?'}`;
       }
+      // The node's own view of the cluster (`local`): the default asks the elected manager, so a manager that
+      // hangs would take readiness down with it although the other nodes serve. Yellow (a replica missing, e.g.
+      // while a node is away) still serves every document; red (a primary missing) does not.
       const res = await this.t.request<{ status?: string }>(
-        { method: 'GET', path: '/_cluster/health', querystring: { timeout: '2s' } },
+        { method: 'GET', path: '/_cluster/health', querystring: { timeout: '2s', local: true } },
         { timeoutMs: 5000 },
       );
       const status = res.body?.status ?? `http ${res.status}`;

@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClusterResponse } from './transport.js';
+
+/**
+ * How a request to a multi-node cluster survives one node dying or hanging. The official clients pick a node
+ * from their pool for each attempt and mark a node dead when it refuses, resets or times out (then try the
+ * others first); Sift runs the attempts itself so that they all fit in the request's own deadline:
+ *
+ * - each attempt waits at most `attemptTimeoutMs` (a node that hangs, e.g. a stopped process whose sockets stay
+ *   open, costs one attempt instead of the whole deadline: TCP would never say it is gone);
+ * - an attempt that could not reach its node, timed out, or was answered 502/503/504 is tried again on another
+ *   node, as long as time is left, for at most two rounds over the nodes; the second round starts after a short
+ *   pause (a node that was just killed takes a moment to be noticed), and a cluster that cannot serve at all
+ *   (red, or down entirely) is answered for quickly rather than retried until the deadline.
+ *
+ * With a single node there is nowhere to fail over to: one attempt with the whole deadline, as before.
+ */
+export interface FailoverPolicy {
+  /** How many nodes the client was given. */
+  nodes: number;
+  /** Longest one attempt on one node may take when there are other nodes to try. */
+  attemptTimeoutMs: number;
+}
+
+/** Failures of the node rather than of the request: another node may answer. */
+const NODE_FAILURES = new Set(['ConnectionError', 'TimeoutError', 'NoLivingConnectionsError']);
+/** Answers of a node that could not serve the request right now (gateway errors, unavailable shards). */
+const NODE_STATUS = new Set([502, 503, 504]);
+/** Pause between the two rounds over the nodes, in milliseconds. */
+const ROUND_PAUSE_MS = 100;
+const ROUNDS = 2;
+
+const failedNode = (err: unknown) => NODE_FAILURES.has((err as { name?: string })?.name ?? '');
+
+/**
+ * Runs `attempt(timeoutMs)` until a node answers or `deadlineMs` has passed. `attempt` sends the request once
+ * through the client and answers `{ status, body }` (a 4xx/5xx answer included) or throws the client's error;
+ * the last failure is what the caller gets when time runs out.
+ */
+export async function withFailover<T>(
+  policy: FailoverPolicy,
+  deadlineMs: number,
+  attempt: (timeoutMs: number) => Promise<ClusterResponse<T>>,
+): Promise<ClusterResponse<T>> {
+  if (policy.nodes <= 1) return attempt(deadlineMs);
+  const end = performance.now() + deadlineMs;
+  for (let tries = 1; ; tries++) {
+    const left = Math.floor(end - performance.now());
+    const timeoutMs = Math.max(1, Math.min(policy.attemptTimeoutMs, left));
+    let outcome: { res: ClusterResponse<T> } | { err: unknown };
+    try {
+      outcome = { res: await attempt(timeoutMs) };
+    } catch (err) {
+      if (!failedNode(err)) throw err;
+      outcome = { err };
+    }
+    if ('res' in outcome && !NODE_STATUS.has(outcome.res.status)) return outcome.res;
+    const pause = tries % policy.nodes === 0 ? ROUND_PAUSE_MS : 0;
+    // Another attempt needs time for the pause and a useful wait for an answer.
+    if (
+      tries >= ROUNDS * policy.nodes ||
+      end - performance.now() - pause < Math.min(policy.attemptTimeoutMs, 100)
+    ) {
+      if ('res' in outcome) return outcome.res;
+      throw outcome.err;
+    }
+    if (pause) await sleep(pause);
+  }
+}
