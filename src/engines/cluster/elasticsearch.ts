@@ -51,6 +51,7 @@ export class ElasticsearchTransport implements ClusterTransport {
       return await withFailover<T>(
         this.failover,
         opts.timeoutMs ?? this.requestTimeoutMs,
+        req,
         async (timeoutMs) => {
           try {
             const res = await this.client.transport.request(params, {

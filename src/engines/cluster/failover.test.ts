@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticsearchTransport } from './elasticsearch.js';
 import { OpenSearchTransport } from './opensearch.js';
+import { resendable } from './failover.js';
 import type { ClusterConnection, ClusterTransport } from './transport.js';
 
 /**
@@ -115,6 +116,21 @@ describe.each(Object.entries(transports))('%s transport with several nodes', (_p
     expect(unavailable.seen.length).toBeLessThanOrEqual(4);
   });
 
+  it('never sends a request that is not safe twice again after a timeout, but moves it off a refusing node', async () => {
+    hung.seen.length = 0;
+    ok.seen.length = 0;
+    // Creating an index twice would answer "exists" for an index this request created: one attempt, whole deadline.
+    const t = transport([hung.url, ok.url], 50, 400);
+    await expect(t.request({ method: 'PUT', path: '/new-index' })).rejects.toMatchObject({
+      code: 'ENGINE_TIMEOUT',
+    });
+    expect(hung.seen).toEqual(['PUT /new-index']);
+    expect(ok.seen).toEqual([]);
+    const moved = transport([refused, ok.url], 50, 5000);
+    expect((await moved.request({ method: 'PUT', path: '/other-index' })).status).toBe(200);
+    expect(ok.seen).toEqual(['PUT /other-index']);
+  });
+
   it('with one node keeps the whole deadline for one attempt (nowhere to fail over to)', async () => {
     hung.seen.length = 0;
     const t = transport([hung.url], 50, 400);
@@ -129,5 +145,20 @@ describe.each(Object.entries(transports))('%s transport with several nodes', (_p
     await expect(t.request({ method: 'GET', path: '/all-hung' })).rejects.toMatchObject({
       code: 'ENGINE_TIMEOUT',
     });
+  });
+});
+
+describe('resendable', () => {
+  it('allows reads, searches, refreshes and bulk writes by id; not index, alias or settings changes', () => {
+    expect(resendable('GET', '/_cluster/health')).toBe(true);
+    expect(resendable('HEAD', '/')).toBe(true);
+    expect(resendable('POST', '/books/_search')).toBe(true);
+    expect(resendable('POST', '/books/_count')).toBe(true);
+    expect(resendable('POST', '/_bulk')).toBe(true);
+    expect(resendable('PUT', '/books-v1')).toBe(false);
+    expect(resendable('POST', '/_aliases')).toBe(false);
+    expect(resendable('PUT', '/books-v1/_settings')).toBe(false);
+    expect(resendable('POST', '/books/_search/point_in_time')).toBe(false);
+    expect(resendable('DELETE', '/books-v1')).toBe(false);
   });
 });

@@ -13,6 +13,13 @@ import type { ClusterResponse } from './transport.js';
  *   pause (a node that was just killed takes a moment to be noticed), and a cluster that cannot serve at all
  *   (red, or down entirely) is answered for quickly rather than retried until the deadline.
  *
+ * Only a request that may safely reach the cluster twice is sent again after a failure whose fate is unknown (a
+ * timeout, a reset connection, a gateway error): reads, searches, refreshes and Sift's bulk writes, whose items
+ * are writes by id (stored twice, they are stored once; a partial update carries its sequence number and a
+ * stale copy is refused). Anything else (creating an index, moving an alias, a settings change) could be done
+ * twice or half, so it gets the whole deadline in one attempt and moves to another node only when its node
+ * refused the connection, i.e. the request never left.
+ *
  * With a single node there is nowhere to fail over to: one attempt with the whole deadline, as before.
  */
 export interface FailoverPolicy {
@@ -31,6 +38,19 @@ const ROUND_PAUSE_MS = 100;
 const ROUNDS = 2;
 
 const failedNode = (err: unknown) => NODE_FAILURES.has((err as { name?: string })?.name ?? '');
+/** The connection was refused: the request never reached a node. */
+const neverSent = (err: unknown) =>
+  (err as { name?: string })?.name === 'NoLivingConnectionsError' ||
+  /ECONNREFUSED/.test((err as { message?: string })?.message ?? '');
+
+/** Last path segments of POST requests that read, or write only by id (see above). */
+const RESENDABLE_POST = new Set(['_search', '_count', '_msearch', '_mget', '_refresh', '_bulk']);
+
+/** Whether a request may be sent again when its first attempt's fate is unknown. */
+export function resendable(method: string, path: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return true;
+  return method === 'POST' && RESENDABLE_POST.has(path.slice(path.lastIndexOf('/') + 1));
+}
 
 /**
  * Runs `attempt(timeoutMs)` until a node answers or `deadlineMs` has passed. `attempt` sends the request once
@@ -40,21 +60,23 @@ const failedNode = (err: unknown) => NODE_FAILURES.has((err as { name?: string }
 export async function withFailover<T>(
   policy: FailoverPolicy,
   deadlineMs: number,
+  request: { method: string; path: string },
   attempt: (timeoutMs: number) => Promise<ClusterResponse<T>>,
 ): Promise<ClusterResponse<T>> {
   if (policy.nodes <= 1) return attempt(deadlineMs);
+  const again = resendable(request.method, request.path);
   const end = performance.now() + deadlineMs;
   for (let tries = 1; ; tries++) {
     const left = Math.floor(end - performance.now());
-    const timeoutMs = Math.max(1, Math.min(policy.attemptTimeoutMs, left));
+    const timeoutMs = Math.max(1, again ? Math.min(policy.attemptTimeoutMs, left) : left);
     let outcome: { res: ClusterResponse<T> } | { err: unknown };
     try {
       outcome = { res: await attempt(timeoutMs) };
     } catch (err) {
-      if (!failedNode(err)) throw err;
+      if (!failedNode(err) || !(again || neverSent(err))) throw err;
       outcome = { err };
     }
-    if ('res' in outcome && !NODE_STATUS.has(outcome.res.status)) return outcome.res;
+    if ('res' in outcome && !(again && NODE_STATUS.has(outcome.res.status))) return outcome.res;
     const pause = tries % policy.nodes === 0 ? ROUND_PAUSE_MS : 0;
     // Another attempt needs time for the pause and a useful wait for an answer.
     if (

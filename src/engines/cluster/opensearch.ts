@@ -46,6 +46,7 @@ export class OpenSearchTransport implements ClusterTransport {
       return await withFailover<T>(
         this.failover,
         opts.timeoutMs ?? this.requestTimeoutMs,
+        req,
         async (timeoutMs) => {
           try {
             const res = await this.client.transport.request(params, { requestTimeout: timeoutMs });
