@@ -9,9 +9,10 @@ import type { ClusterResponse } from './transport.js';
  * - each attempt waits at most `attemptTimeoutMs` (a node that hangs, e.g. a stopped process whose sockets stay
  *   open, costs one attempt instead of the whole deadline: TCP would never say it is gone);
  * - an attempt that could not reach its node, timed out, or was answered 502/503/504 is tried again on another
- *   node, as long as time is left, for at most two rounds over the nodes; the second round starts after a short
- *   pause (a node that was just killed takes a moment to be noticed), and a cluster that cannot serve at all
- *   (red, or down entirely) is answered for quickly rather than retried until the deadline.
+ *   node as long as time is left. Quick failures (refused, reset, 502-504) end after two rounds over the nodes,
+ *   the second after a short pause (a node that was just killed takes a moment to be noticed), so a cluster that
+ *   cannot serve at all (red, or down entirely) is answered for quickly rather than retried until the deadline;
+ *   timeouts go on until the deadline (each one has already waited its attempt's time).
  *
  * Only a request that may safely reach the cluster twice is sent again after a failure whose fate is unknown (a
  * timeout, a reset connection, a gateway error): reads, searches, refreshes and Sift's bulk writes, whose items
@@ -66,7 +67,7 @@ export async function withFailover<T>(
   if (policy.nodes <= 1) return attempt(deadlineMs);
   const again = resendable(request.method, request.path);
   const end = performance.now() + deadlineMs;
-  for (let tries = 1; ; tries++) {
+  for (let tries = 1, quick = 0; ; tries++) {
     const left = Math.floor(end - performance.now());
     const timeoutMs = Math.max(1, again ? Math.min(policy.attemptTimeoutMs, left) : left);
     let outcome: { res: ClusterResponse<T> } | { err: unknown };
@@ -77,10 +78,11 @@ export async function withFailover<T>(
       outcome = { err };
     }
     if ('res' in outcome && !(again && NODE_STATUS.has(outcome.res.status))) return outcome.res;
+    if (!('err' in outcome && (outcome.err as { name?: string }).name === 'TimeoutError')) quick++;
     const pause = tries % policy.nodes === 0 ? ROUND_PAUSE_MS : 0;
     // Another attempt needs time for the pause and a useful wait for an answer.
     if (
-      tries >= ROUNDS * policy.nodes ||
+      quick >= ROUNDS * policy.nodes ||
       end - performance.now() - pause < Math.min(policy.attemptTimeoutMs, 100)
     ) {
       if ('res' in outcome) return outcome.res;

@@ -16,9 +16,6 @@ export interface Call {
   what?: string;
 }
 
-/** Requests slower than this count as disturbed when measuring the time to recover. */
-const SLOW_MS = 1000;
-
 export interface TrafficOptions {
   base: string;
   index: string;
@@ -33,7 +30,7 @@ const TERMS = ['dune', 'war', 'planet', 'note', 'fault', 'space', 'family', 'rin
 export class Traffic {
   readonly calls: Call[] = [];
   readonly acked: string[] = [];
-  readonly readiness: { atMs: number; status: number }[] = [];
+  readonly readiness: { atMs: number; status: number; detail?: string }[] = [];
   private readonly t0 = performance.now();
   private stopping = false;
   private loops: Promise<void>[] = [];
@@ -113,14 +110,16 @@ export class Traffic {
     while (!this.stopping) {
       const atMs = this.now();
       let status = 0;
+      let detail: string | undefined;
       try {
         const res = await fetch(`${this.opts.base}/health/ready`, { signal: AbortSignal.timeout(15_000) });
         status = res.status;
-        await res.arrayBuffer();
-      } catch {
-        status = 0;
+        const body = await res.text();
+        if (status !== 200) detail = body.slice(0, 300);
+      } catch (err) {
+        detail = (err as Error).message;
       }
-      this.readiness.push({ atMs, status });
+      this.readiness.push({ atMs, status, ...(detail ? { detail } : {}) });
       await sleep(500);
     }
   }
@@ -135,24 +134,33 @@ export interface FaultFigures {
   writesFailed: number;
   /** Acknowledged writes not found afterwards (filled in by the test). */
   ackedLost: number;
-  /** From the fault until the last failed or slow (> 1 s) request ended; 0 when nothing was disturbed. */
+  /** From the fault until the last failed request ended; 0 when none failed. */
   recoverMs: number;
   slowestSearchMs: number;
   slowestWriteMs: number;
   readinessPolls: number;
   readinessNot200: number;
+  /** Failures that were not a 503/504 answer in Sift's envelope (a 500, no answer, another status). */
+  unclear: string[];
+  /** Failed requests among those sent after the cluster healed (`tailFromMs`). */
+  tailFailed: number;
   /** The first failures, for the log. */
   failures: string[];
 }
 
 /** The figures of the calls that ended after `fromMs` (the fault) and started before `toMs`. */
-export function figures(t: Traffic, fault: string, fromMs: number, toMs = Infinity): FaultFigures {
+export function figures(
+  t: Traffic,
+  fault: string,
+  fromMs: number,
+  toMs = Infinity,
+  tailFromMs = Infinity,
+): FaultFigures {
   const calls = t.calls.filter((c) => c.endMs >= fromMs && c.startMs < toMs);
   const failed = (c: Call) => c.status < 200 || c.status >= 300;
   const searches = calls.filter((c) => c.kind === 'search');
   const writes = calls.filter((c) => c.kind === 'write');
-  const disturbed = calls.filter((c) => failed(c) || c.endMs - c.startMs > SLOW_MS);
-  const lastDisturbed = Math.max(fromMs, ...disturbed.map((c) => c.endMs));
+  const lastFailed = Math.max(fromMs, ...calls.filter(failed).map((c) => c.endMs));
   const polls = t.readiness.filter((r) => r.atMs >= fromMs && r.atMs < toMs);
   const slowest = (cs: Call[]) => Math.round(Math.max(0, ...cs.map((c) => c.endMs - c.startMs)));
   return {
@@ -163,14 +171,31 @@ export function figures(t: Traffic, fault: string, fromMs: number, toMs = Infini
     writesAcked: writes.filter((c) => !failed(c)).length,
     writesFailed: writes.filter(failed).length,
     ackedLost: 0,
-    recoverMs: Math.round(lastDisturbed - fromMs),
+    recoverMs: Math.round(lastFailed - fromMs),
     slowestSearchMs: slowest(searches),
     slowestWriteMs: slowest(writes),
     readinessPolls: polls.length,
     readinessNot200: polls.filter((r) => r.status !== 200).length,
-    failures: calls
+    unclear: calls
       .filter(failed)
-      .slice(0, 5)
-      .map((c) => `${c.kind} ${c.status} at ${Math.round(c.startMs - fromMs)} ms: ${c.what ?? ''}`),
+      .filter(
+        (c) => !((c.status === 503 || c.status === 504) && /"error":\{"code":"ENGINE_/.test(c.what ?? '')),
+      )
+      .map((c) => `${c.kind} ${c.status}: ${c.what?.slice(0, 200) ?? ''}`),
+    tailFailed: t.calls.filter((c) => c.startMs >= tailFromMs && failed(c)).length,
+    failures: [
+      ...calls
+        .filter(failed)
+        .slice(0, 5)
+        .map(
+          (c) =>
+            `${c.kind} ${c.status} sent at ${Math.round(c.startMs - fromMs)} ms, ` +
+            `took ${Math.round(c.endMs - c.startMs)} ms: ${c.what?.slice(0, 120) ?? ''}`,
+        ),
+      ...polls
+        .filter((r) => r.status !== 200)
+        .slice(0, 3)
+        .map((r) => `readiness ${r.status} at ${Math.round(r.atMs - fromMs)} ms: ${r.detail ?? ''}`),
+    ],
   };
 }
