@@ -59,6 +59,11 @@ const settings = z.object({
   ELASTICSEARCH_BULK_BYTES: int(1024, 1024 ** 3),
   ELASTICSEARCH_BULK_CONCURRENCY: int(1, 64),
   ELASTICSEARCH_RETRIES: int(0, 20),
+  ELASTICSEARCH_NODE_TIMEOUT_MS: int(100, 600_000),
+  // A replica count, or a range the cluster keeps it in by the number of data nodes (`auto_expand_replicas`).
+  ELASTICSEARCH_REPLICAS: z
+    .string()
+    .regex(/^([0-9]|[0-9]-([0-9]|all))$/, 'must be a number of replicas (0-9) or a range like 0-1 or 1-all'),
   REDIS_HOST: z.string(),
   REDIS_PORT: int(1, 65535),
   REDIS_DB: int(0, 15),

@@ -34,6 +34,8 @@ export const BASE_DEFAULTS = {
   ELASTICSEARCH_BULK_BYTES: String(5 * 1024 * 1024),
   ELASTICSEARCH_BULK_CONCURRENCY: '2',
   ELASTICSEARCH_RETRIES: '3',
+  ELASTICSEARCH_NODE_TIMEOUT_MS: '3000',
+  ELASTICSEARCH_REPLICAS: '0-1',
   REDIS_HOST: '',
   REDIS_PORT: '6379',
   REDIS_DB: '0',
@@ -150,6 +152,10 @@ export const SETTING_DOCS: Record<SettingName, string> = {
   ELASTICSEARCH_BULK_CONCURRENCY: 'Bulk requests in flight at once per import',
   ELASTICSEARCH_RETRIES:
     'Retries (with exponential backoff) of writes the cluster pushes back (429/503/timeouts)',
+  ELASTICSEARCH_NODE_TIMEOUT_MS:
+    'With several cluster node URLs: longest one attempt on one node may take before Sift marks the node dead and tries another, within the request timeout (a hung node costs one attempt); keep it below `ENGINE_TIMEOUT_MS` and above the slowest legitimate request',
+  ELASTICSEARCH_REPLICAS:
+    'Replicas of each index Sift creates: a number, or a range kept by the number of data nodes (`0-1`: one replica wherever a second node exists)',
   REDIS_HOST: 'Redis host for the shared cache; empty = in-process cache',
   REDIS_PORT: 'Redis port',
   REDIS_DB: 'Redis database number',

@@ -28,14 +28,16 @@ export class IndexCatalogue {
   readonly product: ClusterTransport['product'];
   private readonly readResolved = new Map<string, { resolved: Resolved; at: number }>();
   private readonly maxResultWindow: number;
+  private readonly replicas: string | undefined;
 
   constructor(
     readonly transport: ClusterTransport,
-    opts: { prefix?: string; maxResultWindow?: number } = {},
+    opts: { prefix?: string; maxResultWindow?: number; replicas?: string } = {},
   ) {
     this.names = new Names(opts.prefix ?? '');
     this.product = transport.product;
     this.maxResultWindow = opts.maxResultWindow ?? 10_000;
+    this.replicas = opts.replicas;
   }
 
   /** Turns a non-answer status into the error catalogue (see answers.ts). */
@@ -169,7 +171,7 @@ export class IndexCatalogue {
       method: 'PUT',
       path: `/${encodeURIComponent(physical)}`,
       body: {
-        settings: { ...settingsFor(this.maxResultWindow), ...vectorSettings(schema, this.product) },
+        settings: { ...settingsFor(this.maxResultWindow, this.replicas), ...vectorSettings(schema, this.product) },
         mappings: mappingsFor(schema, meta, this.product),
         ...(alias ? { aliases: { [this.names.alias(name)]: {} } } : {}),
       },

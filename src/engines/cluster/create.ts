@@ -38,6 +38,7 @@ export function connectionFromConfig(config: Config): ClusterConnection {
     ...(config.ELASTICSEARCH_API_KEY ? { apiKey: config.ELASTICSEARCH_API_KEY } : {}),
     ...(ca ? { ca } : {}),
     requestTimeoutMs: config.ELASTICSEARCH_TIMEOUT * 1000,
+    attemptTimeoutMs: Math.min(config.ELASTICSEARCH_NODE_TIMEOUT_MS, config.ELASTICSEARCH_TIMEOUT * 1000),
     maxConnections: Math.max(16, Math.ceil(CONNECTIONS_PER_NODE / config.WORKERS)),
   };
 }
@@ -50,8 +51,12 @@ export function createClusterEngine(
   const conn = connectionFromConfig(config);
   const transport =
     product === 'elasticsearch' ? new ElasticsearchTransport(conn) : new OpenSearchTransport(conn);
-  // A search must be answered (even if only with a 503) before the HTTP request itself times out.
-  const searchTimeoutMs = Math.max(200, Math.min(conn.requestTimeoutMs, config.REQUEST_TIMEOUT_MS - 1000));
+  // A search must be answered (even if only with a 503) before the HTTP request itself times out, and its
+  // attempts on other nodes (failover.ts) must fit in the engine deadline, which answers 504 past it.
+  const searchTimeoutMs = Math.max(
+    200,
+    Math.min(conn.requestTimeoutMs, config.REQUEST_TIMEOUT_MS - 1000, config.ENGINE_TIMEOUT_MS),
+  );
   return new ClusterEngine({
     transport,
     prefix: overrides.prefix ?? config.ELASTICSEARCH_INDEX_PREFIX,
@@ -65,6 +70,7 @@ export function createClusterEngine(
     searchTimeoutMs,
     writeTimeoutMs: conn.requestTimeoutMs,
     maxResultWindow: config.MAX_RESULT_WINDOW,
+    replicas: config.ELASTICSEARCH_REPLICAS,
     log: createLogger(config),
   });
 }

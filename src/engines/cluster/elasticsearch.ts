@@ -1,7 +1,9 @@
-import { Client } from '@elastic/elasticsearch';
+import { Client, ClusterConnectionPool } from '@elastic/elasticsearch';
 import { SiftError } from '../../errors.js';
 import { checkAnswer } from './answers.js';
+import { withFailover, type FailoverPolicy } from './failover.js';
 import {
+  answerOf,
   answerOrUnavailable,
   clientParams,
   type ClusterConnection,
@@ -14,8 +16,15 @@ import {
 export class ElasticsearchTransport implements ClusterTransport {
   readonly product = 'elasticsearch' as const;
   private readonly client: Client;
+  private readonly failover: FailoverPolicy;
+  private readonly requestTimeoutMs: number;
 
   constructor(conn: ClusterConnection) {
+    this.requestTimeoutMs = conn.requestTimeoutMs;
+    this.failover = {
+      nodes: conn.nodes.length,
+      attemptTimeoutMs: conn.attemptTimeoutMs ?? conn.requestTimeoutMs,
+    };
     this.client = new Client({
       nodes: conn.nodes,
       ...(conn.apiKey
@@ -26,22 +35,51 @@ export class ElasticsearchTransport implements ClusterTransport {
       ...(conn.ca ? { tls: { ca: conn.ca } } : {}),
       requestTimeout: conn.requestTimeoutMs,
       ...(conn.maxConnections ? { agent: { connections: conn.maxConnections } } : {}),
-      // Sift retries writes itself with backoff and answers searches with 503 at once: a client-side retry
-      // loop would multiply the request timeout.
+      // Retries are Sift's own (failover.ts on another node within the request's deadline, bulk.ts with backoff
+      // for writes): the client's own loop would give each attempt the whole timeout.
       maxRetries: 0,
+      // The alive/dead pool (OpenSearch's client has the same): a node that failed is left out until a ping
+      // finds it back, where the default weighted pool keeps sending it a share of the requests after one
+      // failure.
+      ConnectionPool: ClusterConnectionPool,
     });
   }
 
   async request<T>(req: ClusterRequest, opts: { timeoutMs?: number } = {}): Promise<ClusterResponse<T>> {
+    const params = clientParams(req);
     try {
-      const res = await this.client.transport.request(clientParams(req), {
-        meta: true,
-        ...(opts.timeoutMs ? { requestTimeout: opts.timeoutMs } : {}),
-      });
-      return { status: res.statusCode ?? 200, body: res.body as T };
+      return await withFailover<T>(
+        this.failover,
+        opts.timeoutMs ?? this.requestTimeoutMs,
+        req,
+        async (timeoutMs) => {
+          try {
+            const res = await this.client.transport.request(params, {
+              meta: true,
+              requestTimeout: timeoutMs,
+            });
+            return { status: res.statusCode ?? 200, body: res.body as T };
+          } catch (err) {
+            const answer = answerOf(err);
+            if (answer) return answer as ClusterResponse<T>;
+            // The client marks a node dead when it refuses or resets, but not when it times out (short of its own
+            // retryOnTimeout, which it would follow with its own retries): a hung node is dead for us too. The
+            // error carries a copy of the connection; the pool's own is found by its id.
+            if ((err as Error).name === 'TimeoutError') this.markDead(err);
+            throw err;
+          }
+        },
+      );
     } catch (err) {
       return answerOrUnavailable(this.product, err) as ClusterResponse<T>;
     }
+  }
+
+  private markDead(err: unknown): void {
+    const id = (err as { meta?: { meta?: { connection?: { id?: string } } } }).meta?.meta?.connection?.id;
+    const pool = this.client.connectionPool;
+    const connection = pool.connections.find((c) => c.id === id);
+    if (connection) pool.markDead(connection);
   }
 
   async openPointInTime(index: string, keepAlive: string): Promise<string> {

@@ -48,6 +48,8 @@ export interface ClusterEngineOptions {
   /** Longest a write request may take. */
   writeTimeoutMs: number;
   maxResultWindow?: number;
+  /** Replicas of new indexes: a count or an auto-expand range (mapping.ts settingsFor). */
+  replicas?: string;
   /** Where partial results and replay failures are reported. */
   log?: { warn(obj: object, msg: string): void };
 }
@@ -73,6 +75,7 @@ export class ClusterEngine implements Engine {
     this.catalogue = new IndexCatalogue(this.t, {
       ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
       ...(opts.maxResultWindow !== undefined ? { maxResultWindow: opts.maxResultWindow } : {}),
+      ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
     });
     this.markers = new ReindexMarkers(this.t, this.catalogue.names);
     this.context = {
@@ -102,20 +105,37 @@ export class ClusterEngine implements Engine {
     await this.t.close();
   }
 
+  /**
+   * `elasticsearch 8.19.9` from the root endpoint, or from the node's own info where the root endpoint is missing
+   * (Elasticsearch 8 serves `GET /` from its `rest-root` module, which a minimal distribution such as the
+   * integ-test-zip leaves out: it answers 405, and readiness would never come up).
+   */
+  private async versionOf(): Promise<string> {
+    const root = await this.t.request<{ version?: { number?: string; distribution?: string } }>(
+      { method: 'GET', path: '/' },
+      { timeoutMs: 5000 },
+    );
+    if (root.status === 200) {
+      return `${root.body.version?.distribution ?? this.name} ${root.body.version?.number ?? '?'}`;
+    }
+    const local = this.catalogue.check(
+      await this.t.request<{ nodes?: Record<string, { version?: string }> }>(
+        { method: 'GET', path: '/_nodes/_local', querystring: { filter_path: 'nodes.*.version' } },
+        { timeoutMs: 5000 },
+      ),
+      'info',
+    );
+    return `${this.name} ${Object.values(local.body.nodes ?? {})[0]?.version ?? '?'}`;
+  }
+
   async health(): Promise<EngineHealth> {
     try {
-      if (!this.versionText) {
-        const root = this.catalogue.check(
-          await this.t.request<{ version?: { number?: string; distribution?: string } }>(
-            { method: 'GET', path: '/' },
-            { timeoutMs: 5000 },
-          ),
-          'info',
-        );
-        this.versionText = `${root.body.version?.distribution ?? this.name} ${root.body.version?.number ?? '?'}`;
-      }
+      if (!this.versionText) this.versionText = await this.versionOf();
+      // The node's own view of the cluster (`local`): the default asks the elected manager, so a manager that
+      // hangs would take readiness down with it although the other nodes serve. Yellow (a replica missing, e.g.
+      // while a node is away) still serves every document; red (a primary missing) does not.
       const res = await this.t.request<{ status?: string }>(
-        { method: 'GET', path: '/_cluster/health', querystring: { timeout: '2s' } },
+        { method: 'GET', path: '/_cluster/health', querystring: { timeout: '2s', local: true } },
         { timeoutMs: 5000 },
       );
       const status = res.body?.status ?? `http ${res.status}`;

@@ -156,12 +156,18 @@ export function mappingsFor(schema: IndexSchema, meta: IndexMeta, product: Produ
   };
 }
 
-/** Index settings of a new physical version. */
-export function settingsFor(maxResultWindow: number): Record<string, unknown> {
+/**
+ * Index settings of a new physical version. `replicas` is a count, or a range (`0-1`, `1-all`) the cluster keeps
+ * the count in as data nodes come and go; the default `0-1` gives one replica wherever a second node exists, so
+ * a cluster that loses a node still holds every document.
+ */
+export function settingsFor(maxResultWindow: number, replicas = '0-1'): Record<string, unknown> {
   return {
-    // One shard keeps term statistics and facet counts exact; a replica wherever a second node exists.
+    // One shard keeps term statistics and facet counts exact.
     number_of_shards: 1,
-    auto_expand_replicas: '0-1',
+    ...(replicas.includes('-')
+      ? { auto_expand_replicas: replicas }
+      : { number_of_replicas: Number(replicas), auto_expand_replicas: false }),
     max_result_window: Math.max(10_000, maxResultWindow),
   };
 }

@@ -1,7 +1,9 @@
 import { Client } from '@opensearch-project/opensearch';
 import { SiftError } from '../../errors.js';
 import { checkAnswer } from './answers.js';
+import { withFailover, type FailoverPolicy } from './failover.js';
 import {
+  answerOf,
   answerOrUnavailable,
   clientParams,
   type ClusterConnection,
@@ -14,8 +16,15 @@ import {
 export class OpenSearchTransport implements ClusterTransport {
   readonly product = 'opensearch' as const;
   private readonly client: Client;
+  private readonly failover: FailoverPolicy;
+  private readonly requestTimeoutMs: number;
 
   constructor(conn: ClusterConnection) {
+    this.requestTimeoutMs = conn.requestTimeoutMs;
+    this.failover = {
+      nodes: conn.nodes.length,
+      attemptTimeoutMs: conn.attemptTimeoutMs ?? conn.requestTimeoutMs,
+    };
     this.client = new Client({
       nodes: conn.nodes,
       ...(conn.username ? { auth: { username: conn.username, password: conn.password ?? '' } } : {}),
@@ -25,18 +34,30 @@ export class OpenSearchTransport implements ClusterTransport {
       ...(conn.maxConnections
         ? { agent: { keepAlive: true, maxSockets: conn.maxConnections, maxFreeSockets: conn.maxConnections } }
         : {}),
-      // See the Elasticsearch transport: retries are Sift's own, with backoff, for writes only.
+      // See the Elasticsearch transport: retries are Sift's own (failover.ts, and bulk.ts for writes). The pool
+      // still marks a node that refused, reset or timed out as dead, so the next attempt goes to another one.
       maxRetries: 0,
     });
   }
 
   async request<T>(req: ClusterRequest, opts: { timeoutMs?: number } = {}): Promise<ClusterResponse<T>> {
+    const params = clientParams(req);
     try {
-      const res = await this.client.transport.request(
-        clientParams(req),
-        opts.timeoutMs ? { requestTimeout: opts.timeoutMs } : {},
+      return await withFailover<T>(
+        this.failover,
+        opts.timeoutMs ?? this.requestTimeoutMs,
+        req,
+        async (timeoutMs) => {
+          try {
+            const res = await this.client.transport.request(params, { requestTimeout: timeoutMs });
+            return { status: res.statusCode ?? 200, body: res.body as T };
+          } catch (err) {
+            const answer = answerOf(err);
+            if (answer) return answer as ClusterResponse<T>;
+            throw err;
+          }
+        },
       );
-      return { status: res.statusCode ?? 200, body: res.body as T };
     } catch (err) {
       return answerOrUnavailable(this.product, err) as ClusterResponse<T>;
     }

@@ -39,8 +39,13 @@ export interface ClusterConnection {
   apiKey?: string;
   /** PEM of the certificate authority for https nodes. */
   ca?: string;
-  /** Longest a request to the cluster may take. */
+  /** Longest a request to the cluster may take, all attempts together. */
   requestTimeoutMs: number;
+  /**
+   * Longest one attempt on one node may take before another node is tried (only with several nodes; see
+   * failover.ts). Absent: the whole request timeout.
+   */
+  attemptTimeoutMs?: number;
   /** Most keep-alive connections this process keeps to each node. */
   maxConnections?: number;
 }
@@ -63,15 +68,22 @@ interface ClientErrorLike {
   meta?: { statusCode?: number; body?: unknown };
 }
 
+/** The cluster's answer carried by a client's response error (a 4xx/5xx status), or undefined for any other failure. */
+export function answerOf(err: unknown): ClusterResponse | undefined {
+  const e = err as ClientErrorLike;
+  return e?.name === 'ResponseError' && typeof e.meta?.statusCode === 'number'
+    ? { status: e.meta.statusCode, body: e.meta.body }
+    : undefined;
+}
+
 /**
  * Maps a client's failure to an answer or to ENGINE_UNAVAILABLE: response errors carry a status and a body,
  * everything else (refused connection, timeout, no living node) means the cluster cannot serve.
  */
 export function answerOrUnavailable(product: string, err: unknown): ClusterResponse {
+  const answer = answerOf(err);
+  if (answer) return answer;
   const e = err as ClientErrorLike;
-  if (e?.name === 'ResponseError' && typeof e.meta?.statusCode === 'number') {
-    return { status: e.meta.statusCode, body: e.meta.body };
-  }
   if (err instanceof SiftError) throw err;
   if (e?.name === 'TimeoutError') {
     throw new SiftError(
