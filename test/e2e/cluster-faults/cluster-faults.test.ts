@@ -37,6 +37,16 @@ const TAIL_MS = 3000;
 
 const PRODUCTS: Product[] = ['opensearch', 'elasticsearch'];
 
+/**
+ * Six engine processes and three faults per product take 12-25 minutes on a 2-core machine, more than the whole
+ * suite's time budget in CI, so this file runs only when asked: `SIFT_CLUSTER_FAULTS=1 npx vitest run
+ * test/e2e/cluster-faults`. docs/operations.md records its figures.
+ */
+const RUN_FAULTS = process.env.SIFT_CLUSTER_FAULTS === '1';
+if (!RUN_FAULTS) {
+  console.log('[cluster-faults] skipped: set SIFT_CLUSTER_FAULTS=1 to run (12-25 min per engine; not in CI)');
+}
+
 async function put(url: string, body: unknown): Promise<Response> {
   return fetch(url, {
     method: 'PUT',
@@ -82,7 +92,7 @@ function print(product: Product, rows: FaultFigures[]): void {
 }
 
 for (const product of PRODUCTS) {
-  describe(`${product}: a 3-node cluster that loses a node under load`, () => {
+  describe.skipIf(!RUN_FAULTS)(`${product}: a 3-node cluster that loses a node under load`, () => {
     let nodes: ClusterNode[] = [];
     let sift: Child | undefined;
     let base = '';
