@@ -171,7 +171,10 @@ export class IndexCatalogue {
       method: 'PUT',
       path: `/${encodeURIComponent(physical)}`,
       body: {
-        settings: { ...settingsFor(this.maxResultWindow, this.replicas), ...vectorSettings(schema, this.product) },
+        settings: {
+          ...settingsFor(this.maxResultWindow, this.replicas),
+          ...vectorSettings(schema, this.product),
+        },
         mappings: mappingsFor(schema, meta, this.product),
         ...(alias ? { aliases: { [this.names.alias(name)]: {} } } : {}),
       },
