@@ -8,22 +8,13 @@
  */
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
+import { seededRandom } from '../test/support/seeded-random.js';
 
 const N = Number(process.argv[2] ?? 50_000);
 const DIMS = 384;
 const RUNS = 30;
 
-/** mulberry32: a small seeded generator, so every run measures the same vectors. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = random(42);
+const rand = seededRandom(42);
 const vector = () => Float32Array.from({ length: DIMS }, () => rand() * 2 - 1);
 const blob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 

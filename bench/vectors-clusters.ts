@@ -24,6 +24,7 @@ import { parseSchema } from '../src/schema/validate.js';
 import { benchEngine, benchNode, type Product } from './lib/bench-node.js';
 import { REPO } from './lib/child.js';
 import { percentile, round } from './lib/stats.js';
+import { seededRandom } from '../test/support/seeded-random.js';
 
 const N = Number(process.env.BENCH_VECTORS ?? 100_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
@@ -37,18 +38,6 @@ const CENTRES = 100;
 const SWEEP = (process.env.BENCH_CANDIDATES ?? '200,400,800,1600').split(',').map(Number);
 /** Also merge the index to one segment (one graph) and measure again: slow, the graph is rebuilt. */
 const MERGE = process.env.BENCH_MERGE === '1';
-
-/** mulberry32: a seeded generator, so every run indexes the same vectors. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal number (Box-Muller): directions of normal vectors are uniform on the sphere. */
 const gaussian = (rng: () => number) => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
@@ -64,7 +53,7 @@ function normalise(v: Float64Array): Float64Array {
 type Kind = 'random' | 'clustered';
 
 function generator(kind: Kind, seed: number): () => Float64Array {
-  const rng = random(seed);
+  const rng = seededRandom(seed);
   const gauss = () => Float64Array.from({ length: DIMS }, () => gaussian(rng));
   if (kind === 'random') return () => normalise(gauss());
   const centres = Array.from({ length: CENTRES }, () => normalise(gauss()));

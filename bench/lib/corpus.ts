@@ -2,6 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 /** The team's full npm corpus (227k packages). Benchmarks only: the product never reads it. */
 export const CORPUS =
@@ -30,16 +31,7 @@ export async function readCorpus(): Promise<Pkg[]> {
 }
 
 /** Deterministic pseudo-random numbers, so every run measures the same queries. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 /**
  * At least `n` distinct real queries: exact names across the popularity range, name parts (what people type

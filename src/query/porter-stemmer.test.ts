@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { porterStem } from './porter-stemmer.js';
 import { tokenize } from './text-query.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 /** Each word's stem as FTS5's porter tokenizer (the embedded engine's english analyzer) indexes it. */
 function fts5Stems(words: string[]): string[] {
@@ -18,17 +19,6 @@ function fts5Stems(words: string[]): string[] {
   } finally {
     db.close();
   }
-}
-
-/** A fixed-seed generator (mulberry32), so a failure names the same words every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // prettier-ignore
@@ -82,7 +72,7 @@ describe('the Porter stemmer', () => {
   it('agrees with FTS5 on built words, random words and words of other scripts', () => {
     const words = new Set<string>();
     for (const base of BASES) for (const suffix of SUFFIXES) words.add(base + suffix);
-    const next = random(16);
+    const next = seededRandom(16);
     // Letters weighted toward those the rules look at, so most branches are reached by chance too.
     const letters = 'aeiouyyssseeddinglltbcmnprvzx';
     for (let i = 0; i < 20_000; i++) {

@@ -14,22 +14,11 @@ import type { Filter } from '../../../src/query/types.js';
 import { parseSchema } from '../../../src/schema/validate.js';
 import type { Similarity } from '../../../src/schema/types.js';
 import { clusterEngine, uniquePrefix, type Product } from '../../support/cluster.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 const DIMS = 8;
 const DOCS = 300;
 const CATEGORIES = 20;
-
-/** A seeded generator (mulberry32): the same vectors on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const unit = (v: number[]) => {
   const n = Math.hypot(...v);
@@ -50,7 +39,7 @@ interface Doc {
   v: number[];
 }
 
-const rng = random(21);
+const rng = seededRandom(21);
 const DATA: Doc[] = Array.from({ length: DOCS }, (_, i) => ({
   id: `d${String(i).padStart(3, '0')}`,
   cat: `c${i % CATEGORIES}`,
