@@ -176,13 +176,14 @@ function vectorBody(config: Config) {
       Type.Integer({
         minimum: 1,
         maximum: config.MAX_PAGE_SIZE,
-        description: `Nearest documents to find (default: size; max ${config.MAX_PAGE_SIZE}); size and page or cursor page through them`,
+        description: `Nearest documents to find (default: size; max ${config.MAX_PAGE_SIZE}); size and page or cursor page through them. Needs vector, or hybrid with q on a vector field that has an embedder`,
       }),
     ),
     vector_field: Type.Optional(
       Type.String({
         pattern: FIELD_NAME.source,
-        description: 'The vector field to search; optional when the index has one',
+        description:
+          'The vector field to search; optional when the index has one. Needs vector, or hybrid with q on a field that has an embedder',
       }),
     ),
     hybrid: Type.Optional(
@@ -211,7 +212,11 @@ function vectorBody(config: Config) {
             }),
           ),
         },
-        { additionalProperties: false, description: 'Hybrid search (q and vector): how to fuse' },
+        {
+          additionalProperties: false,
+          description:
+            'Hybrid search: how to fuse. Needs a non-blank q, and vector unless the vector field has an embedder to compute it from q',
+        },
       ),
     ),
   };

@@ -30,6 +30,10 @@ DATA_DEPENDENT_MESSAGES = {
         "must be in the future",  # a key expiry, against the clock
         "use either page or cursor",  # a cursor with a page other than 1: parameters the document lists one by one
         "has no suggest field",  # suggestions from an index whose schema has none
+        # k, vector_field and hybrid without a vector: whether q alone can stand for one depends on an embedder on
+        # the index's vector field; the document states the rule in each parameter's description.
+        "needs a vector",
+        "hybrid needs q",  # hybrid fuses text and vector results: a blank q has no text side
     ),
     # Prototype poisoning, refused at any depth of any JSON body before validation; JSON Schema cannot forbid a key
     # at every depth of the free-form objects (documents, filter trees) the document allows.
