@@ -57,6 +57,15 @@ ensure_distribution() {
 
 port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
+# A node that exits because its data was written by a newer version (the version file cannot tell when a script
+# that kept none ran the instance on that newer version) starts once more with fresh data: test data only.
+retry_on_newer_data() {
+  [[ -z "${SIFT_NODE_FRESH_RETRY:-}" ]] && grep -q "cannot downgrade a node" "$state.log" 2>/dev/null || return 1
+  log "instance $instance holds data of a newer version: starting $VERSION with fresh data"
+  rm -rf "$state.d/data"
+  SIFT_NODE_FRESH_RETRY=1 start_node
+}
+
 start_node() {
   if pid_alive "$state.pid" && healthy "$(cat "$state.port")"; then
     echo "{\"url\":\"$(url_of)\",\"started\":false}"
@@ -117,14 +126,20 @@ start_node() {
   local i
   for ((i = 0; i < 240; i++)); do
     [[ -s "$state.d/node.pid" ]] && break
-    kill -0 "$launcher" 2>/dev/null || die "$PRODUCT exited: $(tail -20 "$state.log")"
+    kill -0 "$launcher" 2>/dev/null || {
+      retry_on_newer_data && return 0
+      die "$PRODUCT exited: $(tail -20 "$state.log")"
+    }
     sleep 0.25
   done
   [[ -s "$state.d/node.pid" ]] || die "$PRODUCT wrote no pid file: $(tail -20 "$state.log")"
   cp "$state.d/node.pid" "$state.pid"
   for ((i = 0; i < 180 * 2; i++)); do
     healthy "$port" && break
-    pid_alive "$state.pid" || die "$PRODUCT exited: $(tail -20 "$state.log")"
+    pid_alive "$state.pid" || {
+      retry_on_newer_data && return 0
+      die "$PRODUCT exited: $(tail -20 "$state.log")"
+    }
     sleep 0.5
   done
   healthy "$port" || die "$PRODUCT did not reach yellow health on port $port: $(tail -20 "$state.log")"
