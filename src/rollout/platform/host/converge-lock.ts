@@ -1,14 +1,6 @@
 import { join } from 'node:path';
 import type { Color } from '../../types.js';
-import {
-  isStale,
-  newLockContent,
-  readLock,
-  removeIfUnchanged,
-  removeOwn,
-  renew,
-  tryCreate,
-} from './lock-file.js';
+import { takeRenewedLock } from './lock-file.js';
 import { pause } from '../../pause.js';
 
 /**
@@ -30,27 +22,8 @@ export async function tryConvergeLock(
   color: Color,
   owner: string,
 ): Promise<ConvergeLock | null> {
-  const path = lockPath(stateDir, color);
-  const content = newLockContent(owner, TTL_MS);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (await tryCreate(path, content)) {
-      const timer = setInterval(
-        () => void renew(path, content.token, TTL_MS).catch(() => undefined),
-        TTL_MS / 3,
-      );
-      timer.unref();
-      return {
-        async release() {
-          clearInterval(timer);
-          await removeOwn(path, content.token);
-        },
-      };
-    }
-    const holder = await readLock(path);
-    if (holder && !isStale(holder)) return null;
-    if (holder) await removeIfUnchanged(path, holder);
-  }
-  return null;
+  const taken = await takeRenewedLock(lockPath(stateDir, color), owner, TTL_MS);
+  return 'lock' in taken ? taken.lock : null;
 }
 
 /** Waits for the lock of `color` (polling); null when `signal` aborts first. */

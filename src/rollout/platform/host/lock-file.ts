@@ -110,3 +110,47 @@ export async function renew(path: string, token: string, ttlMs: number): Promise
   await writeJsonAtomic(path, { ...current, expiresAt: new Date(Date.now() + ttlMs).toISOString() });
   return true;
 }
+
+/** A lock file this process holds, renewed in the background until released. */
+export interface HeldLockFile {
+  readonly owner: string;
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the lock at `path` if it is free, breaking a stale one first: the lock, held and renewed every third of
+ * its TTL, or the live holder that keeps it (null when a few attempts, each after a stale lock was removed or a
+ * lock released meanwhile, all lost the race).
+ */
+export async function takeRenewedLock(
+  path: string,
+  owner: string,
+  ttlMs: number,
+): Promise<{ lock: HeldLockFile } | { holder: LockContent | null }> {
+  const content = newLockContent(owner, ttlMs);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await tryCreate(path, content)) return { lock: heldLock(path, content, ttlMs) };
+    const holder = await readLock(path);
+    if (holder && !isStale(holder)) return { holder };
+    if (holder) await removeIfUnchanged(path, holder);
+  }
+  return { holder: null };
+}
+
+function heldLock(path: string, content: LockContent, ttlMs: number): HeldLockFile {
+  const timer = setInterval(
+    () => void renew(path, content.token, ttlMs).catch(() => undefined),
+    Math.max(1_000, ttlMs / 3),
+  );
+  timer.unref();
+  let released = false;
+  return {
+    owner: content.owner,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      await removeOwn(path, content.token);
+    },
+  };
+}

@@ -9,7 +9,7 @@ import {
   readLock,
   removeIfUnchanged,
   removeOwn,
-  renew,
+  takeRenewedLock,
   tryCreate,
 } from '../../platform/host/lock-file.js';
 import { readJsonOrNull, writeJsonAtomic } from '../../platform/host/state-file.js';
@@ -32,41 +32,17 @@ export class HostReleaseStore implements ReleaseStore {
   }
 
   async lock(owner: string): Promise<Lock> {
-    const content = newLockContent(owner, this.ttlMs);
-    // A few attempts: each retry follows the removal of a stale lock (or a lock released meanwhile).
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (await tryCreate(this.lockPath, content)) return this.held(content.owner, content.token);
-      const holder = await readLock(this.lockPath);
-      if (holder && !isStale(holder)) {
-        throw new SiftError(
-          'DEPLOY_LOCKED',
-          `another deploy holds the lock: ${holder.owner} (pid ${holder.pid} on ${holder.hostname}) since ${holder.acquiredAt}; it expires at ${holder.expiresAt} unless renewed`,
-          { owner: holder.owner, pid: holder.pid, host: holder.hostname, expiresAt: holder.expiresAt },
-        );
-      }
-      if (holder) await removeIfUnchanged(this.lockPath, holder);
+    const taken = await takeRenewedLock(this.lockPath, owner, this.ttlMs);
+    if ('lock' in taken) return taken.lock;
+    const { holder } = taken;
+    if (holder) {
+      throw new SiftError(
+        'DEPLOY_LOCKED',
+        `another deploy holds the lock: ${holder.owner} (pid ${holder.pid} on ${holder.hostname}) since ${holder.acquiredAt}; it expires at ${holder.expiresAt} unless renewed`,
+        { owner: holder.owner, pid: holder.pid, host: holder.hostname, expiresAt: holder.expiresAt },
+      );
     }
     throw new SiftError('DEPLOY_LOCKED', `could not take the deploy lock ${this.lockPath}; retry`);
-  }
-
-  private held(owner: string, token: string): Lock {
-    const path = this.lockPath;
-    const ttl = this.ttlMs;
-    const timer = setInterval(
-      () => void renew(path, token, ttl).catch(() => undefined),
-      Math.max(1_000, ttl / 3),
-    );
-    timer.unref();
-    let released = false;
-    return {
-      owner,
-      async release() {
-        if (released) return;
-        released = true;
-        clearInterval(timer);
-        await removeOwn(path, token);
-      },
-    };
   }
 
   async read(): Promise<ReleaseRecord | null> {
