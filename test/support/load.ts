@@ -63,9 +63,24 @@ export interface LoadSummary {
   readonly retriedOnReusedConnection: number;
 }
 
+/** What the requests whose slots fell inside one window of the run got: one release's share of a longer load. */
+export interface LoadWindow {
+  readonly requests: number;
+  /** Non-2xx answers and transport errors. */
+  readonly failed: number;
+  /** Failures plus resends after an idle close: what a client that never retries would have lost. */
+  readonly strictFailed: number;
+  readonly p99Ms: number;
+}
+
 export interface LoadRun {
   /** Requests sent so far. */
   sent(): number;
+  /**
+   * The requests scheduled between two `performance.now()` readings, counted once they have all ended (call it
+   * after stop()); a request counts in the window its slot falls in.
+   */
+  between(from: number, to: number): LoadWindow;
   /** Stops sending, waits for the requests in flight and returns the summary. */
   stop(): Promise<LoadSummary>;
   /** Resolves when the load stops by itself (duration or maxRequests) or after stop(). */
@@ -114,6 +129,11 @@ export function startLoad(options: LoadOptions): LoadRun {
   const errors: Record<string, number> = {};
   const byInstance: Record<string, number> = {};
   const latencies: number[] = [];
+  // Per request, by its number: the slot it was scheduled at, its latency, and 0 ok / 1 failed / 2 resent then
+  // ok (a strict client's failure); what between() reads.
+  const slots: number[] = [];
+  const latencyOf: number[] = [];
+  const outcomeOf: number[] = [];
   const failures: { atMs: number; what: string; reused: boolean }[] = [];
   const started = performance.now();
   let stopping = false;
@@ -182,8 +202,13 @@ export function startLoad(options: LoadOptions): LoadRun {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      const okBefore = ok;
       record();
-      latencies.push(performance.now() - slot);
+      const latency = performance.now() - slot;
+      latencies.push(latency);
+      slots[n] = slot;
+      latencyOf[n] = latency;
+      outcomeOf[n] = ok > okBefore ? (attempts > 1 ? 2 : 0) : 1;
       inFlight--;
       busy[a]!--;
       // Node frees a keep-alive socket on the next tick after the response ends; handing the agent a request
@@ -275,8 +300,29 @@ export function startLoad(options: LoadOptions): LoadRun {
   const interval = setInterval(tick, 2);
   tick();
 
+  const between = (from: number, to: number): LoadWindow => {
+    const window: number[] = [];
+    let failed = 0;
+    let resent = 0;
+    for (let n = 0; n < slots.length; n++) {
+      const at = slots[n];
+      if (at === undefined || at < from || at >= to) continue;
+      window.push(latencyOf[n]!);
+      if (outcomeOf[n] === 1) failed++;
+      else if (outcomeOf[n] === 2) resent++;
+    }
+    window.sort((a, b) => a - b);
+    return {
+      requests: window.length,
+      failed,
+      strictFailed: failed + resent,
+      p99Ms: Math.round(percentile(window, 99) * 10) / 10,
+    };
+  };
+
   return {
     sent: () => sent,
+    between,
     done,
     async stop() {
       if (!stopping) {

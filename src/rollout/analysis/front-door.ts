@@ -1,3 +1,4 @@
+import { httpGet } from '../http-get.js';
 import type { Analysis, AnalysisContext, Measurement } from '../types.js';
 import {
   FRONT_DOOR_INTERVAL_MS,
@@ -8,7 +9,7 @@ import {
 } from './defaults.js';
 import { formatValue } from './measurement.js';
 import { httpUrl, intOption, invalidOption, numberOption, pathOption } from './options.js';
-import { describeFetchError, pause, requestDeadline } from './timing.js';
+import { pause } from './timing.js';
 
 export interface FrontDoorOptions {
   /** What clients use: nginx on one host, the ingress or Service on Kubernetes. */
@@ -56,18 +57,15 @@ export function frontDoorAnalysis(options: FrontDoorOptions): Analysis {
   if (username || password)
     headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
-  async function once(path: string, signal: AbortSignal): Promise<string | null> {
-    const deadline = requestDeadline(timeoutMs, signal);
-    try {
-      const res = await fetch(`${base}${path}`, { headers, signal: deadline.signal });
-      // Read the body so the connection goes back to the pool and a body cut short counts as a failure.
-      await res.arrayBuffer();
-      return res.status >= 200 && res.status < 300 ? null : String(res.status);
-    } catch (err) {
-      return describeFetchError(err, signal, timeoutMs);
-    } finally {
-      deadline.release();
-    }
+  /**
+   * One request on a connection of its own, as a new client would open: a pooled keep-alive connection would stay
+   * with the nginx worker that accepted it, and after a reload that old worker still routes by the old
+   * configuration (to the colour traffic just left) until it closes the connection.
+   */
+  async function once(path: string): Promise<string | null> {
+    const r = await httpGet(`${base}${path}`, timeoutMs, headers);
+    if (r.error !== undefined) return r.error;
+    return r.status !== null && r.status >= 200 && r.status < 300 ? null : String(r.status);
   }
 
   return {
@@ -79,7 +77,7 @@ export function frontDoorAnalysis(options: FrontDoorOptions): Analysis {
       while (sent < requests && !ctx.signal.aborted) {
         if (sent > 0 && !(await pause(intervalMs, ctx.signal))) break;
         const path = paths[sent % paths.length]!;
-        const failure = await once(path, ctx.signal);
+        const failure = await once(path);
         if (ctx.signal.aborted) break;
         sent++;
         if (failure === null) succeeded++;

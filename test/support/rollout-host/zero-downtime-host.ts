@@ -25,12 +25,14 @@ export interface ZeroDowntimeHost {
   /**
    * Runs `body` under a steady load marked `marker`, then stops the load and prints the summary (with, on
    * failure, when the failures happened relative to nginx's reloads). A failure inside `body` stays the error the
-   * test ends with; the load's own verdict is what this returns.
+   * test ends with; the load's own verdict is what this returns. `phase`, when given, is read for every request
+   * and marks it after `marker` (`q=<marker><phase>n<n>`), so `answeredBy(marker + phase)` counts one phase.
    */
   underLoad(
     marker: string,
     label: () => string,
     body: (run: LoadRun) => Promise<void>,
+    phase?: () => string,
   ): Promise<{ summary: LoadSummary; who: ReturnType<HostFixture['answeredBy']> }>;
 }
 
@@ -43,11 +45,11 @@ export function zeroDowntimeHost(): ZeroDowntimeHost {
     return fx;
   };
 
-  const load = (marker: string) => ({
+  const load = (marker: string, phase: () => string) => ({
     startedAt: Date.now(),
     ...startLoad({
       url: fixture().frontDoor,
-      path: (n) => `/api/search?q=${marker}n${n}`,
+      path: (n) => `/api/search?q=${marker}${phase()}n${n}`,
       rate: RATE,
       // A bound, never reached when all goes well: each test stops the load once it has enough requests.
       durationMs: 600_000,
@@ -79,13 +81,13 @@ export function zeroDowntimeHost(): ZeroDowntimeHost {
     fixture,
     ready,
 
-    underLoad: async (marker, label, body) => {
+    underLoad: async (marker, label, body, phase = () => '') => {
       const fx = fixture();
       const reloads = fx.watchReloads();
-      const run = load(marker);
+      const run = load(marker, phase);
       const finish = async () => {
         const summary = await run.stop();
-        const who = fx.answeredBy(`q=${marker}n`);
+        const who = fx.answeredBy(`q=${marker}`);
         const at = reloads.stop();
         console.log(`${formatLoad(label(), summary)}; answered by ${JSON.stringify(who.byPort)}`);
         if (summary.failed > 0) {

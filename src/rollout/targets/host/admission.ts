@@ -1,6 +1,6 @@
 import type { HostConfig } from '../../platform/host/config.js';
 import { pause } from '../../pause.js';
-import { httpGet } from './http-probe.js';
+import { httpGet } from '../../http-get.js';
 import { instanceUrl } from './launch.js';
 
 /** Tries per path: one dropped connection on a busy machine is not a verdict, three failures in a row are. */

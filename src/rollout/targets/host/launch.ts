@@ -4,7 +4,7 @@ import { SiftError } from '../../../errors.js';
 import type { Color } from '../../types.js';
 import type { HostConfig } from '../../platform/host/config.js';
 import type { HostState } from '../../platform/host/host-state.js';
-import { httpGet } from './http-probe.js';
+import { httpGet } from '../../http-get.js';
 import {
   exitOf,
   isAlive,

@@ -14,7 +14,7 @@ import {
 import type { HostConfig } from '../../platform/host/config.js';
 import { hostControl, type HostControl } from '../../platform/host/control.js';
 import { instancesOf, type HostState, type InstanceRecord } from '../../platform/host/host-state.js';
-import { httpGet } from './http-probe.js';
+import { httpGet } from '../../http-get.js';
 import { checkRelease } from './launch.js';
 import { isAlive } from '../../platform/host/processes.js';
 import { Reconciler } from './reconciler.js';
