@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Color } from '../../../src/rollout/types.js';
-import { RELEASES } from '../../support/rollout-host/host-fixture.js';
+import { instanceLogs, RELEASES } from '../../support/rollout-host/host-fixture.js';
 import { hostUnderLoad, RELEASE_TIMEOUT, result } from '../../support/rollout-host/releases-under-load.js';
 
 /**
