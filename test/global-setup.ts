@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { buildForSpawns } from './support/compiled.js';
 import { SERVICE_NAMES, type ServiceName, type ServiceUrls } from './support/service-names.js';
 import { servicesFor } from './support/service-needs.js';
 
@@ -39,6 +41,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const files = selectedFiles(project);
   const names = files ? servicesFor(files) : [...SERVICE_NAMES];
   if (names.length > 0) console.log(`Real servers for this run: ${names.join(', ')}`);
+  // Only the files under test/ spawn processes (a run of src/ unit tests spawns none).
+  const spawns = !files || files.some((f) => !relative(project.config.root, f).startsWith('src'));
+  const built = spawns ? buildForSpawns().then((line) => console.log(line)) : Promise.resolve();
   const results = await Promise.all(
     names.map(async (name) => {
       const out = await script(name, 'start').catch((err: { stderr?: string; message: string }) => {
@@ -48,6 +53,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return [name, JSON.parse(last) as Started] as const;
     }),
   );
+  await built;
   const urls: ServiceUrls = {};
   for (const [name, r] of results) urls[name] = r.url;
   project.provide('services', urls);

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeArgs } from './compiled.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = join(ROOT, 'test/support/fixtures');
@@ -36,13 +37,13 @@ export function cliEnv(dataDir: string, extra: Record<string, string> = {}): Nod
   };
 }
 
-/** Runs `node --import tsx bin/sift.ts ...args` from the repository root. */
+/** Runs the CLI (`bin/sift.ts ...args`, see compiled.ts) from the repository root. */
 export function sift(
   dataDir: string,
   args: string[],
   opts: { input?: string | Buffer; env?: Record<string, string> } = {},
 ): RunResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/sift.ts', ...args], {
+  const r = spawnSync(process.execPath, nodeArgs('bin/sift.ts', ...args), {
     cwd: ROOT,
     env: cliEnv(dataDir, opts.env),
     input: opts.input ?? '',
@@ -68,7 +69,7 @@ export function siftJson<T = unknown>(
 
 /** Starts the CLI without waiting for it (for `serve`). */
 export function siftSpawn(dataDir: string, args: string[], env: Record<string, string> = {}) {
-  return spawn(process.execPath, ['--import', 'tsx', 'bin/sift.ts', ...args], {
+  return spawn(process.execPath, nodeArgs('bin/sift.ts', ...args), {
     cwd: ROOT,
     env: cliEnv(dataDir, env),
     stdio: ['ignore', 'pipe', 'pipe'],

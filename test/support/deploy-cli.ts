@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ROOT } from './cli.js';
+import { nodeArgs } from './compiled.js';
 
 export interface DeployRun {
   readonly code: number | null;
@@ -22,7 +23,7 @@ export function deployCli(
     onStart?: (child: ReturnType<typeof spawn>) => void;
   } = {},
 ): Promise<DeployRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/sift.ts', 'deploy', ...args], {
+  const child = spawn(process.execPath, nodeArgs('bin/sift.ts', 'deploy', ...args), {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cliEnv, ROOT } from './cli.js';
+import { nodeArgs } from './compiled.js';
 
 /**
  * The one place the tests spawn Sift's server from source (the CLI is spawned by cli.ts): startSift for a server
@@ -36,7 +37,7 @@ export async function startSift(opts: {
 }): Promise<SiftProcess> {
   const command = opts.command ?? {
     bin: process.execPath,
-    args: ['--import', 'tsx', SERVE],
+    args: nodeArgs(SERVE),
     cwd: ROOT,
   };
   const child = spawn(command.bin, command.args, {
@@ -114,7 +115,7 @@ export async function spawnFixture(
   env: Record<string, string>,
   timeoutMs: number,
 ): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+  const proc = spawn(process.execPath, nodeArgs(script), {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

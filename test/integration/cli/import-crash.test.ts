@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, cliEnv, fixture, sift, siftJson } from '../../support/cli.js';
 import { tempDir } from '../../support/temp-dir.js';
+import { nodeArgs } from '../../support/compiled.js';
 
 /**
  * kill -9 in the middle of `sift import`: every document the import reported as committed (its --json progress
@@ -35,7 +36,7 @@ interface Progress {
 function startImport(dir: string, index: string, batch: number) {
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bin/sift.ts', 'import', '-', '--index', index, '--json', '--batch', String(batch)],
+    nodeArgs('bin/sift.ts', 'import', '-', '--index', index, '--json', '--batch', String(batch)),
     { cwd: ROOT, env: cliEnv(dir), stdio: ['pipe', 'pipe', 'pipe'] },
   ) as ChildProcessWithoutNullStreams;
   // Input still on its way when the process is killed has nowhere to go: that is the point.

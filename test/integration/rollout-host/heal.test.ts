@@ -14,6 +14,7 @@ import {
   startHostFixture,
   type HostFixture,
 } from '../../support/rollout-host/host-fixture.js';
+import { nodeArgs } from '../../support/compiled.js';
 
 /**
  * The host heals: `kill -9` of an instance leaves its colour degraded (status warns, a release refuses to start
@@ -44,17 +45,7 @@ describe('a host that heals after kill -9', { timeout: 600_000 }, () => {
   function startAgent(configPath: string): ChildProcess {
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bin/sift.ts',
-        'deploy',
-        'agent',
-        '--host-config',
-        configPath,
-        '--interval',
-        '250ms',
-      ],
+      nodeArgs('bin/sift.ts', 'deploy', 'agent', '--host-config', configPath, '--interval', '250ms'),
       { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (c: Buffer) => (agentLog += c.toString()));

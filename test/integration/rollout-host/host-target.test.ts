@@ -14,6 +14,7 @@ import {
   startHostFixture,
   type HostFixture,
 } from '../../support/rollout-host/host-fixture.js';
+import { nodeArgs } from '../../support/compiled.js';
 
 /**
  * What the host target does beyond the shared Target suite, against a real nginx and real Sift processes: nginx's
@@ -101,7 +102,7 @@ describe('host target behind a real nginx', { timeout: 600_000 }, () => {
   it('leaves instances running when the deploying CLI is killed, and a later process finishes the rollout', async () => {
     const cli = spawn(
       process.execPath,
-      ['--import', 'tsx', 'test/support/rollout-host/interrupted-cli.ts', fx.configPath, 'blue', RELEASES.v2],
+      nodeArgs('test/support/rollout-host/interrupted-cli.ts', fx.configPath, 'blue', RELEASES.v2),
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const exited = new Promise((r) => cli.once('exit', r));

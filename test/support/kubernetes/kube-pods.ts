@@ -17,6 +17,7 @@ import { cliEnv, ROOT } from '../cli.js';
 import { freePort } from '../net.js';
 import { testKubeConfig } from './kube.js';
 import { tempDir } from '../temp-dir.js';
+import { nodeArgs } from '../compiled.js';
 
 /**
  * The kubelet's part for the KWOK pods of one namespace of the test cluster (see scripts/services/kube.sh).
@@ -109,7 +110,7 @@ function seedData(): Promise<string> {
   seedDataDir ??= (async () => {
     const dir = tempDir('sift-kube-seed-').path;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/fixtures/serve.ts'], {
+    const child = spawn(process.execPath, nodeArgs('test/support/fixtures/serve.ts'), {
       cwd: ROOT,
       env: cliEnv(dir, { HOST: '127.0.0.1', PORT: '0', LOAD_SAMPLE_DATA: 'true' }),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -489,7 +490,7 @@ class Runner implements PodRunner {
     }
     const dataDir = tempDir(`sift-pod-${m.name}-`).path;
     cpSync(seed, dataDir, { recursive: true });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/fixtures/serve.ts'], {
+    const child = spawn(process.execPath, nodeArgs('test/support/fixtures/serve.ts'), {
       cwd: ROOT,
       env: cliEnv(dataDir, {
         LOAD_SAMPLE_DATA: 'true',

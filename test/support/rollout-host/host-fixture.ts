@@ -15,6 +15,7 @@ import { nginxPrefix, runNginx } from '../nginx.js';
 import { startSift } from '../sift-process.js';
 import { ensureTool } from '../tools.js';
 import { startLoad } from '../load.js';
+import { nodeArgs } from '../compiled.js';
 
 /**
  * A real host for the host target: the shipped nginx configuration (deploy/nginx) in a temporary prefix on a free
@@ -149,9 +150,7 @@ async function setUp(
         '-c',
         'test -d "$DATA_DIR" || cp -R "$SIFT_SEED_DATA" "$DATA_DIR"; exec "$0" "$@"',
         process.execPath,
-        '--import',
-        'tsx',
-        'test/support/fixtures/serve.ts',
+        ...nodeArgs('test/support/fixtures/serve.ts'),
       ],
       cwd: ROOT,
       inheritEnv: false,
