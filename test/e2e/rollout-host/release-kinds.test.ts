@@ -40,8 +40,9 @@ describe(
           seen.push({ live, image: state.tracks[live].image, idle: state.tracks[idle].desired });
         },
       );
-      // On failure, each release's own account of why it went back.
+      // On failure, each release's own account of why it went back, and what the instances logged.
       for (const r of runs) {
+        if (result(r).outcome !== 'succeeded') console.log(instanceLogs(host.fixture()));
         expect(result(r).outcome, JSON.stringify(result(r)).slice(0, 4000)).toBe('succeeded');
       }
       expect(seen[0]).toEqual({ live: other, image: RELEASES.v2, idle: 0 });
