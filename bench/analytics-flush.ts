@@ -5,7 +5,11 @@
  *   derive - the stored record from the raw search: worked out every time (query string parsed, NFKC, the filter
  *            parsed, the answer decoded to read its total) against the recorder's memos (SearchRecords);
  *   insert - the SQLite batch: one INSERT per row against the store's 64-row statements (SqliteAnalyticsStore);
- *   flush  - both together, before against after.
+ *   flush  - both together, before against after;
+ *   post   - what moving the insert to a worker thread would leave on the main thread: the hits read (memo) and
+ *            the rows cloned into postMessage to a worker that drops them. Wall time of the synchronous post
+ *            (process CPU would count the worker's thread too): an upper bound of what a worker could save is
+ *            flush_after minus this.
  * The rows: ANALYTICS_FLUSH_ROWS searches over 300 real queries of the npm corpus, each query always answered by
  * one Buffer (as the response cache hands out), flushed in batches of ANALYTICS_FLUSH_BATCH. CPU time (user +
  * system, so a busy neighbour moves it less than wall time), per row, per round; writes
@@ -15,11 +19,12 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { REPO } from './lib/child.js';
 import { readCorpus, realQueries, WORK_DIR } from './lib/corpus.js';
 import { round } from './lib/stats.js';
-import { answerTotal } from '../src/analytics/answer-total.js';
+import { answerTotal, AnswerTotals } from '../src/analytics/answer-total.js';
 import { searchInputFields } from '../src/analytics/search-input.js';
 import { SearchRecords, type RawSearch } from '../src/analytics/search-record.js';
 import { SqliteAnalyticsStore } from '../src/analytics/sqlite-store.js';
@@ -131,8 +136,25 @@ function perRow(work: (batch: RawSearch[]) => void): number {
   return (cpuUs() - t0) / rows.length;
 }
 
-type Peer = 'derive_every_time' | 'derive_memo' | 'insert_row_at_a_time' | 'insert_64_rows' | 'flush_before';
-type Sample = Record<Peer | 'flush_after', number>;
+/** Wall µs per row: for the post to a worker, whose own thread process CPU time would count. */
+function wallPerRow(work: (batch: RawSearch[]) => void): number {
+  const t0 = performance.now();
+  for (const batch of batches) work(batch);
+  return ((performance.now() - t0) * 1000) / rows.length;
+}
+
+const sink = new Worker('require("node:worker_threads").parentPort.on("message", () => {});', { eval: true });
+
+type Sample = Record<
+  | 'derive_every_time'
+  | 'derive_memo'
+  | 'insert_row_at_a_time'
+  | 'insert_64_rows'
+  | 'flush_before'
+  | 'flush_after'
+  | 'post_to_worker_wall',
+  number
+>;
 
 const before = loadavg();
 const records = rows.map(derivedEveryTime);
@@ -147,11 +169,16 @@ for (let r = 0; r < ROUNDS; r++) {
   const flushOld = new RowAtATimeStore(await migrated(`flush-old-${r}.sqlite`));
   const flushNew = new SqliteAnalyticsStore(await migrated(`flush-new-${r}.sqlite`));
   const flushMemo = new SearchRecords();
+  const postTotals = new AnswerTotals();
   let k = 0;
   const insertRows = (store: { insert(rows: SearchRecord[], e: []): unknown }) => () =>
     store.insert(recordBatches[k++ % recordBatches.length]!, []);
   const sample = {} as Sample;
-  const peers: [keyof Sample, (batch: RawSearch[]) => void][] = [
+  const post = (b: RawSearch[]) =>
+    sink.postMessage(
+      b.map((s) => [s.at, s.index, s.input, postTotals.of(s.answer), s.latencyMs, s.principal]),
+    );
+  const peers: [keyof Sample, (batch: RawSearch[]) => void, typeof perRow?][] = [
     ['derive_every_time', (b) => void b.map(derivedEveryTime)],
     ['derive_memo', (b) => void b.map((s) => memo.of(s))],
     ['insert_row_at_a_time', insertRows({ insert: (x) => rowAtATime.insert(x) })],
@@ -165,11 +192,12 @@ for (let r = 0; r < ROUNDS; r++) {
           [],
         ),
     ],
+    ['post_to_worker_wall', post, wallPerRow],
   ];
   // Who goes first turns each round, so a trend in the machine's load falls on every peer.
   for (let p = 0; p < peers.length; p++) {
-    const [name, work] = peers[(p + r) % peers.length]!;
-    sample[name] = round(perRow(work), 3);
+    const [name, work, measure = perRow] = peers[(p + r) % peers.length]!;
+    sample[name] = round(measure(work), 3);
   }
   samples.push(sample);
   console.log(`round ${r + 1}: ${JSON.stringify(sample)} (CPU µs per row)`);
@@ -179,6 +207,7 @@ for (let r = 0; r < ROUNDS; r++) {
   await flushNew.close();
 }
 const after = loadavg();
+await sink.terminate();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const med = (peer: keyof Sample) => median(samples.map((s) => s[peer]));
@@ -199,6 +228,7 @@ const summary = {
     derive_memo_over_every_time: round(med('derive_memo') / med('derive_every_time'), 3),
     insert_64_rows_over_row_at_a_time: round(med('insert_64_rows') / med('insert_row_at_a_time'), 3),
     flush_after_over_before: round(med('flush_after') / med('flush_before'), 3),
+    post_to_worker_over_flush_after: round(med('post_to_worker_wall') / med('flush_after'), 3),
   },
   rounds_cpu_us_per_row: samples,
 };

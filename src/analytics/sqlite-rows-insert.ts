@@ -2,8 +2,9 @@ import type Database from 'better-sqlite3';
 
 /**
  * Rows per INSERT statement. One statement per row costs a call into SQLite and a bind per row, about as much as
- * storing the row; 64 rows a statement measured 1.5 µs a search row against 2.7 µs one at a time, and more rows
- * did not go lower (bench/analytics-flush.ts). 64 x 7 columns stays far below SQLite's parameter limit.
+ * storing the row: 64 rows a statement measured 1.4-1.6 µs of CPU a search row against 2.2-3.0 µs one at a time
+ * (bench/analytics-flush.ts), and 128 or 256 rows were no faster. 64 x 7 columns stays far below SQLite's
+ * parameter limit.
  */
 export const ROWS_PER_STATEMENT = 64;
 
