@@ -24,12 +24,8 @@ export interface RawSearch {
  * of a hit's recording cost; the memos make a repeated search cost two lookups.
  */
 export class SearchRecords {
-  private readonly inputs: SearchInputMemo;
+  private readonly inputs = new SearchInputMemo();
   private readonly totals = new AnswerTotals();
-
-  constructor(inputMemoEntries?: number) {
-    this.inputs = new SearchInputMemo(inputMemoEntries);
-  }
 
   of(s: RawSearch): SearchRecord {
     const { query, filterFields } = this.inputs.fieldsOf(s.input);
