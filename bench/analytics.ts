@@ -7,7 +7,9 @@
  *   cached   - every search a response-cache hit answered by the front door, where recording is the largest share
  *              of the work (the harshest case for the recorder).
  * Production mode, one process each, rate limit off, anonymous reads, the analytics store the SQLite file beside
- * the data. Prints the ratio on/off per mode (sum of requests over sum of seconds) and per round, and writes
+ * the data. Prints the ratio on/off per mode (sum of requests over sum of seconds) and per round, the servers' CPU
+ * time per request on/off (the whole process, and the main thread alone: the recorder's flush runs there, GC helpers
+ * and the SQLite read pool do not), and writes
  * bench/results/analytics-<time>.json with /proc/loadavg before and after: the machine may be shared, so read the
  * rounds' spread before the ratio.
  *
@@ -33,22 +35,30 @@ type Mode = keyof typeof MODES;
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim();
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU time (user + system) used so far, in ms, from a /proc stat file (clock ticks of 10 ms). */
+function statCpuMs(file: string): number {
+  const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+/** The whole process: every thread (GC helpers, the SQLite read pool, libuv). */
+const cpuMs = (pid: number) => statCpuMs(`/proc/${pid}/stat`);
+/** The main thread alone: the one that answers requests, and runs the recorder's flush. */
+const mainThreadCpuMs = (pid: number) => statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 
 interface Run extends LoadResult {
   /** Server CPU time per answered request: what the machine's load moves least. */
   cpu_ms_per_request: number;
+  /** Of it, the main thread's: where recording a hit costs throughput. */
+  main_thread_cpu_ms_per_request: number;
 }
 
 interface ModeResult {
   ratio_on_over_off: number;
   /** Server CPU per request, on over off: the recorder's cost on the server, whatever the neighbours do. */
   cpu_ratio_on_over_off: number;
+  /** The same for the main thread alone. */
+  main_thread_cpu_ratio_on_over_off: number;
   rounds: { on: Run; off: Run; ratio: number }[];
   recorded_searches: number;
   dropped_searches: number;
@@ -78,28 +88,41 @@ async function runMode(dir: string, mode: Mode, paths: string[]): Promise<ModeRe
       const second = first === on ? off : on;
       const measured = async (server: ServerChild): Promise<Run> => {
         const cpu0 = cpuMs(server.pid);
+        const main0 = mainThreadCpuMs(server.pid);
         const result = await load(server.url, paths, CONNECTIONS, SECONDS);
         const cpu = cpuMs(server.pid) - cpu0;
-        return { ...result, cpu_ms_per_request: round(cpu / Math.max(1, result.requests), 4) };
+        const main = mainThreadCpuMs(server.pid) - main0;
+        const requests = Math.max(1, result.requests);
+        return {
+          ...result,
+          cpu_ms_per_request: round(cpu / requests, 4),
+          main_thread_cpu_ms_per_request: round(main / requests, 4),
+        };
       };
       const a = await measured(first);
       const b = await measured(second);
       const [onRun, offRun] = first === on ? [a, b] : [b, a];
       rounds.push({ on: onRun, off: offRun, ratio: round(onRun.rps / offRun.rps, 3) });
       console.log(
-        `${mode} round ${r + 1}: on ${onRun.rps} req/s (${onRun.cpu_ms_per_request} CPU ms/req), ` +
-          `off ${offRun.rps} req/s (${offRun.cpu_ms_per_request} CPU ms/req), ratio ${rounds.at(-1)!.ratio}`,
+        `${mode} round ${r + 1}: on ${onRun.rps} req/s (${onRun.cpu_ms_per_request} CPU ms/req, ` +
+          `${onRun.main_thread_cpu_ms_per_request} main thread), off ${offRun.rps} req/s ` +
+          `(${offRun.cpu_ms_per_request} CPU ms/req, ${offRun.main_thread_cpu_ms_per_request} main thread), ` +
+          `ratio ${rounds.at(-1)!.ratio}`,
       );
     }
     const metrics = await (await fetch(`${on.url}/metrics`)).text();
     const rate = (side: 'on' | 'off') =>
       rounds.reduce((s, x) => s + x[side].requests, 0) / rounds.reduce((s, x) => s + x[side].seconds, 0);
-    const cpu = (side: 'on' | 'off') =>
-      rounds.reduce((s, x) => s + x[side].cpu_ms_per_request * x[side].requests, 0) /
+    const cpu = (side: 'on' | 'off', of: 'cpu_ms_per_request' | 'main_thread_cpu_ms_per_request') =>
+      rounds.reduce((s, x) => s + x[side][of] * x[side].requests, 0) /
       rounds.reduce((s, x) => s + x[side].requests, 0);
     return {
       ratio_on_over_off: round(rate('on') / rate('off'), 3),
-      cpu_ratio_on_over_off: round(cpu('on') / cpu('off'), 3),
+      cpu_ratio_on_over_off: round(cpu('on', 'cpu_ms_per_request') / cpu('off', 'cpu_ms_per_request'), 3),
+      main_thread_cpu_ratio_on_over_off: round(
+        cpu('on', 'main_thread_cpu_ms_per_request') / cpu('off', 'main_thread_cpu_ms_per_request'),
+        3,
+      ),
       rounds,
       recorded_searches: metricValue(metrics, 'sift_analytics_recorded_total', { kind: 'search' }),
       dropped_searches: metricValue(metrics, 'sift_analytics_dropped_total', { kind: 'search' }),
@@ -139,7 +162,8 @@ const summary = {
 for (const mode of Object.keys(MODES) as Mode[])
   console.log(
     `${mode}: throughput with analytics on / off = ${results[mode].ratio_on_over_off}; ` +
-      `server CPU per request on / off = ${results[mode].cpu_ratio_on_over_off}`,
+      `server CPU per request on / off = ${results[mode].cpu_ratio_on_over_off} ` +
+      `(main thread ${results[mode].main_thread_cpu_ratio_on_over_off})`,
   );
 console.log(`load average before ${before}, after ${after}`);
 const out = join(REPO, 'bench/results', `analytics-${summary.at.replace(/[:.]/g, '-')}.json`);
