@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { siftMetrics } from '../metrics/registry.js';
 import { tempDir } from '../../test/support/temp-dir.js';
-import { AnalyticsRecorder, toSearchRecord, type RawSearch, type RecorderOptions } from './recorder.js';
+import { AnalyticsRecorder, type RawSearch, type RecorderOptions } from './recorder.js';
+import { SearchRecords } from './search-record.js';
 import { SqliteAnalyticsStore } from './sqlite-store.js';
 
 const dir = tempDir('sift-recorder-');
@@ -29,6 +30,7 @@ const search = (over: Partial<RawSearch> = {}): RawSearch => ({
   principal: 'anonymous',
   ...over,
 });
+const toSearchRecord = (s: RawSearch) => new SearchRecords().of(s);
 const all = { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 };
 
 async function recorder(opts: Partial<RecorderOptions> = {}) {

@@ -1,25 +1,10 @@
 import { siftMetrics } from '../metrics/registry.js';
-import { answerTotal } from './answer-total.js';
-import { filterFieldsOf } from './filter-fields.js';
 import { normalizeQuery } from './normalize.js';
+import { SearchRecords, type RawSearch } from './search-record.js';
 import type { AnalyticsStore } from './store.js';
-import type { EventRecord, EventType, SearchRecord } from './types.js';
+import type { EventRecord, EventType } from './types.js';
 
-/**
- * A search as the request path hands it over: references only, nothing computed. Normalizing the query, reading
- * the filter's fields and the answer's total happen at flush time, off the request.
- */
-export interface RawSearch {
-  at: number;
-  index: string;
-  /** The parsed query string or POST body the search came with, or a raw query string (`q=...&filter=...`). */
-  input: unknown;
-  /** The serialized answer that was sent (its total is read at flush time). */
-  answer: string | Buffer;
-  latencyMs: number;
-  /** A credential's stable id, or "anonymous": never a client address. */
-  principal: string;
-}
+export type { RawSearch } from './search-record.js';
 
 export interface RawEvent {
   at: number;
@@ -64,6 +49,8 @@ export class AnalyticsRecorder {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly metrics = siftMetrics();
+  /** Memoized per recorder: a flush of cache hits mostly repeats inputs and answers already seen. */
+  private readonly records = new SearchRecords();
   private readonly dropped = {
     search: this.metrics.analyticsDropped.labels({ kind: 'search', reason: 'buffer_full' }),
     event: this.metrics.analyticsDropped.labels({ kind: 'event', reason: 'buffer_full' }),
@@ -134,7 +121,7 @@ export class AnalyticsRecorder {
   }
 
   private async write(raw: RawSearch[], rawEvents: RawEvent[]): Promise<void> {
-    const searches = raw.map(toSearchRecord);
+    const searches = raw.map((s) => this.records.of(s));
     const events = rawEvents.map(toEventRecord);
     try {
       await this.store.insert(searches, events);
@@ -164,31 +151,6 @@ export class AnalyticsRecorder {
     this.timers = [];
     await this.flush();
   }
-}
-
-function queryOf(input: unknown): { q: string; filter: unknown } {
-  if (typeof input === 'string') {
-    const params = new URLSearchParams(input);
-    return { q: params.get('q') ?? '', filter: params.get('filter') ?? undefined };
-  }
-  if (input !== null && typeof input === 'object') {
-    const { q, filter } = input as { q?: unknown; filter?: unknown };
-    return { q: typeof q === 'string' ? q : '', filter };
-  }
-  return { q: '', filter: undefined };
-}
-
-export function toSearchRecord(s: RawSearch): SearchRecord {
-  const { q, filter } = queryOf(s.input);
-  return {
-    at: s.at,
-    index: s.index,
-    query: normalizeQuery(q),
-    filterFields: filterFieldsOf(filter),
-    hits: answerTotal(s.answer),
-    latencyMs: Math.round(s.latencyMs * 1000) / 1000,
-    principal: s.principal,
-  };
 }
 
 const toEventRecord = (e: RawEvent): EventRecord => ({

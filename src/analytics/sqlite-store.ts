@@ -15,8 +15,12 @@ import {
   VERSION_TABLE,
   type Statement,
 } from './sql.js';
+import { SqliteRowsInsert } from './sqlite-rows-insert.js';
 import { toIndexLatency, toNoResult, toQueryClicks, toQueryCount } from './rows.js';
 import type { EventRecord, ReportRange, SearchRecord } from './types.js';
+
+const SEARCH_COLUMNS = ['at', 'index_name', 'query', 'filter_fields', 'hits', 'latency_ms', 'principal'];
+const EVENT_COLUMNS = ['at', 'type', 'index_name', 'query', 'doc_id', 'position', 'principal'];
 
 /** The file name of the analytics database inside DATA_DIR. */
 export const ANALYTICS_DB_FILE = 'analytics.sqlite';
@@ -31,6 +35,8 @@ export const ANALYTICS_DB_FILE = 'analytics.sqlite';
 export class SqliteAnalyticsStore implements AnalyticsStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
+  private readonly searchRows: SqliteRowsInsert;
+  private readonly eventRows: SqliteRowsInsert;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -39,6 +45,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     // Analytics may lose the last flush on a power cut; it must not make every flush wait for the disk.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    this.searchRows = new SqliteRowsInsert(this.db, SEARCHES, SEARCH_COLUMNS);
+    this.eventRows = new SqliteRowsInsert(this.db, EVENTS, EVENT_COLUMNS);
   }
 
   async migrate(): Promise<void> {
@@ -68,18 +76,25 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async insert(searches: readonly SearchRecord[], events: readonly EventRecord[]): Promise<void> {
-    const search = this.db.prepare(
-      `INSERT INTO ${SEARCHES} (at, index_name, query, filter_fields, hits, latency_ms, principal)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const event = this.db.prepare(
-      `INSERT INTO ${EVENTS} (at, type, index_name, query, doc_id, position, principal)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
     this.db.transaction(() => {
-      for (const s of searches)
-        search.run(s.at, s.index, s.query, s.filterFields.join(','), s.hits, s.latencyMs, s.principal);
-      for (const e of events) event.run(e.at, e.type, e.index, e.query, e.docId, e.position, e.principal);
+      this.searchRows.run(searches, (s, p, i) => {
+        p[i] = s.at;
+        p[i + 1] = s.index;
+        p[i + 2] = s.query;
+        p[i + 3] = s.filterFields.join(',');
+        p[i + 4] = s.hits;
+        p[i + 5] = s.latencyMs;
+        p[i + 6] = s.principal;
+      });
+      this.eventRows.run(events, (e, p, i) => {
+        p[i] = e.at;
+        p[i + 1] = e.type;
+        p[i + 2] = e.index;
+        p[i + 3] = e.query;
+        p[i + 4] = e.docId;
+        p[i + 5] = e.position;
+        p[i + 6] = e.principal;
+      });
     })();
   }
 

@@ -156,6 +156,31 @@ export function runStoreConformance(name: string, open: () => Promise<AnalyticsS
       expect(await store.latency({ ...all, index: 'authors' })).toHaveLength(1);
     });
 
+    it('keeps every row of a batch larger than one insert statement, each with its own values', async () => {
+      // 150 searches and 70 events: several full multi-row statements and a rest (see sqlite-rows-insert.ts).
+      await store.insert(
+        times(150, (i) => search({ query: `q${i}`, hits: i % 3, latencyMs: i + 1, filterFields: ['f'] })),
+        times(70, (i) => event({ query: 'q1', docId: `d${i}`, position: i + 1 })),
+      );
+      const top = await store.topQueries({ ...all, limit: 500 });
+      expect(top).toHaveLength(150);
+      expect(top.every((r) => r.searches === 1)).toBe(true);
+      expect(
+        top
+          .filter((r) => r.no_results === 1)
+          .map((r) => r.query)
+          .sort(),
+      ).toEqual(times(50, (i) => `q${i * 3}`).sort());
+      expect(await store.latency(all)).toEqual([
+        { index: 'books', searches: 150, p50_ms: 75, p95_ms: 143, p99_ms: 149 },
+      ]);
+      expect((await store.clicks({ ...all, limit: 500 })).find((r) => r.query === 'q1')).toMatchObject({
+        searches: 1,
+        clicks: 70,
+        avg_click_position: 35.5,
+      });
+    });
+
     it('deletes rows older than a time and says how many went (retention)', async () => {
       await store.insert(
         [search({ at: T0 - 10 }), search({ at: T0 + 10 })],

@@ -1,0 +1,42 @@
+import { AnswerTotals } from './answer-total.js';
+import { SearchInputMemo } from './search-input.js';
+import type { SearchRecord } from './types.js';
+
+/**
+ * A search as the request path hands it over: references only, nothing computed. Normalizing the query, reading
+ * the filter's fields and the answer's total happen at flush time, off the request.
+ */
+export interface RawSearch {
+  at: number;
+  index: string;
+  /** The parsed query string or POST body the search came with, or a raw query string (`q=...&filter=...`). */
+  input: unknown;
+  /** The serialized answer that was sent (its total is read at flush time). */
+  answer: string | Buffer;
+  latencyMs: number;
+  /** A credential's stable id, or "anonymous": never a client address. */
+  principal: string;
+}
+
+/**
+ * Turns raw searches into stored records, remembering what repeats: the fields of an input (by its raw form) and
+ * the total of an answer (by the answer object). On cache hits both repeat, and working them out again was most
+ * of a hit's recording cost; the memos make a repeated search cost two lookups.
+ */
+export class SearchRecords {
+  private readonly inputs = new SearchInputMemo();
+  private readonly totals = new AnswerTotals();
+
+  of(s: RawSearch): SearchRecord {
+    const { query, filterFields } = this.inputs.fieldsOf(s.input);
+    return {
+      at: s.at,
+      index: s.index,
+      query,
+      filterFields,
+      hits: this.totals.of(s.answer),
+      latencyMs: Math.round(s.latencyMs * 1000) / 1000,
+      principal: s.principal,
+    };
+  }
+}
