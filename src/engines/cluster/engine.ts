@@ -77,7 +77,7 @@ export class ClusterEngine implements Engine {
       ...(opts.maxResultWindow !== undefined ? { maxResultWindow: opts.maxResultWindow } : {}),
       ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
     });
-    this.markers = new ReindexMarkers(this.t, this.catalogue.names);
+    this.markers = new ReindexMarkers(this.t, this.catalogue.names, opts.replicas);
     this.context = {
       transport: this.t,
       alias: (name) => this.catalogue.names.alias(name),

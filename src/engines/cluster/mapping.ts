@@ -165,11 +165,16 @@ export function settingsFor(maxResultWindow: number, replicas = '0-1'): Record<s
   return {
     // One shard keeps term statistics and facet counts exact.
     number_of_shards: 1,
-    ...(replicas.includes('-')
-      ? { auto_expand_replicas: replicas }
-      : { number_of_replicas: Number(replicas), auto_expand_replicas: false }),
+    ...replicaSettings(replicas),
     max_result_window: Math.max(10_000, maxResultWindow),
   };
+}
+
+/** ELASTICSEARCH_REPLICAS as index settings: a count, or a range the cluster keeps as data nodes come and go. */
+export function replicaSettings(replicas = '0-1'): Record<string, unknown> {
+  return replicas.includes('-')
+    ? { auto_expand_replicas: replicas }
+    : { number_of_replicas: Number(replicas), auto_expand_replicas: false };
 }
 
 /**

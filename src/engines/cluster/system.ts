@@ -1,4 +1,5 @@
 import type { IndexSchema } from '../../schema/types.js';
+import { replicaSettings } from './mapping.js';
 import type { Names } from './names.js';
 import type { ClusterTransport } from './transport.js';
 import { unavailable } from './transport.js';
@@ -66,9 +67,14 @@ export class ReindexMarkers {
   /** Recent reads for the write path, by index: the read in flight or done, and when it was sent. */
   private readonly recent = new Map<string, { marker: Promise<Marker | null>; at: number }>();
 
+  /**
+   * `replicas`: ELASTICSEARCH_REPLICAS, as for the search indexes: a write checks the marker in this index, so it
+   * must survive the loss of a node whenever they do.
+   */
   constructor(
     private readonly t: ClusterTransport,
     private readonly names: Names,
+    private readonly replicas?: string,
   ) {}
 
   /**
@@ -104,7 +110,7 @@ export class ReindexMarkers {
       method: 'PUT',
       path: `/${encodeURIComponent(this.names.system)}`,
       body: {
-        settings: { number_of_shards: 1, auto_expand_replicas: '0-1', hidden: true },
+        settings: { number_of_shards: 1, ...replicaSettings(this.replicas), hidden: true },
         mappings: SYSTEM_MAPPING,
       },
     });
