@@ -49,7 +49,10 @@ function derivedEveryTime(s: RawSearch): SearchRecord {
     index: s.index,
     query,
     filterFields,
-    hits: answerTotal(typeof s.answer === 'string' ? s.answer : s.answer.toString('utf8')),
+    hits:
+      typeof s.answer === 'number'
+        ? s.answer
+        : answerTotal(typeof s.answer === 'string' ? s.answer : s.answer.toString('utf8')),
     latencyMs: Math.round(s.latencyMs * 1000) / 1000,
     principal: s.principal,
   };

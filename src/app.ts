@@ -197,7 +197,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(searchRoutes, { config, service });
   await app.register(suggestRoutes, { config, service });
   await app.register(fieldRoutes, { service });
-  await app.register(multiSearchRoutes, { config, service });
+  await app.register(multiSearchRoutes, { config, service, recorder });
   await app.register(indexRoutes, { service });
   await app.register(reindexRoutes, { service });
   await app.register(documentRoutes, { service });

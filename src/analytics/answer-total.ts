@@ -58,7 +58,8 @@ export function answerTotal(body: string | Buffer): number {
 export class AnswerTotals {
   private readonly totals = new WeakMap<Buffer, number>();
 
-  of(answer: string | Buffer): number {
+  of(answer: string | Buffer | number): number {
+    if (typeof answer === 'number') return answer;
     if (typeof answer === 'string') return answerTotal(answer);
     let total = this.totals.get(answer);
     if (total === undefined) {

@@ -11,8 +11,11 @@ export interface RawSearch {
   index: string;
   /** The parsed query string or POST body the search came with, or a raw query string (`q=...&filter=...`). */
   input: unknown;
-  /** The serialized answer that was sent (its total is read at flush time). */
-  answer: string | Buffer;
+  /**
+   * The serialized answer that was sent (its total is read at flush time), or the total itself where the caller
+   * holds the answer as an object (each search of a multi-search).
+   */
+  answer: string | Buffer | number;
   latencyMs: number;
   /** A credential's stable id, or "anonymous": never a client address. */
   principal: string;

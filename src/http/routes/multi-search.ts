@@ -6,8 +6,10 @@ import { restrictionOf } from '../../auth/principal.js';
 import type { Config } from '../../config/config.js';
 import { SiftError } from '../../errors.js';
 import { MAX_SEARCHES, MAX_WEIGHT, multiSearch, type MultiSearchBody } from '../../query/multi-search.js';
+import type { AnalyticsRecorder } from '../../analytics/recorder.js';
 import type { SearchService } from '../../service/search-service.js';
 import { describeValidation, errorResponses, ErrorResponse } from '../plugins/errors.js';
+import { principalLabel } from '../plugins/search-analytics.js';
 import { bodyValidator } from '../validation.js';
 import { searchBodySchema } from './search.js';
 
@@ -149,7 +151,11 @@ export function multiSearchChecks(config: Config): {
 /** Several searches in one request, answered together in order, or merged into one ranked list. */
 export async function multiSearchRoutes(
   fastify: FastifyInstance,
-  { config, service }: { config: Config; service: SearchService },
+  {
+    config,
+    service,
+    recorder = null,
+  }: { config: Config; service: SearchService; recorder?: AnalyticsRecorder | null },
 ): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { checkEntry } = multiSearchChecks(config);
@@ -175,9 +181,20 @@ export async function multiSearchRoutes(
       multiSearch(req.body, {
         checkEntry,
         // Each search is authorized and restricted as POST /api/indexes/{index}/search would be for this key.
-        search: (index, input) => {
+        search: async (index, input) => {
           authorize(req.principal, 'search', index);
-          return service.search(index, input, restrictionOf(req.principal));
+          const started = performance.now();
+          const answer = await service.search(index, input, restrictionOf(req.principal));
+          // Each search is recorded for analytics as the same search on its own would be (a failed one is not).
+          recorder?.recordSearch({
+            at: Date.now(),
+            index,
+            input,
+            answer: answer.total,
+            latencyMs: performance.now() - started,
+            principal: principalLabel(req.principal),
+          });
+          return answer;
         },
         maxPageSize: config.MAX_PAGE_SIZE,
       }),
