@@ -44,6 +44,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Only the files under test/ spawn processes (a run of src/ unit tests spawns none).
   const spawns = !files || files.some((f) => !relative(project.config.root, f).startsWith('src'));
   const built = spawns ? buildForSpawns().then((line) => console.log(line)) : Promise.resolve();
+  // In watch mode, a rerun spawns what the sources are now, not what they were when the run started.
+  if (spawns) project.onTestsRerun(async () => console.log(await buildForSpawns()));
   const results = await Promise.all(
     names.map(async (name) => {
       const out = await script(name, 'start').catch((err: { stderr?: string; message: string }) => {
