@@ -31,8 +31,8 @@ export async function openAnalyticsStore(
 ): Promise<AnalyticsStore | null> {
   const file = join(config.DATA_DIR, ANALYTICS_DB_FILE);
   if (!config.DATABASE_URL && opts.readOnly && !existsSync(file)) return null;
-  // PostgreSQL stays on the main thread: its insert is a network round trip the event loop does not wait on,
-  // and building the statement costs less than the SQLite insert the writer thread takes off (docs/operations.md).
+  // PostgreSQL stays on the main thread: its insert is a network round trip the event loop does not wait on, only
+  // building the statement runs here, and a thread would need a connection pool of its own (docs/operations.md).
   const store: AnalyticsStore = config.DATABASE_URL
     ? new PostgresAnalyticsStore(config.DATABASE_URL)
     : opts.writerThread
