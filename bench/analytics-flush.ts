@@ -9,11 +9,7 @@
  *   post   - what moving the insert to a worker thread would leave on the main thread: the hits read (memo) and
  *            the rows cloned into postMessage to a worker that drops them. Wall time of the synchronous post
  *            (process CPU would count the worker's thread too): an upper bound of what a worker could save is
- *            flush_after minus this;
- *   thread - the writer thread as the server runs it (SqliteThreadStore): flush_thread_main_wall is the main
- *            thread's share, wall time of the synchronous part of insert() (derive with the memos, pack, post);
- *            flush_thread_process_cpu is the whole flush's CPU on both threads until the writes are committed
- *            (against flush_after: what the hand-over adds in total).
+ *            flush_after minus this.
  * The rows: ANALYTICS_FLUSH_ROWS searches over 300 real queries of the npm corpus, each query always answered by
  * one Buffer (as the response cache hands out), flushed in batches of ANALYTICS_FLUSH_BATCH. CPU time (user +
  * system, so a busy neighbour moves it less than wall time), per row, per round; writes
@@ -32,7 +28,6 @@ import { answerTotal, AnswerTotals } from '../src/analytics/answer-total.js';
 import { searchInputFields } from '../src/analytics/search-input.js';
 import { SearchRecords, type RawSearch } from '../src/analytics/search-record.js';
 import { SqliteAnalyticsStore } from '../src/analytics/sqlite-store.js';
-import { SqliteThreadStore } from '../src/analytics/sqlite-thread-store.js';
 import { SEARCHES } from '../src/analytics/sql.js';
 import type { SearchRecord } from '../src/analytics/types.js';
 
@@ -157,9 +152,7 @@ type Sample = Record<
   | 'insert_64_rows'
   | 'flush_before'
   | 'flush_after'
-  | 'post_to_worker_wall'
-  | 'flush_thread_main_wall'
-  | 'flush_thread_process_cpu',
+  | 'post_to_worker_wall',
   number
 >;
 
@@ -177,14 +170,6 @@ for (let r = 0; r < ROUNDS; r++) {
   const flushNew = new SqliteAnalyticsStore(await migrated(`flush-new-${r}.sqlite`));
   const flushMemo = new SearchRecords();
   const postTotals = new AnswerTotals();
-  const threadStore = new SqliteThreadStore(await migrated(`flush-thread-${r}.sqlite`));
-  const threadMemo = new SearchRecords();
-  const threadWrites: Promise<void>[] = [];
-  const threadCpuStore = new SqliteThreadStore(await migrated(`flush-thread-cpu-${r}.sqlite`));
-  const threadCpuMemo = new SearchRecords();
-  // Warm: the thread starts (and loads its modules) outside the measured time, as it does at a server's start.
-  await threadStore.deleteBefore(0);
-  await threadCpuStore.deleteBefore(0);
   let k = 0;
   const insertRows = (store: { insert(rows: SearchRecord[], e: []): unknown }) => () =>
     store.insert(recordBatches[k++ % recordBatches.length]!, []);
@@ -208,41 +193,18 @@ for (let r = 0; r < ROUNDS; r++) {
         ),
     ],
     ['post_to_worker_wall', post, wallPerRow],
-    [
-      'flush_thread_main_wall',
-      (b) =>
-        void threadWrites.push(
-          threadStore.insert(
-            b.map((s) => threadMemo.of(s)),
-            [],
-          ),
-        ),
-      wallPerRow,
-    ],
   ];
   // Who goes first turns each round, so a trend in the machine's load falls on every peer.
   for (let p = 0; p < peers.length; p++) {
     const [name, work, measure = perRow] = peers[(p + r) % peers.length]!;
     sample[name] = round(measure(work), 3);
-    // The thread's writes finish before the next peer runs, so they do not land in its time.
-    await Promise.all(threadWrites.splice(0));
   }
-  // Asynchronous, so measured on its own: every batch handed over and committed, CPU of both threads.
-  const t0 = cpuUs();
-  for (const b of batches)
-    await threadCpuStore.insert(
-      b.map((s) => threadCpuMemo.of(s)),
-      [],
-    );
-  sample.flush_thread_process_cpu = round((cpuUs() - t0) / rows.length, 3);
   samples.push(sample);
   console.log(`round ${r + 1}: ${JSON.stringify(sample)} (CPU µs per row)`);
   rowAtATime.close();
   flushOld.close();
   await batched.close();
   await flushNew.close();
-  await threadStore.close();
-  await threadCpuStore.close();
 }
 const after = loadavg();
 await sink.terminate();
@@ -267,8 +229,6 @@ const summary = {
     insert_64_rows_over_row_at_a_time: round(med('insert_64_rows') / med('insert_row_at_a_time'), 3),
     flush_after_over_before: round(med('flush_after') / med('flush_before'), 3),
     post_to_worker_over_flush_after: round(med('post_to_worker_wall') / med('flush_after'), 3),
-    flush_thread_main_over_flush_after: round(med('flush_thread_main_wall') / med('flush_after'), 3),
-    flush_thread_process_over_flush_after: round(med('flush_thread_process_cpu') / med('flush_after'), 3),
   },
   rounds_cpu_us_per_row: samples,
 };

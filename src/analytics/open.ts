@@ -4,19 +4,12 @@ import type { Config } from '../config/config.js';
 import { PostgresAnalyticsStore } from './postgres-store.js';
 import { AnalyticsRecorder, type RecorderOptions } from './recorder.js';
 import { ANALYTICS_DB_FILE, SqliteAnalyticsStore } from './sqlite-store.js';
-import { SqliteThreadStore } from './sqlite-thread-store.js';
 import type { AnalyticsStore } from './store.js';
 
 const DAY_MS = 86_400_000;
 
-/**
- * The configured store, migrated: PostgreSQL when DATABASE_URL is set, else the SQLite file in DATA_DIR, written
- * on a thread of its own with `writerThread` (a server) or on this thread (a command).
- */
-export async function openAnalyticsStore(
-  config: Config,
-  opts?: { writerThread?: boolean },
-): Promise<AnalyticsStore>;
+/** The configured store, migrated: PostgreSQL when DATABASE_URL is set, else the SQLite file in DATA_DIR. */
+export async function openAnalyticsStore(config: Config): Promise<AnalyticsStore>;
 /**
  * `readOnly` (a report from the CLI): null instead of creating the SQLite file when there is none, as a command
  * that only reads never creates files.
@@ -27,17 +20,13 @@ export async function openAnalyticsStore(
 ): Promise<AnalyticsStore | null>;
 export async function openAnalyticsStore(
   config: Config,
-  opts: { readOnly?: boolean; writerThread?: boolean } = {},
+  opts: { readOnly?: boolean } = {},
 ): Promise<AnalyticsStore | null> {
   const file = join(config.DATA_DIR, ANALYTICS_DB_FILE);
   if (!config.DATABASE_URL && opts.readOnly && !existsSync(file)) return null;
-  // PostgreSQL stays on the main thread: its insert is a network round trip the event loop does not wait on, only
-  // building the statement runs here, and a thread would need a connection pool of its own (docs/operations.md).
   const store: AnalyticsStore = config.DATABASE_URL
     ? new PostgresAnalyticsStore(config.DATABASE_URL)
-    : opts.writerThread
-      ? new SqliteThreadStore(file)
-      : new SqliteAnalyticsStore(file);
+    : new SqliteAnalyticsStore(file);
   try {
     await store.migrate();
     return store;
@@ -66,7 +55,7 @@ export async function openRecorder(
   onError: RecorderOptions['onError'],
 ): Promise<AnalyticsRecorder | null> {
   if (!config.ANALYTICS_ENABLED) return null;
-  const store = await openAnalyticsStore(config, { writerThread: true });
+  const store = await openAnalyticsStore(config);
   const recorder = new AnalyticsRecorder(store, { ...recorderOptions(config), onError });
   recorder.start();
   return recorder;

@@ -34,26 +34,23 @@ export class SqliteRowsInsert {
     );
   }
 
-  /**
-   * Inserts rows 0..count-1; `write(row, params, at)` puts row `row`'s column values into params from index `at`.
-   * By index, not by object: the rows may be packed columns (packed-rows.ts) rather than an array of objects.
-   */
-  run(count: number, write: (row: number, params: unknown[], at: number) => void): void {
+  /** Inserts `rows`; `write(row, params, at)` puts the row's column values into params from index `at`. */
+  run<T>(rows: readonly T[], write: (row: T, params: unknown[], at: number) => void): void {
     const width = this.columns.length;
     const params = this.params;
     let i = 0;
-    if (count >= ROWS_PER_STATEMENT) {
+    if (rows.length >= ROWS_PER_STATEMENT) {
       this.many ??= this.statement(ROWS_PER_STATEMENT);
-      for (; i + ROWS_PER_STATEMENT <= count; i += ROWS_PER_STATEMENT) {
-        for (let j = 0; j < ROWS_PER_STATEMENT; j++) write(i + j, params, j * width);
+      for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT) {
+        for (let j = 0; j < ROWS_PER_STATEMENT; j++) write(rows[i + j]!, params, j * width);
         this.many.run(params);
       }
     }
-    if (i < count) {
+    if (i < rows.length) {
       this.one ??= this.statement(1);
       const single = new Array<unknown>(width);
-      for (; i < count; i++) {
-        write(i, single, 0);
+      for (; i < rows.length; i++) {
+        write(rows[i]!, single, 0);
         this.one.run(single);
       }
     }

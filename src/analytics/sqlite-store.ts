@@ -1,4 +1,6 @@
-import type Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import type { AnalyticsStore } from './store.js';
 import {
   clicksSql,
@@ -13,10 +15,12 @@ import {
   VERSION_TABLE,
   type Statement,
 } from './sql.js';
-import { packRows } from './packed-rows.js';
-import { openAnalyticsDb, SqliteAnalyticsWrites } from './sqlite-writes.js';
+import { SqliteRowsInsert } from './sqlite-rows-insert.js';
 import { toIndexLatency, toNoResult, toQueryClicks, toQueryCount } from './rows.js';
 import type { EventRecord, ReportRange, SearchRecord } from './types.js';
+
+const SEARCH_COLUMNS = ['at', 'index_name', 'query', 'filter_fields', 'hits', 'latency_ms', 'principal'];
+const EVENT_COLUMNS = ['at', 'type', 'index_name', 'query', 'doc_id', 'position', 'principal'];
 
 /** The file name of the analytics database inside DATA_DIR. */
 export const ANALYTICS_DB_FILE = 'analytics.sqlite';
@@ -27,18 +31,22 @@ export const ANALYTICS_DB_FILE = 'analytics.sqlite';
  * wait behind; a snapshot or export of the search data would also carry every visitor's queries. A separate file
  * keeps the two apart, is deleted on its own, and works with every engine (a cluster engine has no SQLite file).
  * Several workers share the file: WAL, a busy timeout, and migrations under BEGIN IMMEDIATE.
- *
- * This store writes on the caller's thread (a CLI command, tests); a server writes through SqliteThreadStore
- * (sqlite-thread-store.ts), which keeps this store for migrations and reports and moves the writes to a thread.
  */
 export class SqliteAnalyticsStore implements AnalyticsStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
-  private readonly writes: SqliteAnalyticsWrites;
+  private readonly searchRows: SqliteRowsInsert;
+  private readonly eventRows: SqliteRowsInsert;
 
   constructor(path: string) {
-    this.db = openAnalyticsDb(path);
-    this.writes = new SqliteAnalyticsWrites(this.db);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // Analytics may lose the last flush on a power cut; it must not make every flush wait for the disk.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.searchRows = new SqliteRowsInsert(this.db, SEARCHES, SEARCH_COLUMNS);
+    this.eventRows = new SqliteRowsInsert(this.db, EVENTS, EVENT_COLUMNS);
   }
 
   async migrate(): Promise<void> {
@@ -68,11 +76,34 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   async insert(searches: readonly SearchRecord[], events: readonly EventRecord[]): Promise<void> {
-    this.writes.insert(packRows(searches, events));
+    this.db.transaction(() => {
+      this.searchRows.run(searches, (s, p, i) => {
+        p[i] = s.at;
+        p[i + 1] = s.index;
+        p[i + 2] = s.query;
+        p[i + 3] = s.filterFields.join(',');
+        p[i + 4] = s.hits;
+        p[i + 5] = s.latencyMs;
+        p[i + 6] = s.principal;
+      });
+      this.eventRows.run(events, (e, p, i) => {
+        p[i] = e.at;
+        p[i + 1] = e.type;
+        p[i + 2] = e.index;
+        p[i + 3] = e.query;
+        p[i + 4] = e.docId;
+        p[i + 5] = e.position;
+        p[i + 6] = e.principal;
+      });
+    })();
   }
 
   async deleteBefore(before: number): Promise<number> {
-    return this.writes.deleteBefore(before);
+    return this.db.transaction(() => {
+      const a = this.db.prepare(`DELETE FROM ${SEARCHES} WHERE at < ?`).run(before).changes;
+      const b = this.db.prepare(`DELETE FROM ${EVENTS} WHERE at < ?`).run(before).changes;
+      return a + b;
+    })();
   }
 
   private all(s: Statement): Record<string, unknown>[] {
