@@ -54,6 +54,23 @@ describe('load generator', () => {
     expect(seen.size).toBe(8);
   });
 
+  it("splits the run into windows by each request's slot: a window counts its own requests and failures", async () => {
+    const started = performance.now();
+    const run = startLoad({ url, path: (n) => `/?n=${n}`, rate: 500, maxRequests: 200, durationMs: 30_000 });
+    const s = await run.done;
+    const whole = run.between(started - 1, performance.now());
+    expect(whole.requests).toBe(200);
+    expect(whole.failed).toBe(s.failed);
+    expect(whole.strictFailed).toBeGreaterThanOrEqual(whole.failed);
+    // Request n leaves at started + n * 2 ms: the first 100 (n 0..99) hold 10 of each kind of failure.
+    const first = run.between(started - 1, started + 199);
+    expect(first.requests).toBeGreaterThanOrEqual(99);
+    expect(first.requests).toBeLessThanOrEqual(101);
+    expect(first.failed).toBeGreaterThanOrEqual(19);
+    expect(first.failed).toBeLessThanOrEqual(21);
+    expect(run.between(started + 10_000, started + 20_000).requests).toBe(0);
+  });
+
   it('refuses to send anywhere but loopback', () => {
     expect(() => startLoad({ url: 'http://10.0.0.1:80', path: () => '/', rate: 1, durationMs: 1 })).toThrow(
       /127\.0\.0\.0\/8/,

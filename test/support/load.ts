@@ -128,10 +128,8 @@ export function startLoad(options: LoadOptions): LoadRun {
   const non2xx: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const byInstance: Record<string, number> = {};
-  const latencies: number[] = [];
-  // Per request, by its number: the slot it was scheduled at, its latency, and 0 ok / 1 failed / 2 resent then
-  // ok (a strict client's failure); what between() reads.
-  const slots: number[] = [];
+  // Per request, by its number (its slot is slotOf(n)): its latency, and 0 ok / 1 failed / 2 resent then ok (a
+  // strict client's failure), set when it ends; the summary and between() read them.
   const latencyOf: number[] = [];
   const outcomeOf: number[] = [];
   const failures: { atMs: number; what: string; reused: boolean }[] = [];
@@ -148,7 +146,8 @@ export function startLoad(options: LoadOptions): LoadRun {
   };
 
   const summary = (): LoadSummary => {
-    const sorted = [...latencies].sort((a, b) => a - b);
+    // The array has holes for requests still in flight; filter skips them.
+    const sorted = latencyOf.filter(() => true).sort((a, b) => a - b);
     const failed =
       Object.values(non2xx).reduce((a, b) => a + b, 0) + Object.values(errors).reduce((a, b) => a + b, 0);
     const durationMs = Math.round((finishedAt || performance.now()) - started);
@@ -205,8 +204,6 @@ export function startLoad(options: LoadOptions): LoadRun {
       const okBefore = ok;
       record();
       const latency = performance.now() - slot;
-      latencies.push(latency);
-      slots[n] = slot;
       latencyOf[n] = latency;
       outcomeOf[n] = ok > okBefore ? (attempts > 1 ? 2 : 0) : 1;
       inFlight--;
@@ -304,9 +301,9 @@ export function startLoad(options: LoadOptions): LoadRun {
     const window: number[] = [];
     let failed = 0;
     let resent = 0;
-    for (let n = 0; n < slots.length; n++) {
-      const at = slots[n];
-      if (at === undefined || at < from || at >= to) continue;
+    for (let n = 0; n < latencyOf.length; n++) {
+      const at = slotOf(n);
+      if (latencyOf[n] === undefined || at < from || at >= to) continue;
       window.push(latencyOf[n]!);
       if (outcomeOf[n] === 1) failed++;
       else if (outcomeOf[n] === 2) resent++;
