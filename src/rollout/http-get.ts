@@ -8,12 +8,14 @@ export interface HttpCheck {
 
 /**
  * One GET on a fresh connection (no keep-alive pool: a pooled socket to an instance that is shutting down would
- * make the next probe fail for the wrong reason). Never throws: refusals, timeouts and resets are results.
+ * make the next probe fail for the wrong reason). Never throws: refusals, timeouts and resets are results, and so
+ * is `signal` aborting (error `aborted`, at once: an operator's abort must not wait out the timeout).
  */
 export function httpGet(
   url: string,
   timeoutMs: number,
   headers: Readonly<Record<string, string>> = {},
+  signal?: AbortSignal,
 ): Promise<HttpCheck> {
   const started = performance.now();
   const ms = () => Math.round((performance.now() - started) * 10) / 10;
@@ -23,7 +25,12 @@ export function httpGet(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
       resolve(r);
+    };
+    const abort = () => {
+      done({ status: null, ms: ms(), error: 'aborted' });
+      req.destroy();
     };
     const req = request(
       url,
@@ -41,6 +48,8 @@ export function httpGet(
     req.once('error', (err: NodeJS.ErrnoException) =>
       done({ status: null, ms: ms(), error: err.code ?? err.message }),
     );
+    if (signal?.aborted) return abort();
+    signal?.addEventListener('abort', abort, { once: true });
     req.end();
   });
 }

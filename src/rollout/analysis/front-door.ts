@@ -62,8 +62,8 @@ export function frontDoorAnalysis(options: FrontDoorOptions): Analysis {
    * with the nginx worker that accepted it, and after a reload that old worker still routes by the old
    * configuration (to the colour traffic just left) until it closes the connection.
    */
-  async function once(path: string): Promise<string | null> {
-    const r = await httpGet(`${base}${path}`, timeoutMs, headers);
+  async function once(path: string, signal: AbortSignal): Promise<string | null> {
+    const r = await httpGet(`${base}${path}`, timeoutMs, headers, signal);
     if (r.error !== undefined) return r.error;
     return r.status !== null && r.status >= 200 && r.status < 300 ? null : String(r.status);
   }
@@ -77,7 +77,7 @@ export function frontDoorAnalysis(options: FrontDoorOptions): Analysis {
       while (sent < requests && !ctx.signal.aborted) {
         if (sent > 0 && !(await pause(intervalMs, ctx.signal))) break;
         const path = paths[sent % paths.length]!;
-        const failure = await once(path);
+        const failure = await once(path, ctx.signal);
         if (ctx.signal.aborted) break;
         sent++;
         if (failure === null) succeeded++;
