@@ -59,6 +59,7 @@ const settings = z.object({
   ELASTICSEARCH_BULK_BYTES: int(1024, 1024 ** 3),
   ELASTICSEARCH_BULK_CONCURRENCY: int(1, 64),
   ELASTICSEARCH_RETRIES: int(0, 20),
+  ELASTICSEARCH_MERGE_AFTER_LOAD: bool,
   ELASTICSEARCH_NODE_TIMEOUT_MS: int(100, 600_000),
   // A replica count, or a range the cluster keeps it in by the number of data nodes (`auto_expand_replicas`).
   ELASTICSEARCH_REPLICAS: z

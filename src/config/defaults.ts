@@ -34,6 +34,7 @@ export const BASE_DEFAULTS = {
   ELASTICSEARCH_BULK_BYTES: String(5 * 1024 * 1024),
   ELASTICSEARCH_BULK_CONCURRENCY: '2',
   ELASTICSEARCH_RETRIES: '3',
+  ELASTICSEARCH_MERGE_AFTER_LOAD: 'true',
   ELASTICSEARCH_NODE_TIMEOUT_MS: '3000',
   ELASTICSEARCH_REPLICAS: '0-1',
   REDIS_HOST: '',
@@ -154,6 +155,8 @@ export const SETTING_DOCS: Record<SettingName, string> = {
     'Retries (with exponential backoff) of writes the cluster pushes back (429/503/timeouts)',
   ELASTICSEARCH_NODE_TIMEOUT_MS:
     'With several cluster node URLs: longest one attempt on one node may take before Sift marks the node dead and tries another, within the request timeout (a hung node costs one attempt); keep it below `ENGINE_TIMEOUT_MS` and above the slowest legitimate request',
+  ELASTICSEARCH_MERGE_AFTER_LOAD:
+    '`sift import` into an empty index ends with a force-merge to one segment per 5 GB of a shard (faster searches on the new index)',
   ELASTICSEARCH_REPLICAS:
     'Replicas of each index Sift creates: a number, or a range kept by the number of data nodes (`0-1`: one replica wherever a second node exists)',
   REDIS_HOST: 'Redis host for the shared cache; empty = in-process cache',

@@ -13,21 +13,23 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  */
 export function valuesAt(doc: Record<string, unknown>, path: string): unknown[] {
   const out: unknown[] = [];
-  const walk = (node: unknown, segments: string[], i: number): void => {
-    if (node === undefined || node === null) return;
-    if (Array.isArray(node)) {
-      for (const el of node) walk(el, segments, i);
-      return;
-    }
-    if (i === segments.length) {
-      out.push(node);
-      return;
-    }
-    if (!isObject(node) || !Object.hasOwn(node, segments[i]!)) return;
-    walk(node[segments[i]!], segments, i + 1);
-  };
-  walk(doc, path.split('.'), 0);
+  // Module-level recursion rather than a closure per call: this runs for every field of every document written.
+  collect(doc, path.includes('.') ? path.split('.') : [path], 0, out);
   return out;
+}
+
+function collect(node: unknown, segments: string[], i: number, out: unknown[]): void {
+  if (node === undefined || node === null) return;
+  if (Array.isArray(node)) {
+    for (const el of node) collect(el, segments, i, out);
+    return;
+  }
+  if (i === segments.length) {
+    out.push(node);
+    return;
+  }
+  if (!isObject(node) || !Object.hasOwn(node, segments[i]!)) return;
+  collect(node[segments[i]!], segments, i + 1, out);
 }
 
 /**

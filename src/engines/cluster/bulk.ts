@@ -13,7 +13,11 @@ export interface BulkOp {
   action: 'index' | 'create' | 'delete';
   index: string;
   id: string;
-  source?: Record<string, unknown>;
+  /**
+   * The stored document. A function is called once, when the operation's request is built (see opSource): a large
+   * write is then translated batch by batch while the requests before it are in flight, instead of all of it first.
+   */
+  source?: Record<string, unknown> | (() => Record<string, unknown>);
   /** External versioning: the write applies only over an older version (reindex replays). */
   version?: number;
   /** Optimistic concurrency (a partial update): the write applies only over this sequence number and term. */
@@ -53,6 +57,12 @@ interface Line {
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
+/** The operation's document, translated now if it was deferred (and kept, for a reindex's replay to read). */
+export function opSource(op: BulkOp): Record<string, unknown> | undefined {
+  if (typeof op.source === 'function') op.source = op.source();
+  return op.source;
+}
+
 function serialise(op: BulkOp): string {
   const meta: Record<string, unknown> = { _index: op.index, _id: op.id };
   if (op.version !== undefined) {
@@ -64,7 +74,7 @@ function serialise(op: BulkOp): string {
     meta.if_primary_term = op.ifPrimaryTerm;
   }
   const head = JSON.stringify({ [op.action]: meta });
-  return op.action === 'delete' ? `${head}\n` : `${head}\n${JSON.stringify(op.source)}\n`;
+  return op.action === 'delete' ? `${head}\n` : `${head}\n${JSON.stringify(opSource(op))}\n`;
 }
 
 /**

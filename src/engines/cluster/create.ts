@@ -71,6 +71,7 @@ export function createClusterEngine(
     writeTimeoutMs: conn.requestTimeoutMs,
     maxResultWindow: config.MAX_RESULT_WINDOW,
     replicas: config.ELASTICSEARCH_REPLICAS,
+    mergeAfterLoad: config.ELASTICSEARCH_MERGE_AFTER_LOAD,
     log: createLogger(config),
   });
 }

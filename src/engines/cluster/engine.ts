@@ -13,6 +13,8 @@ import type { IndexSchema } from '../../schema/types.js';
 import type {
   BulkItem,
   BulkItemResult,
+  BulkLoadHooks,
+  BulkLoadMode,
   ByFilterOutcome,
   ByFilterRequest,
   Engine,
@@ -22,6 +24,7 @@ import type {
   ReindexResult,
   WriteOptions,
 } from '../engine.js';
+import { loadIntoCluster } from './bulk-load.js';
 import { runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
 import { collectMatches, type CollectContext } from './by-filter.js';
 import { IndexCatalogue, type Resolved } from './catalogue.js';
@@ -36,6 +39,8 @@ import { errorReason, errorType } from './transport.js';
 
 /** Longest pause between two tries of a partial update that met a concurrent write, in milliseconds. */
 const PATCH_BACKOFF_MS = 50;
+/** Longest an import waits for its closing merge (bulk-load.ts); the merge itself goes on past it. */
+const MERGE_WAIT_MS = 30 * 60_000;
 
 export interface ClusterEngineOptions {
   transport: ClusterTransport;
@@ -50,6 +55,8 @@ export interface ClusterEngineOptions {
   maxResultWindow?: number;
   /** Replicas of new indexes: a count or an auto-expand range (mapping.ts settingsFor). */
   replicas?: string;
+  /** Force-merge an index an import loaded from empty (bulk-load.ts). */
+  mergeAfterLoad?: boolean;
   /** Where partial results and replay failures are reported. */
   log?: { warn(obj: object, msg: string): void };
 }
@@ -323,11 +330,32 @@ export class ClusterEngine implements Engine {
       action: 'index',
       index: alias,
       id: docId(item.id),
-      source: toSource(r.meta.schema, item.id, item.document),
+      source: () => toSource(r.meta.schema, item.id, item.document),
     }));
     const outcomes = await this.write(index, ops, opts);
     return outcomes.map((o) =>
       o.ok ? { created: o.created ?? false } : { created: false, error: o.error! },
+    );
+  }
+
+  /** See bulk-load.ts: batch after batch without a refresh wait, one refresh at the end, a merge when it was empty. */
+  async bulkLoad(
+    index: string,
+    batches: AsyncIterable<BulkItem[]>,
+    hooks: BulkLoadHooks,
+  ): Promise<BulkLoadMode> {
+    await this.catalogue.require(index);
+    return loadIntoCluster(
+      {
+        transport: this.t,
+        alias: this.catalogue.names.alias(index),
+        write: (items) => this.bulkUpsert(index, items, { refresh: false }),
+        mergeAfterLoad: this.opts.mergeAfterLoad ?? true,
+        mergeTimeoutMs: MERGE_WAIT_MS,
+        ...(this.opts.log ? { log: this.opts.log } : {}),
+      },
+      batches,
+      hooks,
     );
   }
 

@@ -115,10 +115,22 @@ function fieldMapping(spec: FieldSpec, schema: IndexSchema, product: Product): R
   }
 }
 
-const searchable = (schema: IndexSchema) =>
-  Object.entries(schema.fields)
-    .filter(([, s]) => s.searchable)
-    .map(([n]) => n);
+/** Per schema, derived once: toSource runs for every document written, with the same schema each time. */
+const derivedFields = new WeakMap<IndexSchema, { searchable: string[]; dates: string[] }>();
+function fieldsOf(schema: IndexSchema): { searchable: string[]; dates: string[] } {
+  let fields = derivedFields.get(schema);
+  if (!fields) {
+    const entries = Object.entries(schema.fields);
+    fields = {
+      searchable: entries.filter(([, s]) => s.searchable).map(([n]) => n),
+      dates: entries.filter(([, s]) => s.type === 'date').map(([n]) => n),
+    };
+    derivedFields.set(schema, fields);
+  }
+  return fields;
+}
+
+const searchable = (schema: IndexSchema) => fieldsOf(schema).searchable;
 
 export function mappingsFor(schema: IndexSchema, meta: IndexMeta, product: Product): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
@@ -234,10 +246,7 @@ export function toSource(schema: IndexSchema, id: string, document: Document): R
   return { ...source, [schema.id_field]: id, [SIFT]: hidden };
 }
 
-const dateFields = (schema: IndexSchema) =>
-  Object.entries(schema.fields)
-    .filter(([, spec]) => spec.type === 'date')
-    .map(([name]) => name);
+const dateFields = (schema: IndexSchema) => fieldsOf(schema).dates;
 
 const toEpoch = (v: unknown): unknown => {
   if (typeof v !== 'string') return v;

@@ -1,6 +1,6 @@
 import { project } from '../../schema/paths.js';
 import { checkDocument } from '../../schema/document.js';
-import { runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
+import { opSource, runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
 import { toSource } from './mapping.js';
 import type { Marker, ReindexMarkers } from './system.js';
 import type { ClusterTransport } from './transport.js';
@@ -42,7 +42,7 @@ export async function replayWrites(
       if (version) deletes.push({ id: op.id, seq: version });
       return;
     }
-    const doc = project(op.source ?? {}, Object.keys(schema.fields));
+    const doc = project(opSource(op) ?? {}, Object.keys(schema.fields));
     let checked;
     try {
       checked = checkDocument(schema, doc);

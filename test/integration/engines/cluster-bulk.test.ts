@@ -195,3 +195,65 @@ describe('bulk import with per-item errors (real OpenSearch node)', () => {
     expect((await svc.search(idx, { size: 0, track_total: true })).total).toBeGreaterThanOrEqual(1234);
   });
 });
+
+describe('bulk load of an import (real OpenSearch node)', () => {
+  let engine: ClusterEngine;
+  let svc: SearchService;
+  const schema = { id_field: 'id', fields: { id: { type: 'keyword' }, title: { type: 'text' } } };
+
+  beforeAll(() => {
+    engine = clusterEngine('opensearch');
+    svc = new SearchService(engine);
+  });
+  afterAll(() => engine.close());
+
+  /** The live version's segments (primaries). */
+  const segments = async (idx: string): Promise<number> => {
+    const physical = (await engine.catalogue.resolve(idx))!.physical;
+    const res = await engine.transport.request<{ segment: string; prirep: string }[]>({
+      method: 'GET',
+      path: `/_cat/segments/${physical}`,
+      querystring: { format: 'json' },
+    });
+    return new Set(res.body.filter((s) => s.prirep === 'p').map((s) => s.segment)).size;
+  };
+
+  /** Batches of an import; each is made searchable (a segment of its own) before the next is read. */
+  async function* batchesWithSegments(idx: string, from: number, count: number, size: number) {
+    for (let at = from; at < from + count; at += size) {
+      yield Array.from({ length: size }, (_, i) => ({ id: `d${at + i}`, title: `document ${at + i}` }));
+      await engine.transport.request({
+        method: 'POST',
+        path: `/${engine.catalogue.names.alias(idx)}/_refresh`,
+      });
+    }
+  }
+
+  it('stores every batch, makes it searchable at the end and merges an index it loaded from empty', async () => {
+    const idx = 'load-empty';
+    await svc.putIndex(idx, schema);
+    const written: number[] = [];
+    const durable: number[] = [];
+    const { mode } = await svc.importStream(idx, batchesWithSegments(idx, 0, 400, 100), {
+      written: (r) => written.push(r.indexed),
+      durable: (n) => durable.push(n),
+    });
+    expect(mode).toBe('batches');
+    expect(written).toEqual([100, 100, 100, 100]);
+    expect(durable).toEqual([100, 200, 300, 400]);
+    expect((await svc.search(idx, { size: 0, track_total: true })).total).toBe(400);
+    expect(await segments(idx)).toBe(1);
+  });
+
+  it('leaves the segments of an index that held documents before the load to the cluster', async () => {
+    const idx = 'load-live';
+    await svc.putIndex(idx, schema);
+    await svc.importDocuments(idx, [{ id: 'first', title: 'already here' }]);
+    await svc.importStream(idx, batchesWithSegments(idx, 0, 300, 100), {
+      written: () => undefined,
+      durable: () => undefined,
+    });
+    expect((await svc.search(idx, { size: 0, track_total: true })).total).toBe(301);
+    expect(await segments(idx)).toBeGreaterThan(1);
+  });
+});
