@@ -1,10 +1,8 @@
 import { Client, ClusterConnectionPool } from '@elastic/elasticsearch';
 import { SiftError } from '../../errors.js';
 import { checkAnswer } from './answers.js';
-import { withFailover, type FailoverPolicy } from './failover.js';
+import { sendWithFailover, type FailoverPolicy } from './failover.js';
 import {
-  answerOf,
-  answerOrUnavailable,
   clientParams,
   type ClusterConnection,
   type ClusterRequest,
@@ -47,32 +45,19 @@ export class ElasticsearchTransport implements ClusterTransport {
 
   async request<T>(req: ClusterRequest, opts: { timeoutMs?: number } = {}): Promise<ClusterResponse<T>> {
     const params = clientParams(req);
-    try {
-      return await withFailover<T>(
-        this.failover,
-        opts.timeoutMs ?? this.requestTimeoutMs,
-        req,
-        async (timeoutMs) => {
-          try {
-            const res = await this.client.transport.request(params, {
-              meta: true,
-              requestTimeout: timeoutMs,
-            });
-            return { status: res.statusCode ?? 200, body: res.body as T };
-          } catch (err) {
-            const answer = answerOf(err);
-            if (answer) return answer as ClusterResponse<T>;
-            // The client marks a node dead when it refuses or resets, but not when it times out (short of its own
-            // retryOnTimeout, which it would follow with its own retries): a hung node is dead for us too. The
-            // error carries a copy of the connection; the pool's own is found by its id.
-            if ((err as Error).name === 'TimeoutError') this.markDead(err);
-            throw err;
-          }
-        },
-      );
-    } catch (err) {
-      return answerOrUnavailable(this.product, err) as ClusterResponse<T>;
-    }
+    return sendWithFailover<T>(
+      this.product,
+      this.failover,
+      opts.timeoutMs ?? this.requestTimeoutMs,
+      req,
+      (timeoutMs) => this.client.transport.request(params, { meta: true, requestTimeout: timeoutMs }),
+      // The client marks a node dead when it refuses or resets, but not when it times out (short of its own
+      // retryOnTimeout, which it would follow with its own retries): a hung node is dead for us too. The error
+      // carries a copy of the connection; the pool's own is found by its id.
+      (err) => {
+        if ((err as Error).name === 'TimeoutError') this.markDead(err);
+      },
+    );
   }
 
   private markDead(err: unknown): void {

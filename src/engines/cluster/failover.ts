@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClusterResponse } from './transport.js';
+import { answerOf, answerOrUnavailable, type ClusterResponse } from './transport.js';
 
 /**
  * How a request to a multi-node cluster survives one node dying or hanging. The official clients pick a node
@@ -89,5 +89,36 @@ export async function withFailover<T>(
       throw outcome.err;
     }
     if (pause) await sleep(pause);
+  }
+}
+
+/**
+ * One request as both transports send it through their official client: attempts under withFailover, an error
+ * answer (a 4xx/5xx the cluster gave) taken as the answer rather than thrown, and a cluster that could not be
+ * reached turned into Sift's 503 answer. `send(timeoutMs)` is one attempt through the client; `onFailure` sees
+ * each attempt's error before it is judged (the Elasticsearch client needs telling that a timed-out node is dead).
+ */
+export async function sendWithFailover<T>(
+  product: string,
+  policy: FailoverPolicy,
+  deadlineMs: number,
+  request: { method: string; path: string },
+  send: (timeoutMs: number) => Promise<{ statusCode?: number | null; body: unknown }>,
+  onFailure?: (err: unknown) => void,
+): Promise<ClusterResponse<T>> {
+  try {
+    return await withFailover<T>(policy, deadlineMs, request, async (timeoutMs) => {
+      try {
+        const res = await send(timeoutMs);
+        return { status: res.statusCode ?? 200, body: res.body as T };
+      } catch (err) {
+        const answer = answerOf(err);
+        if (answer) return answer as ClusterResponse<T>;
+        onFailure?.(err);
+        throw err;
+      }
+    });
+  } catch (err) {
+    return answerOrUnavailable(product, err) as ClusterResponse<T>;
   }
 }

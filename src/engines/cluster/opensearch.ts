@@ -1,10 +1,8 @@
 import { Client } from '@opensearch-project/opensearch';
 import { SiftError } from '../../errors.js';
 import { checkAnswer } from './answers.js';
-import { withFailover, type FailoverPolicy } from './failover.js';
+import { sendWithFailover, type FailoverPolicy } from './failover.js';
 import {
-  answerOf,
-  answerOrUnavailable,
   clientParams,
   type ClusterConnection,
   type ClusterRequest,
@@ -42,25 +40,13 @@ export class OpenSearchTransport implements ClusterTransport {
 
   async request<T>(req: ClusterRequest, opts: { timeoutMs?: number } = {}): Promise<ClusterResponse<T>> {
     const params = clientParams(req);
-    try {
-      return await withFailover<T>(
-        this.failover,
-        opts.timeoutMs ?? this.requestTimeoutMs,
-        req,
-        async (timeoutMs) => {
-          try {
-            const res = await this.client.transport.request(params, { requestTimeout: timeoutMs });
-            return { status: res.statusCode ?? 200, body: res.body as T };
-          } catch (err) {
-            const answer = answerOf(err);
-            if (answer) return answer as ClusterResponse<T>;
-            throw err;
-          }
-        },
-      );
-    } catch (err) {
-      return answerOrUnavailable(this.product, err) as ClusterResponse<T>;
-    }
+    return sendWithFailover<T>(
+      this.product,
+      this.failover,
+      opts.timeoutMs ?? this.requestTimeoutMs,
+      req,
+      (timeoutMs) => this.client.transport.request(params, { requestTimeout: timeoutMs }),
+    );
   }
 
   async openPointInTime(index: string, keepAlive: string): Promise<string> {
