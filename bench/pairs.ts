@@ -37,6 +37,7 @@ import {
   clusterConfig,
   elasticsearchUrl,
   ensureElasticsearchIndex,
+  importLikeTheCli,
   INDEX,
   productionEnv,
 } from './lib/pairs-env.js';
@@ -247,15 +248,7 @@ async function importPair(
       );
     } else {
       // The path `sift import` takes (the engine's bulk load), in the CLI's default batches of 5,000.
-      async function* slices() {
-        for (let i = 0; i < docs.length; i += 5000) yield docs.slice(i, i + 5000);
-      }
-      let failed = 0;
-      await service.importStream(name, slices(), {
-        written: (r) => (failed += r.failed),
-        durable: () => undefined,
-      });
-      if (failed) throw new Error(`sift import: ${failed} failed`);
+      await importLikeTheCli(service, name, docs, 5000);
     }
     const rate = Math.round(docs.length / (ms(t0) / 1000));
     await engine.dropIndex(name);

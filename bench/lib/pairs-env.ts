@@ -63,18 +63,31 @@ export async function ensureElasticsearchIndex(url: string, pkgs: Pkg[]): Promis
     if (info?.documents === pkgs.length) return;
     await engine.dropIndex(INDEX);
     await service.putIndex(INDEX, loadSchemaFile(SCHEMA));
-    // The path `sift import` takes (the engine's bulk load), so the index is in the state an import leaves it:
-    // refreshed once at the end and merged (ELASTICSEARCH_MERGE_AFTER_LOAD).
-    async function* slices() {
-      for (let i = 0; i < pkgs.length; i += 10_000) yield pkgs.slice(i, i + 10_000);
-    }
-    let failed = 0;
-    await service.importStream(INDEX, slices(), {
-      written: (r) => (failed += r.failed),
-      durable: () => undefined,
-    });
-    if (failed) throw new Error(`import into elasticsearch: ${failed} failed`);
+    // The path `sift import` takes, so the index is in the state an import leaves it: refreshed once at the end
+    // and merged (ELASTICSEARCH_MERGE_AFTER_LOAD).
+    await importLikeTheCli(service, INDEX, pkgs, 10_000);
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * Imports documents the way `sift import` does (SearchService.importStream: the engine's bulk load), in batches of
+ * `batch`; throws if any document failed.
+ */
+export async function importLikeTheCli(
+  service: SearchService,
+  index: string,
+  docs: readonly unknown[],
+  batch: number,
+): Promise<void> {
+  async function* slices() {
+    for (let i = 0; i < docs.length; i += batch) yield docs.slice(i, i + batch);
+  }
+  let failed = 0;
+  await service.importStream(index, slices(), {
+    written: (r) => (failed += r.failed),
+    durable: () => undefined,
+  });
+  if (failed) throw new Error(`import into ${index}: ${failed} failed`);
 }
