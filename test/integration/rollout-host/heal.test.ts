@@ -110,7 +110,7 @@ describe('a host that heals after kill -9', { timeout: 600_000 }, () => {
   async function whole(color: Color): Promise<boolean> {
     const t = (await fx.target.state()).tracks[color];
     if (t.ready !== t.desired || t.total !== t.desired) return false;
-    const servers = readFileSync(fx.config.nginx.upstreamFile, 'utf8')
+    const servers = readFileSync(fx.config.nginx!.upstreamFile, 'utf8')
       .split('\n')
       .filter((l) => l.startsWith('server ') && !l.includes(' down'));
     return servers.length === t.desired;
@@ -159,7 +159,7 @@ describe('a host that heals after kill -9', { timeout: 600_000 }, () => {
     const standby = (await standbyId())!;
     // A standby is not one of the colour's instances: the colour is whole and nginx does not list it.
     expect(await whole(color)).toBe(true);
-    expect(readFileSync(fx.config.nginx.upstreamFile, 'utf8')).not.toContain(standby);
+    expect(readFileSync(fx.config.nginx!.upstreamFile, 'utf8')).not.toContain(standby);
     await killUnderLoad(color, 'standby');
     const ids = (await fx.target.instances(color)).map((i) => i.id);
     expect(ids).toContain(standby);

@@ -411,14 +411,19 @@ export class Reconciler {
   }
 
   /**
-   * Waits (at most drainSeconds after the instances left nginx) until every nginx worker that may still hold a
-   * connection to them has exited, then stops them. Not interruptible: stopping early would cut requests off.
+   * Waits (at most drainSeconds after the instances left the router) until nothing the router holds still uses
+   * them (nginx: every worker that may hold a connection to them has exited; HAProxy: their servers have no
+   * session left), then stops them. Not interruptible: stopping early would cut requests off.
    */
   private async finishDrain(color: Color, records: InstanceRecord[], retired: number[]): Promise<void> {
     const since = Math.min(...records.map((r) => Date.parse(r.drainingSince ?? new Date().toISOString())));
     const remaining = Math.max(0, since + this.config.drainMs - Date.now());
     this.note(color, `draining ${records.map((r) => r.id).join(', ')}`);
-    await this.control.nginx.waitGone(retired, remaining);
+    await this.control.front.waitDrained(
+      retired,
+      records.map((r) => r.port),
+      remaining,
+    );
     await Promise.all(records.map((r) => stopProcess(identity(r), this.config.stopTimeoutMs)));
     await this.remove(records);
   }
