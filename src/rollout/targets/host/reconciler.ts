@@ -344,7 +344,7 @@ export class Reconciler {
       this.note(color, `${target.id} is ready as ${color}'s standby`);
       return;
     }
-    this.note(color, `${target.id} is ready; adding it to nginx`);
+    this.note(color, `${target.id} is ready; adding it to ${this.config.router}`);
     // The new instance enters and, in a rolling update, an old one leaves in the same reload: capacity never
     // drops below the desired count, and every reload is one more moment for clients' idle connections to race.
     let replaced: string | null = null;
@@ -393,7 +393,7 @@ export class Reconciler {
   /** Takes instances out of nginx (one reload), lets nginx's old workers finish with them, then stops them. */
   private async drain(color: Color, records: InstanceRecord[], why: string): Promise<void> {
     const ids = new Set(records.map((r) => r.id));
-    this.note(color, `${why}: taking ${[...ids].join(', ')} out of nginx`);
+    this.note(color, `${why}: taking ${[...ids].join(', ')} out of ${this.config.router}`);
     const { state } = await this.control.change((s) => {
       const now = new Date().toISOString();
       for (const i of s.instances) {
