@@ -64,16 +64,28 @@ async function startHost(router: 'nginx' | 'haproxy'): Promise<HostFixture> {
   return fx;
 }
 
-async function changeUnderLoad(fx: HostFixture, marker: string): Promise<RouterRun> {
+/** Runs `body` under the load, through `fx`'s router, and counts what each client lost and the reloads. */
+async function underLoad(fx: HostFixture, marker: string, body: () => Promise<void>): Promise<RouterRun> {
   const reloads = fx.watchReloads();
   const run = startLoad({
     url: fx.frontDoor,
     path: (n) => `/api/search?q=${marker}n${n}`,
     rate: RATE,
-    // A bound, never reached: the load stops after the last change.
+    // A bound, never reached: the load stops after the body.
     durationMs: 60_000,
   });
   try {
+    await body();
+  } finally {
+    await run.stop();
+  }
+  const summary = await run.done;
+  const at = reloads.stop();
+  return { summary, strictFailed: summary.failed + summary.retriedOnReusedConnection, reloads: at.length };
+}
+
+const changeUnderLoad = (fx: HostFixture, marker: string) =>
+  underLoad(fx, marker, async () => {
     for (const split of CHANGES) {
       await new Promise((r) => setTimeout(r, CHANGE_EVERY_MS));
       if (split.blue === 100 || split.green === 100)
@@ -83,12 +95,31 @@ async function changeUnderLoad(fx: HostFixture, marker: string): Promise<RouterR
       expect(check.ok, check.detail).toBe(true);
     }
     await new Promise((r) => setTimeout(r, CHANGE_EVERY_MS));
-  } finally {
-    await run.stop();
-  }
-  const summary = await run.done;
-  const at = reloads.stop();
-  return { summary, strictFailed: summary.failed + summary.retriedOnReusedConnection, reloads: at.length };
+  });
+
+/** Replaces blue's instance by one of another release (surge, then drain), twice, under the load. */
+const rollUnderLoad = (fx: HostFixture, marker: string) =>
+  underLoad(fx, marker, async () => {
+    const signal = new AbortController().signal;
+    for (const image of [RELEASES.v2, RELEASES.v1]) {
+      await new Promise((r) => setTimeout(r, CHANGE_EVERY_MS));
+      await fx.target.setImage('blue', image);
+      const r = await fx.target.waitReady('blue', { timeoutMs: 120_000, signal });
+      expect(r.ok, r.ok ? '' : r.reason).toBe(true);
+      expect(r.track).toMatchObject({ image, ready: 1, total: 1 });
+    }
+    await new Promise((r) => setTimeout(r, CHANGE_EVERY_MS));
+  });
+
+function report(what: string, runs: Record<'nginx' | 'haproxy', RouterRun>): void {
+  console.log(
+    (['nginx', 'haproxy'] as const)
+      .map((router) => {
+        const r = runs[router];
+        return `${router}, ${what}: ${r.summary.requests} requests, ${r.summary.failed} failed, strict-client failures ${r.strictFailed}, p99 ${r.summary.latencyMs.p99} ms, reloads ${r.reloads}`;
+      })
+      .join('\n'),
+  );
 }
 
 describe('strict clients through nginx and HAProxy while traffic moves', { timeout: 900_000 }, () => {
@@ -114,11 +145,7 @@ describe('strict clients through nginx and HAProxy while traffic moves', { timeo
           console.log(`${router} first failures ${JSON.stringify(r.summary.failures.slice(0, 10))}`);
         }
       }
-      const table = (['nginx', 'haproxy'] as const).map((router) => {
-        const r = runs[router]!;
-        return `${router}: ${r.summary.requests} requests, ${r.summary.failed} failed, strict-client failures ${r.strictFailed}, p99 ${r.summary.latencyMs.p99} ms, reloads ${r.reloads}`;
-      });
-      console.log(table.join('\n'));
+      report(`${CHANGES.length} traffic changes`, runs as Record<'nginx' | 'haproxy', RouterRun>);
       for (const router of ['nginx', 'haproxy'] as const) {
         const r = runs[router]!;
         expect(r.summary.requests).toBeGreaterThan(RATE * 10);
@@ -127,6 +154,26 @@ describe('strict clients through nginx and HAProxy while traffic moves', { timeo
       }
       // nginx reloads once per change (none is skipped or doubled); HAProxy never.
       expect(runs.nginx!.reloads).toBe(CHANGES.length);
+      expect(runs.haproxy!.reloads).toBe(0);
+      expect(runs.haproxy!.strictFailed).toBe(0);
+    }));
+
+  it('two rolling replacements of the live instance: no failure for a normal client on either router, none for a strict client through HAProxy', () =>
+    withLoadSlot(async () => {
+      const runs: Partial<Record<'nginx' | 'haproxy', RouterRun>> = {};
+      for (const router of ['nginx', 'haproxy'] as const) {
+        const r = await rollUnderLoad(hosts[router]!, `roll${router}${process.pid}`);
+        runs[router] = r;
+        console.log(`${formatLoad(`${router}: 2 rolling replacements`, r.summary)}; reloads ${r.reloads}`);
+      }
+      report('2 rolling replacements', runs as Record<'nginx' | 'haproxy', RouterRun>);
+      for (const router of ['nginx', 'haproxy'] as const) {
+        expect(runs[router]!.summary.non2xx, router).toEqual({});
+        expect(runs[router]!.summary.errors, router).toEqual({});
+      }
+      // Each replacement lets the new instance in and the old one out: reloads through nginx, none through
+      // HAProxy, whose servers on the colour's ports are switched by runtime commands.
+      expect(runs.nginx!.reloads).toBeGreaterThanOrEqual(2);
       expect(runs.haproxy!.reloads).toBe(0);
       expect(runs.haproxy!.strictFailed).toBe(0);
     }));
