@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SiftError } from '../../../errors.js';
-import type { HaproxySettings, HostConfig } from './config.js';
+import { colorOfPort, type HaproxySettings, type HostConfig } from './config.js';
 import type { HostFront } from './front.js';
 import {
   activeOf,
@@ -18,7 +18,6 @@ import type { HostState } from './host-state.js';
 import { HaproxyRuntime } from './haproxy-runtime.js';
 import { readTextOrNull, writeFileAtomic } from './state-file.js';
 import type { ParsedUpstream } from './upstream.js';
-import { colorOfPort } from './config.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
