@@ -97,17 +97,18 @@ const changeUnderLoad = (fx: HostFixture, marker: string) =>
     await new Promise((r) => setTimeout(r, CHANGE_EVERY_MS));
   });
 
-/** Replaces blue's instance by one of another release (surge, then drain), twice, under the load. */
+/**
+ * Replaces blue's instance by one of another release (a surge instance in, then the old one out and drained),
+ * under the load. Once: each takes a Sift start-up, and the test stays under a minute on a busy machine.
+ */
 const rollUnderLoad = (fx: HostFixture, marker: string) =>
   underLoad(fx, marker, async () => {
     const signal = new AbortController().signal;
-    for (const image of [RELEASES.v2, RELEASES.v1]) {
-      await new Promise((r) => setTimeout(r, CHANGE_EVERY_MS));
-      await fx.target.setImage('blue', image);
-      const r = await fx.target.waitReady('blue', { timeoutMs: 120_000, signal });
-      expect(r.ok, r.ok ? '' : r.reason).toBe(true);
-      expect(r.track).toMatchObject({ image, ready: 1, total: 1 });
-    }
+    await new Promise((r) => setTimeout(r, CHANGE_EVERY_MS));
+    await fx.target.setImage('blue', RELEASES.v2);
+    const r = await fx.target.waitReady('blue', { timeoutMs: 120_000, signal });
+    expect(r.ok, r.ok ? '' : r.reason).toBe(true);
+    expect(r.track).toMatchObject({ image: RELEASES.v2, ready: 1, total: 1 });
     await new Promise((r) => setTimeout(r, CHANGE_EVERY_MS));
   });
 
@@ -158,22 +159,22 @@ describe('strict clients through nginx and HAProxy while traffic moves', { timeo
       expect(runs.haproxy!.strictFailed).toBe(0);
     }));
 
-  it('two rolling replacements of the live instance: no failure for a normal client on either router, none for a strict client through HAProxy', () =>
+  it('a rolling replacement of the live instance: no failure for a normal client on either router, none for a strict client through HAProxy', () =>
     withLoadSlot(async () => {
       const runs: Partial<Record<'nginx' | 'haproxy', RouterRun>> = {};
       for (const router of ['nginx', 'haproxy'] as const) {
         const r = await rollUnderLoad(hosts[router]!, `roll${router}${process.pid}`);
         runs[router] = r;
-        console.log(`${formatLoad(`${router}: 2 rolling replacements`, r.summary)}; reloads ${r.reloads}`);
+        console.log(`${formatLoad(`${router}: rolling replacement`, r.summary)}; reloads ${r.reloads}`);
       }
-      report('2 rolling replacements', runs as Record<'nginx' | 'haproxy', RouterRun>);
+      report('rolling replacement', runs as Record<'nginx' | 'haproxy', RouterRun>);
       for (const router of ['nginx', 'haproxy'] as const) {
         expect(runs[router]!.summary.non2xx, router).toEqual({});
         expect(runs[router]!.summary.errors, router).toEqual({});
       }
-      // Each replacement lets the new instance in and the old one out: reloads through nginx, none through
+      // The replacement lets the new instance in and the old one out: a reload through nginx, none through
       // HAProxy, whose servers on the colour's ports are switched by runtime commands.
-      expect(runs.nginx!.reloads).toBeGreaterThanOrEqual(2);
+      expect(runs.nginx!.reloads).toBeGreaterThanOrEqual(1);
       expect(runs.haproxy!.reloads).toBe(0);
       expect(runs.haproxy!.strictFailed).toBe(0);
     }));
