@@ -3,6 +3,7 @@ import { tempHostConfig } from '../../../../test/support/rollout-host/temp-host-
 import { COLORS } from '../../types.js';
 import {
   activeOf,
+  changeCommands,
   desiredSlots,
   HAPROXY_MAX_WEIGHT,
   haproxyWeights,
@@ -158,6 +159,45 @@ describe('HAProxy backend', () => {
     expect(servers.every((s) => s.down)).toBe(true);
     expect(splitOf(parsedOf(servers, 'green'))).toEqual({ blue: 0, green: 100 });
     expect(splitOf(parsedOf(servers, null))).toBeNull();
+  });
+
+  it('changes the live servers ready-first: the backend is never without a server in between', () => {
+    // Live: blue alone (weight 1 each), green in maintenance. Wanted: all on green.
+    const blueOnly = parseServersState(
+      serversState([
+        { name: 'blue-8101', port: 8101, admin: 0, weight: 1 },
+        { name: 'blue-8102', port: 8102, admin: 0, weight: 1 },
+        { name: 'blue-8103', port: 8103, admin: 5, weight: 1, op: 0 },
+        { name: 'green-8201', port: 8201, admin: 5, weight: 1, op: 0 },
+        { name: 'green-8202', port: 8202, admin: 5, weight: 1, op: 0 },
+        { name: 'green-8203', port: 8203, admin: 5, weight: 1, op: 0 },
+      ]),
+      config,
+    );
+    const live = new Map(blueOnly.map((s) => [s.name, s]));
+    const toGreen = stateWith({ blue: 0, green: 100 }, [
+      instance('blue', 8101),
+      instance('blue', 8102),
+      instance('green', 8201),
+      instance('green', 8202),
+    ]);
+    expect(changeCommands('sift', desiredSlots(toGreen, config), live)).toEqual([
+      'set server sift/green-8201 state ready',
+      'set server sift/green-8202 state ready',
+      'set server sift/blue-8101 state maint',
+      'set server sift/blue-8102 state maint',
+    ]);
+    // A split: green enters with its weight set before it is ready; blue's weight changes in place.
+    const split = stateWith({ blue: 75, green: 25 }, toGreen.instances);
+    expect(changeCommands('sift', desiredSlots(split, config), live)).toEqual([
+      'set server sift/blue-8101 weight 3',
+      'set server sift/blue-8102 weight 3',
+      'set server sift/green-8201 state ready',
+      'set server sift/green-8202 state ready',
+    ]);
+    // What already is as wanted needs nothing.
+    const same = stateWith({ blue: 100, green: 0 }, toGreen.instances);
+    expect(changeCommands('sift', desiredSlots(same, config), live)).toEqual([]);
   });
 
   it('reads sessions per server of the backend from `show stat`', () => {

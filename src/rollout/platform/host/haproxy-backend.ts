@@ -166,6 +166,32 @@ export const parsedOf = (servers: readonly LiveServer[], active: Color | null): 
   servers,
 });
 
+/**
+ * The runtime commands that make `live` servers what `desired` says, in an order that never leaves the backend
+ * without a server: first every server that takes traffic gets its weight and leaves maintenance, then the
+ * ones that stop taking it go into maintenance. Nothing for a server that already is as desired (a maintenance
+ * server's weight does not matter). Every desired slot must be in `live`.
+ */
+export function changeCommands(
+  backend: string,
+  desired: readonly Slot[],
+  live: ReadonlyMap<string, LiveServer>,
+): string[] {
+  const enter = desired
+    .filter((d) => d.ready)
+    .flatMap((d) => {
+      const s = live.get(d.name)!;
+      return [
+        ...(s.weight !== d.weight ? [`set server ${backend}/${d.name} weight ${d.weight}`] : []),
+        ...(s.admin !== 'ready' ? [`set server ${backend}/${d.name} state ready`] : []),
+      ];
+    });
+  const leave = desired
+    .filter((d) => !d.ready && live.get(d.name)!.admin !== 'maint')
+    .map((d) => `set server ${backend}/${d.name} state maint`);
+  return [...enter, ...leave];
+}
+
 /** Current sessions per server name, from `show stat` (CSV, columns named by the `# ` header line). */
 export function sessionsByServer(csv: string, backend: string): Map<string, number> {
   const lines = csv.split('\n');

@@ -5,6 +5,7 @@ import { colorOfPort, type HaproxySettings, type HostConfig } from './config.js'
 import type { HostFront } from './front.js';
 import {
   activeOf,
+  changeCommands,
   desiredSlots,
   parsedOf,
   parseServersState,
@@ -83,27 +84,12 @@ export class HaproxyFront implements HostFront {
         `HAProxy's backend ${this.settings.backend} has no server ${missing.join(', ')}: it was started from an older ${this.settings.backendFile}; restart or reload HAProxy once to load the host config's ports`,
       );
     }
-    const commands = [
-      ...desired.filter((d) => d.ready).flatMap((d) => this.enter(d, byName.get(d.name)!)),
-      ...desired.filter((d) => !d.ready).flatMap((d) => this.leave(d, byName.get(d.name)!)),
-    ];
+    const commands = changeCommands(this.settings.backend, desired, byName);
     for (const c of commands) await this.runtime.set(c);
     if (commands.length > 0) await this.confirm(desired);
     // Written once HAProxy has the change (and whenever it lags behind it), so a restart starts from what runs.
     await this.writeFile(state);
     return commands.length > 0 ? [] : null;
-  }
-
-  private enter(d: Slot, live: LiveServer): string[] {
-    const name = `${this.settings.backend}/${d.name}`;
-    const out: string[] = [];
-    if (live.weight !== d.weight) out.push(`set server ${name} weight ${d.weight}`);
-    if (live.admin !== 'ready') out.push(`set server ${name} state ready`);
-    return out;
-  }
-
-  private leave(d: Slot, live: LiveServer): string[] {
-    return live.admin === 'maint' ? [] : [`set server ${this.settings.backend}/${d.name} state maint`];
   }
 
   /** The backend file, when it differs: what a restart starts from. */
