@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs (once) and locates the real tools that check Sift's deployment assets:
-#   ensure.sh nginx|promtool|prometheus|kubectl|kubeconform|helm|actionlint|k8s-schemas|schemathesis
+#   ensure.sh nginx|haproxy|promtool|prometheus|kubectl|kubeconform|helm|actionlint|k8s-schemas|schemathesis
 # The last stdout line is the absolute path of the binary (for k8s-schemas: the schema directory).
 # Debian packages come from apt; Go tools are built from the Go module proxy at pinned versions into a cache GOBIN;
 # Python tools are installed from PyPI with pip into a venv per requirements file, so a second call is instant. Everything lands under the user's cache directory, never in the repository.
@@ -101,6 +101,12 @@ ensure() {
       apt_install nginx-light
       echo /usr/sbin/nginx
       ;;
+    haproxy)
+      # HAProxy 2.6 on Debian 12: the host target's alternative router, driven through its runtime API.
+      # The package's unit starts a system HAProxy where an init system runs; tests start their own.
+      apt_install haproxy
+      echo /usr/sbin/haproxy
+      ;;
     promtool | prometheus)
       apt_install prometheus
       # The Debian package starts a system Prometheus where an init system runs; tests start their own.
@@ -112,13 +118,13 @@ ensure() {
     actionlint) go_tool actionlint "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" && echo "$GO_BIN_DIR/actionlint" ;;
     k8s-schemas) k8s_schemas ;;
     schemathesis) echo "$(python_tool schemathesis "$here/../../test/integration/http/schemathesis/requirements.txt")/bin/schemathesis" ;;
-    *) die "unknown tool $1 (nginx, promtool, prometheus, kubectl, kubeconform, helm, actionlint, k8s-schemas, schemathesis)" ;;
+    *) die "unknown tool $1 (nginx, haproxy, promtool, prometheus, kubectl, kubeconform, helm, actionlint, k8s-schemas, schemathesis)" ;;
   esac
 }
 
 [[ $# -eq 1 ]] || die "usage: ensure.sh TOOL"
 case "$1" in
   # dpkg allows one installer at a time, so the apt-installed tools share one lock.
-  nginx | promtool | prometheus) with_lock apt ensure "$1" ;;
+  nginx | haproxy | promtool | prometheus) with_lock apt ensure "$1" ;;
   *) with_lock "$1" ensure "$1" ;;
 esac

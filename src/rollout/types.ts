@@ -1,7 +1,8 @@
 /**
  * The three axes of a release, each a small interface with sibling implementations:
  *   Target        where Sift runs (Kubernetes Deployments, or processes on one host),
- *   TrafficRouter who gets the requests (a Service selector, Istio VirtualService weights, an nginx upstream),
+ *   TrafficRouter who gets the requests (a Service selector, Istio VirtualService weights, an nginx upstream,
+ *                 HAProxy weights),
  *   Analysis      whether the new version is healthy (HTTP probes, Prometheus queries).
  * Strategies (blue-green, rolling, canary) are written once against these, so each works on every target.
  *
@@ -141,7 +142,7 @@ export interface RouterCheck {
 }
 
 export interface TrafficRouter {
-  /** `service-selector`, `virtual-service`, `nginx`. */
+  /** `service-selector`, `virtual-service`, `nginx`, `haproxy`. */
   readonly kind: string;
   /** False when the router can only send all traffic to one colour (a Service selector). */
   readonly supportsWeights: boolean;

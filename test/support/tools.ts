@@ -6,6 +6,7 @@ const run = promisify(execFile);
 
 export type Tool =
   | 'nginx'
+  | 'haproxy'
   | 'promtool'
   | 'prometheus'
   | 'kubectl'

@@ -87,7 +87,10 @@ function addTargetOptions(cmd: Command): Command {
         .choices(['proxy', 'direct'])
         .default('proxy'),
     )
-    .option('--host-config <file>', 'host target: instances, ports, release command and nginx (YAML)')
+    .option(
+      '--host-config <file>',
+      'host target: instances, ports, release command and nginx or HAProxy (YAML)',
+    )
     .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
     .option('--timeout <duration>', 'give up (and roll back) after this long', '15m');
 }
@@ -111,7 +114,7 @@ function addReleaseOptions(cmd: Command): Command {
       )
       .option(
         '--probe-path <path...>',
-        'paths every new instance must answer with 200 (on a host: before it joins nginx)',
+        'paths every new instance must answer with 200 (on a host: before it joins the router)',
       )
       .option(
         '--probe-header <header...>',
@@ -361,8 +364,13 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
 
   deploy
     .command('init')
-    .description('prepare a host for its first release: the nginx upstream include and the state directory')
-    .requiredOption('--host-config <file>', 'host target: instances, ports, release command and nginx (YAML)')
+    .description(
+      'prepare a host for its first release: the nginx upstream include (or HAProxy backend) and the state directory',
+    )
+    .requiredOption(
+      '--host-config <file>',
+      'host target: instances, ports, release command and nginx or HAProxy (YAML)',
+    )
     .option('--json', 'print what was written as JSON on stdout')
     .action(async (flags: { hostConfig: string; json?: boolean }) => {
       try {
@@ -373,7 +381,7 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
           for (const line of done.wrote) ctx.stdout.write(`wrote ${line}\n`);
           for (const line of done.kept) ctx.stdout.write(`kept ${line}\n`);
           ctx.stdout.write(
-            `next: start (or reload) nginx, then \`sift deploy blue-green --image <release> --host-config ${flags.hostConfig}\`\n`,
+            `next: start (or reload) ${config.router}, then \`sift deploy blue-green --image <release> --host-config ${flags.hostConfig}\`\n`,
           );
         }
       } catch (err) {
@@ -384,7 +392,10 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
   deploy
     .command('agent')
     .description("supervise a host's instances: replace any that dies with a new one of the same release")
-    .requiredOption('--host-config <file>', 'host target: instances, ports, release command and nginx (YAML)')
+    .requiredOption(
+      '--host-config <file>',
+      'host target: instances, ports, release command and nginx or HAProxy (YAML)',
+    )
     .option('--interval <duration>', 'time between two looks at the instances', '500ms')
     .option('--probe-header <header...>', "headers of the release's probes, e.g. 'X-API-Key: ...'")
     .action(async (flags: { hostConfig: string; interval: string; probeHeader?: string[] }) => {

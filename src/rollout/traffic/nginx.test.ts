@@ -8,7 +8,7 @@ import { NginxRouter } from './nginx.js';
 // with a real nginx and real Sift instances is test/integration/rollout-host/routers.test.ts.
 const t = tempHostConfig();
 afterAll(() => t.remove());
-const file = t.config.nginx.upstreamFile;
+const file = t.config.nginx!.upstreamFile;
 const router = new NginxRouter(t.config);
 
 const codeOf = (p: Promise<unknown>) =>

@@ -11,52 +11,64 @@ import {
 /**
  * The steps of docs/deploy.md, "First deploy on a host", on a fresh host: deploy/nginx copied as shipped (its
  * upstream include names the compose stack's servers), a host config asking for two instances per colour,
- * `sift deploy init`, nginx started, a dry run, then the first release. Real nginx, real Sift processes.
+ * `sift deploy init`, nginx started, a dry run, then the first release. Real nginx, real Sift processes. Then the
+ * same with HAProxy ("HAProxy instead of nginx"): deploy/haproxy, `init` writing the backend file HAProxy needs
+ * to start.
  */
-describe('the first deploy on a host, as docs/deploy.md tells it', { timeout: 600_000 }, () => {
-  let fx: HostFixture;
-  let init: DeployRun | undefined;
-  const cli = (args: string[]) =>
-    deployCli([...args, '--host-config', fx.configPath, '--json'], { timeoutMs: 300_000 });
-  const result = (r: DeployRun) => r.json<RolloutResult>();
+const INIT_WROTE = {
+  nginx: /sift-active\.conf: replaced the sample/,
+  haproxy: /sift-backend\.cfg: created/,
+};
 
-  beforeAll(async () => {
-    fx = await startHostFixture({
-      instances: 2,
-      drainSeconds: 1,
-      // Step 3 of the docs, before nginx starts: it would refuse the shipped include's unresolvable servers.
-      beforeNginx: async (configPath) => {
-        init = await deployCli(['init', '--host-config', configPath, '--json']);
-      },
-    });
-  }, 400_000);
+for (const router of ['nginx', 'haproxy'] as const) {
+  describe(
+    `the first deploy on a host behind ${router}, as docs/deploy.md tells it`,
+    { timeout: 600_000 },
+    () => {
+      let fx: HostFixture;
+      let init: DeployRun | undefined;
+      const cli = (args: string[]) =>
+        deployCli([...args, '--host-config', fx.configPath, '--json'], { timeoutMs: 300_000 });
+      const result = (r: DeployRun) => r.json<RolloutResult>();
 
-  afterAll(async () => {
-    await fx?.close();
-  }, 120_000);
+      beforeAll(async () => {
+        fx = await startHostFixture({
+          router,
+          instances: 2,
+          drainSeconds: 1,
+          // Step 3 of the docs, before nginx starts: it would refuse the shipped include's unresolvable servers.
+          beforeNginx: async (configPath) => {
+            init = await deployCli(['init', '--host-config', configPath, '--json']);
+          },
+        });
+      }, 400_000);
 
-  it('init, a dry run and the first release start the configured number of instances', async () => {
-    expect(init?.code, init?.stderr).toBe(0);
-    expect(init?.json<{ wrote: string[] }>().wrote).toEqual([
-      expect.stringMatching(/sift-active\.conf: replaced the sample/),
-    ]);
+      afterAll(async () => {
+        await fx?.close();
+      }, 120_000);
 
-    const dry = await cli(['blue-green', '--image', RELEASES.v1, '--dry-run']);
-    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
-    expect(result(dry)).toMatchObject({ outcome: 'succeeded', dryRun: true });
-    expect(result(dry).actions).toContain('(dry run) scaled green to 2');
-    expect(await fx.router.current()).toEqual({ blue: 100, green: 0 });
+      it('init, a dry run and the first release start the configured number of instances', async () => {
+        expect(init?.code, init?.stderr).toBe(0);
+        expect(init?.json<{ wrote: string[] }>().wrote).toEqual([expect.stringMatching(INIT_WROTE[router])]);
 
-    const first = await cli(['blue-green', '--image', RELEASES.v1, '--scale-down-delay', '1s']);
-    expect(first.code, `${first.stderr}\n${instanceLogs(fx)}`).toBe(0);
-    expect(result(first).actions).toContain('scaled green to 2');
-    const state = await fx.target.state();
-    expect(state.tracks.green).toMatchObject({ image: RELEASES.v1, desired: 2, ready: 2 });
-    expect(await fx.router.current()).toEqual({ blue: 0, green: 100 });
-    expect(await fx.observe(4)).toEqual({ blue: 0, green: 4 });
+        const dry = await cli(['blue-green', '--image', RELEASES.v1, '--dry-run']);
+        expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+        expect(result(dry)).toMatchObject({ outcome: 'succeeded', dryRun: true });
+        expect(result(dry).actions).toContain('(dry run) scaled green to 2');
+        expect(await fx.router.current()).toEqual({ blue: 100, green: 0 });
 
-    // Run again, init leaves the host alone.
-    const again = await deployCli(['init', '--host-config', fx.configPath, '--json']);
-    expect(again.json<{ wrote: string[]; kept: string[] }>()).toMatchObject({ wrote: [] });
-  });
-});
+        const first = await cli(['blue-green', '--image', RELEASES.v1, '--scale-down-delay', '1s']);
+        expect(first.code, `${first.stderr}\n${instanceLogs(fx)}`).toBe(0);
+        expect(result(first).actions).toContain('scaled green to 2');
+        const state = await fx.target.state();
+        expect(state.tracks.green).toMatchObject({ image: RELEASES.v1, desired: 2, ready: 2 });
+        expect(await fx.router.current()).toEqual({ blue: 0, green: 100 });
+        expect(await fx.observe(4)).toEqual({ blue: 0, green: 4 });
+
+        // Run again, init leaves the host alone.
+        const again = await deployCli(['init', '--host-config', fx.configPath, '--json']);
+        expect(again.json<{ wrote: string[]; kept: string[] }>()).toMatchObject({ wrote: [] });
+      });
+    },
+  );
+}

@@ -45,7 +45,7 @@ describe('host target behind a real nginx', { timeout: 600_000 }, () => {
   }, 120_000);
 
   it('keeps the previous include when nginx -t refuses the new one, and says so', async () => {
-    const before = readFileSync(fx.config.nginx.upstreamFile, 'utf8');
+    const before = readFileSync(fx.config.nginx!.upstreamFile, 'utf8');
     const state = readFileSync(join(fx.config.stateDir, 'state.json'), 'utf8');
     // The same host with a server parameter nginx does not know: every rendering is invalid.
     const broken = new HostControl({ ...fx.config, serverParameters: 'max_fails=many' });
@@ -57,20 +57,20 @@ describe('host target behind a real nginx', { timeout: 600_000 }, () => {
       );
     expect(isSiftError(err) && err.code).toBe('DEPLOY_TARGET_UNAVAILABLE');
     expect((err as Error).message).toMatch(/nginx -t refused .*previous one is back/s);
-    expect(readFileSync(fx.config.nginx.upstreamFile, 'utf8')).toBe(before);
+    expect(readFileSync(fx.config.nginx!.upstreamFile, 'utf8')).toBe(before);
     expect(readFileSync(join(fx.config.stateDir, 'state.json'), 'utf8')).toBe(state);
     expect((await fetch(`${fx.frontDoor}/health/ready`)).status).toBe(200);
   });
 
   it('puts the include back when nginx cannot be reloaded', async () => {
-    const before = readFileSync(fx.config.nginx.upstreamFile, 'utf8');
+    const before = readFileSync(fx.config.nginx!.upstreamFile, 'utf8');
     const elsewhere = new HostControl({
       ...fx.config,
       serverParameters: 'max_fails=4 fail_timeout=10s',
-      nginx: { ...fx.config.nginx, pidFile: join(fx.dir, 'no-such-nginx.pid') },
+      nginx: { ...fx.config.nginx!, pidFile: join(fx.dir, 'no-such-nginx.pid') },
     });
     expect(await codeOf(elsewhere.change(() => undefined))).toBe('DEPLOY_TARGET_UNAVAILABLE');
-    expect(readFileSync(fx.config.nginx.upstreamFile, 'utf8')).toBe(before);
+    expect(readFileSync(fx.config.nginx!.upstreamFile, 'utf8')).toBe(before);
   });
 
   it('reports a release whose searches fail as ready, with the failing probe as a measurement', async () => {

@@ -1,16 +1,28 @@
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadHostConfig, type HostConfig } from '../../../src/rollout/platform/host/config.js';
 import { parseState } from '../../../src/rollout/platform/host/host-state.js';
 import { childPids, stopProcess } from '../../../src/rollout/platform/host/processes.js';
 import { HostTarget } from '../../../src/rollout/targets/host/target.js';
+import { initHost } from '../../../src/rollout/platform/host/init.js';
+import type { HostRouter } from '../../../src/rollout/traffic/host-router.js';
+import { HaproxyRouter } from '../../../src/rollout/traffic/haproxy.js';
 import { NginxRouter } from '../../../src/rollout/traffic/nginx.js';
 import type { Color } from '../../../src/rollout/types.js';
 import { ROOT } from '../files.js';
 import { tempDir } from '../temp-dir.js';
 import { claimPorts, waitFor } from '../net.js';
+import { haproxyFiles, runHaproxy } from '../haproxy.js';
 import { nginxPrefix, runNginx } from '../nginx.js';
 import { startSift } from '../sift-process.js';
 import { ensureTool } from '../tools.js';
@@ -26,6 +38,10 @@ import { nodeArgs } from '../compiled.js';
  *   search-fails  credentials required for reads: ready, but /api/search answers 401.
  * Every instance is told its release (SIFT_RELEASE); which colour answered a request is read from nginx's own
  * access log (`upstream=127.0.0.1:<port>`), since Sift's responses do not name the instance.
+ *
+ * With `router: 'haproxy'` the shipped HAProxy configuration (deploy/haproxy) runs instead of nginx, in the
+ * foreground on the same kind of port, with the backend file `sift deploy init` writes; its request log has the
+ * same `upstream=` field, so everything below reads either.
  */
 
 export const RELEASES = {
@@ -36,6 +52,8 @@ export const RELEASES = {
 } as const;
 
 export interface HostFixtureOptions {
+  /** The router in front of the instances (default nginx). */
+  readonly router?: 'nginx' | 'haproxy';
   readonly instances?: number;
   readonly drainSeconds?: number;
   readonly readinessTimeoutSeconds?: number;
@@ -55,7 +73,7 @@ export interface HostFixture {
   readonly accessLog: string;
   readonly errorLog: string;
   readonly target: HostTarget;
-  readonly router: NginxRouter;
+  readonly router: HostRouter;
   /** A second target over the same state, as a second operator's CLI would open it. */
   readonly other: HostTarget;
   /**
@@ -70,7 +88,10 @@ export interface HostFixture {
     /** Access log lines for the marker: one per request nginx received. */
     logged: number;
   };
-  /** Records when nginx starts a new worker generation (a reload), for lining failures up with reloads. */
+  /**
+   * Records when nginx starts a new worker generation (a reload), for lining failures up with reloads. HAProxy
+   * runs without a master process and cannot reload: it records nothing, and stop() throws if HAProxy exited.
+   */
   watchReloads(): { stop(): number[] };
   close(): Promise<void>;
 }
@@ -86,16 +107,17 @@ async function killInstances(stateDir: string): Promise<void> {
 }
 
 export async function startHostFixture(options: HostFixtureOptions = {}): Promise<HostFixture> {
-  const bin = await ensureTool('nginx');
+  const bin = await ensureTool(options.router ?? 'nginx');
   const tmp = tempDir('sift-host-');
   // The instance ports sit unbound between releases for minutes: claimed, so no other test can take one meanwhile.
   const claim = await claimPorts(7);
-  let nginx: ChildProcess | null = null;
+  let proxy: ChildProcess | null = null;
   try {
-    return await setUp(options, bin, tmp, claim, (child) => (nginx = child));
+    return await setUp(options, bin, tmp, claim, (child) => (proxy = child));
   } catch (err) {
-    const started = nginx as ChildProcess | null;
-    if (started && started.exitCode === null) started.kill('SIGQUIT');
+    const started = proxy as ChildProcess | null;
+    if (started && started.exitCode === null)
+      started.kill(options.router === 'haproxy' ? 'SIGUSR1' : 'SIGQUIT');
     tmp.remove();
     claim.release();
     throw err;
@@ -112,17 +134,56 @@ async function setUp(
   const dir = tmp.path;
   // nginx's workers run unprivileged when the test runs as root; they must reach the cache inside the prefix.
   chmodSync(dir, 0o755);
-  const [nginxPort, ...ports] = claim.ports;
+  const [proxyPort, ...ports] = claim.ports;
   const blue = ports.slice(0, 3);
   const green = ports.slice(3, 6);
-  const prefix = join(dir, 'nginx');
-  const p = nginxPrefix(prefix, { port: nginxPort!, upstreams: [] });
-  const upstreamFile = join(prefix, 'conf', 'upstream.d', 'sift-active.conf');
-  if (options.beforeNginx) {
-    copyFileSync(join(ROOT, 'deploy', 'nginx', 'upstream.d', 'sift-active.conf'), upstreamFile);
+  const haproxy = options.router === 'haproxy';
+  const prefix = join(dir, haproxy ? 'haproxy' : 'nginx');
+  let routerSection: Record<string, unknown>;
+  let startProxy: (config: HostConfig) => Promise<{ child: ChildProcess; url: string }>;
+  let accessLog: string;
+  let errorLog: string;
+  if (haproxy) {
+    mkdirSync(prefix);
+    const f = haproxyFiles(prefix, proxyPort!);
+    routerSection = {
+      router: 'haproxy',
+      haproxy: { socket: f.socket, backendFile: f.backendFile, frontDoor: `http://127.0.0.1:${proxyPort}` },
+    };
+    startProxy = async (config) => {
+      // A host never deployed to: `sift deploy init` writes the backend (blue active, every server in
+      // maintenance), without which HAProxy does not start.
+      if (!options.beforeNginx) await initHost(config);
+      return runHaproxy(f, proxyPort!);
+    };
+    accessLog = f.log;
+    errorLog = join(prefix, 'haproxy.err');
   } else {
-    // A host never deployed to: the include names blue as active and has no instance to send to yet.
-    writeFileSync(upstreamFile, `# active: blue\nserver 127.0.0.1:${blue[0]} down;\n`);
+    const p = nginxPrefix(prefix, { port: proxyPort!, upstreams: [] });
+    const upstreamFile = join(prefix, 'conf', 'upstream.d', 'sift-active.conf');
+    if (options.beforeNginx) {
+      copyFileSync(join(ROOT, 'deploy', 'nginx', 'upstream.d', 'sift-active.conf'), upstreamFile);
+    } else {
+      // A host never deployed to: the include names blue as active and has no instance to send to yet.
+      writeFileSync(upstreamFile, `# active: blue\nserver 127.0.0.1:${blue[0]} down;\n`);
+    }
+    routerSection = {
+      nginx: {
+        binary: bin,
+        prefix: p.prefix,
+        conf: p.conf,
+        upstreamFile,
+        frontDoor: `http://127.0.0.1:${proxyPort}`,
+      },
+    };
+    startProxy = async (config) => {
+      // Started by the one nginx helper; the host config's binary is the same tool, so `sift deploy` reloads it.
+      const running = await runNginx(p, proxyPort!);
+      await waitFor(async () => existsSync(config.nginx!.pidFile), 10_000);
+      return running;
+    };
+    accessLog = join(prefix, 'access.log');
+    errorLog = join(prefix, 'error.log');
   }
 
   const seed = join(dir, 'seed-data');
@@ -133,13 +194,7 @@ async function setUp(
   writeFileSync(
     configPath,
     stringify({
-      nginx: {
-        binary: bin,
-        prefix: p.prefix,
-        conf: p.conf,
-        upstreamFile,
-        frontDoor: `http://127.0.0.1:${nginxPort}`,
-      },
+      ...routerSection,
       instances: options.instances ?? 2,
       ports: { blue, green },
       // Each instance starts from a copy of a data directory seeded once, instead of indexing the 25,000
@@ -184,18 +239,14 @@ async function setUp(
   const config = loadHostConfig(configPath);
   await options.beforeNginx?.(configPath);
 
-  // Started by the one nginx helper; the host config's binary is the same tool, so `sift deploy` reloads it.
-  const running = await runNginx(p, nginxPort!);
-  const nginx: ChildProcess = running.child;
-  started(nginx);
+  const running = await startProxy(config);
+  const proxy: ChildProcess = running.child;
+  started(proxy);
   const frontDoor = running.url;
-  const errorLog = join(prefix, 'error.log');
-  await waitFor(async () => existsSync(config.nginx.pidFile), 10_000);
 
   const target = new HostTarget(config);
-  const router = new NginxRouter(config);
+  const router = haproxy ? new HaproxyRouter(config) : new NginxRouter(config);
   const other = new HostTarget(config);
-  const accessLog = join(prefix, 'access.log');
   let observed = 0;
   const answeredBy = (marker: string) => {
     const byColor: Record<Color, number> = { blue: 0, green: 0 };
@@ -253,12 +304,22 @@ async function setUp(
     },
     answeredBy,
     watchReloads() {
-      const master = Number(readFileSync(config.nginx.pidFile, 'utf8').trim());
+      if (haproxy) {
+        return {
+          stop() {
+            if (proxy.exitCode !== null || proxy.signalCode !== null) throw new Error('HAProxy exited');
+            return [];
+          },
+        };
+      }
+      const master = Number(readFileSync(config.nginx!.pidFile, 'utf8').trim());
       let known = new Set(childPids(master));
       const at: number[] = [];
       const timer = setInterval(() => {
         const now = childPids(master);
-        if (now.some((pid) => !known.has(pid))) at.push(Date.now());
+        // One reload starts a whole generation (workers, cache manager and loader) within milliseconds, which
+        // two polls can see in turn: new processes within 500 ms of the last reload seen belong to it.
+        if (now.some((pid) => !known.has(pid)) && !(Date.now() - (at.at(-1) ?? 0) < 500)) at.push(Date.now());
         known = new Set([...known, ...now]);
       }, 20);
       return {
@@ -271,11 +332,14 @@ async function setUp(
     async close() {
       await target.stopConverging().catch(() => undefined);
       await killInstances(config.stateDir).catch(() => undefined);
-      if (nginx.exitCode === null && nginx.signalCode === null) {
-        nginx.kill('SIGQUIT');
-        await new Promise((r) => nginx.once('exit', r));
+      if (proxy.exitCode === null && proxy.signalCode === null) {
+        proxy.kill(haproxy ? 'SIGUSR1' : 'SIGQUIT');
+        await new Promise((r) => proxy.once('exit', r));
       }
-      if (existsSync(errorLog)) {
+      if (haproxy && existsSync(errorLog)) {
+        const text = readFileSync(errorLog, 'utf8').trim();
+        if (/\[ALERT\]/.test(text)) console.error(`HAProxy's own messages:\n${text.slice(-4000)}`);
+      } else if (existsSync(errorLog)) {
         // nginx's own account of failed upstream attempts, for a failed run's log: each kind of message once.
         const kinds = new Map<string, { count: number; first: string }>();
         for (const line of readFileSync(errorLog, 'utf8').split('\n')) {

@@ -68,12 +68,59 @@ describe('host config', () => {
     [{ drainSeconds: -1 }, 'drainSeconds'],
     [{ readiness: { path: 'health' } }, 'readiness.path'],
     [{ surprise: true }, 'document'],
+    [{ router: 'envoy' }, 'router'],
+    [{ router: 'haproxy' }, 'haproxy'],
+    [{ haproxy: { socket: 's', backendFile: 'b', frontDoor: 'http://127.0.0.1' } }, 'haproxy'],
+    [
+      {
+        router: 'haproxy',
+        nginx: undefined,
+        haproxy: { socket: 's', backendFile: 'b', frontDoor: 'ftp://x' },
+      },
+      'haproxy.frontDoor',
+    ],
+    [
+      {
+        router: 'haproxy',
+        nginx: undefined,
+        haproxy: { socket: 's', backendFile: 'b', backend: 'a b', frontDoor: 'http://127.0.0.1' },
+      },
+      'haproxy.backend',
+    ],
   ])('refuses %j naming %s', (override: Record<string, unknown>, key) => {
     // A shallow merge: an `nginx` override replaces the whole section.
     const raw = { ...temp().raw, ...override };
     const r = refusal(() => parseHostConfig(raw, '/', 'host.yaml'));
     expect(r.code).toBe('DEPLOY_INVALID');
     expect(r.message).toContain(key === 'document' ? 'host.yaml' : key);
+  });
+
+  it('routes through HAProxy with a haproxy section instead of nginx', () => {
+    const { config, dir } = temp({
+      router: 'haproxy',
+      nginx: undefined,
+      haproxy: {
+        socket: 'run/admin.sock',
+        backendFile: 'sift-backend.cfg',
+        frontDoor: 'http://127.0.0.1:81/',
+      },
+    });
+    expect(config.router).toBe('haproxy');
+    expect(config.nginx).toBeNull();
+    expect(config.haproxy).toEqual({
+      socket: join(dir, 'run/admin.sock'),
+      backendFile: join(dir, 'sift-backend.cfg'),
+      backend: 'sift',
+      frontDoor: 'http://127.0.0.1:81',
+      commandTimeoutMs: 5_000,
+    });
+    expect(config.frontDoor).toBe('http://127.0.0.1:81');
+    // nginx stays the default router.
+    expect(temp().config).toMatchObject({
+      router: 'nginx',
+      haproxy: null,
+      frontDoor: 'http://127.0.0.1:8080',
+    });
   });
 
   it('needs a pid file to confirm reloads', () => {
@@ -99,7 +146,7 @@ describe('host config', () => {
     );
     const config = loadHostConfig(file);
     expect(config.instances).toBe(1);
-    expect(config.nginx.pidFile).toBe(join(dir, 'run/nginx.pid'));
+    expect(config.nginx!.pidFile).toBe(join(dir, 'run/nginx.pid'));
     const missing = refusal(() => loadHostConfig(join(dir, 'nope.yaml')));
     expect(missing.code).toBe('DEPLOY_INVALID');
     expect(missing.message).toContain('nope.yaml');

@@ -8,8 +8,10 @@ import { PLACEHOLDERS, unknownPlaceholders } from './templates.js';
 
 /**
  * The host target's configuration (`--host-config <file>`, YAML or JSON). Sift runs as processes on this host,
- * a few per colour, behind the nginx whose upstream include this target rewrites:
+ * a few per colour, behind the nginx whose upstream include this target rewrites, or behind HAProxy, whose
+ * backend this target changes through the runtime API (`router: haproxy`, see below):
  *
+ *   router: nginx                         # default; or haproxy, with a `haproxy` section instead of `nginx`
  *   nginx:
  *     binary: nginx                       # default
  *     prefix: /etc/nginx                  # -p, and -c conf: `nginx -t` and `nginx -s reload` use the same pair
@@ -27,6 +29,14 @@ import { PLACEHOLDERS, unknownPlaceholders } from './templates.js';
  *   drainSeconds: 10
  *   stateDir: /var/lib/sift-deploy
  *
+ *
+ *   haproxy:                              # with router: haproxy
+ *     socket: /run/haproxy/admin.sock     # a `stats socket ... level admin`: weights and states change here
+ *     backendFile: /etc/haproxy/sift-backend.cfg   # the backend, rewritten on each change (never reloaded), so a
+ *                                         # restart starts with the same split; load it with a second -f
+ *     backend: sift                       # default
+ *     frontDoor: http://127.0.0.1:80
+ *
  * Templates may use {image} (the release), {port}, {color}, {id} (`blue-8101`) and {stateDir}. Relative paths
  * resolve against the config file's directory.
  */
@@ -38,15 +48,32 @@ const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an env
 
 const schema = z
   .strictObject({
-    nginx: z.strictObject({
-      binary: nonEmpty.default('nginx'),
-      prefix: nonEmpty.optional(),
-      conf: nonEmpty.optional(),
-      pidFile: nonEmpty.optional(),
-      upstreamFile: nonEmpty,
-      frontDoor: z.url({ protocol: /^https?$/ }),
-      reloadTimeoutSeconds: z.number().positive().max(600).default(15),
-    }),
+    /** Who sends the requests to the instances: nginx (a reload per change) or HAProxy (its runtime API). */
+    router: z.enum(['nginx', 'haproxy']).default('nginx'),
+    nginx: z
+      .strictObject({
+        binary: nonEmpty.default('nginx'),
+        prefix: nonEmpty.optional(),
+        conf: nonEmpty.optional(),
+        pidFile: nonEmpty.optional(),
+        upstreamFile: nonEmpty,
+        frontDoor: z.url({ protocol: /^https?$/ }),
+        reloadTimeoutSeconds: z.number().positive().max(600).default(15),
+      })
+      .optional(),
+    haproxy: z
+      .strictObject({
+        socket: nonEmpty,
+        backendFile: nonEmpty,
+        backend: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only (an HAProxy proxy name)')
+          .default('sift'),
+        frontDoor: z.url({ protocol: /^https?$/ }),
+        /** How long one runtime API command may take to answer. */
+        commandTimeoutSeconds: z.number().positive().max(600).default(5),
+      })
+      .optional(),
     /** The address instances listen on, as the upstream names them. */
     host: nonEmpty.default('127.0.0.1'),
     instances: z.number().int().min(1).max(64).default(2),
@@ -89,6 +116,19 @@ const schema = z
     lockTtlSeconds: z.number().positive().max(86_400).default(60),
   })
   .superRefine((c, ctx) => {
+    // The section of the router in use is required, and the other one refused: a host has one router, and a
+    // section that would be silently ignored is a mistake worth naming.
+    const other = c.router === 'nginx' ? 'haproxy' : 'nginx';
+    if (!c[c.router]) {
+      ctx.addIssue({ code: 'custom', path: [c.router], message: `required with router: ${c.router}` });
+    }
+    if (c[other]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [other],
+        message: `not used with router: ${c.router}; remove it`,
+      });
+    }
     const seen = new Map<number, string>();
     for (const color of COLORS) {
       c.ports[color].forEach((p, i) => {
@@ -140,6 +180,16 @@ export interface NginxSettings {
   readonly reloadTimeoutMs: number;
 }
 
+export interface HaproxySettings {
+  /** The runtime API (a `stats socket` with `level admin`). */
+  readonly socket: string;
+  /** The generated backend: rewritten on every change so that a restart keeps the split, never reloaded. */
+  readonly backendFile: string;
+  readonly backend: string;
+  readonly frontDoor: string;
+  readonly commandTimeoutMs: number;
+}
+
 export interface ReleaseSettings {
   readonly command?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
@@ -148,7 +198,13 @@ export interface ReleaseSettings {
 export interface HostConfig {
   /** The file it was read from, for messages. */
   readonly source: string;
-  readonly nginx: NginxSettings;
+  readonly router: 'nginx' | 'haproxy';
+  /** Set with `router: nginx`, null otherwise. */
+  readonly nginx: NginxSettings | null;
+  /** Set with `router: haproxy`, null otherwise. */
+  readonly haproxy: HaproxySettings | null;
+  /** The URL clients use: the router's. */
+  readonly frontDoor: string;
   readonly host: string;
   readonly instances: number;
   readonly standby: boolean;
@@ -197,34 +253,26 @@ export function parseHostConfig(raw: unknown, baseDir: string, source = '<inline
   }
   const c: Parsed = parsed.data;
   const abs = (p: string) => resolve(baseDir, p);
-  const prefix = c.nginx.prefix ? abs(c.nginx.prefix) : undefined;
-  const conf = c.nginx.conf ? abs(c.nginx.conf) : undefined;
-  const pidFile = c.nginx.pidFile
-    ? abs(c.nginx.pidFile)
-    : conf
-      ? pidFromConf(conf, prefix, source)
-      : undefined;
-  if (!pidFile) {
-    throw invalid(
-      source,
-      'nginx.pidFile',
-      'needed to confirm reloads: set it, or set nginx.conf to a configuration with a `pid` directive',
-    );
-  }
+  const nginx = c.nginx ? nginxSettings(c.nginx, abs, source) : null;
+  const haproxy: HaproxySettings | null = c.haproxy
+    ? {
+        socket: abs(c.haproxy.socket),
+        backendFile: abs(c.haproxy.backendFile),
+        backend: c.haproxy.backend,
+        frontDoor: c.haproxy.frontDoor.replace(/\/+$/, ''),
+        commandTimeoutMs: c.haproxy.commandTimeoutSeconds * 1000,
+      }
+    : null;
   const releases = c.releases
     ? Object.fromEntries(Object.entries(c.releases).map(([k, v]) => [k, (v ?? {}) as ReleaseSettings]))
     : null;
   return {
     source,
-    nginx: {
-      binary: c.nginx.binary,
-      prefix,
-      conf,
-      pidFile,
-      upstreamFile: abs(c.nginx.upstreamFile),
-      frontDoor: c.nginx.frontDoor.replace(/\/+$/, ''),
-      reloadTimeoutMs: c.nginx.reloadTimeoutSeconds * 1000,
-    },
+    router: c.router,
+    nginx,
+    haproxy,
+    // The schema requires the section of the router in use.
+    frontDoor: (nginx ?? haproxy)!.frontDoor,
     host: c.host,
     instances: c.instances,
     standby: c.standby,
@@ -245,6 +293,32 @@ export function parseHostConfig(raw: unknown, baseDir: string, source = '<inline
     serverParameters: c.serverParameters.trim(),
     stateDir: abs(c.stateDir),
     lockTtlMs: c.lockTtlSeconds * 1000,
+  };
+}
+
+function nginxSettings(
+  n: NonNullable<Parsed['nginx']>,
+  abs: (p: string) => string,
+  source: string,
+): NginxSettings {
+  const prefix = n.prefix ? abs(n.prefix) : undefined;
+  const conf = n.conf ? abs(n.conf) : undefined;
+  const pidFile = n.pidFile ? abs(n.pidFile) : conf ? pidFromConf(conf, prefix, source) : undefined;
+  if (!pidFile) {
+    throw invalid(
+      source,
+      'nginx.pidFile',
+      'needed to confirm reloads: set it, or set nginx.conf to a configuration with a `pid` directive',
+    );
+  }
+  return {
+    binary: n.binary,
+    prefix,
+    conf,
+    pidFile,
+    upstreamFile: abs(n.upstreamFile),
+    frontDoor: n.frontDoor.replace(/\/+$/, ''),
+    reloadTimeoutMs: n.reloadTimeoutSeconds * 1000,
   };
 }
 

@@ -10,6 +10,6 @@ describe('deploy/host/sift-host.example.yaml', () => {
     expect(config.instances).toBe(2);
     expect(config.ports.blue).toHaveLength(3);
     expect(config.command[1]).toBe('/opt/sift/{image}/dist/bin/sift.js');
-    expect(config.nginx.upstreamFile).toBe('/etc/nginx/upstream.d/sift-active.conf');
+    expect(config.nginx!.upstreamFile).toBe('/etc/nginx/upstream.d/sift-active.conf');
   });
 });

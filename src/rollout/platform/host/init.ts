@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { HostConfig } from './config.js';
+import type { HaproxySettings, HostConfig } from './config.js';
+import { renderBackend } from './haproxy-backend.js';
 import { initialState } from './host-state.js';
 import { readTextOrNull, writeFileAtomic } from './state-file.js';
 import { foreignServers, parseUpstream, renderUpstream } from './upstream.js';
@@ -23,7 +24,8 @@ export async function initHost(config: HostConfig): Promise<HostInit> {
   const wrote: string[] = [];
   const kept: string[] = [];
   await mkdir(config.stateDir, { recursive: true });
-  const path = config.nginx.upstreamFile;
+  if (config.haproxy) return initHaproxy(config, config.haproxy);
+  const path = config.nginx!.upstreamFile;
   const text = await readTextOrNull(path);
   const deployed = (await readTextOrNull(join(config.stateDir, 'state.json'))) !== null;
   const sample = text !== null && !deployed && isForeignOnly(text, config);
@@ -37,6 +39,18 @@ export async function initHost(config: HostConfig): Promise<HostInit> {
     kept.push(`${path}: already set up for this host`);
   }
   return { wrote, kept };
+}
+
+/**
+ * HAProxy refuses to start while a configuration file it is given is missing: the backend file is written (blue
+ * active, every server in maintenance: HAProxy answers 503 until the first release) when it does not exist.
+ */
+async function initHaproxy(config: HostConfig, settings: HaproxySettings): Promise<HostInit> {
+  const path = settings.backendFile;
+  if ((await readTextOrNull(path)) !== null) return { wrote: [], kept: [`${path}: already there`] };
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, renderBackend(initialState('blue'), config, settings));
+  return { wrote: [`${path}: created (blue active, no instance yet)`], kept: [] };
 }
 
 function isForeignOnly(text: string, config: HostConfig): boolean {

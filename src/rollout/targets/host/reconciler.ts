@@ -344,7 +344,7 @@ export class Reconciler {
       this.note(color, `${target.id} is ready as ${color}'s standby`);
       return;
     }
-    this.note(color, `${target.id} is ready; adding it to nginx`);
+    this.note(color, `${target.id} is ready; adding it to ${this.config.router}`);
     // The new instance enters and, in a rolling update, an old one leaves in the same reload: capacity never
     // drops below the desired count, and every reload is one more moment for clients' idle connections to race.
     let replaced: string | null = null;
@@ -393,7 +393,7 @@ export class Reconciler {
   /** Takes instances out of nginx (one reload), lets nginx's old workers finish with them, then stops them. */
   private async drain(color: Color, records: InstanceRecord[], why: string): Promise<void> {
     const ids = new Set(records.map((r) => r.id));
-    this.note(color, `${why}: taking ${[...ids].join(', ')} out of nginx`);
+    this.note(color, `${why}: taking ${[...ids].join(', ')} out of ${this.config.router}`);
     const { state } = await this.control.change((s) => {
       const now = new Date().toISOString();
       for (const i of s.instances) {
@@ -411,14 +411,19 @@ export class Reconciler {
   }
 
   /**
-   * Waits (at most drainSeconds after the instances left nginx) until every nginx worker that may still hold a
-   * connection to them has exited, then stops them. Not interruptible: stopping early would cut requests off.
+   * Waits (at most drainSeconds after the instances left the router) until nothing the router holds still uses
+   * them (nginx: every worker that may hold a connection to them has exited; HAProxy: their servers have no
+   * session left), then stops them. Not interruptible: stopping early would cut requests off.
    */
   private async finishDrain(color: Color, records: InstanceRecord[], retired: number[]): Promise<void> {
     const since = Math.min(...records.map((r) => Date.parse(r.drainingSince ?? new Date().toISOString())));
     const remaining = Math.max(0, since + this.config.drainMs - Date.now());
     this.note(color, `draining ${records.map((r) => r.id).join(', ')}`);
-    await this.control.nginx.waitGone(retired, remaining);
+    await this.control.front.waitDrained(
+      retired,
+      records.map((r) => r.port),
+      remaining,
+    );
     await Promise.all(records.map((r) => stopProcess(identity(r), this.config.stopTimeoutMs)));
     await this.remove(records);
   }

@@ -74,7 +74,7 @@ export class HostTarget implements Target {
   }
 
   private get where(): string {
-    return `host behind nginx ${this.config.nginx.frontDoor} (state ${this.config.stateDir})`;
+    return `host behind ${this.config.router} ${this.config.frontDoor} (state ${this.config.stateDir})`;
   }
 
   async state(): Promise<TargetState> {
@@ -189,7 +189,7 @@ export class HostTarget implements Target {
       const live = livePorts((await this.control.liveUpstream()).parsed, color).sort();
       const expected = mine.map((i) => i.port).sort();
       if (live.join() !== expected.join()) {
-        return `nginx sends ${color} traffic to ${live.join(', ') || 'nothing'}, expected ${expected.join(', ')}`;
+        return `${this.config.router} sends ${color} traffic to ${live.join(', ') || 'nothing'}, expected ${expected.join(', ')}`;
       }
     }
     return null;
