@@ -1,17 +1,21 @@
 # syntax=docker/dockerfile:1.7
-# Sift production image. Three stages: `build` compiles TypeScript with every dependency, `prod-deps` installs the
-# production dependencies only (better-sqlite3 is native, so both need a compiler), and `runtime` carries just
-# dist/, the production node_modules, the bundled sample data and package.json, running as an unprivileged user.
+# Sift production image. Two stages: `build` compiles TypeScript with every dependency, bundles the application
+# (scripts/image/bundle.ts) and lays out the runtime's root filesystem (scripts/image/make-rootfs.sh); `runtime`
+# starts from scratch, without a distribution: node and the shared libraries it links, CA certificates, the bundle
+# in dist/, the few packages that cannot be bundled in node_modules/, the sample data and package.json, run as an
+# unprivileged user. There is no shell, package manager or npm in it.
 #
 #   docker build -t sift:$(git describe --tags --always) .
 #   docker run --rm -p 8000:8000 -e JWT_SECRET=$(openssl rand -hex 32) sift:...
 #
-# The base image is pinned to an exact release; bump it deliberately (and keep `engines.node` in step).
+# The base image is pinned to an exact release; bump it deliberately (and keep `engines.node` in step). Only the
+# build stage runs in it; node and its libraries are copied from it.
 ARG NODE_IMAGE=node:20.19.5-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+# better-sqlite3 is native (a compiler); ca-certificates because the official slim image has no CA bundle to ship.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3 make g++ \
+  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -22,17 +26,23 @@ COPY src ./src
 # `npm run build` compiles, then bundles the pages (src/page/: search and analytics) into dist/page/ with this script.
 COPY scripts/build-page.ts ./scripts/build-page.ts
 RUN npm run build
+# The application as the runtime carries it, in /bundle: dist/bin/sift.js and its reader thread, dist/page/, and
+# node_modules/ with only the native and file-reading packages left out of the bundle.
+COPY scripts/image/bundle.ts scripts/image/runtime-modules.ts ./scripts/image/
+RUN npx tsx scripts/image/bundle.ts /bundle
+# Node and what it, better-sqlite3 and sqlite-vec link, in /image/rootfs; the data directory in /image/owned.
+COPY scripts/image/make-rootfs.sh ./scripts/image/
+RUN bash scripts/image/make-rootfs.sh /image /usr/local/bin/node \
+  /bundle/node_modules/better-sqlite3/build/Release/better_sqlite3.node \
+  /bundle/node_modules/sqlite-vec-linux-x64/vec0.so
 
-FROM ${NODE_IMAGE} AS prod-deps
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3 make g++ \
-  && rm -rf /var/lib/apt/lists/*
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-
-FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production \
+FROM scratch AS runtime
+COPY --from=build /image/rootfs/ /
+# The data directory is the one place the service user may write (besides /tmp): copied as an entry of /var/lib,
+# so the ownership applies to the directory itself.
+COPY --from=build --chown=1000:1000 /image/owned/ /var/lib/
+ENV PATH=/usr/local/bin \
+  NODE_ENV=production \
   ENVIRONMENT=production \
   HOST=0.0.0.0 \
   PORT=8000 \
@@ -40,13 +50,12 @@ ENV NODE_ENV=production \
   DATA_DIR=/var/lib/sift
 WORKDIR /app
 # Files stay owned by root so the service user cannot rewrite its own code; only DATA_DIR is writable.
-COPY --from=prod-deps /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build /bundle/ ./
 COPY package.json ./
 COPY data/sample ./data/sample
-RUN mkdir -p /var/lib/sift && chown 1000:1000 /var/lib/sift
 VOLUME ["/var/lib/sift"]
-# The base image's `node` user, by number so Kubernetes can verify runAsNonRoot without resolving names.
+# The user /etc/passwd names `node` (as in the official image), by number so Kubernetes can verify runAsNonRoot
+# without resolving names.
 USER 1000:1000
 EXPOSE 8000
 # No curl in the image: Node's own fetch asks the readiness endpoint.

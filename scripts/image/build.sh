@@ -3,8 +3,8 @@
 #
 # buildah (chroot isolation) does the build. No base image can be pulled here, so the one the Dockerfile's
 # NODE_IMAGE names is made locally once: a Debian minbase rootfs plus Node and npm from their npm packages. It is
-# cached in buildah's store, keyed by the Node version and this script's own hash, so editing the script or bumping
-# NODE_IMAGE rebuilds it. The base carries no Node headers, docs or apt lists (it is also the runtime stage's base):
+# cached in buildah's store, keyed by the Node version and the hash of the functions that make it, so editing them
+# or bumping NODE_IMAGE rebuilds it. The base carries no Node headers, docs or apt lists (only the build stage runs on it):
 # the headers native modules compile against, and the machine's CA bundle the registries are reached through, are
 # mounted read-only into the build's RUN steps only, never baked into a layer.
 #
@@ -31,9 +31,6 @@ node_image="$(sed -n 's/^ARG NODE_IMAGE=//p' "$ROOT/Dockerfile")"
 node_version="${BASH_REMATCH[1]}"
 suite="${BASH_REMATCH[2]}"
 npm_spec="${SIFT_IMAGE_NPM:-npm@10}"
-script_hash="$(cat "$0" | sha256sum | cut -c1-12)"
-base_key="node-$node_version-$suite-$script_hash"
-node_dir="$IMAGE_CACHE/$base_key"
 
 image_label() { buildah inspect --type image --format "{{index .ImageAnnotations \"$2\"}}" "$1" 2>/dev/null || true; }
 image_label_cfg() { buildah inspect --type image --format "{{index .OCIv1.Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
@@ -91,10 +88,16 @@ inputs_hash() {
   (
     cd "$ROOT"
     echo "$base_key"
-    sha256sum Dockerfile package.json package-lock.json tsconfig.json tsconfig.build.json
-    git ls-files -z --cached --others --exclude-standard -- bin src data/sample | sort -z | xargs -0 sha256sum
+    sha256sum Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json
+    git ls-files -z --cached --others --exclude-standard -- bin src data/sample scripts/build-page.ts scripts/image |
+      sort -z | xargs -0 sha256sum
   ) | sha256sum | cut -c1-16
 }
+
+# The base is keyed by what makes it (the two functions above), so editing the rest of this script reuses it.
+base_hash="$(declare -f fetch_node make_base | sha256sum | cut -c1-12)"
+base_key="node-$node_version-$suite-$base_hash"
+node_dir="$IMAGE_CACHE/$base_key"
 
 make_base
 fetch_node

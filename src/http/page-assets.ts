@@ -52,8 +52,8 @@ export const DEFAULT_INDEX_PLACEHOLDER = '%DEFAULT_INDEX%';
 
 const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
 const SOURCE_DIR = fileURLToPath(new URL('../page/', import.meta.url));
-// dist/src/http/page-assets.js -> dist/page/
-const BUILT_DIR = fileURLToPath(new URL('../../page/', import.meta.url));
+// dist/src/http/page-assets.js -> dist/page/; in the production image's bundle, dist/bin/sift.js -> dist/page/.
+const BUILT_DIRS = ['../../page/', '../page/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
 
 /**
  * Bundles every page from src/page/ with esbuild in one build (a development dependency: only the build and a
@@ -98,11 +98,14 @@ function asAssets(files: Record<PageFile, Buffer>): ReadonlyMap<PageFile, PageAs
 }
 
 function readBuilt(): Record<PageFile, Buffer> {
-  const missing = Object.keys(PAGE_FILES).filter((f) => !existsSync(`${BUILT_DIR}${f}`));
-  if (missing.length > 0) {
-    throw new Error(`the pages are not built (${missing.join(', ')} missing); run npm run build`);
+  const missingIn = (dir: string) => Object.keys(PAGE_FILES).filter((f) => !existsSync(`${dir}${f}`));
+  const dir = BUILT_DIRS.find((d) => missingIn(d).length === 0);
+  if (!dir) {
+    throw new Error(
+      `the pages are not built (${missingIn(BUILT_DIRS[0]!).join(', ')} missing); run npm run build`,
+    );
   }
-  return Object.fromEntries(Object.keys(PAGE_FILES).map((f) => [f, readFileSync(`${BUILT_DIR}${f}`)]));
+  return Object.fromEntries(Object.keys(PAGE_FILES).map((f) => [f, readFileSync(`${dir}${f}`)]));
 }
 
 let loading: Promise<ReadonlyMap<PageFile, PageAsset>> | undefined;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../../src/auth/jwt.js';
@@ -127,19 +127,61 @@ describe.skipIf(unavailable !== null)(
       ]);
     });
 
-    it('carries only dist/, production node_modules, the sample data and package.json in /app', () => {
+    it('carries only the bundle, the packages it cannot include, the sample data and package.json in /app', () => {
       expect(readdirSync(`${rootfs}/app`).sort()).toEqual(['data', 'dist', 'node_modules', 'package.json']);
       expect(readdirSync(`${rootfs}/app/data`)).toEqual(['sample']);
+      // The application and its reader thread, bundled; the pages. No TypeScript sources or per-module files.
+      expect(readdirSync(`${rootfs}/app/dist`).sort()).toEqual(['bin', 'page']);
+      expect(readdirSync(`${rootfs}/app/dist/bin`).sort()).toEqual(['read-worker.js', 'sift.js']);
       const modules = readdirSync(`${rootfs}/app/node_modules`);
-      expect(modules).toContain('fastify');
       // The embedded engine loads sqlite-vec into every connection (the server below would not start without it):
-      // its compiled extension comes as the platform's optional dependency.
-      expect(modules).toEqual(expect.arrayContaining(['sqlite-vec', 'sqlite-vec-linux-x64']));
-      for (const dev of ['vitest', 'typescript', 'eslint', 'tsx', 'prettier'])
-        expect(modules).not.toContain(dev);
-      // Compiled code only: no TypeScript sources came along.
-      expect(readdirSync(`${rootfs}/app/dist`)).not.toContain('src.ts');
-      expect(readdirSync(`${rootfs}/usr/local/include/node`)).toEqual([]);
+      // its compiled extension comes as the platform's optional dependency. pino loads its transports by name.
+      expect(modules).toEqual(
+        expect.arrayContaining([
+          'better-sqlite3',
+          'sqlite-vec',
+          'sqlite-vec-linux-x64',
+          'pino',
+          'pino-pretty',
+        ]),
+      );
+      // Bundled, development-only or install-only packages are not there.
+      for (const absent of [
+        'fastify',
+        '@kubernetes',
+        'vitest',
+        'typescript',
+        'eslint',
+        'tsx',
+        'esbuild',
+        'prebuild-install',
+      ])
+        expect(modules).not.toContain(absent);
+      // better-sqlite3 as it runs: its addon and JavaScript, not its C sources or build intermediates.
+      expect(readdirSync(`${rootfs}/app/node_modules/better-sqlite3`).sort()).toEqual([
+        'LICENSE',
+        'build',
+        'lib',
+        'package.json',
+      ]);
+    });
+
+    it('has no distribution: node, the libraries it links and CA certificates; no shell, package manager or npm', () => {
+      expect(readdirSync(`${rootfs}/usr/local/bin`)).toEqual(['node']);
+      for (const absent of [
+        'bin/sh',
+        'bin/bash',
+        'usr/bin',
+        'usr/local/lib/node_modules',
+        'usr/local/include',
+        'var/lib/dpkg',
+      ])
+        expect(existsSync(`${rootfs}/${absent}`), absent).toBe(false);
+      expect(existsSync(`${rootfs}/lib64/ld-linux-x86-64.so.2`)).toBe(true);
+      expect(statSync(`${rootfs}/etc/ssl/certs/ca-certificates.crt`).size).toBeGreaterThan(100_000);
+      // Writable by the service user: its data directory, and /tmp as everyone's.
+      expect(statSync(`${rootfs}/var/lib/sift`).uid).toBe(Number(config.User.split(':')[0]));
+      expect(statSync(`${rootfs}/tmp`).mode & 0o1777).toBe(0o1777);
     });
 
     it('starts from its entrypoint with the image env, serves the sample data and passes its HEALTHCHECK', async () => {
@@ -234,5 +276,53 @@ describe.skipIf(unavailable !== null)(
         server!.exitCode !== null ? [server!.exitCode] : ((await once(server!, 'exit')) as [number | null]);
       expect(code, serverLog.slice(-2000)).toBe(0);
     }, 60_000);
+
+    it('runs the sift CLI from the image: deploy, import and search', async () => {
+      // Each command in its own `buildah run`, with a data directory of its own under the image's /tmp.
+      const sift = (args: string[]) =>
+        buildah(
+          [
+            'run',
+            '--isolation',
+            'chroot',
+            '--env',
+            'DATA_DIR=/tmp/sift-cli',
+            // Production refuses to load its configuration without a real secret, for every command.
+            '--env',
+            `JWT_SECRET=${JWT_SECRET}`,
+            container,
+            '--',
+            ...config.Entrypoint,
+            ...args,
+          ],
+          180_000,
+        );
+      expect(await sift(['deploy', '--help'])).toContain('blue-green');
+      // The bundled Kubernetes client loads and refuses cleanly without credentials (exit 2, its own error code).
+      const refused = await sift(['deploy', 'status', '--target', 'kubernetes']).then(
+        () => undefined,
+        (err: { code?: number; stderr?: string }) => err,
+      );
+      expect(refused?.code).toBe(2);
+      expect(refused?.stderr).toContain('DEPLOY_INVALID');
+
+      const imported = JSON.parse(
+        await sift([
+          'import',
+          'data/sample/packages.ndjson.gz',
+          '--index',
+          'cli',
+          '--schema',
+          'data/sample/packages.schema.yaml',
+          '--json',
+        ]),
+      ) as { indexed: number; failed: number };
+      expect(imported.failed).toBe(0);
+      expect(imported.indexed).toBeGreaterThan(0);
+      const found = JSON.parse(await sift(['search', 'react', '--index', 'cli', '--json'])) as {
+        hits: { id: string }[];
+      };
+      expect(found.hits[0]?.id).toBe('react');
+    }, 240_000);
   },
 );

@@ -202,9 +202,10 @@ describe('compose stack agrees with the image it builds', () => {
   });
 
   it('sets only settings Sift has, and agrees with the image env it overrides', () => {
-    // NODE_ENV is Node's and its libraries' convention; ENVIRONMENT picks the profile of defaults.
+    // NODE_ENV is Node's and its libraries' convention; ENVIRONMENT picks the profile of defaults. The image, from
+    // scratch, also sets PATH (a runtime that adds no default one must still find `node`).
     const known = [...Object.keys(BASE_DEFAULTS), 'ENVIRONMENT', 'NODE_ENV'];
-    for (const name of Object.keys(imageEnv)) expect(known, name).toContain(name);
+    for (const name of Object.keys(imageEnv)) expect([...known, 'PATH'], name).toContain(name);
     for (const [, s] of sifts)
       for (const name of Object.keys(s.environment ?? {})) expect(known, name).toContain(name);
     expect(() => loadConfig({ ...imageEnv, JWT_SECRET: 'x'.repeat(40) }, '/nonexistent/.env')).not.toThrow();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execForm, parseDockerfile, stageEnv, type Stage } from './support/dockerfile.js';
@@ -15,11 +15,12 @@ const resolveImage = (from: string) =>
   from.replace(/\$\{(\w+)\}/g, (_, name: string) => dockerfile.args[name] ?? `<unset ${name}>`);
 
 describe('Dockerfile (parsed)', () => {
-  it('is multi-stage and every stage starts from a base image pinned to an exact release or digest', () => {
-    expect(dockerfile.stages.map((s) => s.name)).toEqual(['build', 'prod-deps', 'runtime']);
-    for (const stage of dockerfile.stages) {
-      expect(resolveImage(stage.from)).toMatch(/(@sha256:[0-9a-f]{64}$)|(:\d+\.\d+\.\d+(-[a-z0-9.-]+)?$)/);
-    }
+  it('is multi-stage: a build stage from a base image pinned to an exact release or digest, a runtime from scratch', () => {
+    expect(dockerfile.stages.map((s) => s.name)).toEqual(['build', 'runtime']);
+    expect(resolveImage(dockerfile.stages[0]!.from)).toMatch(
+      /(@sha256:[0-9a-f]{64}$)|(:\d+\.\d+\.\d+(-[a-z0-9.-]+)?$)/,
+    );
+    expect(runtime.from).toBe('scratch');
   });
 
   it('compiles in a build stage that has the native toolchain better-sqlite3 needs', () => {
@@ -32,15 +33,23 @@ describe('Dockerfile (parsed)', () => {
     expect(copies).toContain('scripts/build-page.ts ./scripts/build-page.ts');
   });
 
-  it('ships production dependencies only, from an `npm ci --omit=dev` stage', () => {
-    const deps = dockerfile.stages.find((s) => s.name === 'prod-deps')!;
-    expect(deps.instructions.some((i) => i.keyword === 'RUN' && /npm ci --omit=dev/.test(i.args))).toBe(true);
+  it("ships the bundle and the root filesystem the build stage prepared, never the build's node_modules", () => {
+    const build = dockerfile.stages[0]!;
+    const runs = build.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    expect(runs).toContain('npx tsx scripts/image/bundle.ts /bundle');
+    expect(
+      runs.some((r) => r.startsWith('bash scripts/image/make-rootfs.sh /image /usr/local/bin/node')),
+    ).toBe(true);
     const copies = runtime.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
-    expect(copies).toContain('--from=prod-deps /app/node_modules ./node_modules');
-    // Nothing in the runtime stage installs packages (which would bring dev dependencies back).
-    expect(runtime.instructions.some((i) => i.keyword === 'RUN' && /npm (ci|install)/.test(i.args))).toBe(
-      false,
+    expect(copies).toEqual(
+      expect.arrayContaining([
+        '--from=build /image/rootfs/ /',
+        '--from=build --chown=1000:1000 /image/owned/ /var/lib/',
+        '--from=build /bundle/ ./',
+      ]),
     );
+    // A stage from scratch has no shell to RUN anything in.
+    expect(runtime.instructions.some((i) => i.keyword === 'RUN')).toBe(false);
     expect(copies.some((c) => c.startsWith('--from=build /app/node_modules'))).toBe(false);
   });
 
@@ -78,6 +87,9 @@ describe('Dockerfile (parsed)', () => {
         '!bin/',
         '!data/sample/',
         '!scripts/build-page.ts',
+        '!scripts/image/bundle.ts',
+        '!scripts/image/runtime-modules.ts',
+        '!scripts/image/make-rootfs.sh',
       ]),
     );
     for (const secret of ['node_modules', '.env', 'var', 'dist', '.git']) {
@@ -88,11 +100,15 @@ describe('Dockerfile (parsed)', () => {
 
 describe("the image's start command, run for real", { timeout: 240_000 }, () => {
   const app = tempDir('sift-image-');
+  // /app of the image: what the bundle script writes, with package.json and the sample beside it.
+  const appDir = join(app.path, 'app');
   let sift: SiftProcess | undefined;
   const entry = [...execForm(lastOf(runtime, 'ENTRYPOINT')!)!, ...execForm(lastOf(runtime, 'CMD')!)!];
 
   beforeAll(() => {
-    // Lay out what the runtime stage copies: dist/ from `npm run build`, node_modules, package.json, data/sample.
+    // Lay out what the runtime stage copies: `npm run build` into build/, bundled (dist/ and the node_modules the
+    // bundle needs) as the build stage does, package.json and data/sample.
+    const build = join(app.path, 'build');
     const tsc = spawnSync(
       process.execPath,
       [
@@ -100,23 +116,30 @@ describe("the image's start command, run for real", { timeout: 240_000 }, () => 
         '-p',
         'tsconfig.build.json',
         '--outDir',
-        join(app.path, 'dist'),
+        join(build, 'dist'),
       ],
       { cwd: ROOT, encoding: 'utf8', timeout: 180_000 },
     );
     if (tsc.status !== 0) throw new Error(`npm run build failed:\n${tsc.stdout}${tsc.stderr}`);
     // The second half of `npm run build`: the search page bundled into dist/page/.
-    const page = spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/build-page.ts', join(app.path, 'dist/page')],
-      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
-    );
+    const tsx = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+    const page = spawnSync(process.execPath, [tsx, 'scripts/build-page.ts', join(build, 'dist/page')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     if (page.status !== 0) throw new Error(`building the search page failed:\n${page.stdout}${page.stderr}`);
-    symlinkSync(join(ROOT, 'node_modules'), join(app.path, 'node_modules'));
-    cpSync(join(ROOT, 'package.json'), join(app.path, 'package.json'));
-    mkdirSync(join(app.path, 'data'));
-    cpSync(join(ROOT, 'data/sample'), join(app.path, 'data/sample'), { recursive: true });
-    writeFileSync(join(app.path, '.env'), '');
+    symlinkSync(join(ROOT, 'node_modules'), join(build, 'node_modules'));
+    const bundle = spawnSync(process.execPath, [tsx, 'scripts/image/bundle.ts', appDir, build], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    if (bundle.status !== 0) throw new Error(`bundling failed:\n${bundle.stdout}${bundle.stderr}`);
+    cpSync(join(ROOT, 'package.json'), join(appDir, 'package.json'));
+    mkdirSync(join(appDir, 'data'));
+    cpSync(join(ROOT, 'data/sample'), join(appDir, 'data/sample'), { recursive: true });
+    writeFileSync(join(appDir, '.env'), '');
   }, 240_000);
 
   afterAll(async () => {
@@ -126,11 +149,13 @@ describe("the image's start command, run for real", { timeout: 240_000 }, () => 
 
   it('serves, passes its own HEALTHCHECK and drains on SIGTERM', async () => {
     expect(entry[0]).toBe('node');
+    // Fastify is in the bundle, not in node_modules: the server below runs the bundled copy.
+    expect(existsSync(join(appDir, 'node_modules/fastify'))).toBe(false);
     const data = join(app.path, 'var-data');
     mkdirSync(data);
     sift = await startSift({
       dataDir: data,
-      command: { bin: process.execPath, args: entry.slice(1), cwd: app.path },
+      command: { bin: process.execPath, args: entry.slice(1), cwd: appDir },
       env: {
         ...stageEnv(runtime),
         DATA_DIR: data,
@@ -147,7 +172,7 @@ describe("the image's start command, run for real", { timeout: 240_000 }, () => 
     expect(ready.status).toBe(200);
     const health = (await (await fetch(`${sift.url}/health`)).json()) as { environment: string };
     expect(health.environment).toBe('production');
-    // The search page comes from dist/page/ (a server running from dist/ bundles nothing).
+    // The search page comes from dist/page/ (a server running from dist/ bundles nothing), found from the bundle.
     const page = await fetch(`${sift.url}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<meta name="sift-default-index" content="packages" />');
