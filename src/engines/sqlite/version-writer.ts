@@ -91,17 +91,35 @@ export function versionWriter(
     if (type === 'date') return toEpochMs(v) ?? null;
     return v;
   };
-  const toRow = (doc: Document): unknown[] => {
-    const values = cols.map(({ field }) => {
-      const spec = schema.fields[field]!;
+  // What each column needs of the schema, looked up once instead of once per document.
+  const columns = cols.map(({ field }) => ({
+    field,
+    spec: schema.fields[field]!,
+    nested: field.includes('.'),
+  }));
+  const idField = schema.id_field;
+  /** A row's values (id, src, then the columns) appended to `out`: one list for a multi-row statement. */
+  const pushRow = (out: unknown[], doc: Document): void => {
+    out.push(doc[idField], JSON.stringify(doc));
+    for (const { field, spec, nested } of columns) {
+      const top = nested || !Object.hasOwn(doc, field) ? undefined : doc[field];
+      // The common case, one value at the top level, without the walk (valuesAt) and its lists.
+      if (!nested && !spec.array && !Array.isArray(top)) {
+        out.push(top === undefined || top === null ? null : typed(spec.type, top));
+        continue;
+      }
       const all = valuesAt(doc, field);
-      if (!spec.array) return all.length ? typed(spec.type, all[0]) : null;
-      if (!all.length) return null;
+      if (!spec.array) out.push(all.length ? typed(spec.type, all[0]) : null);
+      else if (!all.length) out.push(null);
       // Distinct values: a facet counts a document once per value, whatever the list repeats.
-      if (spec.type === 'text') return all.join(` ${ITEM_SEPARATOR} `);
-      return JSON.stringify([...new Set(all.map((v) => typed(spec.type, v)))]);
-    });
-    return [doc[schema.id_field], JSON.stringify(doc), ...values];
+      else if (spec.type === 'text') out.push(all.join(` ${ITEM_SEPARATOR} `));
+      else out.push(JSON.stringify([...new Set(all.map((v) => typed(spec.type, v)))]));
+    }
+  };
+  const toRow = (doc: Document): unknown[] => {
+    const row: unknown[] = [];
+    pushRow(row, doc);
+    return row;
   };
   return {
     tid,
@@ -118,14 +136,19 @@ export function versionWriter(
       const created: boolean[] = [];
       const seen = new Set<string>();
       for (let i = 0; i < docs.length; i += perStatement) {
-        const rows = docs.slice(i, i + perStatement).map(toRow);
-        const ids = rows.map((r) => r[0] as string);
+        const end = Math.min(docs.length, i + perStatement);
+        const ids: string[] = [];
+        const values: unknown[] = [];
+        for (let j = i; j < end; j++) {
+          ids.push(docs[j]![idField] as string);
+          pushRow(values, docs[j]!);
+        }
         const existing = new Set(sized('existing', ids.length).all(...ids) as string[]);
         for (const id of ids) {
           created.push(!existing.has(id) && !seen.has(id));
           seen.add(id);
         }
-        sized('upsert', rows.length).run(...rows.flat());
+        sized('upsert', ids.length).run(...values);
       }
       return created;
     },
