@@ -11,6 +11,12 @@ import { dataColumns, docsTable, ITEM_SEPARATOR } from './ddl.js';
 const MAX_ROWS_PER_STATEMENT = 1000;
 const MAX_VALUES_PER_STATEMENT = 30_000;
 
+/** The documents of one multi-row statement: their ids in order and every row's values in one flat list. */
+export interface StatementRows {
+  ids: string[];
+  values: unknown[];
+}
+
 /** Prepared writes into one physical version (one documents table) under one schema. */
 export interface VersionWriter {
   readonly tid: number;
@@ -26,6 +32,10 @@ export interface VersionWriter {
    * the lot: whether each was new.
    */
   writeMany(docs: Document[]): boolean[];
+  /** writeMany in two steps: the documents as statement values (plain data, which can cross to a thread)... */
+  rows(docs: Document[]): StatementRows[];
+  /** ...and the statements themselves, on this writer's connection: whether each document was new. */
+  writeRows(rows: StatementRows[]): boolean[];
   exists(id: string): boolean;
   remove(id: string): boolean;
   /** The stored JSON of a document, or undefined. */
@@ -121,6 +131,32 @@ export function versionWriter(
     pushRow(row, doc);
     return row;
   };
+  const rows = (docs: Document[]): StatementRows[] => {
+    const out: StatementRows[] = [];
+    for (let i = 0; i < docs.length; i += perStatement) {
+      const end = Math.min(docs.length, i + perStatement);
+      const part: StatementRows = { ids: [], values: [] };
+      for (let j = i; j < end; j++) {
+        part.ids.push(docs[j]![idField] as string);
+        pushRow(part.values, docs[j]!);
+      }
+      out.push(part);
+    }
+    return out;
+  };
+  const writeRows = (parts: StatementRows[]): boolean[] => {
+    const created: boolean[] = [];
+    const seen = new Set<string>();
+    for (const { ids, values } of parts) {
+      const existing = new Set(sized('existing', ids.length).all(...ids) as string[]);
+      for (const id of ids) {
+        created.push(!existing.has(id) && !seen.has(id));
+        seen.add(id);
+      }
+      sized('upsert', ids.length).run(...values);
+    }
+    return created;
+  };
   return {
     tid,
     schema,
@@ -132,26 +168,9 @@ export function versionWriter(
       upsert.run(...row);
       return false;
     },
-    writeMany: (docs) => {
-      const created: boolean[] = [];
-      const seen = new Set<string>();
-      for (let i = 0; i < docs.length; i += perStatement) {
-        const end = Math.min(docs.length, i + perStatement);
-        const ids: string[] = [];
-        const values: unknown[] = [];
-        for (let j = i; j < end; j++) {
-          ids.push(docs[j]![idField] as string);
-          pushRow(values, docs[j]!);
-        }
-        const existing = new Set(sized('existing', ids.length).all(...ids) as string[]);
-        for (const id of ids) {
-          created.push(!existing.has(id) && !seen.has(id));
-          seen.add(id);
-        }
-        sized('upsert', ids.length).run(...values);
-      }
-      return created;
-    },
+    writeMany: (docs) => writeRows(rows(docs)),
+    rows,
+    writeRows,
     exists: (id) => exists.get(id) !== undefined,
     remove: (id) => remove.run(id).changes > 0,
     source: (id) => source.get(id) as string | undefined,
