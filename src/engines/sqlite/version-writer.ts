@@ -5,10 +5,12 @@ import { valuesAt } from '../../schema/paths.js';
 import { dataColumns, docsTable, ITEM_SEPARATOR } from './ddl.js';
 
 /**
- * Rows per multi-row statement of writeMany, at most: each statement costs the text index one flush, and the
- * statement's bound values stay well below SQLite's limit (32,766) whatever the number of columns.
+ * Rows per multi-row statement of writeMany, at most: each statement costs the text index one flush (a new
+ * segment, merged later), and the statement's bound values stay well below SQLite's limit (32,766) whatever the
+ * number of columns. 4,000 rows instead of 1,000 took ~10% less CPU over a live import of the 227k-package
+ * corpus (batches of 20,000; the packages schema's 7 columns allow 4,285).
  */
-const MAX_ROWS_PER_STATEMENT = 1000;
+const MAX_ROWS_PER_STATEMENT = 4000;
 const MAX_VALUES_PER_STATEMENT = 30_000;
 
 /** The documents of one multi-row statement: their ids in order and every row's values in one flat list. */
