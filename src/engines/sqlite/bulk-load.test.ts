@@ -159,6 +159,24 @@ describe('embedded engine bulk load', () => {
     expect(disk(engine).ranked).toBe(FIXTURE_DOCS.length);
   });
 
+  it('into a live index whose input breaks: the batches handed to the engine before the break are stored', async () => {
+    const { engine, svc } = await fresh();
+    await svc.importDocuments('pkgs', FIXTURE_DOCS.slice(0, 1));
+    const durable: number[] = [];
+    async function* input(): AsyncGenerator<unknown[]> {
+      yield* batchesOf(FIXTURE_DOCS.slice(1, 7), 2);
+      throw new Error('input broke');
+    }
+    await expect(
+      svc.importStream('pkgs', input(), { written: () => {}, durable: (n) => durable.push(n) }),
+    ).rejects.toThrow('input broke');
+    // The third batch was on the writer thread when the input broke: stored, though not reported.
+    expect(durable).toEqual([2, 4]);
+    for (const d of FIXTURE_DOCS.slice(0, 7))
+      expect((await engine.get('pkgs', d.name as string))?.summary).toBe(d.summary);
+    expect(disk(engine).ranked).toBe(7);
+  });
+
   it('keeps other writes of the process out of its transaction, and a failed load leaves nothing', async () => {
     const { engine, svc } = await fresh();
     const before = disk(engine).objects;
