@@ -54,10 +54,43 @@ function peakRss(pid: number): number | null {
   }
 }
 
+const CLOCK_TICKS = 100; // USER_HZ: /proc reports CPU time in these on Linux
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far (Linux); null where /proc is not there.
+ * Less noisy than rates on a shared machine: other processes slow the import down, they add little to its CPU.
+ */
+function cpuSeconds(pid: number): number | null {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** The 1, 5 and 15 minute load averages (Linux), for the log of a round. */
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'unknown';
+  }
+}
+
 function runCli(
   args: string[],
   env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string; wall: number; peakRss: number | null }> {
+): Promise<{
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wall: number;
+  peakRss: number | null;
+  cpu: number | null;
+}> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const proc = spawn(process.execPath, ['--import', 'tsx', 'bin/sift.ts', ...args], {
@@ -66,10 +99,13 @@ function runCli(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let peak: number | null = null;
-    // The kernel keeps the high-water mark; it is gone once the process exits, so it is read while it runs.
+    let cpu: number | null = null;
+    // The kernel keeps the high-water mark and the CPU time; they are gone once the process exits, so they are
+    // read while it runs (the CPU time misses at most the last 50 ms).
     const sampler = setInterval(() => {
       const now = proc.pid ? peakRss(proc.pid) : null;
       if (now !== null) peak = Math.max(peak ?? 0, now);
+      cpu = (proc.pid ? cpuSeconds(proc.pid) : null) ?? cpu;
     }, 50);
     const kill = () => proc.kill('SIGKILL');
     process.once('exit', kill);
@@ -94,7 +130,7 @@ function runCli(
     });
     proc.once('close', (code) => {
       done();
-      resolve({ code, stdout, stderr, wall: (performance.now() - started) / 1000, peakRss: peak });
+      resolve({ code, stdout, stderr, wall: (performance.now() - started) / 1000, peakRss: peak, cpu });
     });
   });
 }
@@ -103,7 +139,7 @@ async function importCli(dataDir: string, file: string, withSchema: boolean) {
   const args = ['import', file, '--index', 'packages', '--json'];
   if (withSchema) args.push('--schema', SCHEMA_FILE);
   const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', LOAD_SAMPLE_DATA: 'false' };
-  const { code, stdout, stderr, wall, peakRss } = await runCli(args, env);
+  const { code, stdout, stderr, wall, peakRss, cpu } = await runCli(args, env);
   let summary: CliSummary;
   try {
     summary = JSON.parse(stdout) as CliSummary;
@@ -113,7 +149,7 @@ async function importCli(dataDir: string, file: string, withSchema: boolean) {
     );
   }
   if (code !== 0 && summary.failed === 0) throw new Error(`sift import exited ${code}\n${stderr}`);
-  return { summary, wall, peakRss };
+  return { summary, wall, peakRss, cpu };
 }
 
 async function readRows(): Promise<Record<string, unknown>[]> {
@@ -173,8 +209,10 @@ export async function importBench(): Promise<Record<string, number | string | nu
     gzipSync(rows.map((r) => JSON.stringify({ ...r, name: `live-${String(r.name)}` })).join('\n') + '\n'),
   );
 
-  const empty: { rate: number; wall: number; rss: number | null; bytes: number; docs: number }[] = [];
-  const live: { rate: number; wall: number; rss: number | null; docs: number }[] = [];
+  type Run = { rate: number; wall: number; rss: number | null; docs: number; perCpu: number | null };
+  const empty: (Run & { bytes: number })[] = [];
+  const live: Run[] = [];
+  const perCpu = (docs: number, cpu: number | null) => (cpu ? docs / cpu : null);
   const raw: { rate: number; bytes: number }[] = [];
   for (let round_ = 0; round_ < ROUNDS; round_++) {
     const r = await rawFts5(join(base, 'raw'));
@@ -195,6 +233,7 @@ export async function importBench(): Promise<Record<string, number | string | nu
       rss: first.peakRss,
       bytes: bytes / first.summary.indexed,
       docs: first.summary.indexed,
+      perCpu: perCpu(first.summary.indexed, first.cpu),
     });
 
     const second = await importCli(dataDir, renamed, false);
@@ -204,15 +243,19 @@ export async function importBench(): Promise<Record<string, number | string | nu
       wall: second.summary.indexed / second.wall,
       rss: second.peakRss,
       docs: second.summary.indexed,
+      perCpu: perCpu(second.summary.indexed, second.cpu),
     });
     console.log(
       `round ${round_ + 1}: raw FTS5 ${Math.round(r.docs / r.seconds)} docs/s, empty ${first.summary.docs_per_second}, ` +
-        `live ${second.summary.docs_per_second}`,
+        `live ${second.summary.docs_per_second} (${Math.round(live.at(-1)!.perCpu ?? 0)} per CPU-second), ` +
+        `load ${loadAverage()}`,
     );
   }
   if (!process.env.BENCH_KEEP) rmSync(base, { recursive: true, force: true });
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const medianOrNull = (xs: (number | null)[]) =>
+    xs.some((x) => x === null) ? null : Math.round(median(xs as number[]));
   const maxOf = (xs: (number | null)[]) =>
     xs.some((x) => x === null) ? null : Math.max(...(xs as number[]));
   const rawRate = median(raw.map((x) => x.rate));
@@ -229,6 +272,8 @@ export async function importBench(): Promise<Record<string, number | string | nu
     live_docs_per_second: Math.round(liveRate),
     live_vs_raw: round(liveRate / rawRate, 2),
     live_wall_docs_per_second: Math.round(median(live.map((x) => x.wall))),
+    empty_docs_per_cpu_second: medianOrNull(empty.map((x) => x.perCpu)),
+    live_docs_per_cpu_second: medianOrNull(live.map((x) => x.perCpu)),
     peak_rss_mb_empty: mb(maxOf(empty.map((x) => x.rss))),
     peak_rss_mb_live: mb(maxOf(live.map((x) => x.rss))),
     bytes_per_doc: Math.round(median(empty.map((x) => x.bytes))),

@@ -1,5 +1,5 @@
 import { ERRORS, SiftError } from '../errors.js';
-import { checkDocument, type Document } from '../schema/document.js';
+import { documentChecker, type Document } from '../schema/document.js';
 import type { IndexSchema } from '../schema/types.js';
 import type { BulkItemResult } from './engine.js';
 
@@ -43,11 +43,13 @@ export function checkRange(
   results: BatchItemResult[],
 ): CheckedItem[] {
   const good: CheckedItem[] = [];
+  const check = documentChecker(schema);
   for (let pos = from; pos < to; pos++) {
     const item = items[pos];
     try {
       if (item instanceof SiftError) throw item;
-      good.push({ pos, ...checkDocument(schema, item) });
+      const { id, document } = check(item);
+      good.push({ pos, id, document });
     } catch (err) {
       if (!(err instanceof SiftError)) throw err;
       const rawId =

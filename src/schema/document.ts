@@ -171,11 +171,12 @@ function coerceLeaf(name: string, spec: FieldSpec, v: unknown, inArrayOfObjects:
  * a declared leaf, or an object (or array of objects) on the way to one; anything else is refused.
  */
 function checkObject(
-  schema: IndexSchema,
+  shape: SchemaShape,
   src: Record<string, unknown>,
   prefix: string,
   inArrayOfObjects: boolean,
 ): Document {
+  const { schema } = shape;
   const out: Document = {};
   for (const key of Object.keys(src)) {
     const path = prefix ? `${prefix}.${key}` : key;
@@ -194,15 +195,15 @@ function checkObject(
       if (!Array.isArray(clean) || clean.length > 0) out[key] = clean;
       continue;
     }
-    if (!isObjectPath(schema, path)) bad(path, 'is not declared in the index schema');
+    if (!shape.objectPaths.has(path)) bad(path, 'is not declared in the index schema');
     if (v === undefined || v === null) continue;
     if (isObject(v)) {
-      const inner = checkObject(schema, v, path, inArrayOfObjects);
+      const inner = checkObject(shape, v, path, inArrayOfObjects);
       if (Object.keys(inner).length) out[key] = inner;
     } else if (Array.isArray(v)) {
       const items = v.map((el, i) => {
         if (!isObject(el)) return bad(`${path}[${i}]`, `expects an object, got ${typeName(el)}`);
-        return checkObject(schema, el, path, true);
+        return checkObject(shape, el, path, true);
       });
       if (items.length) out[key] = items;
     } else bad(path, `is an object of the schema (${childrenOf(schema, path)}), got ${typeName(v)}`);
@@ -210,8 +211,34 @@ function checkObject(
   return out;
 }
 
-const isObjectPath = (schema: IndexSchema, path: string): boolean =>
-  Object.keys(schema.fields).some((f) => f.startsWith(`${path}.`));
+/**
+ * What a document check needs of the schema beyond its fields, worked out once per schema instead of once per
+ * document (over a large import these lookups cost as much as the check itself).
+ */
+interface SchemaShape {
+  schema: IndexSchema;
+  /** The top-level member names, in the schema's order (documents are stored in it). */
+  topLevel: string[];
+  /** Required fields other than the id field. */
+  required: string[];
+  /** Every dotted path that is an object on the way to a declared field (`author` for `author.name`). */
+  objectPaths: Set<string>;
+}
+
+function shapeOf(schema: IndexSchema): SchemaShape {
+  const names = Object.keys(schema.fields);
+  const objectPaths = new Set<string>();
+  for (const name of names) {
+    const segments = name.split('.');
+    for (let i = 1; i < segments.length; i++) objectPaths.add(segments.slice(0, i).join('.'));
+  }
+  return {
+    schema,
+    topLevel: [...topLevelNames(schema.fields)],
+    required: names.filter((name) => schema.fields[name]!.required && name !== schema.id_field),
+    objectPaths,
+  };
+}
 
 const childrenOf = (schema: IndexSchema, path: string): string =>
   Object.keys(schema.fields)
@@ -230,28 +257,37 @@ export function checkDocument(
   raw: unknown,
   idHint?: string,
 ): { id: string; document: Document } {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new SiftError('INVALID_DOCUMENT', `a document must be a JSON object, got ${typeName(raw)}`);
-  }
-  const checked = checkObject(schema, raw as Record<string, unknown>, '', false);
-  // In the schema's order, as documents have always been stored.
-  const out: Document = {};
-  for (const name of topLevelNames(schema.fields))
-    if (Object.hasOwn(checked, name)) out[name] = checked[name];
-  for (const [name, spec] of Object.entries(schema.fields)) {
-    if (spec.required && name !== schema.id_field && valuesAt(out, name).length === 0)
-      bad(name, 'is required');
-  }
-  const given = out[schema.id_field];
-  let id: string;
-  if (idHint !== undefined) {
-    id = checkId(idHint);
-    if (given !== undefined && given !== id)
-      bad(schema.id_field, `is "${String(given)}" but the URL names "${id}"`);
-  } else {
-    if (given === undefined) bad(schema.id_field, 'is the id field and is missing');
-    id = checkId(given);
-  }
-  out[schema.id_field] = id;
-  return { id, document: out };
+  return documentChecker(schema)(raw, idHint);
+}
+
+/**
+ * checkDocument for many documents of one schema: what the check needs of the schema is worked out once, when
+ * the checker is made. The schema must not change while the checker is in use.
+ */
+export function documentChecker(
+  schema: IndexSchema,
+): (raw: unknown, idHint?: string) => { id: string; document: Document } {
+  const shape = shapeOf(schema);
+  return (raw, idHint) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new SiftError('INVALID_DOCUMENT', `a document must be a JSON object, got ${typeName(raw)}`);
+    }
+    const checked = checkObject(shape, raw as Record<string, unknown>, '', false);
+    // In the schema's order, as documents have always been stored.
+    const out: Document = {};
+    for (const name of shape.topLevel) if (Object.hasOwn(checked, name)) out[name] = checked[name];
+    for (const name of shape.required) if (valuesAt(out, name).length === 0) bad(name, 'is required');
+    const given = out[schema.id_field];
+    let id: string;
+    if (idHint !== undefined) {
+      id = checkId(idHint);
+      if (given !== undefined && given !== id)
+        bad(schema.id_field, `is "${String(given)}" but the URL names "${id}"`);
+    } else {
+      if (given === undefined) bad(schema.id_field, 'is the id field and is missing');
+      id = checkId(given);
+    }
+    out[schema.id_field] = id;
+    return { id, document: out };
+  };
 }

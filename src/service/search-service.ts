@@ -468,7 +468,8 @@ export class SearchService {
         const batch = checkBatch(schema, items);
         batch.good = await withVectors(schema, batch.good, batch.results);
         inFlight.push(batch);
-        yield batch.good.map(({ id, document }) => ({ id, document }));
+        // A checked item is a bulk item with its position in the batch, which the engine does not look at.
+        yield batch.good;
       }
     }
     const mode = await engine.bulkLoad(index, checked(), {

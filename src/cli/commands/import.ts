@@ -40,6 +40,13 @@ export interface ImportSummary {
 
 export const MAX_REPORTED_FAILURES = 10;
 const MAX_BATCH = 100_000;
+/**
+ * Documents per batch by default. Into a live embedded index each batch is one transaction, and each commit
+ * writes every page the batch touched (the B-tree indexes' and the text index's pages are shared by many
+ * documents): 20,000 took ~15% less CPU per document than 5,000 over the 227k-package corpus (50,000 no less
+ * than 20,000), for a write lock held about a second on a quiet machine, well inside other writers' 5 s wait.
+ */
+const DEFAULT_BATCH = 20_000;
 
 interface ImportOptions {
   index: string;
@@ -259,7 +266,7 @@ export function registerImportCommand(program: Command, ctx: CliContext): void {
       ).choices(FORMATS),
     )
     .option('-s, --schema <file>', 'YAML/JSON schema to create the index with when it does not exist')
-    .option('-b, --batch <n>', 'documents per batch', parseBatch, 5000)
+    .option('-b, --batch <n>', 'documents per batch', parseBatch, DEFAULT_BATCH)
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, opts: ImportOptions) => {
       const summary = await ctx.withService((service) => runImport(ctx, service, file, opts));

@@ -126,6 +126,57 @@ describe('embedded engine bulk load', () => {
     expect(disk(engine).ranked).toBe(FIXTURE_DOCS.length);
   });
 
+  it('into a live index whose schema another process changes between batches: nothing is lost', async () => {
+    const { engine, svc } = await fresh();
+    await svc.importDocuments('pkgs', FIXTURE_DOCS.slice(0, 1));
+    const other = new Database(engine.path);
+    const results: BatchResult[] = [];
+    try {
+      const changed = JSON.parse(
+        other.prepare(`SELECT schema FROM sift_indexes WHERE name = 'pkgs'`).pluck().get() as string,
+      ) as { fields: Record<string, { boost?: number }> };
+      changed.fields.name!.boost = 5;
+      await svc.importStream('pkgs', batchesOf(FIXTURE_DOCS.slice(1), 2), {
+        written: (r) => {
+          results.push(r);
+          // The second batch is reported just before the third, whose rows are built already, goes to the
+          // writer thread: that batch finds the index changed and is written again under the new schema.
+          if (results.length === 2)
+            other
+              .prepare(`UPDATE sift_indexes SET schema = ? WHERE name = 'pkgs'`)
+              .run(JSON.stringify(changed));
+        },
+        durable: () => {},
+      });
+    } finally {
+      other.close();
+    }
+    expect(results.flatMap((r) => r.items.map((i) => i.result))).toEqual(
+      FIXTURE_DOCS.slice(1).map(() => 'created'),
+    );
+    for (const d of FIXTURE_DOCS)
+      expect((await engine.get('pkgs', d.name as string))?.summary).toBe(d.summary);
+    expect(disk(engine).ranked).toBe(FIXTURE_DOCS.length);
+  });
+
+  it('into a live index whose input breaks: the batches handed to the engine before the break are stored', async () => {
+    const { engine, svc } = await fresh();
+    await svc.importDocuments('pkgs', FIXTURE_DOCS.slice(0, 1));
+    const durable: number[] = [];
+    async function* input(): AsyncGenerator<unknown[]> {
+      yield* batchesOf(FIXTURE_DOCS.slice(1, 7), 2);
+      throw new Error('input broke');
+    }
+    await expect(
+      svc.importStream('pkgs', input(), { written: () => {}, durable: (n) => durable.push(n) }),
+    ).rejects.toThrow('input broke');
+    // The third batch was on the writer thread when the input broke: stored, though not reported.
+    expect(durable).toEqual([2, 4]);
+    for (const d of FIXTURE_DOCS.slice(0, 7))
+      expect((await engine.get('pkgs', d.name as string))?.summary).toBe(d.summary);
+    expect(disk(engine).ranked).toBe(7);
+  });
+
   it('keeps other writes of the process out of its transaction, and a failed load leaves nothing', async () => {
     const { engine, svc } = await fresh();
     const before = disk(engine).objects;

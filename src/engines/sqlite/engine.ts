@@ -55,7 +55,7 @@ import {
 import { matchingDocuments } from './by-filter.js';
 import { ensureFacetTables } from './facet-migration.js';
 import { allocateTid, ensureMetaTable, parseJob, type IndexRow } from './meta.js';
-import { openDatabase } from './open-database.js';
+import { configureWriter, openDatabase } from './open-database.js';
 import { SchemaChangedError, VersionDroppedError } from './read-errors.js';
 import { InlineReads, ReadPool, type Reads } from './read-pool.js';
 import type { ReadTask } from './read-task.js';
@@ -124,11 +124,7 @@ export class SqliteEngine implements Engine {
   private async connect(): Promise<void> {
     mkdirSync(this.opts.dataDir, { recursive: true });
     const db = await openDatabase(this.path);
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    // Page cache and mmap sized for a search workload: reads dominate and the text index is hot.
-    db.pragma('cache_size = -65536');
-    db.pragma('mmap_size = 268435456');
+    configureWriter(db);
     ensureMetaTable(db);
     ensureRankIndexes(db);
     ensureFacetTables(db);
@@ -383,6 +379,8 @@ export class SqliteEngine implements Engine {
       return await bulkLoad(
         {
           db: this.conn,
+          path: this.path,
+          index,
           handle: () => this.handle(index),
           hasJob: () => parseJob(this.row(index)!) !== null,
           bump: () => this.bump(index),

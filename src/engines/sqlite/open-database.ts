@@ -38,3 +38,14 @@ export async function openDatabase(path: string, timeoutMs = BUSY_TIMEOUT_MS): P
     throw err;
   }
 }
+
+/**
+ * The settings of a connection that writes: durable when a commit returns (WAL with synchronous=FULL), foreign
+ * keys enforced, and a page cache and mapping sized for a search workload (reads dominate, the text index is hot).
+ */
+export function configureWriter(db: Database.Database): void {
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
+}
