@@ -5,6 +5,7 @@
  *   dist/bin/sift.js          the CLI and the server with their dependencies, one ES module (the entrypoint)
  *   dist/bin/read-worker.js   the embedded engine's reader thread, where src/engines/sqlite/read-pool.ts looks
  *                             for it (next to the module that starts it, which is now sift.js)
+ *   dist/bin/write-worker.js  its import writer thread, likewise (src/engines/sqlite/writer-thread.ts)
  *   dist/page/                the built pages (src/http/page-assets.ts looks for them from the bundle too)
  *   node_modules/             only the packages that cannot be bundled (EXTERNAL), with what they need at run time
  * Usage: tsx scripts/image/bundle.ts [OUT] [APP], APP being where dist/ and node_modules/ are (default: the repository).
@@ -54,6 +55,7 @@ const result = await esbuild.build({
   entryPoints: [
     { in: join(APP, 'dist/bin/sift.js'), out: 'sift' },
     { in: join(APP, 'dist/src/engines/sqlite/read-worker.js'), out: 'read-worker' },
+    { in: join(APP, 'dist/src/engines/sqlite/write-worker.js'), out: 'write-worker' },
   ],
   outdir: join(OUT, 'dist/bin'),
   bundle: true,

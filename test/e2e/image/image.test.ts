@@ -319,6 +319,20 @@ describe.skipIf(unavailable !== null)(
       ) as { indexed: number; failed: number };
       expect(imported.failed).toBe(0);
       expect(imported.indexed).toBeGreaterThan(0);
+      // Again into the now live index, in small batches: from the second batch on, the import writes on its writer
+      // thread, which the bundle must carry as a file of its own.
+      const again = JSON.parse(
+        await sift([
+          'import',
+          'data/sample/packages.ndjson.gz',
+          '--index',
+          'cli',
+          '--batch',
+          '200',
+          '--json',
+        ]),
+      ) as { indexed: number; failed: number; updated: number };
+      expect(again).toMatchObject({ failed: 0, indexed: imported.indexed, updated: imported.indexed });
       const found = JSON.parse(await sift(['search', 'react', '--index', 'cli', '--json'])) as {
         hits: { id: string }[];
       };
