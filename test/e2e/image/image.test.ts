@@ -328,7 +328,7 @@ describe.skipIf(unavailable !== null)(
           '--index',
           'cli',
           '--batch',
-          '200',
+          '5000',
           '--json',
         ]),
       ) as { indexed: number; failed: number; updated: number };
