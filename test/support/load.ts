@@ -74,6 +74,8 @@ export interface LoadWindow {
 }
 
 export interface LoadRun {
+  /** The `performance.now()` reading of the first request's slot: request n's slot is firstSlot + n / rate. */
+  readonly firstSlot: number;
   /** Requests sent so far. */
   sent(): number;
   /**
@@ -318,6 +320,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   };
 
   return {
+    firstSlot: started,
     sent: () => sent,
     between,
     done,
