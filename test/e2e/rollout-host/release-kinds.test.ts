@@ -17,8 +17,8 @@ import { hostUnderLoad, RELEASE_TIMEOUT, result } from '../../support/rollout-ho
  * one: over three minutes more of a CI run of about twenty, for nginx, which is covered under load by
  * zero-downtime.test.ts (instance replacement and switches), release-failures.test.ts (releases through the CLI)
  * and, side by side with HAProxy, strict-client-routers.test.ts. Add 'nginx' to ROUTERS to measure it here again:
- * its strict client lost 3 to 14 requests in each release of the run measured (docs/deploy.md, "HAProxy instead
- * of nginx").
+ * its strict client lost 24 requests over the three releases of one run and 1 in another (docs/deploy.md,
+ * "HAProxy instead of nginx").
  */
 const ROUTERS: readonly ('nginx' | 'haproxy')[] = ['haproxy'];
 
