@@ -13,12 +13,12 @@ import { hostUnderLoad, RELEASE_TIMEOUT, result } from '../../support/rollout-ho
  * minutes) while its release takes twenty to forty seconds of it.
  *
  * Behind HAProxy, the router of new host configs, and there a client that never resends must lose nothing either
- * (no reload closes its idle connections). Both routers in turn made this file take 389 s against about 195 s for
- * one: over three minutes more of a CI run of about twenty, for nginx, which is covered under load by
+ * (no reload closes its idle connections). Both routers in turn made this file take 304-389 s against 152-215 s
+ * for one: two and a half minutes more of a CI run of about twenty, for nginx, which is covered under load by
  * zero-downtime.test.ts (instance replacement and switches), release-failures.test.ts (releases through the CLI)
  * and, side by side with HAProxy, strict-client-routers.test.ts. Add 'nginx' to ROUTERS to measure it here again:
- * its strict client lost 24 requests over the three releases of one run and 1 in another (docs/deploy.md,
- * "HAProxy instead of nginx").
+ * its strict client lost 24, 1 and 10 requests over the three releases of three runs (docs/deploy.md, "HAProxy
+ * instead of nginx").
  */
 const ROUTERS: readonly ('nginx' | 'haproxy')[] = ['haproxy'];
 
