@@ -365,7 +365,7 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
   deploy
     .command('init')
     .description(
-      'prepare a host for its first release: the nginx upstream include (or HAProxy backend) and the state directory',
+      'prepare a host for its first release: the HAProxy backend file (or nginx upstream include) and the state directory',
     )
     .requiredOption(
       '--host-config <file>',

@@ -9,18 +9,18 @@ import {
 } from '../../support/rollout-host/host-fixture.js';
 
 /**
- * The steps of docs/deploy.md, "First deploy on a host", on a fresh host: deploy/nginx copied as shipped (its
- * upstream include names the compose stack's servers), a host config asking for two instances per colour,
- * `sift deploy init`, nginx started, a dry run, then the first release. Real nginx, real Sift processes. Then the
- * same with HAProxy ("HAProxy instead of nginx"): deploy/haproxy, `init` writing the backend file HAProxy needs
- * to start.
+ * The steps of docs/deploy.md, "First deploy on a host", on a fresh host: deploy/haproxy as shipped, a host
+ * config asking for two instances per colour, `sift deploy init` writing the backend file HAProxy needs to start,
+ * HAProxy started, a dry run, then the first release. Real HAProxy, real Sift processes. Then the same behind nginx,
+ * as the docs tell it after the steps: deploy/nginx copied as shipped (its upstream include names the compose
+ * stack's servers, which `init` replaces).
  */
 const INIT_WROTE = {
   nginx: /sift-active\.conf: replaced the sample/,
   haproxy: /sift-backend\.cfg: created/,
 };
 
-for (const router of ['nginx', 'haproxy'] as const) {
+for (const router of ['haproxy', 'nginx'] as const) {
   describe(
     `the first deploy on a host behind ${router}, as docs/deploy.md tells it`,
     { timeout: 600_000 },
@@ -36,7 +36,8 @@ for (const router of ['nginx', 'haproxy'] as const) {
           router,
           instances: 2,
           drainSeconds: 1,
-          // Step 3 of the docs, before nginx starts: it would refuse the shipped include's unresolvable servers.
+          // Step 3 of the docs, before the router starts: HAProxy refuses a missing backend file, nginx the
+          // shipped include's unresolvable servers.
           beforeNginx: async (configPath) => {
             init = await deployCli(['init', '--host-config', configPath, '--json']);
           },

@@ -73,6 +73,34 @@ describe('host target behind a real nginx', { timeout: 600_000 }, () => {
     expect(readFileSync(fx.config.nginx!.upstreamFile, 'utf8')).toBe(before);
   });
 
+  it('writes a change of the include that leaves its directives alone without reloading nginx', async () => {
+    const control = new HostControl(fx.config);
+    const file = fx.config.nginx!.upstreamFile;
+    const before = readFileSync(file, 'utf8');
+    const reloads = fx.watchReloads();
+    // Green runs nothing, so a share for it changes the include's header and no server: nginx routes the same.
+    const shared = await control.change((s) => {
+      s.weights = { blue: 90, green: 10 };
+    });
+    // The file says what the state says, for the read-back.
+    expect(readFileSync(file, 'utf8')).toMatch(/blue 90%, green 10%/);
+    const back = await control.change((s) => {
+      s.weights = { blue: 100, green: 0 };
+    });
+    expect(reloads.stop()).toEqual([]);
+    expect(shared.retired).toBeNull();
+    expect(back.retired).toBeNull();
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    // A change of routing (blue's servers given other parameters) still reloads, and so does putting it back.
+    const routed = await new HostControl({ ...fx.config, serverParameters: 'max_fails=3' }).change(
+      () => undefined,
+    );
+    expect(routed.retired).not.toBeNull();
+    expect((await control.change(() => undefined)).retired).not.toBeNull();
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(await fx.router.current()).toEqual({ blue: 100, green: 0 });
+  });
+
   it('reports a release whose searches fail as ready, with the failing probe as a measurement', async () => {
     await fx.target.setImage('green', RELEASES.searchFails);
     await fx.target.scale('green', 1);

@@ -7,10 +7,10 @@ import { deployCli, type DeployRun } from '../deploy-cli.js';
 import { instanceLogs, RELEASES, startHostFixture, type HostFixture } from './host-fixture.js';
 
 /**
- * What every "release on one host under load" file shares: a host of its own (real nginx with the shipped
- * configuration, real Sift processes, two instances) that has had its first release, `sift deploy` run as a real
- * CLI process, and a steady load through nginx that must see every request answered 2xx. Each file owns its host,
- * so the files run side by side without sharing state.
+ * What every "release on one host under load" file shares: a host of its own (a real router with the shipped
+ * configuration, nginx unless told HAProxy; real Sift processes, two instances) that has had its first release,
+ * `sift deploy` run as a real CLI process, and a steady load through the router that must see every request
+ * answered 2xx. Each file owns its host, so the files run side by side without sharing state.
  */
 
 export const RATE = 150;
@@ -28,7 +28,7 @@ export interface HostReleases {
   deploy(args: string[]): Promise<DeployRun>;
   /**
    * Runs `releases` one after another under load, then keeps the load going until it has sent MIN_REQUESTS;
-   * returns the CLI runs and the load summary after checking that every request was answered 2xx and that every
+   * returns the CLI runs, the load summary and, per release, the load while its CLI ran, after checking that every request was answered 2xx and that every
    * CLI run ended as a release or a rollback (exit 0 or 3). Prints the request count, and per release its
    * duration and the requests sent while it ran (failed ones, strict-client failures, p99). `after` runs once
    * each release has ended, before the next starts (to read the host's state in between). Waits for a load slot
@@ -38,10 +38,17 @@ export interface HostReleases {
     label: string,
     releases: string[][],
     after?: (run: DeployRun, index: number) => Promise<void>,
-  ): Promise<{ runs: DeployRun[]; s: LoadSummary }>;
-  /** The colour nginx sends all traffic to. */
+  ): Promise<ReleasesRun>;
+  /** The colour the router sends all traffic to. */
   live(): Promise<Color>;
   imageOf(color: Color): Promise<string | null | undefined>;
+}
+
+export interface ReleasesRun {
+  readonly runs: DeployRun[];
+  readonly s: LoadSummary;
+  /** Per release, the requests sent while its CLI ran (failed ones, strict-client failures, p99). */
+  readonly windows: LoadWindow[];
 }
 
 export const result = (r: DeployRun) => r.json<RolloutResult>();
@@ -67,7 +74,7 @@ function releaseLine(r: DeployRun, w: LoadWindow): string {
  * Registers, in the calling describe, the hooks that start a fresh host and make its first release (blue-green of
  * RELEASES.v1 with two replicas: blue is live with 1.0 when the tests start) and tear it down afterwards.
  */
-export function hostUnderLoad(): HostReleases {
+export function hostUnderLoad(router: 'nginx' | 'haproxy' = 'nginx'): HostReleases {
   let fx: HostFixture | undefined;
   const fixture = (): HostFixture => {
     if (!fx) throw new Error('the host fixture is not started');
@@ -80,8 +87,8 @@ export function hostUnderLoad(): HostReleases {
     });
 
   beforeAll(async () => {
-    fx = await startHostFixture({ instances: 2, drainSeconds: 5 });
-    // The first release on a fresh host: nothing runs yet, nginx names blue with no server.
+    fx = await startHostFixture({ router, instances: 2, drainSeconds: 5 });
+    // The first release on a fresh host: nothing runs yet, the router names blue with no server.
     const first = await deploy(['blue-green', '--image', RELEASES.v1, '--replicas', '2']);
     if (first.code !== 0) throw new Error(`first release failed: ${first.stdout}\n${first.stderr}`);
   }, 400_000);
@@ -100,7 +107,7 @@ export function hostUnderLoad(): HostReleases {
     label: string,
     releases: string[][],
     after?: (run: DeployRun, index: number) => Promise<void>,
-  ): Promise<{ runs: DeployRun[]; s: LoadSummary }> {
+  ): Promise<ReleasesRun> {
     const host = fixture();
     const marker = `${label.replace(/\W/g, '')}${process.pid}`;
     const load = startLoad({
@@ -110,14 +117,14 @@ export function hostUnderLoad(): HostReleases {
       durationMs: 600_000,
     });
     const runs: DeployRun[] = [];
-    const windows: [number, number][] = [];
+    const spans: [number, number][] = [];
     let s: LoadSummary;
     try {
       await sleep(2_000);
       for (const args of releases) {
         const from = performance.now();
         const run = await deploy(args);
-        windows.push([from, performance.now()]);
+        spans.push([from, performance.now()]);
         runs.push(run);
         await after?.(run, runs.length - 1);
       }
@@ -125,8 +132,10 @@ export function hostUnderLoad(): HostReleases {
     } finally {
       s = await load.stop();
       const who = host.answeredBy(`q=${marker}n`);
-      console.log(`${formatLoad(`host ${label}`, s)}; answered by ${JSON.stringify(who.byColor)}`);
-      runs.forEach((r, i) => console.log(`  ${releaseLine(r, load.between(...windows[i]!))}`));
+      console.log(
+        `${formatLoad(`host (${router}) ${label}`, s)}; answered by ${JSON.stringify(who.byColor)}`,
+      );
+      runs.forEach((r, i) => console.log(`  ${router}: ${releaseLine(r, load.between(...spans[i]!))}`));
       if (s.failed > 0) console.log(`first failures ${JSON.stringify(s.failures)}\n${instanceLogs(host)}`);
     }
     for (const r of runs) expect([0, 3], `exit ${r.code}: ${r.stderr}`).toContain(r.code);
@@ -134,7 +143,7 @@ export function hostUnderLoad(): HostReleases {
     expect(s.non2xx).toEqual({});
     expect(s.errors).toEqual({});
     expect(s.ok).toBe(s.requests);
-    return { runs, s };
+    return { runs, s, windows: spans.map((w) => load.between(...w)) };
   }
 
   return {

@@ -5,12 +5,20 @@ import type { HostFront } from './front.js';
 import type { HostState } from './host-state.js';
 import { NginxControl } from './nginx-control.js';
 import { readTextOrNull, writeFileAtomic } from './state-file.js';
-import { foreignServers, parseUpstream, renderUpstream, type ParsedUpstream } from './upstream.js';
+import {
+  foreignServers,
+  parseUpstream,
+  renderUpstream,
+  upstreamDirectives,
+  type ParsedUpstream,
+} from './upstream.js';
 
 /**
  * nginx as the host's router: the upstream include rendered from the state replaces the live one atomically, is
  * checked with `nginx -t` (the previous include is restored when it fails) and applied by a graceful reload,
- * confirmed. The include on disk is what is read back.
+ * confirmed. The include on disk is what is read back. A change of its comments only (the weights of a colour that
+ * has no server in it, for one) is written without a reload: a reload closes clients' idle connections, so nginx
+ * is reloaded for a change of routing and for nothing else.
  */
 export class NginxFront implements HostFront {
   readonly kind = 'nginx';
@@ -45,6 +53,11 @@ export class NginxFront implements HostFront {
     // Adopting an nginx that serves someone else's servers: never swap them for nothing.
     if (renderedServers.length === 0 && foreignServers(live.parsed).length > 0) return null;
     const mode = live.text === null ? undefined : (await stat(file)).mode & 0o777;
+    if (live.text !== null && sameDirectives(live.text, rendered)) {
+      // nginx routes by the directives alone: the file is brought up to date for the read-back, nginx is not.
+      await writeFileAtomic(file, rendered, mode);
+      return null;
+    }
     const restore = async () => {
       if (live.text !== null) await writeFileAtomic(file, live.text, mode);
     };
@@ -79,4 +92,9 @@ export class NginxFront implements HostFront {
   async checkRunning(): Promise<void> {
     await this.nginx.masterPid();
   }
+}
+
+function sameDirectives(a: string, b: string): boolean {
+  const [x, y] = [upstreamDirectives(a), upstreamDirectives(b)];
+  return x.length === y.length && x.every((line, i) => line === y[i]);
 }

@@ -1,7 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempHostConfig } from '../../../../test/support/rollout-host/temp-host-config.js';
 import { initialState, type HostState, type InstanceRecord } from './host-state.js';
-import { livePorts, parseUpstream, renderUpstream, serverWeights, splitOf } from './upstream.js';
+import {
+  livePorts,
+  parseUpstream,
+  renderUpstream,
+  serverWeights,
+  splitOf,
+  upstreamDirectives,
+} from './upstream.js';
 
 const t = tempHostConfig();
 const config = t.config;
@@ -103,5 +110,25 @@ describe('upstream include', () => {
     ]);
     expect(splitOf(parsed)).toEqual({ blue: 0, green: 100 });
     expect(splitOf(parseUpstream('', config))).toBeNull();
+  });
+
+  it('gives the same directives for states that route the same, whatever the comments say', () => {
+    const blueOnly = [instance('blue', 8101), instance('blue', 8102)];
+    // Green has a share but nothing ready: the header changes, the servers do not.
+    const all = renderUpstream(stateWith({ blue: 100, green: 0 }, blueOnly), config);
+    const most = renderUpstream(stateWith({ blue: 90, green: 10 }, blueOnly), config);
+    expect(most).not.toBe(all);
+    expect(upstreamDirectives(most)).toEqual(upstreamDirectives(all));
+    const params = config.serverParameters ? ` ${config.serverParameters}` : '';
+    expect(upstreamDirectives(all)).toEqual([
+      `server ${config.host}:8101${params};`,
+      `server ${config.host}:8102${params};`,
+    ]);
+    // A ready green instance with that share is a change of routing.
+    const shared = renderUpstream(
+      stateWith({ blue: 90, green: 10 }, [...blueOnly, instance('green', 8201)]),
+      config,
+    );
+    expect(upstreamDirectives(shared)).not.toEqual(upstreamDirectives(most));
   });
 });

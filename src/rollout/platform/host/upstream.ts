@@ -120,3 +120,13 @@ export const livePorts = (parsed: ParsedUpstream, c: Color): number[] =>
 /** Live servers that belong to no colour of this target (someone else's): never replaced by an empty render. */
 export const foreignServers = (parsed: ParsedUpstream) =>
   parsed.servers.filter((s) => !s.down && s.color === null);
+
+/**
+ * What nginx reads in an include: its directives, comments and blank lines left out. Two includes with the same
+ * directives route the same, however their comments differ (the weights in the header, an instance's name).
+ */
+export const upstreamDirectives = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter((line) => line !== '');
