@@ -27,6 +27,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { limitsFromConfig } from '../src/app.js';
 import { createClusterEngine } from '../src/engines/cluster/create.js';
 import { ClusterEngine } from '../src/engines/cluster/engine.js';
+import { DEFAULT_BATCH } from '../src/cli/commands/import.js';
 import { toSource } from '../src/engines/cluster/mapping.js';
 import type { ClusterTransport } from '../src/engines/cluster/transport.js';
 import { loadSchemaFile } from '../src/schema/load.js';
@@ -246,9 +247,11 @@ async function importPair(
           }
         }),
       );
+      // Both sides end with the documents searchable: Sift's bulk load ends with one refresh.
+      await fetch(`${esUrl}/${alias}/_refresh`, { method: 'POST' });
     } else {
-      // The path `sift import` takes (the engine's bulk load), in the CLI's default batches of 5,000.
-      await importLikeTheCli(service, name, docs, 5000);
+      // The path `sift import` takes (the engine's bulk load), in the CLI's default batches.
+      await importLikeTheCli(service, name, docs, DEFAULT_BATCH);
     }
     const rate = Math.round(docs.length / (ms(t0) / 1000));
     await engine.dropIndex(name);

@@ -46,7 +46,7 @@ const MAX_BATCH = 100_000;
  * documents): 20,000 took ~15% less CPU per document than 5,000 over the 227k-package corpus (50,000 no less
  * than 20,000), for a write lock held about a second on a quiet machine, well inside other writers' 5 s wait.
  */
-const DEFAULT_BATCH = 20_000;
+export const DEFAULT_BATCH = 20_000;
 
 interface ImportOptions {
   index: string;
