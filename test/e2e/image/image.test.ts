@@ -130,9 +130,14 @@ describe.skipIf(unavailable !== null)(
     it('carries only the bundle, the packages it cannot include, the sample data and package.json in /app', () => {
       expect(readdirSync(`${rootfs}/app`).sort()).toEqual(['data', 'dist', 'node_modules', 'package.json']);
       expect(readdirSync(`${rootfs}/app/data`)).toEqual(['sample']);
-      // The application and its reader thread, bundled; the pages. No TypeScript sources or per-module files.
+      // The application and its reader and import writer threads, bundled; the pages. No TypeScript sources or
+      // per-module files.
       expect(readdirSync(`${rootfs}/app/dist`).sort()).toEqual(['bin', 'page']);
-      expect(readdirSync(`${rootfs}/app/dist/bin`).sort()).toEqual(['read-worker.js', 'sift.js']);
+      expect(readdirSync(`${rootfs}/app/dist/bin`).sort()).toEqual([
+        'read-worker.js',
+        'sift.js',
+        'write-worker.js',
+      ]);
       const modules = readdirSync(`${rootfs}/app/node_modules`);
       // The embedded engine loads sqlite-vec into every connection (the server below would not start without it):
       // its compiled extension comes as the platform's optional dependency. pino loads its transports by name.
