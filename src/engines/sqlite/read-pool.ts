@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { SiftError } from '../../errors.js';
+import { startEngineThread } from './engine-thread.js';
 import { readError, type ReadFailure } from './read-errors.js';
 import { executeRead, openReader, type ReadTask } from './read-task.js';
 
@@ -18,10 +19,6 @@ interface Reader {
   worker: Worker;
   busy: number;
 }
-
-// From source (tsx, tests) the worker is a .ts file and registers the tsx loader first; from dist it is .js.
-const fromSource = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(fromSource ? './read-worker.ts' : './read-worker.js', import.meta.url);
 
 /**
  * A small pool of reader threads over one database file. Tasks go to the least busy reader; a reader that dies
@@ -41,15 +38,7 @@ export class ReadPool implements Reads {
   }
 
   private spawn(): Reader {
-    const worker = fromSource
-      ? new Worker(
-          `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
-          {
-            eval: true,
-            workerData: { path: this.path },
-          },
-        )
-      : new Worker(WORKER_URL, { workerData: { path: this.path } });
+    const worker = startEngineThread('read-worker', { path: this.path });
     const reader: Reader = { worker, busy: 0 };
     worker.on('message', (msg: { id: number; ok: boolean; result?: unknown; error?: ReadFailure }) => {
       const p = this.pending.get(msg.id);

@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { SiftError } from '../../errors.js';
+import { startEngineThread } from './engine-thread.js';
 import type { StatementRows } from './version-writer.js';
 
 /** One batch of a live bulk load, as it crosses to the writer thread: rows built for one version of an index. */
@@ -16,10 +17,6 @@ export type WriteReply =
   | { ok: true; created: boolean[] | null }
   | { ok: false; error: { message: string; code?: string | undefined } };
 
-// From source (tsx, tests) the worker is a .ts file and registers the tsx loader first; from dist it is .js.
-const fromSource = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(fromSource ? './write-worker.ts' : './write-worker.js', import.meta.url);
-
 /**
  * A thread with a connection of its own that writes the batches of a live bulk load, so that reading, parsing
  * and checking the next batch (this thread) overlaps with SQLite writing this one: most of a live import's CPU
@@ -32,12 +29,7 @@ export class WriterThread {
   private failure: Error | null = null;
 
   constructor(path: string) {
-    this.worker = fromSource
-      ? new Worker(
-          `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
-          { eval: true, workerData: { path } },
-        )
-      : new Worker(WORKER_URL, { workerData: { path } });
+    this.worker = startEngineThread('write-worker', { path });
     this.worker.on('message', (reply: WriteReply) => {
       const w = this.waiting;
       this.waiting = null;
