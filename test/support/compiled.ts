@@ -65,5 +65,7 @@ export async function buildForSpawns(): Promise<string> {
   mkdirSync(pages, { recursive: true });
   for (const [name, body] of Object.entries(await bundlePages())) writeFileSync(join(pages, name), body);
   writeFileSync(STAMP, JSON.stringify({ files: files.length, at: new Date().toISOString() }));
+  // The embedded engine's threads in the test processes (which run from source) load this build too.
+  process.env.SIFT_ENGINE_THREADS_DIR = join(BUILD_DIR, 'src', 'engines', 'sqlite');
   return `${files.length} files transpiled for spawned processes in ${Math.round(performance.now() - started)} ms`;
 }
