@@ -82,4 +82,4 @@ export function steadyLoad<T>(concurrency: number, fn: () => Promise<T>) {
   };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { setTimeout as sleep } from 'node:timers/promises';

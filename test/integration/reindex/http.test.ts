@@ -3,6 +3,7 @@
  * documents while the index is reindexed (with a changed schema) and then rolled back, and every acknowledged
  * write must be there afterwards.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEX, SCHEMA } from '../../support/app.js';
@@ -114,8 +115,6 @@ function expectAcknowledged(
 
 /** Shared by every load, so ids and values never repeat across loads. */
 let counter = 1_000_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('reindex over HTTP', { timeout: 120_000 }, () => {
   beforeAll(async () => {

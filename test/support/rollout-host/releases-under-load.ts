@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { RolloutResult } from '../../../src/rollout/strategies/context.js';
 import type { Color } from '../../../src/rollout/types.js';
@@ -20,8 +21,6 @@ export const MIN_REQUESTS = 20_000;
  * first wait for a load slot while other files' loads run (../../../support/load-slots.ts).
  */
 export const RELEASE_TIMEOUT = 1_800_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface HostReleases {
   fixture(): HostFixture;

@@ -16,7 +16,7 @@ export const MIN_REQUESTS = 20_000;
 // Each test may first wait for a load slot while other files' loads run (../../../support/load-slots.ts).
 export const ZERO_DOWNTIME_TIMEOUT = 1_800_000;
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ZeroDowntimeHost {
   fixture(): HostFixture;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SiftError } from '../../../errors.js';
@@ -9,8 +10,6 @@ import { HaproxyFront } from './haproxy-front.js';
 import { NginxFront } from './nginx-front.js';
 import { readJsonOrNull, writeJsonAtomic } from './state-file.js';
 import type { ParsedUpstream } from './upstream.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ChangeResult<T> {
   readonly value: T;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SiftError } from '../../../errors.js';
@@ -19,8 +20,6 @@ import type { HostState } from './host-state.js';
 import { HaproxyRuntime } from './haproxy-runtime.js';
 import { readTextOrNull, writeFileAtomic } from './state-file.js';
 import type { ParsedUpstream } from './upstream.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * HAProxy as the host's router, never reloaded: every change is a few `set server` commands on the runtime API,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -6,7 +7,6 @@ import type { NginxSettings } from './config.js';
 import { childPids, holdsListeningSocket, isAlive } from './processes.js';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ToolOutcome {
   readonly ok: boolean;
