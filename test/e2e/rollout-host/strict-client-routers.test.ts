@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Color, TrafficSplit } from '../../../src/rollout/types.js';
+import type { TrafficSplit } from '../../../src/rollout/types.js';
 import { withLoadSlot } from '../../support/load-slots.js';
 import { formatLoad, startLoad, type LoadSummary } from '../../support/load.js';
-import {
-  instanceLogs,
-  RELEASES,
-  startHostFixture,
-  type HostFixture,
-} from '../../support/rollout-host/host-fixture.js';
+import { RELEASES, startServingHost, type HostFixture } from '../../support/rollout-host/host-fixture.js';
 
 /**
  * The same load through each router of the host target while the router moves traffic: nginx (an include and a
@@ -42,26 +37,6 @@ interface RouterRun {
   readonly summary: LoadSummary;
   readonly strictFailed: number;
   readonly reloads: number;
-}
-
-async function startHost(router: 'nginx' | 'haproxy'): Promise<HostFixture> {
-  const fx = await startHostFixture({ router, instances: 1, drainSeconds: 2 });
-  try {
-    const signal = new AbortController().signal;
-    for (const color of ['blue', 'green'] as Color[]) {
-      await fx.target.setImage(color, RELEASES.v1);
-      await fx.target.scale(color, 1);
-    }
-    for (const color of ['blue', 'green'] as Color[]) {
-      const r = await fx.target.waitReady(color, { timeoutMs: 180_000, signal });
-      if (!r.ok) throw new Error(`${color} not ready: ${r.reason}\n${instanceLogs(fx)}`);
-    }
-    await fx.router.switchTo('blue');
-  } catch (err) {
-    await fx.close();
-    throw err;
-  }
-  return fx;
 }
 
 /** Runs `body` under the load, through `fx`'s router, and counts what each client lost and the reloads. */
@@ -126,8 +101,8 @@ function report(what: string, runs: Record<'nginx' | 'haproxy', RouterRun>): voi
 describe('strict clients through nginx and HAProxy while traffic moves', { timeout: 900_000 }, () => {
   const hosts: Partial<Record<'nginx' | 'haproxy', HostFixture>> = {};
   beforeAll(async () => {
-    hosts.nginx = await startHost('nginx');
-    hosts.haproxy = await startHost('haproxy');
+    hosts.nginx = await startServingHost({ router: 'nginx', instances: 1, drainSeconds: 2 });
+    hosts.haproxy = await startServingHost({ router: 'haproxy', instances: 1, drainSeconds: 2 });
   }, 600_000);
   afterAll(async () => {
     await Promise.all(Object.values(hosts).map((fx) => fx.close()));

@@ -18,7 +18,7 @@ import { initHost } from '../../../src/rollout/platform/host/init.js';
 import type { HostRouter } from '../../../src/rollout/traffic/host-router.js';
 import { HaproxyRouter } from '../../../src/rollout/traffic/haproxy.js';
 import { NginxRouter } from '../../../src/rollout/traffic/nginx.js';
-import type { Color } from '../../../src/rollout/types.js';
+import { COLORS, type Color } from '../../../src/rollout/types.js';
 import { ROOT } from '../files.js';
 import { tempDir } from '../temp-dir.js';
 import { claimPorts, waitFor } from '../net.js';
@@ -360,6 +360,32 @@ async function setUp(
       claim.release();
     },
   };
+}
+
+/**
+ * A host where router and release tests start: both colours running (`images`, v1 unless given; `replicas`
+ * instances each, 1 unless given) and ready, traffic on blue. The host is closed if it does not get there.
+ */
+export async function startServingHost(
+  options: HostFixtureOptions & { images?: Partial<Record<Color, string>>; replicas?: number } = {},
+): Promise<HostFixture> {
+  const fx = await startHostFixture(options);
+  try {
+    const signal = new AbortController().signal;
+    for (const color of COLORS) {
+      await fx.target.setImage(color, options.images?.[color] ?? RELEASES.v1);
+      await fx.target.scale(color, options.replicas ?? 1);
+    }
+    for (const color of COLORS) {
+      const r = await fx.target.waitReady(color, { timeoutMs: 180_000, signal });
+      if (!r.ok) throw new Error(`${color} not ready: ${r.reason}\n${instanceLogs(fx)}`);
+    }
+    await fx.router.switchTo('blue');
+  } catch (err) {
+    await fx.close();
+    throw err;
+  }
+  return fx;
 }
 
 /** Log files of the instances (for failure messages). */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Color } from '../../../src/rollout/types.js';
 import { formatLoad, startLoad, type LoadRun, type LoadSummary } from '../load.js';
-import { instanceLogs, RELEASES, startHostFixture, type HostFixture } from './host-fixture.js';
+import { instanceLogs, RELEASES, startServingHost, type HostFixture } from './host-fixture.js';
 
 /**
  * What the zero-downtime files share: a host of their own (real nginx with the shipped configuration, real Sift
@@ -63,14 +63,12 @@ export function zeroDowntimeHost(): ZeroDowntimeHost {
   };
 
   beforeAll(async () => {
-    fx = await startHostFixture({ instances: 2, drainSeconds: 10 });
-    await fx.target.setImage('blue', RELEASES.v1);
-    await fx.target.scale('blue', 2);
-    await fx.target.setImage('green', RELEASES.v2);
-    await fx.target.scale('green', 2);
-    await ready('blue');
-    await ready('green');
-    await fx.router.switchTo('blue');
+    fx = await startServingHost({
+      instances: 2,
+      replicas: 2,
+      drainSeconds: 10,
+      images: { blue: RELEASES.v1, green: RELEASES.v2 },
+    });
   }, 400_000);
 
   afterAll(async () => {
