@@ -115,7 +115,7 @@ function addReleaseOptions(cmd: Command): Command {
       )
       .option(
         '--probe-path <path...>',
-        'paths every new instance must answer with 200 (on a host: before it joins the router)',
+        'paths every new instance must answer with 200 before it takes traffic',
       )
       .option(
         '--probe-header <header...>',
