@@ -98,6 +98,19 @@ describe('planGate', () => {
     ).toBe('admit');
   });
 
+  it('does not admit again a pod admitted already whose copy lags, yet counts the serving batch', () => {
+    const justAdmitted = pod();
+    expect(planGate([justAdmitted], 'sift', rolling, 0, new Set([justAdmitted.metadata!.uid!]))).toEqual({
+      kind: 'idle',
+    });
+    const serving = pod({ admitted: true, ready: true });
+    const old = pod({ image: 'sift:1.0', admitted: true, ready: true });
+    const next = pod();
+    expect(planGate([serving, old, next], 'sift', rolling, 0, new Set([serving.metadata!.uid!])).kind).toBe(
+      'analyse',
+    );
+  });
+
   it('admits pods of another image on readiness alone (an undo, a replacement of an old pod)', () => {
     const back = pod({ image: 'sift:1.0' });
     for (const release of [rolling, null]) {

@@ -58,14 +58,16 @@ export type GateStep =
  * The next step of the gate for one colour's pods. `analysedServing` is how many pods of the release served when
  * the analysis last passed (0 before the first): a batch is analysed once, after it serves and the old pods it
  * replaced are gone, and before the next batch is admitted, while pods of the previous image still serve.
+ * `admitted` names (by uid) pods admitted already whose copy here may not show it yet: they are not admitted again.
  */
 export function planGate(
   pods: readonly V1Pod[],
   container: string,
   release: GateRelease | null,
   analysedServing: number,
+  admitted: ReadonlySet<string> = new Set(),
 ): GateStep {
-  const waiting = pods.filter(awaitsAdmission);
+  const waiting = pods.filter((p) => awaitsAdmission(p) && !admitted.has(p.metadata?.uid ?? ''));
   if (waiting.length === 0) return { kind: 'idle' };
   const ofRelease = (p: V1Pod) => release !== null && imageOf(p, container) === release.image;
   const plain = waiting.filter((p) => !ofRelease(p));

@@ -290,7 +290,7 @@ export class KubernetesTarget implements Target {
     // arrive during a pass (probes and the analysis take seconds) run another pass after it.
     const gateStop = new AbortController();
     const gateSignal = AbortSignal.any([options.signal, gateStop.signal]);
-    const gate = { busy: false, again: false, analysedServing: 0, admitted: new Set<string>() };
+    const gate = { busy: false, again: false, analysedServing: 0, admitted: new Set<string>(), why: '' };
     const pumpGate = (): void => {
       if (gate.busy) {
         gate.again = true;
@@ -301,19 +301,28 @@ export class KubernetesTarget implements Target {
         try {
           do {
             gate.again = false;
+            gate.why = '';
             const refusal = await this.admitPass(
               color,
               () => [...pods.objects.values()],
               gate,
               gateSignal,
               (why) => {
-                lastWhy = why;
+                gate.why = why;
               },
             );
-            if (refusal !== null) settle({ ok: false, track: lastTrack, reason: refusal });
+            if (refusal !== null) {
+              settle({ ok: false, track: lastTrack, reason: refusal });
+              gateStop.abort();
+            }
           } while (gate.again && !gateSignal.aborted);
         } catch (err) {
+          // An API error (a patch refused: is `patch` on pods/status granted?) is tried again in a second; the
+          // wait's timeout names it if it persists.
           lastError = (err as Error)?.message ?? String(err);
+          setTimeout(() => {
+            if (!gateSignal.aborted) pumpGate();
+          }, 1000).unref();
         } finally {
           gate.busy = false;
         }
@@ -343,7 +352,10 @@ export class KubernetesTarget implements Target {
       else lastWhy = verdict.why;
     };
 
-    const why = (): string => (lastError ? `${lastWhy}; last API error: ${lastError}` : lastWhy);
+    const why = (): string => {
+      const waiting = gate.why ? `${lastWhy}; ${gate.why}` : lastWhy;
+      return lastError ? `${waiting}; last API error: ${lastError}` : waiting;
+    };
     const timer = setTimeout(
       () =>
         settle({ ok: false, track: lastTrack, reason: `timed out after ${options.timeoutMs} ms: ${why()}` }),
@@ -394,13 +406,13 @@ export class KubernetesTarget implements Target {
     const release = this.gates.get(color) ?? null;
     for (;;) {
       if (signal.aborted) return null;
-      // Pods admitted in this wait may still look closed in the watch's copy for a moment.
-      const fresh = pods().filter((p) => !state.admitted.has(p.metadata?.uid ?? ''));
       const step = planGate(
-        fresh,
+        pods(),
         this.container,
         release ? { image: release.image, betweenBatches: release.betweenBatches !== undefined } : null,
         state.analysedServing,
+        // Pods admitted in this wait may still look closed in the watch's copy for a moment.
+        state.admitted,
       );
       if (step.kind === 'idle') {
         if (step.why) waiting(step.why);
