@@ -1,5 +1,5 @@
 // @services kube
-import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runKubernetesAgent } from '../../../src/rollout/targets/kubernetes/agent.js';
 import { eventually, kubeEnv, waitFor, type KubeEnv } from '../../support/kubernetes/env.js';
@@ -26,11 +26,12 @@ describe('sift deploy agent on Kubernetes', { timeout: 180_000 }, () => {
     expect(first.ok, first.ok ? '' : first.reason).toBe(true);
 
     const core = e.kc.makeApiClient(CoreV1Api);
-    await e.kc.makeApiClient(AppsV1Api).patchNamespacedDeploymentScale({
-      name: 'sift-blue',
-      namespace: e.namespace,
-      body: [{ op: 'replace', path: '/spec/replicas', value: 2 }],
-    });
+    await e.kc
+      .makeApiClient(AppsV1Api)
+      .patchNamespacedDeploymentScale(
+        { name: 'sift-blue', namespace: e.namespace, body: { spec: { replicas: 2 } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
     const newcomer = await eventually('the scale-up pod with its containers ready', 90_000, async () => {
       const pods = (await core.listNamespacedPod({ namespace: e.namespace })).items;
       return pods.find((p) => condition(p, 'ContainersReady') === 'True' && condition(p, 'Ready') !== 'True');
