@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { ADMITTED_CONDITION, awaitsAdmission, gatePatch, planGate } from './gate.js';
+import { ADMITTED_CONDITION, awaitsAdmission, gatePatch, planGate, type GatePlan } from './gate.js';
 
 interface PodShape {
   image?: string;
@@ -50,18 +50,24 @@ describe('awaitsAdmission', () => {
 });
 
 describe('planGate', () => {
+  /** The plan of a rolling release of sift:2.0 (the Deployment's template), unless told otherwise. */
+  const plan = (over: Partial<GatePlan> = {}): GatePlan => ({
+    container: 'sift',
+    templateImage: 'sift:2.0',
+    release: rolling,
+    analysedServing: 0,
+    ...over,
+  });
+
   it('is idle when nothing waits', () => {
-    expect(
-      planGate([pod({ admitted: true, ready: true }), pod({ gate: false })], 'sift', rolling, 0),
-    ).toEqual({
-      kind: 'idle',
-    });
+    const pods = [pod({ admitted: true, ready: true }), pod({ gate: false })];
+    expect(planGate(pods, plan())).toEqual({ kind: 'idle' });
   });
 
   it('probes the first batch of the release at once: nothing of it serves yet', () => {
     const first = pod();
     const old = pod({ image: 'sift:1.0', admitted: true, ready: true });
-    const step = planGate([old, first], 'sift', rolling, 0);
+    const step = planGate([old, first], plan());
     expect(step.kind).toBe('admit');
     if (step.kind === 'admit') {
       expect(names(step.probed)).toEqual(names([first]));
@@ -73,54 +79,59 @@ describe('planGate', () => {
     const serving = pod({ admitted: true, ready: true });
     const old = pod({ image: 'sift:1.0', admitted: true, ready: true });
     const next = pod();
-    const step = planGate([serving, old, next], 'sift', rolling, 0);
+    const step = planGate([serving, old, next], plan());
     expect(step.kind).toBe('analyse');
     if (step.kind === 'analyse') expect(names(step.serving)).toEqual(names([serving]));
     // Once analysed with that batch serving, the next batch goes in.
-    expect(planGate([serving, old, next], 'sift', rolling, 1).kind).toBe('admit');
+    expect(planGate([serving, old, next], plan({ analysedServing: 1 })).kind).toBe('admit');
   });
 
   it('waits for the pods the batch replaced to go before analysing it', () => {
     const serving = pod({ admitted: true, ready: true });
     const old = pod({ image: 'sift:1.0', admitted: true, ready: true });
     const leaving = pod({ image: 'sift:1.0', admitted: true, ready: true, terminating: true });
-    const step = planGate([serving, old, leaving, pod()], 'sift', rolling, 0);
+    const step = planGate([serving, old, leaving, pod()], plan());
     expect(step.kind).toBe('idle');
     if (step.kind === 'idle') expect(step.why).toContain(leaving.metadata?.name);
   });
 
   it('runs no analysis when no old pod remains, or when the release asked for none (blue-green)', () => {
     const serving = pod({ admitted: true, ready: true });
-    expect(planGate([serving, pod()], 'sift', rolling, 0).kind).toBe('admit');
+    expect(planGate([serving, pod()], plan()).kind).toBe('admit');
     const old = pod({ image: 'sift:1.0', admitted: true, ready: true });
-    expect(
-      planGate([serving, old, pod()], 'sift', { image: 'sift:2.0', betweenBatches: false }, 0).kind,
-    ).toBe('admit');
+    const blueGreen = plan({ release: { image: 'sift:2.0', betweenBatches: false } });
+    expect(planGate([serving, old, pod()], blueGreen).kind).toBe('admit');
   });
 
   it('does not admit again a pod admitted already whose copy lags, yet counts the serving batch', () => {
     const justAdmitted = pod();
-    expect(planGate([justAdmitted], 'sift', rolling, 0, new Set([justAdmitted.metadata!.uid!]))).toEqual({
+    expect(planGate([justAdmitted], plan({ admitted: new Set([justAdmitted.metadata!.uid!]) }))).toEqual({
       kind: 'idle',
     });
     const serving = pod({ admitted: true, ready: true });
     const old = pod({ image: 'sift:1.0', admitted: true, ready: true });
-    const next = pod();
-    expect(planGate([serving, old, next], 'sift', rolling, 0, new Set([serving.metadata!.uid!])).kind).toBe(
-      'analyse',
-    );
+    const lagging = plan({ admitted: new Set([serving.metadata!.uid!]) });
+    expect(planGate([serving, old, pod()], lagging).kind).toBe('analyse');
   });
 
-  it('admits pods of another image on readiness alone (an undo, a replacement of an old pod)', () => {
+  it("admits the template's pods on readiness alone when the release does not run their image (an undo, no release)", () => {
     const back = pod({ image: 'sift:1.0' });
     for (const release of [rolling, null]) {
-      const step = planGate([back], 'sift', release, 0);
+      const step = planGate([back], plan({ templateImage: 'sift:1.0', release }));
       expect(step.kind).toBe('admit');
       if (step.kind === 'admit') {
         expect(names(step.plain)).toEqual(names([back]));
         expect(step.probed).toEqual([]);
       }
     }
+  });
+
+  it('never admits a pod of an outgoing template (the release right after its undo)', () => {
+    const outgoing = pod({ image: 'sift:bad-search' });
+    expect(planGate([outgoing], plan({ templateImage: 'sift:1.0', release: null }))).toEqual({
+      kind: 'idle',
+    });
+    expect(planGate([outgoing], plan({ templateImage: null, release: null }))).toEqual({ kind: 'idle' });
   });
 });
 

@@ -25,7 +25,8 @@ export const containersReady = (pod: V1Pod): boolean => condition(pod, 'Containe
 
 /**
  * A pod that waits for the gate: it has one, its containers are ready, it was neither admitted nor refused
- * (a pod whose condition is False was taken out on purpose: by the analysis between batches) and is not leaving.
+ * (a pod whose condition is False was refused on purpose: it failed the release's probes, or the analysis between
+ * batches failed while it served) and is not leaving.
  */
 export const awaitsAdmission = (pod: V1Pod): boolean =>
   hasGate(pod) &&
@@ -54,20 +55,36 @@ export type GateStep =
    */
   | { readonly kind: 'admit'; readonly plain: readonly V1Pod[]; readonly probed: readonly V1Pod[] };
 
+export interface GatePlan {
+  readonly container: string;
+  /**
+   * The image of the Deployment's current template. Only its pods are admitted: a pod of an outgoing template (the
+   * release's pods right after an undo, an old pod's replacement) is on its way out and never takes traffic.
+   */
+  readonly templateImage: string | null;
+  /** What the release running now asks of its pods; null between releases. */
+  readonly release: GateRelease | null;
+  /** How many pods of the release served when the analysis last passed (0 before the first). */
+  readonly analysedServing: number;
+  /** Pods (by uid) admitted already whose copy here may not show it yet: they are not admitted again. */
+  readonly admitted?: ReadonlySet<string>;
+}
+
 /**
- * The next step of the gate for one colour's pods. `analysedServing` is how many pods of the release served when
- * the analysis last passed (0 before the first): a batch is analysed once, after it serves and the old pods it
- * replaced are gone, and before the next batch is admitted, while pods of the previous image still serve.
- * `admitted` names (by uid) pods admitted already whose copy here may not show it yet: they are not admitted again.
+ * The next step of the gate for one colour's pods. A batch of the release is analysed once, after it serves and
+ * the old pods it replaced are gone, and before the next batch is admitted, while pods of the previous image still
+ * serve.
  */
-export function planGate(
-  pods: readonly V1Pod[],
-  container: string,
-  release: GateRelease | null,
-  analysedServing: number,
-  admitted: ReadonlySet<string> = new Set(),
-): GateStep {
-  const waiting = pods.filter((p) => awaitsAdmission(p) && !admitted.has(p.metadata?.uid ?? ''));
+export function planGate(pods: readonly V1Pod[], plan: GatePlan): GateStep {
+  const { container, release, analysedServing } = plan;
+  const admitted = plan.admitted ?? new Set<string>();
+  const waiting = pods.filter(
+    (p) =>
+      awaitsAdmission(p) &&
+      !admitted.has(p.metadata?.uid ?? '') &&
+      plan.templateImage !== null &&
+      imageOf(p, container) === plan.templateImage,
+  );
   if (waiting.length === 0) return { kind: 'idle' };
   const ofRelease = (p: V1Pod) => release !== null && imageOf(p, container) === release.image;
   const plain = waiting.filter((p) => !ofRelease(p));

@@ -18,6 +18,7 @@ import { admissionRefusal } from './admission.js';
 import { gatePatch, planGate } from './gate.js';
 import { probeDirect, probeViaProxy, type ProbeMode } from './probe.js';
 import {
+  containerImage,
   describeTrack,
   isPodReady,
   isTerminating,
@@ -304,7 +305,7 @@ export class KubernetesTarget implements Target {
             gate.why = '';
             const refusal = await this.admitPass(
               color,
-              () => [...pods.objects.values()],
+              () => ({ deployment: deployments.objects.get(name), pods: [...pods.objects.values()] }),
               gate,
               gateSignal,
               (why) => {
@@ -398,7 +399,7 @@ export class KubernetesTarget implements Target {
    */
   private async admitPass(
     color: Color,
-    pods: () => V1Pod[],
+    current: () => { deployment: V1Deployment | undefined; pods: V1Pod[] },
     state: { analysedServing: number; admitted: Set<string> },
     signal: AbortSignal,
     waiting: (why: string) => void,
@@ -406,14 +407,17 @@ export class KubernetesTarget implements Target {
     const release = this.gates.get(color) ?? null;
     for (;;) {
       if (signal.aborted) return null;
-      const step = planGate(
-        pods(),
-        this.container,
-        release ? { image: release.image, betweenBatches: release.betweenBatches !== undefined } : null,
-        state.analysedServing,
+      const { deployment, pods } = current();
+      const step = planGate(pods, {
+        container: this.container,
+        templateImage: containerImage(deployment?.spec?.template, this.container),
+        release: release
+          ? { image: release.image, betweenBatches: release.betweenBatches !== undefined }
+          : null,
+        analysedServing: state.analysedServing,
         // Pods admitted in this wait may still look closed in the watch's copy for a moment.
-        state.admitted,
-      );
+        admitted: state.admitted,
+      });
       if (step.kind === 'idle') {
         if (step.why) waiting(step.why);
         return null;
@@ -451,7 +455,17 @@ export class KubernetesTarget implements Target {
       );
       if (signal.aborted) return null;
       const refused = refusals.find((r) => r !== null);
-      if (refused) return refused;
+      if (refused) {
+        // Closed for good: neither the undo's wait nor the agent may let it in while it goes away.
+        await Promise.all(
+          step.probed.map((p, i) =>
+            refusals[i]
+              ? this.setGate(color, p, false, 'ProbesFailed', refusals[i]).catch(() => undefined)
+              : null,
+          ),
+        );
+        return refused;
+      }
       const admit = async (p: V1Pod, why: string) => {
         await this.setGate(color, p, true, 'Admitted', why);
         state.admitted.add(p.metadata?.uid ?? '');
@@ -477,8 +491,13 @@ export class KubernetesTarget implements Target {
     headers: Readonly<Record<string, string>>,
     signal: AbortSignal,
   ): Promise<{ admitted: string[]; refused: string[] }> {
-    const { pods } = await this.objects(color);
-    const step = planGate(pods, this.container, null, 0);
+    const { deployment, pods } = await this.objects(color);
+    const step = planGate(pods, {
+      container: this.container,
+      templateImage: containerImage(deployment.spec?.template, this.container),
+      release: null,
+      analysedServing: 0,
+    });
     const done = { admitted: [] as string[], refused: [] as string[] };
     if (step.kind !== 'admit') return done;
     for (const pod of step.plain) {
