@@ -213,7 +213,7 @@ interface AgentFlags {
   namespace?: string;
   app: string;
   probe: 'proxy' | 'direct';
-  interval: string;
+  interval?: string;
   probePath?: string[];
   probeHeader?: string[];
 }
@@ -447,7 +447,10 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
         .choices(['proxy', 'direct'])
         .default('proxy'),
     )
-    .option('--interval <duration>', 'time between two looks at the instances', '500ms')
+    .option(
+      '--interval <duration>',
+      'time between two looks at the instances (default: 500ms, Kubernetes 2s)',
+    )
     .option(
       '--probe-path <path...>',
       'Kubernetes: paths a new pod must answer with 200 before it is admitted (default: the release probes)',
@@ -462,7 +465,8 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const intervalMs = parseDuration(flags.interval, '--interval');
+        // Each look on Kubernetes is a handful of API requests: every 2 s by default, not every 500 ms.
+        const intervalMs = parseDuration(flags.interval ?? (flags.hostConfig ? '500ms' : '2s'), '--interval');
         if (!flags.hostConfig) {
           await kubernetesAgent(ctx, flags, intervalMs, stop.signal);
           return;
