@@ -637,6 +637,9 @@ class Runner implements PodRunner {
       } catch {
         // The pod may be gone or the API busy: the next probe tries again.
       }
+    } else if (m.ready && podReady(m.pod) !== readyWithGates(m.pod, true)) {
+      // A gate changed while this runner's own write was in flight: the kubelet's next status sync catches up.
+      await this.setReady(m, true, 'readiness gate changed').catch(() => undefined);
     }
     m.probing = false;
     this.scheduleProbe(m, PROBE_INTERVAL_MS);
