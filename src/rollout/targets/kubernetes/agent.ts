@@ -23,6 +23,7 @@ export interface KubernetesAgentOptions {
 export async function runKubernetesAgent(target: KubernetesTarget, options: KubernetesAgentOptions) {
   const headers = options.probeHeaders ?? {};
   let lastHolder: string | null = null;
+  let lastError = '';
   const refusedBefore = new Set<string>();
   options.log(
     `admitting new pods of ${target.client.namespace}/${target.app}-{blue,green} after ${options.admission.join(', ')}, every ${options.intervalMs} ms`,
@@ -47,8 +48,12 @@ export async function runKubernetesAgent(target: KubernetesTarget, options: Kube
         for (const reason of refused) refusedBefore.add(reason);
         if (refusedBefore.size > 1000) refusedBefore.clear();
       }
+      lastError = '';
     } catch (err) {
-      options.log(`cannot admit pods now: ${(err as Error).message}`);
+      // Logged when it changes: an agent left running against a missing Deployment must not flood its log.
+      const message = `cannot admit pods now: ${(err as Error).message}`;
+      if (message !== lastError) options.log(message);
+      lastError = message;
     }
     await pause(options.intervalMs, options.signal);
   }
