@@ -74,8 +74,8 @@ export type ReadyResult =
 
 /**
  * What a release asks of each new instance before it takes traffic, and of the colour between the batches of an
- * in-place update. The host target honours both; on Kubernetes a pod joins the Service as soon as its readiness
- * probe passes and the Deployment controller runs the batches, so the release checks the pods after the rollout.
+ * in-place update. The host target honours both before an instance enters its router; the Kubernetes target at
+ * the pods' readiness gate (`sift.dev/admitted`), which its waitReady opens pod by pod.
  */
 export interface SetImageOptions {
   /**

@@ -9,6 +9,7 @@ import {
   FRONT_DOOR_REQUESTS,
   MAX_ERROR_RATIO,
   MAX_LATENCY_SECONDS,
+  PROBE_CHECKS,
   PROMETHEUS_WINDOW,
   SAMPLE_INTERVAL_MS,
   SAMPLES,
@@ -114,7 +115,7 @@ function addReleaseOptions(cmd: Command): Command {
       )
       .option(
         '--probe-path <path...>',
-        'paths every new instance must answer with 200 (on a host: before it joins the router)',
+        'paths every new instance must answer with 200 before it takes traffic',
       )
       .option(
         '--probe-header <header...>',
@@ -203,6 +204,45 @@ function releaseSignal(ctx: CliContext, timeoutMs: number): { signal: AbortSigna
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+interface AgentFlags {
+  hostConfig?: string;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  app: string;
+  probe: 'proxy' | 'direct';
+  interval?: string;
+  probePath?: string[];
+  probeHeader?: string[];
+}
+
+/** `sift deploy agent` without --host-config: admits the pods the controller creates between releases. */
+async function kubernetesAgent(
+  ctx: CliContext,
+  flags: AgentFlags,
+  intervalMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const { openDeployment } = await loadTargets();
+  const { runKubernetesAgent } = await import('../../rollout/targets/kubernetes/agent.js');
+  const { KubernetesTarget } = await import('../../rollout/targets/kubernetes/target.js');
+  const deployment = await openDeployment(
+    targetOptions({ ...flags, service: 'sift', virtualService: 'sift', timeout: '0s' }, false),
+  );
+  try {
+    if (!(deployment.target instanceof KubernetesTarget)) throw new Error('expected a Kubernetes target');
+    await runKubernetesAgent(deployment.target, {
+      intervalMs,
+      admission: flags.probePath ?? PROBE_CHECKS.map((c) => c.path),
+      probeHeaders: probeHeaders(flags.probeHeader ?? []),
+      signal,
+      log: (line) => ctx.stdout.write(`${new Date().toISOString()} ${line}\n`),
+    });
+  } finally {
+    await deployment.close().catch(() => undefined);
+  }
 }
 
 type RouterDefault = 'service' | 'istio' | 'from-record';
@@ -391,14 +431,32 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
 
   deploy
     .command('agent')
-    .description("supervise a host's instances: replace any that dies with a new one of the same release")
-    .requiredOption(
-      '--host-config <file>',
-      'host target: instances, ports, release command and nginx or HAProxy (YAML)',
+    .description(
+      "supervise a host's instances (replace any that dies), or on Kubernetes admit pods created between releases",
     )
-    .option('--interval <duration>', 'time between two looks at the instances', '500ms')
+    .option(
+      '--host-config <file>',
+      'host target: instances, ports, release command and nginx or HAProxy (YAML); without it, Kubernetes',
+    )
+    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('-n, --namespace <ns>', 'namespace (default: the context namespace)')
+    .option('--app <name>', 'Deployments are <app>-blue and <app>-green', 'sift')
+    .addOption(
+      new Option('--probe <via>', 'reach pods through the API server proxy or directly')
+        .choices(['proxy', 'direct'])
+        .default('proxy'),
+    )
+    .option(
+      '--interval <duration>',
+      'time between two looks at the instances (default: 500ms, Kubernetes 2s)',
+    )
+    .option(
+      '--probe-path <path...>',
+      'Kubernetes: paths a new pod must answer with 200 before it is admitted (default: the release probes)',
+    )
     .option('--probe-header <header...>', "headers of the release's probes, e.g. 'X-API-Key: ...'")
-    .action(async (flags: { hostConfig: string; interval: string; probeHeader?: string[] }) => {
+    .action(async (flags: AgentFlags) => {
       const stop = new AbortController();
       const onSignal = (name: NodeJS.Signals) => {
         ctx.stderr.write(`${name}: the agent stops\n`);
@@ -407,8 +465,13 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
+        // Each look on Kubernetes is a handful of API requests: every 2 s by default, not every 500 ms.
+        const intervalMs = parseDuration(flags.interval ?? (flags.hostConfig ? '500ms' : '2s'), '--interval');
+        if (!flags.hostConfig) {
+          await kubernetesAgent(ctx, flags, intervalMs, stop.signal);
+          return;
+        }
         const config = loadHostConfig(flags.hostConfig);
-        const intervalMs = parseDuration(flags.interval, '--interval');
         const { runAgent } = await import('../../rollout/targets/host/agent.js');
         await runAgent(config, {
           intervalMs,

@@ -40,8 +40,8 @@ export interface RolloutOptions {
   /** Bound for the retreat after a failure; it runs even when `signal` has aborted. */
   readonly rollbackTimeoutMs: number;
   /**
-   * The release's probe paths, which every new instance must answer 2xx before it joins the traffic (where the
-   * target can gate instances: the host). Default: none beyond readiness.
+   * The release's probe paths, which every new instance must answer 2xx before it joins the traffic (the host's
+   * router; on Kubernetes the pods' readiness gate). Default: none beyond readiness.
    */
   readonly admission?: readonly string[];
   /** Headers of the probes (the release's credentials, `--probe-header`); never written to the target's state. */

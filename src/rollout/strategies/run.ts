@@ -138,7 +138,8 @@ export class ReleaseRun {
       throw new SiftError(
         'DEPLOY_DEGRADED',
         `${color} serves with ${track.ready} of ${track.desired} instances ready: a release from a degraded colour ` +
-          'could leave too few to serve. Let it heal first (`sift deploy agent` replaces dead instances on a host; ' +
+          'could leave too few to serve. Let it heal first (`sift deploy agent` replaces dead instances on a host and ' +
+          'admits pods waiting at the admission gate on Kubernetes; ' +
           '`sift deploy status` shows the colours), or pass --force to release anyway',
         { color, ready: track.ready, desired: track.desired },
       );

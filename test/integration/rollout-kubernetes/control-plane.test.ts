@@ -232,6 +232,42 @@ describe('the test Kubernetes control plane', { timeout: 180_000 }, () => {
     expect(runner.processes().find((p) => p.pod === 'not-ready')?.ready).toBe(false);
   });
 
+  it('honours readiness gates as the kubelet does: Ready only when the containers are ready and every gate is True', async () => {
+    const gate = 'sift.dev/admitted';
+    const gated: V1Pod = {
+      metadata: { name: 'gated', labels: { app: 'gated' } },
+      spec: {
+        readinessGates: [{ conditionType: gate }],
+        containers: [{ name: 'sift', image: 'sift:1.0', ports: [{ containerPort: port }] }],
+      },
+    };
+    await core.createNamespacedPod({ namespace: ns.name, body: gated });
+    const read = () => core.readNamespacedPod({ name: 'gated', namespace: ns.name });
+    const conditionOf = (pod: V1Pod, type: string) => pod.status?.conditions?.find((c) => c.type === type);
+    await waitFor(async () => conditionOf(await read(), 'ContainersReady')?.status === 'True', 90_000);
+    await new Promise((r) => setTimeout(r, 2000)); // several probe periods: the gate keeps it un-Ready
+    const closed = await read();
+    expect(isReady(closed)).toBe(false);
+    expect(conditionOf(closed, 'Ready')?.reason).toBe('ReadinessGatesNotReady');
+
+    const setGate = (status: 'True' | 'False') =>
+      core.patchNamespacedPodStatus(
+        {
+          name: 'gated',
+          namespace: ns.name,
+          body: { status: { conditions: [{ type: gate, status, lastTransitionTime: new Date() }] } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
+    await setGate('True');
+    await waitFor(async () => isReady(await read()), 10_000);
+    expect(conditionOf(await read(), 'ContainersReady')?.status).toBe('True');
+    await setGate('False');
+    await waitFor(async () => !isReady(await read()), 10_000);
+    // Containers still ready: only the gate took it out.
+    expect(conditionOf(await read(), 'ContainersReady')?.status).toBe('True');
+  });
+
   it('serves the Istio VirtualService and DestinationRule CRDs (v1), which refuse strategic merge patches', async () => {
     const custom = kc.makeApiClient(CustomObjectsApi);
     const group = 'networking.istio.io';

@@ -119,6 +119,9 @@ describe('Kubernetes target: readiness beyond kubectl rollout status', { timeout
       },
     });
     await target.setImage('blue', 'sift:1.0');
+    // The new pods wait at their readiness gate until a wait of the target admits them: this one does, and
+    // resolves only once the slice is gone, like the waits below.
+    const admitting = waitFor(target, 'blue', 120_000);
     await eventually(
       'kubectl rollout status to call sift-blue done and the old pod gone',
       90_000,
@@ -140,6 +143,7 @@ describe('Kubernetes target: readiness beyond kubectl rollout status', { timeout
     const result = await waiting;
     expect(result.ok, result.ok ? '' : result.reason).toBe(true);
     expect(result.track.image).toBe('sift:1.0');
+    expect((await admitting).ok).toBe(true);
   });
 
   it('probes through the API server pod proxy, reporting its refusal of loopback pod IPs as a failed measurement', async () => {

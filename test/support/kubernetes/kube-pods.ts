@@ -28,7 +28,9 @@ import { nodeArgs } from '../compiled.js';
  * container's environment (env and envFrom, ConfigMaps and Secrets resolved as the kubelet does) over the
  * release's. It runs the pod's readinessProbe (httpGet; default /health/ready on the container port) every
  * ~500 ms with the kubelet's thresholds, and sets the pod's Ready and ContainersReady conditions through the status
- * subresource when the verdict changes. A pod whose image is unknown, or whose environment cannot be built, gets no
+ * subresource when the verdict changes. Like the kubelet, it honours the pod's readiness gates: ContainersReady
+ * follows the probe, Ready is ContainersReady AND every gate's condition True, and is written again whenever a gate
+ * condition changes (someone else patched the pod's status). A pod whose image is unknown, or whose environment cannot be built, gets no
  * process and never becomes ready (like an image that cannot be pulled; neither is retried). Only the first
  * container runs; startup and liveness probes, command and args are not used.
  *
@@ -80,7 +82,7 @@ export interface PodProcess {
   readonly address: string;
   readonly url: string;
   readonly pid: number | undefined;
-  /** The readiness verdict last written to the pod. */
+  /** The readiness probe's verdict last written to the pod (ContainersReady; Ready also needs its gates). */
   readonly ready: boolean;
   /** True once the pod is being deleted and the process was told to stop. */
   readonly terminating: boolean;
@@ -280,6 +282,21 @@ interface Managed {
   probing: boolean;
 }
 
+/** The pod's readiness gates whose condition is not True (missing counts as not True, as for the kubelet). */
+function closedGates(pod: V1Pod): string[] {
+  const conditions = pod.status?.conditions ?? [];
+  return (pod.spec?.readinessGates ?? [])
+    .map((g) => g.conditionType)
+    .filter((type) => !conditions.some((c) => c.type === type && c.status === 'True'));
+}
+
+const podReady = (pod: V1Pod): boolean =>
+  (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** The kubelet's Ready: the containers are ready and every readiness gate is open. */
+const readyWithGates = (pod: V1Pod, containersReady: boolean): boolean =>
+  containersReady && closedGates(pod).length === 0;
+
 /** A probe like the kubelet's: a fresh connection per request (no keep-alive), the status code or an error. */
 function httpGetStatus(host: string, port: number, path: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -424,6 +441,11 @@ class Runner implements PodRunner {
       if (m) this.terminate(m);
       else void this.finishDeletion(pod);
       return;
+    }
+    // A readiness gate changed (its condition is set by someone else): Ready follows, as the kubelet's status
+    // sync makes it.
+    if (m?.child && m.ready && podReady(pod) !== readyWithGates(pod, true)) {
+      void this.setReady(m, true, 'readiness gate changed').catch(() => undefined);
     }
     if (m || !pod.status?.podIP || pod.status.phase !== 'Running') return;
     m = this.launch(pod);
@@ -615,6 +637,9 @@ class Runner implements PodRunner {
       } catch {
         // The pod may be gone or the API busy: the next probe tries again.
       }
+    } else if (m.ready && podReady(m.pod) !== readyWithGates(m.pod, true)) {
+      // A gate changed while this runner's own write was in flight: the kubelet's next status sync catches up.
+      await this.setReady(m, true, 'readiness gate changed').catch(() => undefined);
     }
     m.probing = false;
     this.scheduleProbe(m, PROBE_INTERVAL_MS);
@@ -623,14 +648,16 @@ class Runner implements PodRunner {
   private async setReady(m: Managed, ready: boolean, detail: string): Promise<void> {
     if (this.stopped || m.terminating) return;
     const now = new Date().toISOString();
-    const condition = (type: string) => ({
+    const condition = (type: string, status: boolean, reason: string | null, message: string | null) => ({
       type,
-      status: ready ? 'True' : 'False',
+      status: status ? 'True' : 'False',
       lastProbeTime: null,
       lastTransitionTime: now,
-      reason: ready ? null : 'ContainersNotReady',
-      message: ready ? null : `readiness probe failed: ${detail}`,
+      reason: status ? null : reason,
+      message: status ? null : message,
     });
+    const probe = `readiness probe failed: ${detail}`;
+    const closed = closedGates(m.pod);
     // containerStatuses is an atomic list: the whole list goes, with this container's `ready` changed.
     const statuses = (m.pod.status?.containerStatuses ?? []).map((s: V1ContainerStatus) =>
       s.name === m.container ? { ...s, ready } : s,
@@ -641,7 +668,17 @@ class Runner implements PodRunner {
         namespace: this.namespace,
         body: {
           status: {
-            conditions: [condition('ContainersReady'), condition('Ready')],
+            conditions: [
+              condition('ContainersReady', ready, 'ContainersNotReady', probe),
+              ready
+                ? condition(
+                    'Ready',
+                    closed.length === 0,
+                    'ReadinessGatesNotReady',
+                    `the status of pod readiness gate ${closed.map((g) => JSON.stringify(g)).join(', ')} is not "True"`,
+                  )
+                : condition('Ready', false, 'ContainersNotReady', probe),
+            ],
             containerStatuses: statuses,
           },
         },

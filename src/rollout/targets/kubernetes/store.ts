@@ -95,6 +95,13 @@ export class KubernetesReleaseStore implements ReleaseStore {
     );
   }
 
+  /** Who holds the deploy lock now (an unexpired Lease), or null: `sift deploy agent` leaves a release's pods to it. */
+  async holder(): Promise<string | null> {
+    const lease = await this.readLease();
+    const holder = lease?.spec?.holderIdentity;
+    return holder && expiryOf(lease) > Date.now() ? holder : null;
+  }
+
   async lock(owner: string): Promise<Lock> {
     if (!owner.trim()) throw new SiftError('DEPLOY_INVALID', 'a deploy lock needs an owner');
     for (let attempt = 0; attempt < 4; attempt++) {

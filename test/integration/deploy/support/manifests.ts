@@ -1,3 +1,4 @@
+import { ADMITTED_CONDITION } from '../../../../src/rollout/targets/kubernetes/gate.js';
 import { parseDocs } from '../../../support/files.js';
 
 export interface K8sObject {
@@ -27,6 +28,7 @@ interface Container {
 }
 export interface PodSpec {
   terminationGracePeriodSeconds?: number;
+  readinessGates?: { conditionType: string }[];
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
   containers: Container[];
   volumes?: { name: string; emptyDir?: unknown }[];
@@ -57,6 +59,9 @@ export function workloadProblems(all: K8sObject[], config: Record<string, string
       problems.push(`${name}: no sift container`);
       continue;
     }
+    // The gate `sift deploy` opens after the release's probes (src/rollout/targets/kubernetes/gate.ts).
+    if (!pod.readinessGates?.some((g) => g.conditionType === ADMITTED_CONDITION))
+      problems.push(`${name}: needs the readiness gate ${ADMITTED_CONDITION}`);
     if (c.livenessProbe?.httpGet?.path !== '/health/live')
       problems.push(`${name}: liveness must probe /health/live`);
     if (c.readinessProbe?.httpGet?.path !== '/health/ready')
