@@ -218,6 +218,13 @@ interface AgentFlags {
   probeHeader?: string[];
 }
 
+/**
+ * The agent's probe headers: `--probe-header`, else SIFT_PROBE_HEADER (one header line), which is how an agent
+ * running in a pod gets its key from a Secret (deploy/k8s/agent) without it showing in the pod's command line.
+ */
+const agentProbeHeaders = (flags: AgentFlags) =>
+  probeHeaders(flags.probeHeader ?? (process.env.SIFT_PROBE_HEADER ? [process.env.SIFT_PROBE_HEADER] : []));
+
 /** `sift deploy agent` without --host-config: admits the pods the controller creates between releases. */
 async function kubernetesAgent(
   ctx: CliContext,
@@ -236,7 +243,7 @@ async function kubernetesAgent(
     await runKubernetesAgent(deployment.target, {
       intervalMs,
       admission: flags.probePath ?? PROBE_CHECKS.map((c) => c.path),
-      probeHeaders: probeHeaders(flags.probeHeader ?? []),
+      probeHeaders: agentProbeHeaders(flags),
       signal,
       log: (line) => ctx.stdout.write(`${new Date().toISOString()} ${line}\n`),
     });
@@ -455,7 +462,10 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
       '--probe-path <path...>',
       'Kubernetes: paths a new pod must answer with 200 before it is admitted (default: the release probes)',
     )
-    .option('--probe-header <header...>', "headers of the release's probes, e.g. 'X-API-Key: ...'")
+    .option(
+      '--probe-header <header...>',
+      "headers of the release's probes, e.g. 'X-API-Key: ...' (default: SIFT_PROBE_HEADER, one header)",
+    )
     .action(async (flags: AgentFlags) => {
       const stop = new AbortController();
       const onSignal = (name: NodeJS.Signals) => {
@@ -475,7 +485,7 @@ export function registerDeployCommands(program: Command, ctx: CliContext): void 
         const { runAgent } = await import('../../rollout/targets/host/agent.js');
         await runAgent(config, {
           intervalMs,
-          probeHeaders: probeHeaders(flags.probeHeader ?? []),
+          probeHeaders: agentProbeHeaders(flags),
           signal: stop.signal,
           log: (line) => ctx.stdout.write(`${new Date().toISOString()} ${line}\n`),
         });

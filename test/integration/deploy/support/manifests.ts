@@ -83,6 +83,7 @@ export function workloadProblems(all: K8sObject[], config: Record<string, string
     if (!c.env?.some((e) => e.name === 'JWT_SECRET'))
       problems.push(`${name}: JWT_SECRET must come from a Secret`);
   }
+  problems.push(...agentProblems(all, deployments));
   const service = all.find(
     (o) =>
       o.kind === 'Service' &&
@@ -110,5 +111,65 @@ export function workloadProblems(all: K8sObject[], config: Record<string, string
   if (ingress && !ingress.metadata.annotations?.['cert-manager.io/cluster-issuer'])
     problems.push('Ingress lacks cert-manager issuer');
   if (ingress && !(ingress.spec as { tls?: unknown[] }).tls?.length) problems.push('Ingress lacks TLS');
+  return problems;
+}
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/**
+ * With the gate on, pods created between releases are admitted by `sift deploy agent`: it must be shipped as a
+ * Deployment of its own (not gated itself), with an account bound to a Role that may patch pods/status and read
+ * what the agent reads, and a token to use it.
+ */
+function agentProblems(all: K8sObject[], sift: K8sObject[]): string[] {
+  if (!sift.some((d) => podSpec(d).readinessGates?.some((g) => g.conditionType === ADMITTED_CONDITION)))
+    return [];
+  const agent = all.find(
+    (o) =>
+      o.kind === 'Deployment' &&
+      podSpec(o).containers.some((c) => {
+        const args = (c as { args?: string[] }).args ?? [];
+        return args[0] === 'deploy' && args[1] === 'agent';
+      }),
+  );
+  if (!agent) return ['the pods are gated but no Deployment runs `sift deploy agent`'];
+  const problems: string[] = [];
+  const pod = podSpec(agent) as PodSpec & { serviceAccountName?: string };
+  if (pod.readinessGates?.length) problems.push('the agent must not wait at the gate it opens');
+  const account = pod.serviceAccountName;
+  const sa = all.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === account);
+  if (!sa) problems.push(`the agent's ServiceAccount ${account} is missing`);
+  else if ((sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken === false)
+    problems.push("the agent's ServiceAccount mounts no token");
+  const binding = all.find(
+    (o) =>
+      o.kind === 'RoleBinding' &&
+      (o as { subjects?: { kind: string; name: string }[] }).subjects?.some(
+        (x) => x.kind === 'ServiceAccount' && x.name === account,
+      ),
+  ) as (K8sObject & { roleRef: { kind: string; name: string } }) | undefined;
+  const role = binding
+    ? (all.find((o) => o.kind === binding.roleRef.kind && o.metadata.name === binding.roleRef.name) as
+        (K8sObject & { rules: Rule[] }) | undefined)
+    : undefined;
+  if (!role) return [...problems, "no Role is bound to the agent's ServiceAccount"];
+  const may = (group: string, resource: string, verb: string) =>
+    role.rules.some(
+      (r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb),
+    );
+  if (!may('', 'pods/status', 'patch')) problems.push('the agent may not patch pods/status');
+  for (const [group, resource] of [
+    ['apps', 'deployments'],
+    ['apps', 'replicasets'],
+    ['', 'pods'],
+    ['coordination.k8s.io', 'leases'],
+  ] as const) {
+    if (!may(group, resource, 'get') || !may(group, resource, 'list'))
+      problems.push(`the agent may not read ${resource}`);
+  }
   return problems;
 }
