@@ -19,6 +19,11 @@ export function statusWarnings(target: TargetState, traffic: TrafficSplit): stri
       const share = traffic[color] > 0 ? `, and it takes ${traffic[color]}% of the traffic` : '';
       out.push(`${color} is degraded: ${t.ready} of ${t.desired} instances ready${share}`);
     }
+    // Ready pods kept out of the Service by the gate: nothing admits them while no release and no agent runs.
+    if (t.awaitingAdmission)
+      out.push(
+        `${color}: ${t.awaitingAdmission} ready ${t.awaitingAdmission === 1 ? 'instance waits' : 'instances wait'} at the admission gate (is \`sift deploy agent\` running?)`,
+      );
   }
   return out;
 }

@@ -29,6 +29,11 @@ export interface TrackState {
   readonly total: number;
   /** A target-specific revision (Deployment generation/revision, host release counter). */
   readonly revision?: string;
+  /**
+   * Instances whose containers are ready but that wait at the admission gate for `sift deploy` (a release or the
+   * agent) to let them take traffic (Kubernetes); absent when none does.
+   */
+  readonly awaitingAdmission?: number;
 }
 
 export interface TargetState {

@@ -43,4 +43,12 @@ describe('deploy status output', () => {
     expect(degraded).not.toContain('green is degraded');
     expect(printed(status(track('blue', 2, 2), track('green', 2, 2)), false)).not.toContain('warning');
   });
+
+  it('says how many ready pods wait at the admission gate', () => {
+    const waiting = { ...track('green', 0, 2), awaitingAdmission: 2 };
+    const text = printed(status(track('blue', 2, 2), waiting), false);
+    expect(text).toContain('warning: green: 2 ready instances wait at the admission gate');
+    expect(text).toContain('sift deploy agent');
+    expect(printed(status(track('blue', 2, 2), track('green', 2, 2)), false)).not.toContain('admission');
+  });
 });

@@ -38,6 +38,8 @@ describe('sift deploy agent on Kubernetes', { timeout: 180_000 }, () => {
     });
     const name = newcomer.metadata!.name!;
     const read = () => core.readNamespacedPod({ name, namespace: e.namespace });
+    // `sift deploy status` says so while nothing admits it.
+    expect((await target.state()).tracks.blue).toMatchObject({ ready: 1, awaitingAdmission: 1 });
 
     const runFor = async (ms: number, admission: string[]) => {
       const stop = new AbortController();
@@ -73,5 +75,6 @@ describe('sift deploy agent on Kubernetes', { timeout: 180_000 }, () => {
     await eventually('the admitted pod Ready', 10_000, async () =>
       condition(await read(), 'Ready') === 'True' ? true : undefined,
     );
+    expect((await target.state()).tracks.blue.awaitingAdmission).toBeUndefined();
   });
 });

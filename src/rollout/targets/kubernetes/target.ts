@@ -15,7 +15,7 @@ import {
 import { kubeCall } from '../../platform/kubernetes/api-errors.js';
 import { KubeClient, PatchStrategy, type KubeClientOptions } from '../../platform/kubernetes/client.js';
 import { admissionRefusal } from './admission.js';
-import { gatePatch, planGate } from './gate.js';
+import { awaitsAdmission, gatePatch, planGate } from './gate.js';
 import { probeDirect, probeViaProxy, type ProbeMode } from './probe.js';
 import {
   containerImage,
@@ -170,7 +170,9 @@ export class KubernetesTarget implements Target {
       COLORS.map(async (color) => {
         const objects = await this.objects(color);
         this.requireContainer(color, objects.deployment);
-        return describeTrack(color, this.container, objects);
+        const track = describeTrack(color, this.container, objects);
+        const awaiting = objects.pods.filter(awaitsAdmission).length;
+        return awaiting ? { ...track, awaitingAdmission: awaiting } : track;
       }),
     );
     const [blue, green] = tracks as [TrackState, TrackState];
