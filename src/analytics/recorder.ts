@@ -121,15 +121,15 @@ export class AnalyticsRecorder {
   }
 
   private async write(raw: RawSearch[], rawEvents: RawEvent[]): Promise<void> {
-    const searches = raw.map((s) => this.records.of(s));
+    const searches = this.records.fold(raw);
     const events = rawEvents.map(toEventRecord);
     try {
       await this.store.insert(searches, events);
-      this.metrics.analyticsRecorded.inc({ kind: 'search' }, searches.length);
+      this.metrics.analyticsRecorded.inc({ kind: 'search' }, raw.length);
       this.metrics.analyticsRecorded.inc({ kind: 'event' }, events.length);
     } catch (err) {
       // Kept bounded: a store that is down loses these rows (counted) rather than piling them up in memory.
-      this.metrics.analyticsDropped.inc({ kind: 'search', reason: 'store_error' }, searches.length);
+      this.metrics.analyticsDropped.inc({ kind: 'search', reason: 'store_error' }, raw.length);
       this.metrics.analyticsDropped.inc({ kind: 'event', reason: 'store_error' }, events.length);
       this.opts.onError?.(err, 'flush');
     }

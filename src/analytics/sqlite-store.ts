@@ -6,6 +6,7 @@ import {
   clicksSql,
   CREATE_VERSION_TABLE,
   EVENTS,
+  LATENCIES,
   latencySql,
   migrations,
   noResultsSql,
@@ -17,9 +18,10 @@ import {
 } from './sql.js';
 import { SqliteRowsInsert } from './sqlite-rows-insert.js';
 import { toIndexLatency, toNoResult, toQueryClicks, toQueryCount } from './rows.js';
-import type { EventRecord, ReportRange, SearchRecord } from './types.js';
+import type { EventRecord, ReportRange, SearchBatch } from './types.js';
 
-const SEARCH_COLUMNS = ['at', 'index_name', 'query', 'filter_fields', 'hits', 'latency_ms', 'principal'];
+const SEARCH_COLUMNS = ['at', 'index_name', 'query', 'filter_fields', 'hits', 'principal', 'searches'];
+const LATENCY_COLUMNS = ['at', 'index_name', 'latency_ms', 'searches'];
 const EVENT_COLUMNS = ['at', 'type', 'index_name', 'query', 'doc_id', 'position', 'principal'];
 
 /** The file name of the analytics database inside DATA_DIR. */
@@ -36,6 +38,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly searchRows: SqliteRowsInsert;
+  private readonly latencyRows: SqliteRowsInsert;
   private readonly eventRows: SqliteRowsInsert;
 
   constructor(path: string) {
@@ -46,6 +49,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.searchRows = new SqliteRowsInsert(this.db, SEARCHES, SEARCH_COLUMNS);
+    this.latencyRows = new SqliteRowsInsert(this.db, LATENCIES, LATENCY_COLUMNS);
     this.eventRows = new SqliteRowsInsert(this.db, EVENTS, EVENT_COLUMNS);
   }
 
@@ -75,16 +79,22 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return this.currentVersion();
   }
 
-  async insert(searches: readonly SearchRecord[], events: readonly EventRecord[]): Promise<void> {
+  async insert(searches: SearchBatch, events: readonly EventRecord[]): Promise<void> {
     this.db.transaction(() => {
-      this.searchRows.run(searches, (s, p, i) => {
+      this.searchRows.run(searches.searches, (s, p, i) => {
         p[i] = s.at;
         p[i + 1] = s.index;
         p[i + 2] = s.query;
         p[i + 3] = s.filterFields.join(',');
         p[i + 4] = s.hits;
-        p[i + 5] = s.latencyMs;
-        p[i + 6] = s.principal;
+        p[i + 5] = s.principal;
+        p[i + 6] = s.searches;
+      });
+      this.latencyRows.run(searches.latencies, (l, p, i) => {
+        p[i] = l.at;
+        p[i + 1] = l.index;
+        p[i + 2] = l.latencyMs;
+        p[i + 3] = l.searches;
       });
       this.eventRows.run(events, (e, p, i) => {
         p[i] = e.at;
@@ -102,6 +112,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return this.db.transaction(() => {
       const a = this.db.prepare(`DELETE FROM ${SEARCHES} WHERE at < ?`).run(before).changes;
       const b = this.db.prepare(`DELETE FROM ${EVENTS} WHERE at < ?`).run(before).changes;
+      this.db.prepare(`DELETE FROM ${LATENCIES} WHERE at < ?`).run(before);
       return a + b;
     })();
   }
@@ -128,7 +139,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 
   async columns(): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
-    for (const table of [SEARCHES, EVENTS]) {
+    for (const table of [SEARCHES, LATENCIES, EVENTS]) {
       const cols = this.db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[];
       out[table] = cols.map((c) => c.name);
     }

@@ -5,7 +5,7 @@ import type {
   QueryClicks,
   QueryCount,
   ReportRange,
-  SearchRecord,
+  SearchBatch,
 } from './types.js';
 
 /**
@@ -16,9 +16,9 @@ export interface AnalyticsStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Creates or upgrades the tables (a schema version table records what ran); safe in several processes. */
   migrate(): Promise<void>;
-  /** Writes a batch in one transaction. */
-  insert(searches: readonly SearchRecord[], events: readonly EventRecord[]): Promise<void>;
-  /** Deletes searches and events older than `before` (epoch ms); answers how many rows went. */
+  /** Writes a flush's rows in one transaction (searches folded by aggregate.ts). */
+  insert(searches: SearchBatch, events: readonly EventRecord[]): Promise<void>;
+  /** Deletes searches, latencies and events older than `before` (epoch ms); answers how many search and event rows went. */
   deleteBefore(before: number): Promise<number>;
   /** Most searched queries, most first (ties by index, then query). */
   topQueries(range: ReportRange): Promise<QueryCount[]>;
