@@ -8,13 +8,18 @@ import {
   latencySql,
   migrations,
   noResultsSql,
+  POPULARITY,
+  POPULARITY_UPSERT,
+  popularQueriesSql,
+  type PopularRule,
   POSTGRES,
   SEARCHES,
   topQueriesSql,
   VERSION_TABLE,
   type Statement,
 } from './sql.js';
-import { toIndexLatency, toNoResult, toQueryClicks, toQueryCount } from './rows.js';
+import { popularityRows } from './popularity.js';
+import { toIndexLatency, toNoResult, toPopularQuery, toQueryClicks, toQueryCount } from './rows.js';
 import type { EventRecord, ReportRange, SearchBatch } from './types.js';
 
 /** Any constant works: it only has to be the same in every Sift process migrating one database. */
@@ -114,6 +119,20 @@ export class PostgresAnalyticsStore implements AnalyticsStore {
             latencies.map((l) => l.searches),
           ],
         );
+      const popularity = popularityRows(searches);
+      if (popularity.length > 0)
+        await client.query(
+          `INSERT INTO ${POPULARITY} (day, index_name, query, principal, searches)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+           ${POPULARITY_UPSERT}`,
+          [
+            popularity.map((r) => r.day),
+            popularity.map((r) => r.index),
+            popularity.map((r) => r.query),
+            popularity.map((r) => r.principal),
+            popularity.map((r) => r.searches),
+          ],
+        );
       if (events.length > 0)
         await client.query(
           `INSERT INTO ${EVENTS} (at, type, index_name, query, doc_id, position, principal)
@@ -142,6 +161,8 @@ export class PostgresAnalyticsStore implements AnalyticsStore {
     const a = await this.pool.query(`DELETE FROM ${SEARCHES} WHERE at < $1`, [before]);
     const b = await this.pool.query(`DELETE FROM ${EVENTS} WHERE at < $1`, [before]);
     await this.pool.query(`DELETE FROM ${LATENCIES} WHERE at < $1`, [before]);
+    // A day's counts go once the day began before the cut: a day early rather than a day late.
+    await this.pool.query(`DELETE FROM ${POPULARITY} WHERE day < $1`, [before]);
     return (a.rowCount ?? 0) + (b.rowCount ?? 0);
   }
 
@@ -166,9 +187,13 @@ export class PostgresAnalyticsStore implements AnalyticsStore {
     return (await this.all(latencySql(POSTGRES, range))).map(toIndexLatency);
   }
 
+  async popularQueries(rule: PopularRule) {
+    return (await this.all(popularQueriesSql(POSTGRES, rule))).map(toPopularQuery);
+  }
+
   async columns(): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
-    for (const table of [SEARCHES, LATENCIES, EVENTS]) {
+    for (const table of [SEARCHES, LATENCIES, EVENTS, POPULARITY]) {
       const { rows } = await this.pool.query(
         `SELECT column_name FROM information_schema.columns
          WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,

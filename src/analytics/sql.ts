@@ -19,6 +19,9 @@ export const VERSION_TABLE = 'analytics_schema_version';
 export const SEARCHES = 'analytics_searches';
 export const EVENTS = 'analytics_events';
 export const LATENCIES = 'analytics_latencies';
+export const POPULARITY = 'analytics_query_popularity';
+
+const DAY_MS = 86_400_000;
 
 /**
  * The migrations, in order; a store applies those above its recorded version, each in its own transaction.
@@ -71,6 +74,27 @@ export function migrations(d: Dialect): readonly { version: number; statements: 
         `CREATE INDEX ${LATENCIES}_index_at ON ${LATENCIES} (index_name, at)`,
         `ALTER TABLE ${SEARCHES} ADD COLUMN searches ${d.bigint} NOT NULL DEFAULT 1`,
         `ALTER TABLE ${SEARCHES} DROP COLUMN latency_ms`,
+      ],
+    },
+    {
+      // What popular-query suggestions are chosen from (popularity.ts): per UTC day, index, query and
+      // principal, the searches that found something, never a scoped key's. Kept current by each flush and
+      // read by a periodic job, so no request groups days of search rows. Filled from the searches kept so far.
+      version: 3,
+      statements: [
+        `CREATE TABLE ${POPULARITY} (
+          day ${d.bigint} NOT NULL,
+          index_name TEXT NOT NULL,
+          query TEXT NOT NULL,
+          principal TEXT NOT NULL,
+          searches ${d.bigint} NOT NULL,
+          PRIMARY KEY (index_name, query, principal, day)
+        )`,
+        `CREATE INDEX ${POPULARITY}_day ON ${POPULARITY} (day)`,
+        `INSERT INTO ${POPULARITY} (day, index_name, query, principal, searches)
+          SELECT at - at % ${DAY_MS}, index_name, query, principal, SUM(searches) FROM ${SEARCHES}
+          WHERE hits > 0 AND query <> '' AND substr(principal, 1, 7) <> 'scoped:'
+          GROUP BY at - at % ${DAY_MS}, index_name, query, principal`,
       ],
     },
   ];
@@ -168,3 +192,34 @@ export function latencySql(d: Dialect, range: ReportRange): Statement {
     params: [...w.params, range.limit],
   };
 }
+
+/** Which popular queries may be suggested (popularity.ts has the rule). */
+export interface PopularRule {
+  /** Day buckets from this one (epoch ms of a UTC day's start) on. */
+  since: number;
+  minPrincipals: number;
+  /** 0: anonymous searches alone never make a query popular. */
+  minAnonymous: number;
+  limit: number;
+}
+
+/**
+ * The queries that pass the rule, most searched first: a GROUP BY over the popularity table (a row per query,
+ * principal and day), run by a periodic job, never per request. Every anonymous caller is one principal here.
+ */
+export function popularQueriesSql(d: Dialect, rule: PopularRule): Statement {
+  return {
+    sql: `SELECT index_name, query, SUM(searches) AS searches
+          FROM ${POPULARITY} WHERE day >= ?
+          GROUP BY index_name, query
+          HAVING COUNT(DISTINCT principal) >= ?
+            OR (? > 0 AND SUM(CASE WHEN principal = 'anonymous' THEN searches ELSE 0 END) >= ?)
+          ORDER BY searches DESC, index_name${d.collate}, query${d.collate}
+          LIMIT ?`,
+    params: [rule.since, rule.minPrincipals, rule.minAnonymous, rule.minAnonymous, rule.limit],
+  };
+}
+
+/** Adds a flush's counts to the popularity rows (one row per key in a statement: see popularity.ts). */
+export const POPULARITY_UPSERT = `ON CONFLICT (index_name, query, principal, day)
+  DO UPDATE SET searches = ${POPULARITY}.searches + excluded.searches`;

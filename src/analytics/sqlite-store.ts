@@ -10,6 +10,10 @@ import {
   latencySql,
   migrations,
   noResultsSql,
+  POPULARITY,
+  POPULARITY_UPSERT,
+  popularQueriesSql,
+  type PopularRule,
   SEARCHES,
   SQLITE,
   topQueriesSql,
@@ -17,11 +21,13 @@ import {
   type Statement,
 } from './sql.js';
 import { SqliteRowsInsert } from './sqlite-rows-insert.js';
-import { toIndexLatency, toNoResult, toQueryClicks, toQueryCount } from './rows.js';
+import { popularityRows } from './popularity.js';
+import { toIndexLatency, toNoResult, toPopularQuery, toQueryClicks, toQueryCount } from './rows.js';
 import type { EventRecord, ReportRange, SearchBatch } from './types.js';
 
 const SEARCH_COLUMNS = ['at', 'index_name', 'query', 'filter_fields', 'hits', 'principal', 'searches'];
 const LATENCY_COLUMNS = ['at', 'index_name', 'latency_ms', 'searches'];
+const POPULARITY_COLUMNS = ['day', 'index_name', 'query', 'principal', 'searches'];
 const EVENT_COLUMNS = ['at', 'type', 'index_name', 'query', 'doc_id', 'position', 'principal'];
 
 /** The file name of the analytics database inside DATA_DIR. */
@@ -40,6 +46,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   private readonly searchRows: SqliteRowsInsert;
   private readonly latencyRows: SqliteRowsInsert;
   private readonly eventRows: SqliteRowsInsert;
+  private readonly popularityRows: SqliteRowsInsert;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -51,6 +58,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     this.searchRows = new SqliteRowsInsert(this.db, SEARCHES, SEARCH_COLUMNS);
     this.latencyRows = new SqliteRowsInsert(this.db, LATENCIES, LATENCY_COLUMNS);
     this.eventRows = new SqliteRowsInsert(this.db, EVENTS, EVENT_COLUMNS);
+    this.popularityRows = new SqliteRowsInsert(this.db, POPULARITY, POPULARITY_COLUMNS, POPULARITY_UPSERT);
   }
 
   async migrate(): Promise<void> {
@@ -96,6 +104,13 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
         p[i + 2] = l.latencyMs;
         p[i + 3] = l.searches;
       });
+      this.popularityRows.run(popularityRows(searches.searches), (r, p, i) => {
+        p[i] = r.day;
+        p[i + 1] = r.index;
+        p[i + 2] = r.query;
+        p[i + 3] = r.principal;
+        p[i + 4] = r.searches;
+      });
       this.eventRows.run(events, (e, p, i) => {
         p[i] = e.at;
         p[i + 1] = e.type;
@@ -113,6 +128,8 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       const a = this.db.prepare(`DELETE FROM ${SEARCHES} WHERE at < ?`).run(before).changes;
       const b = this.db.prepare(`DELETE FROM ${EVENTS} WHERE at < ?`).run(before).changes;
       this.db.prepare(`DELETE FROM ${LATENCIES} WHERE at < ?`).run(before);
+      // A day's counts go once the day began before the cut: a day early rather than a day late.
+      this.db.prepare(`DELETE FROM ${POPULARITY} WHERE day < ?`).run(before);
       return a + b;
     })();
   }
@@ -137,9 +154,13 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return this.all(latencySql(SQLITE, range)).map(toIndexLatency);
   }
 
+  async popularQueries(rule: PopularRule) {
+    return this.all(popularQueriesSql(SQLITE, rule)).map(toPopularQuery);
+  }
+
   async columns(): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
-    for (const table of [SEARCHES, LATENCIES, EVENTS]) {
+    for (const table of [SEARCHES, LATENCIES, EVENTS, POPULARITY]) {
       const cols = this.db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[];
       out[table] = cols.map((c) => c.name);
     }

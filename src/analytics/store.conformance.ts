@@ -238,11 +238,85 @@ export function runStoreConformance(name: string, open: () => Promise<AnalyticsS
       expect(await store.deleteBefore(T0)).toBe(0);
     });
 
+    describe('popular queries (the suggestion rule)', () => {
+      const DAY = 86_400_000;
+      const rule = { since: T0, minPrincipals: 3, minAnonymous: 0, limit: 100 };
+      const by = (principal: string, over: Partial<SearchRecord> = {}) => search({ principal, ...over });
+
+      it('takes queries with hits searched by enough distinct principals, anonymous callers as one', async () => {
+        await insert(
+          [
+            // dune: three principals (anonymous is one of them), over two flushes below.
+            by('key:a', { query: 'dune' }),
+            by('jwt:u1', { query: 'dune' }),
+            by('anonymous', { query: 'dune' }),
+            by('anonymous', { query: 'dune' }),
+            // emma: two principals only, however often.
+            ...times(20, () => by('key:a', { query: 'emma' })),
+            by('key:b', { query: 'emma' }),
+            // Found nothing for one of its three principals: that one does not count.
+            by('key:a', { query: 'xyzzy' }),
+            by('key:b', { query: 'xyzzy' }),
+            by('key:c', { query: 'xyzzy', hits: 0 }),
+            // Scoped keys never count, whichever parent minted them.
+            by('scoped:k1', { query: 'secret' }),
+            by('scoped:k2', { query: 'secret' }),
+            by('scoped:k3', { query: 'secret' }),
+            // A match-all search suggests nothing.
+            by('key:a', { query: '' }),
+            by('key:b', { query: '' }),
+            by('key:c', { query: '' }),
+            // Another index counts apart.
+            by('key:a', { index: 'authors', query: 'dune' }),
+          ],
+          [],
+        );
+        await insert([by('key:c', { query: 'dune', at: T0 + 5000 })], []);
+        expect(await store.popularQueries(rule)).toEqual([{ index: 'books', query: 'dune', searches: 5 }]);
+        expect(await store.popularQueries({ ...rule, minPrincipals: 2 })).toEqual([
+          { index: 'books', query: 'emma', searches: 21 },
+          { index: 'books', query: 'dune', searches: 5 },
+          { index: 'books', query: 'xyzzy', searches: 2 },
+        ]);
+        expect(await store.popularQueries({ ...rule, minPrincipals: 2, limit: 1 })).toHaveLength(1);
+      });
+
+      it('lets enough anonymous searches make a query popular only when asked to', async () => {
+        await insert(
+          times(5, () => by('anonymous', { query: 'react' })),
+          [],
+        );
+        expect(await store.popularQueries(rule)).toEqual([]);
+        expect(await store.popularQueries({ ...rule, minAnonymous: 6 })).toEqual([]);
+        expect(await store.popularQueries({ ...rule, minAnonymous: 5 })).toEqual([
+          { index: 'books', query: 'react', searches: 5 },
+        ]);
+      });
+
+      it('counts the days from `since` on, and retention removes whole days', async () => {
+        const principals = ['key:a', 'key:b', 'key:c'];
+        await insert(
+          [
+            ...principals.map((p) => by(p, { query: 'old', at: T0 - DAY + 10 })),
+            ...principals.map((p) => by(p, { query: 'new', at: T0 + DAY - 10 })),
+          ],
+          [],
+        );
+        expect((await store.popularQueries(rule)).map((q) => q.query)).toEqual(['new']);
+        expect((await store.popularQueries({ ...rule, since: T0 - DAY })).map((q) => q.query).sort()).toEqual(
+          ['new', 'old'],
+        );
+        await store.deleteBefore(T0 - 5);
+        expect((await store.popularQueries({ ...rule, since: 0 })).map((q) => q.query)).toEqual(['new']);
+      });
+    });
+
     it('keeps no client address: the columns are exactly these (a new one must be looked at here)', async () => {
       expect(await store.columns()).toEqual({
         analytics_searches: ['at', 'index_name', 'query', 'filter_fields', 'hits', 'principal', 'searches'],
         analytics_latencies: ['at', 'index_name', 'latency_ms', 'searches'],
         analytics_events: ['at', 'type', 'index_name', 'query', 'doc_id', 'position', 'principal'],
+        analytics_query_popularity: ['day', 'index_name', 'query', 'principal', 'searches'],
       });
     });
 

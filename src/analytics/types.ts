@@ -111,3 +111,20 @@ export interface IndexLatency {
   p95_ms: number;
   p99_ms: number;
 }
+
+/** What popular-query suggestions are chosen from: per UTC day, index, query and principal, the searches. */
+export interface PopularityRow {
+  /** Epoch ms of the UTC day's start. */
+  day: number;
+  index: string;
+  query: string;
+  principal: string;
+  searches: number;
+}
+
+/** A query that passes the suggestion rule, with its searches in the window. */
+export interface PopularQuery {
+  index: string;
+  query: string;
+  searches: number;
+}

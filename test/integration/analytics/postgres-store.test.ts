@@ -49,6 +49,10 @@ describe('analytics store upgrade (postgres)', () => {
       expect(await store.latency(all)).toEqual([
         { index: 'books', searches: 10, p50_ms: 5, p95_ms: 10, p99_ms: 10 },
       ]);
+      // The popularity table starts from the searches kept: xyzzy found nothing, so only dune counts.
+      expect(await store.popularQueries({ since: 0, minPrincipals: 1, minAnonymous: 0, limit: 10 })).toEqual([
+        { index: 'books', query: 'dune', searches: 7 },
+      ]);
     } finally {
       await store.close();
     }
