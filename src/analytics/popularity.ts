@@ -21,17 +21,19 @@ export const dayOf = (at: number): number => at - (at % DAY_MS);
 
 /**
  * A flush's additions to the popularity table: the searches that count, summed per day, index, query and
- * principal, so each key appears once (PostgreSQL refuses an upsert that meets one key twice in a statement).
+ * principal, so each key appears once (PostgreSQL refuses an upsert that meets one key twice in a statement), in
+ * the order of their keys: replicas upserting the same rows of a shared PostgreSQL at once then lock them in one
+ * order, and cannot deadlock.
  */
 export function popularityRows(searches: readonly SearchRow[]): PopularityRow[] {
   const rows = new Map<string, PopularityRow>();
   for (const s of searches) {
     if (!countsTowardsPopularity(s)) continue;
     const day = dayOf(s.at);
-    const key = `${day}\u0000${s.index}\u0000${s.principal}\u0000${s.query}`;
+    const key = `${s.index}\u0000${s.query}\u0000${s.principal}\u0000${day}`;
     const row = rows.get(key);
     if (row) row.searches += s.searches;
     else rows.set(key, { day, index: s.index, query: s.query, principal: s.principal, searches: s.searches });
   }
-  return [...rows.values()];
+  return [...rows.keys()].sort().map((key) => rows.get(key)!);
 }
