@@ -7,7 +7,12 @@
  *   flush_folded         - the recorder's flush: the memos, the searches folded per second (SearchRecords.fold),
  *                          the folded rows and latencies through SqliteAnalyticsStore.insert;
  *   derive_memo          - the memos alone, a record per search (the part of the first that stays);
- *   fold                 - the memos and the folding alone (the part of the second before the insert).
+ *   fold                 - the memos and the folding alone (the part of the second before the insert);
+ *   push                 - the request's part, the same before and after: what the front door's hook does per
+ *                          hit (its query string sliced from the URL, a RawSearch made and pushed into the
+ *                          buffer), the buffer dropped every batch, as a flush does;
+ *   push_columnar        - an alternative evaluated, not built: the same values written into preallocated
+ *                          columns (typed arrays for the numbers), no object per hit.
  * The searches: ANALYTICS_FLUSH_ROWS of them over 300 real queries of the npm corpus, each query always answered
  * by one Buffer (as the response cache hands out), arriving at ANALYTICS_FLUSH_RATE a second (their times, so
  * the folding per second sees what a server at that rate would), latencies spread over 53 values from 8 to 60
@@ -128,7 +133,58 @@ function perRow(work: (batch: RawSearch[]) => unknown): number {
   return (cpuUs() - t0) / rows.length;
 }
 
-type Sample = Record<'flush_row_per_search' | 'flush_folded' | 'derive_memo' | 'fold', number>;
+type Sample = Record<
+  'flush_row_per_search' | 'flush_folded' | 'derive_memo' | 'fold' | 'push' | 'push_columnar',
+  number
+>;
+
+/** The URLs the front door sees, one per query. */
+const urls = inputs.map((input) => `/api/indexes/packages/search?${input}`);
+
+/** The request's part of recording a hit, as the front door's hook does it, over BATCH-sized buffers. */
+function pushAll(): void {
+  let buffer: RawSearch[] = [];
+  for (let i = 0; i < ROWS; i++) {
+    const url = urls[i % urls.length]!;
+    buffer.push({
+      at: Date.now(),
+      index: 'packages',
+      input: url.slice(url.indexOf('?') + 1),
+      answer: answers[i % answers.length]!,
+      latencyMs: 0.012,
+      principal: 'anonymous',
+    });
+    if (buffer.length === BATCH) buffer = [];
+  }
+}
+
+/** The same into preallocated columns: no object per hit (the evaluated alternative). */
+const columns = {
+  at: new Float64Array(BATCH),
+  latency: new Float64Array(BATCH),
+  index: new Array<string>(BATCH),
+  input: new Array<unknown>(BATCH),
+  answer: new Array<unknown>(BATCH),
+  principal: new Array<string>(BATCH),
+};
+function pushColumnar(): void {
+  let n = 0;
+  for (let i = 0; i < ROWS; i++) {
+    const url = urls[i % urls.length]!;
+    columns.at[n] = Date.now();
+    columns.index[n] = 'packages';
+    columns.input[n] = url.slice(url.indexOf('?') + 1);
+    columns.answer[n] = answers[i % answers.length]!;
+    columns.latency[n] = 0.012;
+    columns.principal[n] = 'anonymous';
+    if (++n === BATCH) {
+      // What a flush would do once it has read them: let the strings and Buffers go.
+      columns.input.fill(undefined);
+      columns.answer.fill(undefined);
+      n = 0;
+    }
+  }
+}
 
 const before = loadavg();
 const samples: Sample[] = [];
@@ -158,6 +214,9 @@ for (let r = 0; r < ROUNDS; r++) {
     ],
     ['derive_memo', (b) => b.map((s) => deriveMemo.of(s))],
     ['fold', (b) => foldMemo.fold(b)],
+    // Over every search at once (they batch themselves): run on the first batch only.
+    ['push', (b) => b === batches[0] && pushAll()],
+    ['push_columnar', (b) => b === batches[0] && pushColumnar()],
   ];
   // Who goes first turns each round, so a trend in the machine's load falls on every peer.
   for (let p = 0; p < peers.length; p++) {
@@ -190,6 +249,11 @@ const summary = {
   ),
   ratios: {
     flush_folded_over_row_per_search: round(med('flush_folded') / med('flush_row_per_search'), 3),
+    push_and_flush_folded_over_push_and_row_per_search: round(
+      (med('push') + med('flush_folded')) / (med('push') + med('flush_row_per_search')),
+      3,
+    ),
+    push_columnar_over_push: round(med('push_columnar') / med('push'), 3),
   },
   rounds_cpu_us_per_search: samples,
 };
