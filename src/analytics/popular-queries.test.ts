@@ -77,6 +77,10 @@ describe('popular queries', () => {
     await popular.refresh();
     expect(errors).toHaveLength(1);
     expect(popular.complete('packages', 'r', 5)).toEqual(['react']);
+    // Once closed (the server shutting down before its store), a failed reload is not reported.
+    popular.close();
+    await popular.refresh();
+    expect(errors).toHaveLength(1);
   });
 });
 

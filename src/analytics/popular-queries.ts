@@ -44,6 +44,7 @@ export interface PopularQueriesOptions {
 export class PopularQueries {
   private byIndex = new Map<string, Completions>();
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
   private readonly now: () => number;
 
   constructor(
@@ -73,7 +74,8 @@ export class PopularQueries {
         limit: MAX_POPULAR_QUERIES,
       });
     } catch (err) {
-      this.opts.onError?.(err);
+      // A reload still running when the server shut down meets a closed store: nothing to report.
+      if (!this.closed) this.opts.onError?.(err);
       return;
     }
     const byIndex = new Map<string, PopularQuery[]>();
@@ -123,6 +125,7 @@ export class PopularQueries {
   }
 
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
