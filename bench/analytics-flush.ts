@@ -1,38 +1,43 @@
 /**
  * What the analytics flush costs the main thread per recorded search, as a flush of front-door cache hits sees
  * it (issue 20: cache hits cost tens of microseconds, so microseconds of recording per hit are the on/off gap).
- * In process, peers measured in turns on the same rows:
- *   derive - the stored record from the raw search: worked out every time (query string parsed, NFKC, the filter
- *            parsed, the answer decoded to read its total) against the recorder's memos (SearchRecords);
- *   insert - the SQLite batch: one INSERT per row against the store's 64-row statements (SqliteAnalyticsStore);
- *   flush  - both together, before against after;
- *   post   - what moving the insert to a worker thread would leave on the main thread: the hits read (memo) and
- *            the rows cloned into postMessage to a worker that drops them. Wall time of the synchronous post
- *            (process CPU would count the worker's thread too): an upper bound of what a worker could save is
- *            flush_after minus this.
- * The rows: ANALYTICS_FLUSH_ROWS searches over 300 real queries of the npm corpus, each query always answered by
- * one Buffer (as the response cache hands out), flushed in batches of ANALYTICS_FLUSH_BATCH. CPU time (user +
- * system, so a busy neighbour moves it less than wall time), per row, per round; writes
+ * In process, peers measured in turns on the same searches:
+ *   flush_row_per_search - the flush as it was before searches were folded: the memos (SearchRecords.of), then
+ *                          one stored row per search, 64 rows per INSERT, into the schema-1 table;
+ *   flush_folded         - the recorder's flush: the memos, the searches folded per second (SearchRecords.fold),
+ *                          the folded rows and latencies through SqliteAnalyticsStore.insert;
+ *   derive_memo          - the memos alone, a record per search (the part of the first that stays);
+ *   fold                 - the memos and the folding alone (the part of the second before the insert);
+ *   push                 - the request's part, the same before and after: what the front door's hook does per
+ *                          hit (its query string sliced from the URL, a RawSearch made and pushed into the
+ *                          buffer), the buffer dropped every batch, as a flush does;
+ *   push_columnar        - an alternative evaluated, not built: the same values written into preallocated
+ *                          columns (typed arrays for the numbers), no object per hit.
+ * The searches: ANALYTICS_FLUSH_ROWS of them over 300 real queries of the npm corpus, each query always answered
+ * by one Buffer (as the response cache hands out), arriving at ANALYTICS_FLUSH_RATE a second (their times, so
+ * the folding per second sees what a server at that rate would), latencies spread over 53 values from 8 to 60
+ * µs (a front-door hit's, to the microsecond), flushed in batches of ANALYTICS_FLUSH_BATCH. CPU time (user +
+ * system, so a busy neighbour moves it less than wall time), per search, per round; writes
  * bench/results/analytics-flush-<time>.json with the load average.
  *
- * Settings: ANALYTICS_FLUSH_ROWS (50000), ANALYTICS_FLUSH_BATCH (5000: a second of hits), ANALYTICS_FLUSH_ROUNDS (5).
+ * Settings: ANALYTICS_FLUSH_ROWS (100000), ANALYTICS_FLUSH_RATE (20000 a second), ANALYTICS_FLUSH_BATCH (20000:
+ * a second of searches at that rate), ANALYTICS_FLUSH_ROUNDS (5).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { REPO } from './lib/child.js';
 import { readCorpus, realQueries, WORK_DIR } from './lib/corpus.js';
 import { round } from './lib/stats.js';
-import { answerTotal, AnswerTotals } from '../src/analytics/answer-total.js';
-import { searchInputFields } from '../src/analytics/search-input.js';
 import { SearchRecords, type RawSearch } from '../src/analytics/search-record.js';
 import { SqliteAnalyticsStore } from '../src/analytics/sqlite-store.js';
-import { SEARCHES } from '../src/analytics/sql.js';
+import { migrations, SEARCHES, SQLITE } from '../src/analytics/sql.js';
+import { SqliteRowsInsert } from '../src/analytics/sqlite-rows-insert.js';
 import type { SearchRecord } from '../src/analytics/types.js';
 
-const ROWS = Number(process.env.ANALYTICS_FLUSH_ROWS ?? 50_000);
-const BATCH = Number(process.env.ANALYTICS_FLUSH_BATCH ?? 5_000);
+const ROWS = Number(process.env.ANALYTICS_FLUSH_ROWS ?? 100_000);
+const RATE = Number(process.env.ANALYTICS_FLUSH_RATE ?? 20_000);
+const BATCH = Number(process.env.ANALYTICS_FLUSH_BATCH ?? 20_000);
 const ROUNDS = Number(process.env.ANALYTICS_FLUSH_ROUNDS ?? 5);
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim();
@@ -41,48 +46,36 @@ const cpuUs = () => {
   return u.user + u.system;
 };
 
-/** The derivation as it was before the memos: everything worked out per row, the answer decoded to a string. */
-function derivedEveryTime(s: RawSearch): SearchRecord {
-  const { query, filterFields } = searchInputFields(s.input);
-  return {
-    at: s.at,
-    index: s.index,
-    query,
-    filterFields,
-    hits:
-      typeof s.answer === 'number'
-        ? s.answer
-        : answerTotal(typeof s.answer === 'string' ? s.answer : s.answer.toString('utf8')),
-    latencyMs: Math.round(s.latencyMs * 1000) / 1000,
-    principal: s.principal,
-  };
-}
-
-/** The SQLite insert as it was: one prepared single-row INSERT run per row, in one transaction. */
-class RowAtATimeStore {
+/** The store as it was before the folding: schema 1, one row per search, 64 rows per statement. */
+class RowPerSearchStore {
   private readonly db: Database.Database;
-  private readonly insertRow: Database.Statement;
+  private readonly rows: SqliteRowsInsert;
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.insertRow = this.db.prepare(
-      `INSERT INTO ${SEARCHES} (at, index_name, query, filter_fields, hits, latency_ms, principal)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
+    for (const s of migrations(SQLITE)[0]!.statements) this.db.exec(s);
+    this.rows = new SqliteRowsInsert(this.db, SEARCHES, [
+      'at',
+      'index_name',
+      'query',
+      'filter_fields',
+      'hits',
+      'latency_ms',
+      'principal',
+    ]);
   }
-  insert(rows: readonly SearchRecord[]): void {
+  insert(searches: readonly SearchRecord[]): void {
     this.db.transaction(() => {
-      for (const s of rows)
-        this.insertRow.run(
-          s.at,
-          s.index,
-          s.query,
-          s.filterFields.join(','),
-          s.hits,
-          s.latencyMs,
-          s.principal,
-        );
+      this.rows.run(searches, (s, p, i) => {
+        p[i] = s.at;
+        p[i + 1] = s.index;
+        p[i + 2] = s.query;
+        p[i + 3] = s.filterFields.join(',');
+        p[i + 4] = s.hits;
+        p[i + 5] = s.latencyMs;
+        p[i + 6] = s.principal;
+      });
     })();
   }
   close(): void {
@@ -109,11 +102,12 @@ const answers = queries.map((_, k) =>
 const inputs = queries.map((q) => `q=${encodeURIComponent(q)}&facets=&highlight=`);
 const now = Date.now();
 const rows: RawSearch[] = Array.from({ length: ROWS }, (_, i) => ({
-  at: now + i,
+  at: now + Math.floor((i * 1000) / RATE),
   index: 'packages',
-  input: inputs[i % inputs.length]!,
+  // A new string per search, as the front door slices each request's own.
+  input: inputs[i % inputs.length]!.slice(0),
   answer: answers[i % answers.length]!,
-  latencyMs: 0.0123,
+  latencyMs: (8 + ((i * 7919) % 53)) / 1000,
   principal: 'anonymous',
 }));
 const batches: RawSearch[][] = [];
@@ -132,85 +126,109 @@ async function migrated(name: string): Promise<string> {
   return path;
 }
 
-/** CPU µs per row of `work` over every batch. */
-function perRow(work: (batch: RawSearch[]) => void): number {
+/** CPU µs per search of `work` over every batch. */
+function perRow(work: (batch: RawSearch[]) => unknown): number {
   const t0 = cpuUs();
   for (const batch of batches) work(batch);
   return (cpuUs() - t0) / rows.length;
 }
 
-/** Wall µs per row: for the post to a worker, whose own thread process CPU time would count. */
-function wallPerRow(work: (batch: RawSearch[]) => void): number {
-  const t0 = performance.now();
-  for (const batch of batches) work(batch);
-  return ((performance.now() - t0) * 1000) / rows.length;
-}
-
-const sink = new Worker('require("node:worker_threads").parentPort.on("message", () => {});', { eval: true });
-
 type Sample = Record<
-  | 'derive_every_time'
-  | 'derive_memo'
-  | 'insert_row_at_a_time'
-  | 'insert_64_rows'
-  | 'flush_before'
-  | 'flush_after'
-  | 'post_to_worker_wall',
+  'flush_row_per_search' | 'flush_folded' | 'derive_memo' | 'fold' | 'push' | 'push_columnar',
   number
 >;
 
+/** The URLs the front door sees, one per query. */
+const urls = inputs.map((input) => `/api/indexes/packages/search?${input}`);
+
+/** The request's part of recording a hit, as the front door's hook does it, over BATCH-sized buffers. */
+function pushAll(): void {
+  let buffer: RawSearch[] = [];
+  for (let i = 0; i < ROWS; i++) {
+    const url = urls[i % urls.length]!;
+    buffer.push({
+      at: Date.now(),
+      index: 'packages',
+      input: url.slice(url.indexOf('?') + 1),
+      answer: answers[i % answers.length]!,
+      latencyMs: 0.012,
+      principal: 'anonymous',
+    });
+    if (buffer.length === BATCH) buffer = [];
+  }
+}
+
+/** The same into preallocated columns: no object per hit (the evaluated alternative). */
+const columns = {
+  at: new Float64Array(BATCH),
+  latency: new Float64Array(BATCH),
+  index: new Array<string>(BATCH),
+  input: new Array<unknown>(BATCH),
+  answer: new Array<unknown>(BATCH),
+  principal: new Array<string>(BATCH),
+};
+function pushColumnar(): void {
+  let n = 0;
+  for (let i = 0; i < ROWS; i++) {
+    const url = urls[i % urls.length]!;
+    columns.at[n] = Date.now();
+    columns.index[n] = 'packages';
+    columns.input[n] = url.slice(url.indexOf('?') + 1);
+    columns.answer[n] = answers[i % answers.length]!;
+    columns.latency[n] = 0.012;
+    columns.principal[n] = 'anonymous';
+    if (++n === BATCH) {
+      // What a flush would do once it has read them: let the strings and Buffers go.
+      columns.input.fill(undefined);
+      columns.answer.fill(undefined);
+      n = 0;
+    }
+  }
+}
+
 const before = loadavg();
-const records = rows.map(derivedEveryTime);
-const recordBatches: SearchRecord[][] = [];
-for (let i = 0; i < records.length; i += BATCH) recordBatches.push(records.slice(i, i + BATCH));
 const samples: Sample[] = [];
+const stored = { row_per_search: 0, folded_searches: 0, folded_latencies: 0 };
 for (let r = 0; r < ROUNDS; r++) {
-  // A new memo, new stores and new files each round: the memo starts cold, as after a restart, and fills.
-  const memo = new SearchRecords();
-  const rowAtATime = new RowAtATimeStore(await migrated(`insert-old-${r}.sqlite`));
-  const batched = new SqliteAnalyticsStore(await migrated(`insert-new-${r}.sqlite`));
-  const flushOld = new RowAtATimeStore(await migrated(`flush-old-${r}.sqlite`));
-  const flushNew = new SqliteAnalyticsStore(await migrated(`flush-new-${r}.sqlite`));
-  const flushMemo = new SearchRecords();
-  const postTotals = new AnswerTotals();
-  let k = 0;
-  const insertRows = (store: { insert(rows: SearchRecord[], e: []): unknown }) => () =>
-    store.insert(recordBatches[k++ % recordBatches.length]!, []);
+  // New memos, stores and files each round: the memos start cold, as after a restart, and fill.
+  const oldStore = new RowPerSearchStore(join(dir, `old-${r}.sqlite`));
+  const newStore = new SqliteAnalyticsStore(await migrated(`new-${r}.sqlite`));
+  const oldMemo = new SearchRecords();
+  const newMemo = new SearchRecords();
+  const deriveMemo = new SearchRecords();
+  const foldMemo = new SearchRecords();
   const sample = {} as Sample;
-  const post = (b: RawSearch[]) =>
-    sink.postMessage(
-      b.map((s) => [s.at, s.index, s.input, postTotals.of(s.answer), s.latencyMs, s.principal]),
-    );
-  const peers: [keyof Sample, (batch: RawSearch[]) => void, typeof perRow?][] = [
-    ['derive_every_time', (b) => void b.map(derivedEveryTime)],
-    ['derive_memo', (b) => void b.map((s) => memo.of(s))],
-    ['insert_row_at_a_time', insertRows({ insert: (x) => rowAtATime.insert(x) })],
-    ['insert_64_rows', insertRows(batched)],
-    ['flush_before', (b) => flushOld.insert(b.map(derivedEveryTime))],
+  const peers: [keyof Sample, (batch: RawSearch[]) => unknown][] = [
+    ['flush_row_per_search', (b) => oldStore.insert(b.map((s) => oldMemo.of(s)))],
     [
-      'flush_after',
-      (b) =>
-        void flushNew.insert(
-          b.map((s) => flushMemo.of(s)),
-          [],
-        ),
+      'flush_folded',
+      (b) => {
+        const batch = newMemo.fold(b);
+        if (r === 0) {
+          stored.row_per_search += b.length;
+          stored.folded_searches += batch.searches.length;
+          stored.folded_latencies += batch.latencies.length;
+        }
+        return newStore.insert(batch, []);
+      },
     ],
-    ['post_to_worker_wall', post, wallPerRow],
+    ['derive_memo', (b) => b.map((s) => deriveMemo.of(s))],
+    ['fold', (b) => foldMemo.fold(b)],
+    // Over every search at once (they batch themselves): run on the first batch only.
+    ['push', (b) => b === batches[0] && pushAll()],
+    ['push_columnar', (b) => b === batches[0] && pushColumnar()],
   ];
   // Who goes first turns each round, so a trend in the machine's load falls on every peer.
   for (let p = 0; p < peers.length; p++) {
-    const [name, work, measure = perRow] = peers[(p + r) % peers.length]!;
-    sample[name] = round(measure(work), 3);
+    const [name, work] = peers[(p + r) % peers.length]!;
+    sample[name] = round(perRow(work), 3);
   }
   samples.push(sample);
-  console.log(`round ${r + 1}: ${JSON.stringify(sample)} (CPU µs per row)`);
-  rowAtATime.close();
-  flushOld.close();
-  await batched.close();
-  await flushNew.close();
+  console.log(`round ${r + 1}: ${JSON.stringify(sample)} (CPU µs per search)`);
+  oldStore.close();
+  await newStore.close();
 }
 const after = loadavg();
-await sink.terminate();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const med = (peer: keyof Sample) => median(samples.map((s) => s[peer]));
@@ -218,24 +236,29 @@ const summary = {
   benchmark: 'analytics flush, main-thread CPU per recorded search (front-door hits)',
   at: new Date().toISOString(),
   rows: ROWS,
+  rate_per_second: RATE,
   batch: BATCH,
   rounds: ROUNDS,
   distinct_queries: queries.length,
   answer_bytes: Math.round(answers.reduce((s, a) => s + a.length, 0) / answers.length),
+  rows_stored_per_round: stored,
   loadavg_before: before,
   loadavg_after: after,
-  median_cpu_us_per_row: Object.fromEntries(
+  median_cpu_us_per_search: Object.fromEntries(
     (Object.keys(samples[0]!) as (keyof Sample)[]).map((p) => [p, med(p)]),
   ),
   ratios: {
-    derive_memo_over_every_time: round(med('derive_memo') / med('derive_every_time'), 3),
-    insert_64_rows_over_row_at_a_time: round(med('insert_64_rows') / med('insert_row_at_a_time'), 3),
-    flush_after_over_before: round(med('flush_after') / med('flush_before'), 3),
-    post_to_worker_over_flush_after: round(med('post_to_worker_wall') / med('flush_after'), 3),
+    flush_folded_over_row_per_search: round(med('flush_folded') / med('flush_row_per_search'), 3),
+    push_and_flush_folded_over_push_and_row_per_search: round(
+      (med('push') + med('flush_folded')) / (med('push') + med('flush_row_per_search')),
+      3,
+    ),
+    push_columnar_over_push: round(med('push_columnar') / med('push'), 3),
   },
-  rounds_cpu_us_per_row: samples,
+  rounds_cpu_us_per_search: samples,
 };
-console.log('median CPU µs per row:', summary.median_cpu_us_per_row);
+console.log('stored rows per round:', stored);
+console.log('median CPU µs per search:', summary.median_cpu_us_per_search);
 console.log('ratios:', summary.ratios);
 console.log(`load average before ${before}, after ${after}`);
 rmSync(dir, { recursive: true, force: true });

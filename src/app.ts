@@ -195,7 +195,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   if (config.METRICS_ENABLED) await app.register(metricsRoutes);
   await app.register(healthRoutes, { config, service, state });
   await app.register(searchRoutes, { config, service });
-  await app.register(suggestRoutes, { config, service });
+  await app.register(suggestRoutes, { config, service, popular: recorder?.popular ?? null });
   await app.register(fieldRoutes, { service });
   await app.register(multiSearchRoutes, { config, service, recorder });
   await app.register(indexRoutes, { service });

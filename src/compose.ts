@@ -75,7 +75,12 @@ export async function openSift(config: Config, opts: OpenSiftOptions): Promise<S
     const connection = redis;
     const analytics = opts.analytics
       ? await openRecorder(config, (err, what) =>
-          opts.logger.warn({ err }, `analytics ${what} failed; its rows were dropped (counted)`),
+          opts.logger.warn(
+            { err },
+            what === 'suggestions'
+              ? 'analytics: reloading the popular queries failed; the ones held are still suggested'
+              : `analytics ${what} failed; its rows were dropped (counted)`,
+          ),
         )
       : null;
     return {

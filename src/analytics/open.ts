@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
+import { PopularQueries } from './popular-queries.js';
 import { PostgresAnalyticsStore } from './postgres-store.js';
 import { AnalyticsRecorder, type RecorderOptions } from './recorder.js';
 import { ANALYTICS_DB_FILE, SqliteAnalyticsStore } from './sqlite-store.js';
@@ -46,9 +47,28 @@ export function recorderOptions(config: Config): RecorderOptions {
   };
 }
 
+/** Popular queries for suggestions over the store, or undefined when ANALYTICS_SUGGESTIONS is false. */
+function popularQueries(
+  config: Config,
+  store: AnalyticsStore,
+  onError: RecorderOptions['onError'],
+): PopularQueries | undefined {
+  if (!config.ANALYTICS_SUGGESTIONS) return undefined;
+  return new PopularQueries(
+    store,
+    {
+      minPrincipals: config.ANALYTICS_SUGGEST_MIN_PRINCIPALS,
+      minAnonymous: config.ANALYTICS_SUGGEST_MIN_ANONYMOUS,
+      days: config.ANALYTICS_SUGGEST_DAYS,
+    },
+    { refreshMs: config.ANALYTICS_SUGGEST_REFRESH_MS, onError: (err) => onError?.(err, 'suggestions') },
+  );
+}
+
 /**
- * A started recorder over the configured store, or null when ANALYTICS_ENABLED is false. `onError` hears of
- * flushes and retention runs that failed (the server logs them).
+ * A started recorder over the configured store, or null when ANALYTICS_ENABLED is false (and so no popular
+ * queries either). `onError` hears of flushes, retention runs and reloads of the popular queries that failed
+ * (the server logs them).
  */
 export async function openRecorder(
   config: Config,
@@ -56,7 +76,12 @@ export async function openRecorder(
 ): Promise<AnalyticsRecorder | null> {
   if (!config.ANALYTICS_ENABLED) return null;
   const store = await openAnalyticsStore(config);
-  const recorder = new AnalyticsRecorder(store, { ...recorderOptions(config), onError });
+  const popular = popularQueries(config, store, onError);
+  const recorder = new AnalyticsRecorder(store, {
+    ...recorderOptions(config),
+    onError,
+    ...(popular ? { popular } : {}),
+  });
   recorder.start();
   return recorder;
 }

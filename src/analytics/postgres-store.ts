@@ -4,17 +4,23 @@ import {
   clicksSql,
   CREATE_VERSION_TABLE,
   EVENTS,
+  LATENCIES,
   latencySql,
   migrations,
   noResultsSql,
+  POPULARITY,
+  POPULARITY_UPSERT,
+  popularQueriesSql,
+  type PopularRule,
   POSTGRES,
   SEARCHES,
   topQueriesSql,
   VERSION_TABLE,
   type Statement,
 } from './sql.js';
-import { toIndexLatency, toNoResult, toQueryClicks, toQueryCount } from './rows.js';
-import type { EventRecord, ReportRange, SearchRecord } from './types.js';
+import { popularityRows } from './popularity.js';
+import { toIndexLatency, toNoResult, toPopularQuery, toQueryClicks, toQueryCount } from './rows.js';
+import type { EventRecord, ReportRange, SearchBatch } from './types.js';
 
 /** Any constant works: it only has to be the same in every Sift process migrating one database. */
 const MIGRATION_LOCK = 7_372_001;
@@ -81,24 +87,50 @@ export class PostgresAnalyticsStore implements AnalyticsStore {
   }
 
   /** One statement per table whatever the batch size: the columns travel as arrays and unnest() into rows. */
-  async insert(searches: readonly SearchRecord[], events: readonly EventRecord[]): Promise<void> {
-    if (searches.length === 0 && events.length === 0) return;
+  async insert(batch: SearchBatch, events: readonly EventRecord[]): Promise<void> {
+    const { searches, latencies } = batch;
+    if (searches.length === 0 && latencies.length === 0 && events.length === 0) return;
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       if (searches.length > 0)
         await client.query(
-          `INSERT INTO ${SEARCHES} (at, index_name, query, filter_fields, hits, latency_ms, principal)
+          `INSERT INTO ${SEARCHES} (at, index_name, query, filter_fields, hits, principal, searches)
            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-             $6::double precision[], $7::text[])`,
+             $6::text[], $7::bigint[])`,
           [
             searches.map((s) => s.at),
             searches.map((s) => s.index),
             searches.map((s) => s.query),
             searches.map((s) => s.filterFields.join(',')),
             searches.map((s) => s.hits),
-            searches.map((s) => s.latencyMs),
             searches.map((s) => s.principal),
+            searches.map((s) => s.searches),
+          ],
+        );
+      if (latencies.length > 0)
+        await client.query(
+          `INSERT INTO ${LATENCIES} (at, index_name, latency_ms, searches)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::double precision[], $4::bigint[])`,
+          [
+            latencies.map((l) => l.at),
+            latencies.map((l) => l.index),
+            latencies.map((l) => l.latencyMs),
+            latencies.map((l) => l.searches),
+          ],
+        );
+      const popularity = popularityRows(searches);
+      if (popularity.length > 0)
+        await client.query(
+          `INSERT INTO ${POPULARITY} (day, index_name, query, principal, searches)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+           ${POPULARITY_UPSERT}`,
+          [
+            popularity.map((r) => r.day),
+            popularity.map((r) => r.index),
+            popularity.map((r) => r.query),
+            popularity.map((r) => r.principal),
+            popularity.map((r) => r.searches),
           ],
         );
       if (events.length > 0)
@@ -128,6 +160,9 @@ export class PostgresAnalyticsStore implements AnalyticsStore {
   async deleteBefore(before: number): Promise<number> {
     const a = await this.pool.query(`DELETE FROM ${SEARCHES} WHERE at < $1`, [before]);
     const b = await this.pool.query(`DELETE FROM ${EVENTS} WHERE at < $1`, [before]);
+    await this.pool.query(`DELETE FROM ${LATENCIES} WHERE at < $1`, [before]);
+    // A day's counts go once the day began before the cut: a day early rather than a day late.
+    await this.pool.query(`DELETE FROM ${POPULARITY} WHERE day < $1`, [before]);
     return (a.rowCount ?? 0) + (b.rowCount ?? 0);
   }
 
@@ -152,9 +187,13 @@ export class PostgresAnalyticsStore implements AnalyticsStore {
     return (await this.all(latencySql(POSTGRES, range))).map(toIndexLatency);
   }
 
+  async popularQueries(rule: PopularRule) {
+    return (await this.all(popularQueriesSql(POSTGRES, rule))).map(toPopularQuery);
+  }
+
   async columns(): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
-    for (const table of [SEARCHES, EVENTS]) {
+    for (const table of [SEARCHES, LATENCIES, EVENTS, POPULARITY]) {
       const { rows } = await this.pool.query(
         `SELECT column_name FROM information_schema.columns
          WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,

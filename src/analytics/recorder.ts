@@ -1,5 +1,6 @@
 import { siftMetrics } from '../metrics/registry.js';
 import { normalizeQuery } from './normalize.js';
+import type { PopularQueries } from './popular-queries.js';
 import { SearchRecords, type RawSearch } from './search-record.js';
 import type { AnalyticsStore } from './store.js';
 import type { EventRecord, EventType } from './types.js';
@@ -25,8 +26,13 @@ export interface RecorderOptions {
   flushIntervalMs: number;
   /** Rows older than this are deleted, on a timer. */
   retentionMs: number;
-  /** Told of a flush or retention run that failed (a store that is down); the rows are dropped and counted. */
-  onError?: (err: unknown, what: 'flush' | 'retention') => void;
+  /**
+   * Told of a flush or retention run that failed (a store that is down; the rows are dropped and counted), or of
+   * a reload of the popular queries that failed (the ones held stay).
+   */
+  onError?: (err: unknown, what: 'flush' | 'retention' | 'suggestions') => void;
+  /** The popular queries suggestions are completed from (ANALYTICS_SUGGESTIONS); started and closed with the recorder. */
+  popular?: PopularQueries;
   /** For tests: the clock and the sampling draw. */
   now?: () => number;
   random?: () => number;
@@ -48,6 +54,8 @@ export class AnalyticsRecorder {
   private timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   private readonly random: () => number;
+  /** Popular queries for suggestions, or null when they are off. */
+  readonly popular: PopularQueries | null;
   private readonly metrics = siftMetrics();
   /** Memoized per recorder: a flush of cache hits mostly repeats inputs and answers already seen. */
   private readonly records = new SearchRecords();
@@ -62,6 +70,7 @@ export class AnalyticsRecorder {
   ) {
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
+    this.popular = opts.popular ?? null;
   }
 
   /** Starts the flush and retention timers (and runs retention once now). */
@@ -76,6 +85,7 @@ export class AnalyticsRecorder {
     retain.unref();
     this.timers = [flush, retain];
     void this.retain();
+    this.popular?.start();
   }
 
   /** How many searches and events wait for the next flush. */
@@ -121,15 +131,15 @@ export class AnalyticsRecorder {
   }
 
   private async write(raw: RawSearch[], rawEvents: RawEvent[]): Promise<void> {
-    const searches = raw.map((s) => this.records.of(s));
+    const searches = this.records.fold(raw);
     const events = rawEvents.map(toEventRecord);
     try {
       await this.store.insert(searches, events);
-      this.metrics.analyticsRecorded.inc({ kind: 'search' }, searches.length);
+      this.metrics.analyticsRecorded.inc({ kind: 'search' }, raw.length);
       this.metrics.analyticsRecorded.inc({ kind: 'event' }, events.length);
     } catch (err) {
       // Kept bounded: a store that is down loses these rows (counted) rather than piling them up in memory.
-      this.metrics.analyticsDropped.inc({ kind: 'search', reason: 'store_error' }, searches.length);
+      this.metrics.analyticsDropped.inc({ kind: 'search', reason: 'store_error' }, raw.length);
       this.metrics.analyticsDropped.inc({ kind: 'event', reason: 'store_error' }, events.length);
       this.opts.onError?.(err, 'flush');
     }
@@ -149,6 +159,7 @@ export class AnalyticsRecorder {
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.popular?.close();
     await this.flush();
   }
 }

@@ -1,4 +1,4 @@
-import type { IndexLatency, NoResultQuery, QueryClicks, QueryCount } from './types.js';
+import type { IndexLatency, NoResultQuery, PopularQuery, QueryClicks, QueryCount } from './types.js';
 
 /**
  * Report rows as the databases return them, turned into the documented shapes. PostgreSQL returns COUNT and SUM
@@ -43,4 +43,10 @@ export const toIndexLatency = (r: Raw): IndexLatency => ({
   p50_ms: round(num(r.p50), 3),
   p95_ms: round(num(r.p95), 3),
   p99_ms: round(num(r.p99), 3),
+});
+
+export const toPopularQuery = (r: Raw): PopularQuery => ({
+  index: String(r.index_name),
+  query: String(r.query),
+  searches: num(r.searches),
 });

@@ -23,6 +23,8 @@ export class SqliteRowsInsert {
     private readonly db: Database.Database,
     private readonly table: string,
     private readonly columns: readonly string[],
+    /** After the rows (an upsert's ON CONFLICT clause), or nothing. */
+    private readonly suffix = '',
   ) {
     this.params = new Array<unknown>(ROWS_PER_STATEMENT * columns.length);
   }
@@ -30,7 +32,7 @@ export class SqliteRowsInsert {
   private statement(rows: number): Database.Statement {
     const row = `(${this.columns.map(() => '?').join(', ')})`;
     return this.db.prepare(
-      `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`,
+      `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')} ${this.suffix}`,
     );
   }
 

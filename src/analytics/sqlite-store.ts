@@ -6,9 +6,14 @@ import {
   clicksSql,
   CREATE_VERSION_TABLE,
   EVENTS,
+  LATENCIES,
   latencySql,
   migrations,
   noResultsSql,
+  POPULARITY,
+  POPULARITY_UPSERT,
+  popularQueriesSql,
+  type PopularRule,
   SEARCHES,
   SQLITE,
   topQueriesSql,
@@ -16,10 +21,13 @@ import {
   type Statement,
 } from './sql.js';
 import { SqliteRowsInsert } from './sqlite-rows-insert.js';
-import { toIndexLatency, toNoResult, toQueryClicks, toQueryCount } from './rows.js';
-import type { EventRecord, ReportRange, SearchRecord } from './types.js';
+import { popularityRows } from './popularity.js';
+import { toIndexLatency, toNoResult, toPopularQuery, toQueryClicks, toQueryCount } from './rows.js';
+import type { EventRecord, ReportRange, SearchBatch } from './types.js';
 
-const SEARCH_COLUMNS = ['at', 'index_name', 'query', 'filter_fields', 'hits', 'latency_ms', 'principal'];
+const SEARCH_COLUMNS = ['at', 'index_name', 'query', 'filter_fields', 'hits', 'principal', 'searches'];
+const LATENCY_COLUMNS = ['at', 'index_name', 'latency_ms', 'searches'];
+const POPULARITY_COLUMNS = ['day', 'index_name', 'query', 'principal', 'searches'];
 const EVENT_COLUMNS = ['at', 'type', 'index_name', 'query', 'doc_id', 'position', 'principal'];
 
 /** The file name of the analytics database inside DATA_DIR. */
@@ -36,7 +44,9 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly searchRows: SqliteRowsInsert;
+  private readonly latencyRows: SqliteRowsInsert;
   private readonly eventRows: SqliteRowsInsert;
+  private readonly popularityRows: SqliteRowsInsert;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -46,7 +56,9 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.searchRows = new SqliteRowsInsert(this.db, SEARCHES, SEARCH_COLUMNS);
+    this.latencyRows = new SqliteRowsInsert(this.db, LATENCIES, LATENCY_COLUMNS);
     this.eventRows = new SqliteRowsInsert(this.db, EVENTS, EVENT_COLUMNS);
+    this.popularityRows = new SqliteRowsInsert(this.db, POPULARITY, POPULARITY_COLUMNS, POPULARITY_UPSERT);
   }
 
   async migrate(): Promise<void> {
@@ -75,16 +87,29 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return this.currentVersion();
   }
 
-  async insert(searches: readonly SearchRecord[], events: readonly EventRecord[]): Promise<void> {
+  async insert(searches: SearchBatch, events: readonly EventRecord[]): Promise<void> {
     this.db.transaction(() => {
-      this.searchRows.run(searches, (s, p, i) => {
+      this.searchRows.run(searches.searches, (s, p, i) => {
         p[i] = s.at;
         p[i + 1] = s.index;
         p[i + 2] = s.query;
         p[i + 3] = s.filterFields.join(',');
         p[i + 4] = s.hits;
-        p[i + 5] = s.latencyMs;
-        p[i + 6] = s.principal;
+        p[i + 5] = s.principal;
+        p[i + 6] = s.searches;
+      });
+      this.latencyRows.run(searches.latencies, (l, p, i) => {
+        p[i] = l.at;
+        p[i + 1] = l.index;
+        p[i + 2] = l.latencyMs;
+        p[i + 3] = l.searches;
+      });
+      this.popularityRows.run(popularityRows(searches.searches), (r, p, i) => {
+        p[i] = r.day;
+        p[i + 1] = r.index;
+        p[i + 2] = r.query;
+        p[i + 3] = r.principal;
+        p[i + 4] = r.searches;
       });
       this.eventRows.run(events, (e, p, i) => {
         p[i] = e.at;
@@ -102,6 +127,9 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return this.db.transaction(() => {
       const a = this.db.prepare(`DELETE FROM ${SEARCHES} WHERE at < ?`).run(before).changes;
       const b = this.db.prepare(`DELETE FROM ${EVENTS} WHERE at < ?`).run(before).changes;
+      this.db.prepare(`DELETE FROM ${LATENCIES} WHERE at < ?`).run(before);
+      // A day's counts go once the day began before the cut: a day early rather than a day late.
+      this.db.prepare(`DELETE FROM ${POPULARITY} WHERE day < ?`).run(before);
       return a + b;
     })();
   }
@@ -126,9 +154,13 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return this.all(latencySql(SQLITE, range)).map(toIndexLatency);
   }
 
+  async popularQueries(rule: PopularRule) {
+    return this.all(popularQueriesSql(SQLITE, rule)).map(toPopularQuery);
+  }
+
   async columns(): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
-    for (const table of [SEARCHES, EVENTS]) {
+    for (const table of [SEARCHES, LATENCIES, EVENTS, POPULARITY]) {
       const cols = this.db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[];
       out[table] = cols.map((c) => c.name);
     }

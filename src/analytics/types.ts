@@ -4,7 +4,7 @@
  * "anonymous".
  */
 
-/** One recorded search, as it is stored. */
+/** One recorded search, as the recorder works it out (stores keep them aggregated: see SearchBatch). */
 export interface SearchRecord {
   /** Epoch milliseconds. */
   at: number;
@@ -18,6 +18,40 @@ export interface SearchRecord {
   /** Server time from the request's arrival to its answer, in milliseconds. */
   latencyMs: number;
   principal: string;
+}
+
+/**
+ * Searches as they are stored: identical searches of one second in one row with their count. "Identical" is
+ * everything a report reads of a search but its latency: the index, the query, the filter's fields, the total
+ * and the principal. `at` is the start of the second (search times are kept to the second).
+ */
+export interface SearchRow {
+  at: number;
+  index: string;
+  query: string;
+  filterFields: readonly string[];
+  hits: number;
+  principal: string;
+  /** How many searches the row stands for (1 or more). */
+  searches: number;
+}
+
+/**
+ * Latencies as they are stored: per index and second, each distinct latency (to the microsecond, as it was
+ * recorded) with how many searches took it, so percentiles stay exact while cache hits, which mostly repeat a
+ * handful of latencies, cost one row per value rather than one per search.
+ */
+export interface LatencyRow {
+  at: number;
+  index: string;
+  latencyMs: number;
+  searches: number;
+}
+
+/** What a flush writes of its searches. */
+export interface SearchBatch {
+  searches: readonly SearchRow[];
+  latencies: readonly LatencyRow[];
 }
 
 export const EVENT_TYPES = ['click', 'conversion'] as const;
@@ -76,4 +110,21 @@ export interface IndexLatency {
   p50_ms: number;
   p95_ms: number;
   p99_ms: number;
+}
+
+/** What popular-query suggestions are chosen from: per UTC day, index, query and principal, the searches. */
+export interface PopularityRow {
+  /** Epoch ms of the UTC day's start. */
+  day: number;
+  index: string;
+  query: string;
+  principal: string;
+  searches: number;
+}
+
+/** A query that passes the suggestion rule, with its searches in the window. */
+export interface PopularQuery {
+  index: string;
+  query: string;
+  searches: number;
 }

@@ -105,6 +105,11 @@ const settings = z.object({
   ANALYTICS_RETENTION_DAYS: int(1, 3650),
   ANALYTICS_BUFFER_SIZE: int(1, 10_000_000),
   ANALYTICS_FLUSH_MS: int(10, 600_000),
+  ANALYTICS_SUGGESTIONS: bool,
+  ANALYTICS_SUGGEST_MIN_PRINCIPALS: int(1, 1_000_000),
+  ANALYTICS_SUGGEST_MIN_ANONYMOUS: int(0, 1_000_000_000),
+  ANALYTICS_SUGGEST_DAYS: int(1, 3650),
+  ANALYTICS_SUGGEST_REFRESH_MS: int(100, 86_400_000),
   DATABASE_URL: z
     .string()
     .regex(/^(|postgres(ql)?:\/\/\S+)$/, 'must be empty or a postgres:// (postgresql://) URL'),

@@ -76,8 +76,13 @@ export const BASE_DEFAULTS = {
   ANALYTICS_ENABLED: 'true',
   ANALYTICS_SAMPLE_RATE: '1',
   ANALYTICS_RETENTION_DAYS: '30',
-  ANALYTICS_BUFFER_SIZE: '10000',
+  ANALYTICS_BUFFER_SIZE: '50000',
   ANALYTICS_FLUSH_MS: '1000',
+  ANALYTICS_SUGGESTIONS: 'true',
+  ANALYTICS_SUGGEST_MIN_PRINCIPALS: '3',
+  ANALYTICS_SUGGEST_MIN_ANONYMOUS: '0',
+  ANALYTICS_SUGGEST_DAYS: '7',
+  ANALYTICS_SUGGEST_REFRESH_MS: '60000',
   DATABASE_URL: '',
 } as const satisfies Record<string, string>;
 
@@ -213,6 +218,14 @@ export const SETTING_DOCS: Record<SettingName, string> = {
   ANALYTICS_BUFFER_SIZE:
     'Searches and events held in memory between flushes; beyond it they are dropped and counted, never waited for',
   ANALYTICS_FLUSH_MS: 'How often the analytics buffer is written to its store, in one batch',
+  ANALYTICS_SUGGESTIONS:
+    "Popular queries join the index's own suggestions (`/api/suggest`; the rule: docs/operations.md); off with analytics",
+  ANALYTICS_SUGGEST_MIN_PRINCIPALS:
+    'A query is suggested once this many distinct principals (keys, JWT subjects; all anonymous callers count as one) searched it with hits',
+  ANALYTICS_SUGGEST_MIN_ANONYMOUS:
+    'Or once it had this many anonymous searches with hits (they cannot be told apart: one visitor could repeat a query); 0 = never',
+  ANALYTICS_SUGGEST_DAYS: 'Searches of the last this many days (UTC, today included) make a query popular',
+  ANALYTICS_SUGGEST_REFRESH_MS: 'How often each server reloads the popular queries from the analytics store',
   DATABASE_URL:
     'PostgreSQL URL for analytics (`postgres://user:password@host:5432/db`); empty = an SQLite file in `DATA_DIR`',
 };

@@ -25,12 +25,15 @@ describeWorkload('PostgreSQL', {
     all: async () =>
       [
         ...(await read('SELECT * FROM analytics_searches')),
+        ...(await read('SELECT * FROM analytics_latencies')),
         ...(await read('SELECT * FROM analytics_events')),
+        ...(await read('SELECT * FROM analytics_query_popularity')),
       ].map((r) => JSON.stringify(r)),
     principals: async () =>
       (
         await read<{ principal: string }>(
-          'SELECT principal FROM analytics_searches UNION SELECT principal FROM analytics_events',
+          `SELECT principal FROM analytics_searches UNION SELECT principal FROM analytics_events
+           UNION SELECT principal FROM analytics_query_popularity`,
         )
       ).map((r) => r.principal),
   }),

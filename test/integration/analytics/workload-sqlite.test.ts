@@ -16,12 +16,16 @@ describeWorkload('SQLite', {
     };
     return {
       all: async () =>
-        [...read('SELECT * FROM analytics_searches'), ...read('SELECT * FROM analytics_events')].map((r) =>
-          JSON.stringify(r),
-        ),
+        [
+          ...read('SELECT * FROM analytics_searches'),
+          ...read('SELECT * FROM analytics_latencies'),
+          ...read('SELECT * FROM analytics_events'),
+          ...read('SELECT * FROM analytics_query_popularity'),
+        ].map((r) => JSON.stringify(r)),
       principals: async () =>
         read<{ principal: string }>(
-          'SELECT principal FROM analytics_searches UNION SELECT principal FROM analytics_events',
+          `SELECT principal FROM analytics_searches UNION SELECT principal FROM analytics_events
+           UNION SELECT principal FROM analytics_query_popularity`,
         ).map((r) => r.principal),
     };
   },

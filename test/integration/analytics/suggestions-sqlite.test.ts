@@ -1,0 +1,3 @@
+import { describePopularSuggestions } from './support/suggestions.js';
+
+describePopularSuggestions('SQLite', { env: async () => ({}) });
