@@ -43,9 +43,11 @@ export type SendToNode = (
   timeoutMs: number,
 ) => Promise<{ statusCode?: number | null; body: unknown }>;
 
-/** Where failed attempts and node state changes are told (the process logger). */
+/**
+ * Where failed attempts and node state changes are told (the process logger), as warnings: they happen only while
+ * a node is in trouble, and they are what tells an operator which node and why.
+ */
 export interface FailoverLog {
-  info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }
 
@@ -169,7 +171,7 @@ export class ClusterNodes {
           if ('res' in outcome) return outcome.res;
           throw outcome.err;
         }
-        this.log?.info(
+        this.log?.warn(
           {
             node: this.urls[node],
             method: req.method,
@@ -229,7 +231,7 @@ export class ClusterNodes {
   private trust(node: number): void {
     if (!this.health.isSuspect(node)) return;
     this.health.trust(node);
-    this.log?.info({ node: this.urls[node] }, 'cluster node answers again: trusted');
+    this.log?.warn({ node: this.urls[node] }, 'cluster node answers again: trusted');
   }
 
   /** Probes the node after `delayMs`, unless a probe of it is already on its way. */

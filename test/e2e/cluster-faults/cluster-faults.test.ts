@@ -24,7 +24,7 @@ import {
   type ClusterNode,
   type Product,
 } from './support/cluster.js';
-import { figures, Traffic, type FaultFigures } from './support/traffic.js';
+import { failoverSummary, figures, Traffic, type FaultFigures } from './support/traffic.js';
 
 /** The engine deadline: a search not answered by then is a 504, i.e. a failed request below. */
 const ENGINE_TIMEOUT_MS = 10_000;
@@ -86,7 +86,8 @@ function print(product: Product, rows: FaultFigures[]): void {
       `  ${r.fault.padEnd(26)} searches ${r.searches} (failed ${r.searchesFailed}, slowest ${r.slowestSearchMs} ms)` +
       `  writes ${r.writes} (acked ${r.writesAcked}, failed ${r.writesFailed}, lost ${r.ackedLost}, slowest ${r.slowestWriteMs} ms)` +
       `  recovered in ${r.recoverMs} ms  readiness not 200: ${r.readinessNot200}/${r.readinessPolls}` +
-      (r.failures.length ? `\n    first failures: ${r.failures.join(' | ')}` : ''),
+      (r.failures.length ? `\n    first failures: ${r.failures.join(' | ')}` : '') +
+      (r.failover.length ? `\n    failover log: ${r.failover.join(' | ')}` : ''),
   );
   console.log(`[cluster-faults] ${product}, 3 nodes, replicas 1:\n${lines.join('\n')}`);
 }
@@ -106,6 +107,8 @@ for (const product of PRODUCTS) {
       fault: (t: Traffic) => Promise<{ label: string; atMs: number }[]>,
     ): Promise<FaultFigures[]> {
       const t = new Traffic({ base, index: INDEX, idPrefix: name }).start();
+      // Wall-clock time of the traffic's start: Sift's log lines carry wall-clock times.
+      const t0Epoch = Date.now() - t.now();
       let marks: { label: string; atMs: number }[] = [];
       let tailFrom = Infinity;
       try {
@@ -118,7 +121,14 @@ for (const product of PRODUCTS) {
         await t.stop();
       }
       const lost = await missing(base, t.acked);
-      const out = marks.map((m, i) => figures(t, m.label, m.atMs, marks[i + 1]?.atMs, tailFrom));
+      const out = marks.map((m, i) => ({
+        ...figures(t, m.label, m.atMs, marks[i + 1]?.atMs, tailFrom),
+        failover: failoverSummary(
+          sift!.output(),
+          t0Epoch + m.atMs,
+          t0Epoch + (marks[i + 1]?.atMs ?? Infinity),
+        ),
+      }));
       out[out.length - 1]!.ackedLost = lost.length;
       rows.push(...out);
       return out;
