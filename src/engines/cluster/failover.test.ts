@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticsearchTransport } from './elasticsearch.js';
 import { OpenSearchTransport } from './opensearch.js';
+import { attemptOf } from './failover.js';
 import type { ClusterConnection, ClusterTransport } from './transport.js';
 
 /**
@@ -220,5 +221,21 @@ describe.each(Object.entries(transports))('%s transport with several nodes', (_p
     await expect(t.request({ method: 'GET', path: '/all-hung' })).rejects.toMatchObject({
       code: 'ENGINE_TIMEOUT',
     });
+  });
+});
+
+describe('attemptOf', () => {
+  it("reads the clients' errors as how the attempt ended", () => {
+    const named = (name: string, message = '') => Object.assign(new Error(message), { name });
+    expect(attemptOf(named('ConnectionError', 'connect ECONNREFUSED 127.0.0.1:9200'))).toEqual({
+      kind: 'refused',
+    });
+    expect(attemptOf(named('NoLivingConnectionsError'))).toEqual({ kind: 'refused' });
+    expect(attemptOf(named('ConnectionError', 'socket hang up'))).toEqual({ kind: 'lost' });
+    expect(attemptOf(named('ConnectionError', 'read ECONNRESET'))).toEqual({ kind: 'lost' });
+    expect(attemptOf(named('TimeoutError', 'Request timed out'))).toEqual({ kind: 'timeout' });
+    const answer = Object.assign(named('ResponseError'), { meta: { statusCode: 503, body: { error: {} } } });
+    expect(attemptOf(answer)).toEqual({ kind: 'answer', status: 503, body: { error: {} } });
+    expect(attemptOf(named('SerializationError'))).toBeUndefined();
   });
 });

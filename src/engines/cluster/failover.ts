@@ -167,24 +167,26 @@ export class ClusterNodes {
         const verdict = judge(attempt, req);
         if (verdict.suspect) this.suspect(node, verdict.cause);
         else if (attempt.kind === 'answer') this.trust(node);
+        if (attempt.kind !== 'answer' || verdict.retry) {
+          this.log?.warn(
+            {
+              node: this.urls[node],
+              method: req.method,
+              path: req.path,
+              cause: verdict.cause,
+              ...(attempt.kind === 'answer'
+                ? { status: attempt.status, error: errorSummary(attempt.body) }
+                : {}),
+              ms: Math.round(performance.now() - started),
+              left_ms: Math.round(end - performance.now()),
+            },
+            verdict.retry ? 'cluster attempt failed; trying another node' : 'cluster attempt failed',
+          );
+        }
         if (!verdict.retry) {
           if ('res' in outcome) return outcome.res;
           throw outcome.err;
         }
-        this.log?.warn(
-          {
-            node: this.urls[node],
-            method: req.method,
-            path: req.path,
-            cause: verdict.cause,
-            ...(attempt.kind === 'answer'
-              ? { status: attempt.status, error: errorSummary(attempt.body) }
-              : {}),
-            ms: Math.round(performance.now() - started),
-            left_ms: Math.round(end - performance.now()),
-          },
-          'cluster attempt failed; trying another node',
-        );
         last = outcome;
         if ('res' in outcome) answered = outcome;
         refusedInRow = attempt.kind === 'refused' ? refusedInRow + 1 : 0;
