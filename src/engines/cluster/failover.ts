@@ -85,6 +85,8 @@ export class ClusterNodes {
   /** Nodes with a probe scheduled or in flight. */
   private readonly probing = new Set<number>();
   private closed = false;
+  /** Whether the nodes were asked for their ids yet (at the first request). */
+  private asked = false;
 
   constructor(
     private readonly urls: readonly string[],
@@ -133,6 +135,12 @@ export class ClusterNodes {
   }
 
   private async withFailover<T>(req: ClusterRequest, deadlineMs: number): Promise<ClusterResponse<T>> {
+    if (!this.asked) {
+      // Every node's id, in the background: the preference needs the trusted nodes' ids the moment one hangs, not
+      // after probes learn them (searches sent meanwhile could wait on the hung node's shard copies).
+      this.asked = true;
+      for (let i = 0; i < this.urls.length; i++) this.schedule(i, 0);
+    }
     const again = resendable(req.method, req.path);
     const untilDeadline = persistent(req.method, req.path);
     const end = performance.now() + deadlineMs;

@@ -211,6 +211,7 @@ interface FailoverLine {
   cause?: string;
   status?: number;
   error?: string;
+  method?: string;
   path?: string;
   ms?: number;
 }
@@ -241,7 +242,8 @@ export function failoverSummary(log: string, fromEpochMs: number, toEpochMs = In
     );
   const counts = new Map<string, number>();
   for (const l of lines.filter((l) => l.msg.startsWith('cluster attempt failed'))) {
-    const key = `${port(l.node)} ${l.cause}${l.error ? ` [${l.error.slice(0, 90)}]` : ''}`;
+    const what = `${l.method ?? ''} ${l.path?.slice(l.path.lastIndexOf('/') + 1) ?? ''}`;
+    const key = `${port(l.node)} ${what} ${l.cause}${l.error ? ` [${l.error.slice(0, 90)}]` : ''}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [
