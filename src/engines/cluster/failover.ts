@@ -51,6 +51,11 @@ export interface FailoverLog {
   warn(obj: object, msg: string): void;
 }
 
+/**
+ * Longest a probe waits, in milliseconds: a node answers its own id at once unless it hangs, so a shorter wait than
+ * a request's tells sooner that searches should leave its shard copies.
+ */
+const PROBE_TIMEOUT_MS = 1000;
 /** Least time worth starting another attempt with, in milliseconds. */
 const MIN_ATTEMPT_MS = 100;
 
@@ -207,17 +212,19 @@ export class ClusterNodes {
   }
 
   /**
-   * A search or count while some node is suspect, with the cluster asked to prefer shard copies on the trusted
-   * nodes whose ids are known. Left alone: a request that names its own preference, a point-in-time search (its
-   * copies are fixed), and any request when no trusted node's id is known yet.
+   * A search or count while some node is unreachable (suspect, and its probe failed too), with the cluster asked to
+   * prefer shard copies on the other nodes whose ids are known. A node that is only suspect is not left out: a
+   * healthy node turns suspect when it times out waiting on the hung one, and answers its probe at once. Left
+   * alone: a request that names its own preference, a point-in-time search (its copies are fixed), and any
+   * request when no other node's id is known yet.
    */
   private withPreference(req: ClusterRequest): ClusterRequest {
     const segment = req.path.slice(req.path.lastIndexOf('/') + 1);
     if (segment !== '_search' && segment !== '_count') return req;
     if (req.querystring?.preference !== undefined || (req.body as { pit?: unknown })?.pit) return req;
-    const trusted = this.health.trusted();
-    if (trusted.length === this.urls.length) return req;
-    const ids = trusted.map((i) => this.ids[i]).filter((id): id is string => id !== undefined);
+    const reachable = this.health.reachable();
+    if (reachable.length === this.urls.length) return req;
+    const ids = reachable.map((i) => this.ids[i]).filter((id): id is string => id !== undefined);
     if (!ids.length) return req;
     return { ...req, querystring: { ...req.querystring, preference: `_prefer_nodes:${ids.join(',')}` } };
   }
@@ -266,7 +273,7 @@ export class ClusterNodes {
       const res = await this.once<{ nodes?: Record<string, unknown> }>(
         node,
         clientParams({ method: 'GET', path: '/_nodes/_local', querystring: { filter_path: 'nodes.*.name' } }),
-        this.policy.attemptTimeoutMs,
+        Math.min(PROBE_TIMEOUT_MS, this.policy.attemptTimeoutMs),
       );
       answered = true;
       const id = Object.keys(res.body?.nodes ?? {})[0];
@@ -279,7 +286,7 @@ export class ClusterNodes {
     if (answered) {
       this.trust(node);
     } else if (this.health.isSuspect(node)) {
-      this.health.fail(node, performance.now());
+      this.health.probeFailed(node, performance.now());
       this.schedule(node, this.health.nextProbeMs(node));
     }
   }

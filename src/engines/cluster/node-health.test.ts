@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FIRST_PROBE_MS, MAX_PROBE_MS, NodeHealth } from './node-health.js';
+import { FIRST_PROBE_MS, MAX_PROBE_MS, NEXT_PROBE_MS, NodeHealth } from './node-health.js';
 
 describe('NodeHealth', () => {
   it('spreads requests round-robin over trusted nodes', () => {
@@ -16,15 +16,28 @@ describe('NodeHealth', () => {
     const h = new NodeHealth(3);
     expect(h.fail(1, 1000)).toBe(FIRST_PROBE_MS);
     expect(h.isSuspect(1)).toBe(true);
-    expect(h.trusted()).toEqual([0, 2]);
+    // Suspect, not unreachable: its probe has not failed.
+    expect(h.reachable()).toEqual([0, 1, 2]);
     expect([h.order(), h.order(), h.order()]).toEqual([
       [0, 2, 1],
       [2, 0, 1],
       [2, 0, 1],
     ]);
     h.trust(1);
-    expect(h.trusted()).toEqual([0, 1, 2]);
+    expect(h.isSuspect(1)).toBe(false);
     expect(h.order()).toEqual([0, 1, 2]);
+  });
+
+  it('holds a suspect whose probe failed unreachable until it is trusted again', () => {
+    const h = new NodeHealth(3);
+    h.fail(2, 0);
+    h.probeFailed(2, 10);
+    expect(h.reachable()).toEqual([0, 1]);
+    expect(h.nextProbeMs(2)).toBe(NEXT_PROBE_MS);
+    h.probeFailed(2, 20);
+    expect(h.nextProbeMs(2)).toBe(2 * NEXT_PROBE_MS);
+    h.trust(2);
+    expect(h.reachable()).toEqual([0, 1, 2]);
   });
 
   it('orders suspects the most recently failed first (the one failing longest is least likely back)', () => {

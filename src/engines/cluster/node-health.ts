@@ -3,14 +3,19 @@
  * *suspect* once an attempt on it was refused, lost its connection or timed out: requests then go to the trusted
  * nodes first, and a suspect is tried only when every trusted node failed them too. A suspect becomes trusted
  * again only when a probe (a small request Sift sends on its own, see failover.ts) is answered, so no user's
- * request pays for finding out that a hung node is still hung; probes come sooner for a node that has just become
- * suspect (it may only have been slow once) and further apart the longer it stays unreachable.
+ * request pays for finding out that a hung node is still hung. The first probe goes at once: a healthy node also
+ * times out when it waits on a hung one (a search on the hung node's shard copy, a write to its primary), and it
+ * answers a probe straight away. A suspect whose probe failed too is *unreachable*: searches then ask the cluster
+ * to prefer the other nodes' shard copies (failover.ts). Probes of an unreachable node come further apart the
+ * longer it stays so.
  *
  * Pure bookkeeping with no clock of its own: the caller passes the time.
  */
 
 /** First probe of a node that has just become suspect, in milliseconds after it failed. */
-export const FIRST_PROBE_MS = 250;
+export const FIRST_PROBE_MS = 0;
+/** The probe after the first failed one, in milliseconds; each further one waits twice as long. */
+export const NEXT_PROBE_MS = 250;
 /** Probes of a node that keeps failing come at most this far apart. */
 export const MAX_PROBE_MS = 5000;
 
@@ -20,6 +25,8 @@ interface NodeState {
   strikes: number;
   /** When the node became suspect (for ordering the suspects: the one failing longest goes last). */
   since: number;
+  /** A probe of the suspect failed too: it does not answer anything. */
+  unreachable: boolean;
 }
 
 export class NodeHealth {
@@ -28,7 +35,12 @@ export class NodeHealth {
   private cursor = 0;
 
   constructor(readonly size: number) {
-    this.states = Array.from({ length: size }, () => ({ suspect: false, strikes: 0, since: 0 }));
+    this.states = Array.from({ length: size }, () => ({
+      suspect: false,
+      strikes: 0,
+      since: 0,
+      unreachable: false,
+    }));
   }
 
   /**
@@ -50,9 +62,9 @@ export class NodeHealth {
     return this.states[node]!.suspect;
   }
 
-  /** The trusted nodes, in index order. */
-  trusted(): number[] {
-    return this.states.flatMap((s, i) => (s.suspect ? [] : [i]));
+  /** The nodes not known to be unreachable, in index order. */
+  reachable(): number[] {
+    return this.states.flatMap((s, i) => (s.unreachable ? [] : [i]));
   }
 
   /**
@@ -68,10 +80,16 @@ export class NodeHealth {
     return FIRST_PROBE_MS;
   }
 
-  /** When to probe a suspect again after its probe failed. */
+  /** A probe of the suspect failed: it is unreachable (it stays suspect). */
+  probeFailed(node: number, now: number): void {
+    this.fail(node, now);
+    this.states[node]!.unreachable = true;
+  }
+
+  /** When to probe a suspect again after its probe failed: 250 ms, then twice as long each time, up to 5 s. */
   nextProbeMs(node: number): number {
     const strikes = this.states[node]!.strikes;
-    return Math.min(MAX_PROBE_MS, FIRST_PROBE_MS * 2 ** Math.max(0, strikes - 1));
+    return Math.min(MAX_PROBE_MS, NEXT_PROBE_MS * 2 ** Math.max(0, strikes - 2));
   }
 
   /** The node answered (a request or a probe): trusted again. */
@@ -79,5 +97,6 @@ export class NodeHealth {
     const s = this.states[node]!;
     s.suspect = false;
     s.strikes = 0;
+    s.unreachable = false;
   }
 }
