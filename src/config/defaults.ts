@@ -159,7 +159,7 @@ export const SETTING_DOCS: Record<SettingName, string> = {
   ELASTICSEARCH_RETRIES:
     'Retries (with exponential backoff) of writes the cluster pushes back (429/503/timeouts)',
   ELASTICSEARCH_NODE_TIMEOUT_MS:
-    'With several cluster node URLs: longest one attempt on one node may take before Sift marks the node dead and tries another, within the request timeout (a hung node costs one attempt); keep it below `ENGINE_TIMEOUT_MS` and above the slowest legitimate request',
+    'With several cluster node URLs: longest one attempt on one node may take before Sift tries another and holds the node suspect until it answers a probe, within the request timeout (a hung node costs one attempt); keep it below `ENGINE_TIMEOUT_MS` and above the slowest legitimate request',
   ELASTICSEARCH_MERGE_AFTER_LOAD:
     '`sift import` into an empty index ends with a force-merge to one segment per 5 GB of a shard (faster searches on the new index)',
   ELASTICSEARCH_REPLICAS:

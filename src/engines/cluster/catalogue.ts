@@ -45,11 +45,18 @@ export class IndexCatalogue {
     return checkAnswer(this.product, res, what, index);
   }
 
-  /** The version a name points at, or null when the name is not a Sift index. */
+  /**
+   * The version a name points at, or null when the name is not a Sift index. Read from the asked node's own
+   * cluster state (`local`): by default the cluster's elected manager answers mapping reads, and every search
+   * resolves its index (at most once a second), so a manager that hangs held up searches on healthy nodes until a
+   * new one was elected (seen at 9.3 s of a 10 s deadline). An alias change is acknowledged once every node has
+   * applied it, so the local view is as current as any.
+   */
   async resolve(name: string): Promise<Resolved | null> {
     const res = await this.transport.request<MappingAnswer>({
       method: 'GET',
       path: `/${encodeURIComponent(this.names.alias(name))}/_mapping`,
+      querystring: { local: true },
     });
     if (res.status === 404) return null;
     this.check(res, 'get mapping');

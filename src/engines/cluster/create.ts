@@ -49,8 +49,10 @@ export function createClusterEngine(
   overrides: { prefix?: string } = {},
 ): ClusterEngine {
   const conn = connectionFromConfig(config);
+  const log = createLogger(config);
+  // The transport tells the log which node failed an attempt and which became suspect (failover.ts).
   const transport =
-    product === 'elasticsearch' ? new ElasticsearchTransport(conn) : new OpenSearchTransport(conn);
+    product === 'elasticsearch' ? new ElasticsearchTransport(conn, log) : new OpenSearchTransport(conn, log);
   // A search must be answered (even if only with a 503) before the HTTP request itself times out, and its
   // attempts on other nodes (failover.ts) must fit in the engine deadline, which answers 504 past it.
   const searchTimeoutMs = Math.max(
@@ -72,6 +74,6 @@ export function createClusterEngine(
     maxResultWindow: config.MAX_RESULT_WINDOW,
     replicas: config.ELASTICSEARCH_REPLICAS,
     mergeAfterLoad: config.ELASTICSEARCH_MERGE_AFTER_LOAD,
-    log: createLogger(config),
+    log,
   });
 }

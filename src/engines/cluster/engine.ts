@@ -36,6 +36,7 @@ import { runSearch, runSuggest, type SearchContext } from './search.js';
 import { ReindexMarkers } from './system.js';
 import type { ClusterTransport } from './transport.js';
 import { errorReason, errorType } from './transport.js';
+import { healthServes, type LocalHealth } from './readiness.js';
 
 /** Longest pause between two tries of a partial update that met a concurrent write, in milliseconds. */
 const PATCH_BACKOFF_MS = 50;
@@ -139,19 +140,20 @@ export class ClusterEngine implements Engine {
     try {
       if (!this.versionText) this.versionText = await this.versionOf();
       // The node's own view of the cluster (`local`): the default asks the elected manager, so a manager that
-      // hangs would take readiness down with it although the other nodes serve. Yellow (a replica missing, e.g.
-      // while a node is away) still serves every document; red (a primary missing) does not.
-      const res = await this.t.request<{ status?: string }>(
+      // hangs would take readiness down with it although the other nodes serve. Which colours serve: readiness.ts.
+      const res = await this.t.request<LocalHealth>(
         { method: 'GET', path: '/_cluster/health', querystring: { timeout: '2s', local: true } },
         { timeoutMs: 5000 },
       );
-      const status = res.body?.status ?? `http ${res.status}`;
-      const ok = res.status === 200 && (status === 'green' || status === 'yellow');
+      const serves =
+        res.status === 200
+          ? healthServes(res.body)
+          : { ok: false, detail: `cluster health is http ${res.status}` };
       return {
-        ok,
+        ok: serves.ok,
         engine: this.name,
         version: this.versionText,
-        ...(ok ? {} : { detail: `cluster health is ${status}` }),
+        ...(serves.detail ? { detail: serves.detail } : {}),
       };
     } catch (err) {
       return {

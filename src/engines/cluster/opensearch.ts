@@ -1,9 +1,8 @@
 import { Client } from '@opensearch-project/opensearch';
 import { SiftError } from '../../errors.js';
 import { checkAnswer } from './answers.js';
-import { sendWithFailover, type FailoverPolicy } from './failover.js';
+import { ClusterNodes, type FailoverLog } from './failover.js';
 import {
-  clientParams,
   type ClusterConnection,
   type ClusterRequest,
   type ClusterResponse,
@@ -13,40 +12,48 @@ import {
 /** OpenSearch 2.x/3.x through the official client; its answers come wrapped as `{ body, statusCode }`. */
 export class OpenSearchTransport implements ClusterTransport {
   readonly product = 'opensearch' as const;
-  private readonly client: Client;
-  private readonly failover: FailoverPolicy;
+  /** One client per node URL: Sift picks the node of each attempt (failover.ts). */
+  private readonly clients: Client[];
+  private readonly nodes: ClusterNodes;
   private readonly requestTimeoutMs: number;
 
-  constructor(conn: ClusterConnection) {
+  constructor(conn: ClusterConnection, log?: FailoverLog) {
     this.requestTimeoutMs = conn.requestTimeoutMs;
-    this.failover = {
-      nodes: conn.nodes.length,
-      attemptTimeoutMs: conn.attemptTimeoutMs ?? conn.requestTimeoutMs,
-    };
-    this.client = new Client({
-      nodes: conn.nodes,
-      ...(conn.username ? { auth: { username: conn.username, password: conn.password ?? '' } } : {}),
-      ...(conn.apiKey ? { headers: { authorization: `ApiKey ${conn.apiKey}` } } : {}),
-      ...(conn.ca ? { ssl: { ca: conn.ca } } : {}),
-      requestTimeout: conn.requestTimeoutMs,
-      ...(conn.maxConnections
-        ? { agent: { keepAlive: true, maxSockets: conn.maxConnections, maxFreeSockets: conn.maxConnections } }
-        : {}),
-      // See the Elasticsearch transport: retries are Sift's own (failover.ts, and bulk.ts for writes). The pool
-      // still marks a node that refused, reset or timed out as dead, so the next attempt goes to another one.
-      maxRetries: 0,
-    });
+    this.clients = conn.nodes.map(
+      (node) =>
+        new Client({
+          node,
+          ...(conn.username ? { auth: { username: conn.username, password: conn.password ?? '' } } : {}),
+          ...(conn.apiKey ? { headers: { authorization: `ApiKey ${conn.apiKey}` } } : {}),
+          ...(conn.ca ? { ssl: { ca: conn.ca } } : {}),
+          requestTimeout: conn.requestTimeoutMs,
+          ...(conn.maxConnections
+            ? {
+                agent: {
+                  keepAlive: true,
+                  maxSockets: conn.maxConnections,
+                  maxFreeSockets: conn.maxConnections,
+                },
+              }
+            : {}),
+          // See the Elasticsearch transport: retries are Sift's own (failover.ts, and bulk.ts for writes).
+          maxRetries: 0,
+          // A one-node pool whose node failed still uses it (there is no other); the client's own pings to
+          // bring it back would only duplicate Sift's probes.
+          resurrectStrategy: 'none',
+        }),
+    );
+    this.nodes = new ClusterNodes(
+      conn.nodes,
+      { nodes: conn.nodes.length, attemptTimeoutMs: conn.attemptTimeoutMs ?? conn.requestTimeoutMs },
+      (node, params, timeoutMs) =>
+        this.clients[node]!.transport.request(params, { requestTimeout: timeoutMs }),
+      log,
+    );
   }
 
   async request<T>(req: ClusterRequest, opts: { timeoutMs?: number } = {}): Promise<ClusterResponse<T>> {
-    const params = clientParams(req);
-    return sendWithFailover<T>(
-      this.product,
-      this.failover,
-      opts.timeoutMs ?? this.requestTimeoutMs,
-      req,
-      (timeoutMs) => this.client.transport.request(params, { requestTimeout: timeoutMs }),
-    );
+    return this.nodes.request<T>(this.product, req, opts.timeoutMs ?? this.requestTimeoutMs);
   }
 
   async openPointInTime(index: string, keepAlive: string): Promise<string> {
@@ -69,6 +76,7 @@ export class OpenSearchTransport implements ClusterTransport {
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    this.nodes.close();
+    await Promise.all(this.clients.map((c) => c.close()));
   }
 }

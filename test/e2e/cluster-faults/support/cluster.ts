@@ -93,3 +93,11 @@ export async function awaitExit(pid: number, withinMs: number): Promise<void> {
   }
   throw new Error(`process ${pid} did not exit in ${withinMs} ms`);
 }
+
+/** The name of the elected cluster manager (master). */
+export async function managerName(nodes: ClusterNode[]): Promise<string> {
+  const rows = await askAny<{ name: string; m: string }[]>(nodes, '/_cat/nodes?format=json&h=name,m');
+  const manager = rows?.find((r) => r.m === '*');
+  if (!manager) throw new Error(`no elected manager: ${JSON.stringify(rows)}`);
+  return manager.name;
+}

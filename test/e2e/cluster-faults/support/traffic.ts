@@ -146,6 +146,8 @@ export interface FaultFigures {
   tailFailed: number;
   /** The first failures, for the log. */
   failures: string[];
+  /** What Sift's log said about the cluster's nodes during the fault (failover.ts), summarised. */
+  failover: string[];
 }
 
 /** The figures of the calls that ended after `fromMs` (the fault) and started before `toMs`. */
@@ -186,7 +188,7 @@ export function figures(
     failures: [
       ...calls
         .filter(failed)
-        .slice(0, 5)
+        .slice(0, 12)
         .map(
           (c) =>
             `${c.kind} ${c.status} sent at ${Math.round(c.startMs - fromMs)} ms, ` +
@@ -197,5 +199,56 @@ export function figures(
         .slice(0, 3)
         .map((r) => `readiness ${r.status} at ${Math.round(r.atMs - fromMs)} ms: ${r.detail ?? ''}`),
     ],
+    failover: [],
   };
+}
+
+/** A line of Sift's JSON log written by failover.ts. */
+interface FailoverLine {
+  time: string;
+  msg: string;
+  node?: string;
+  cause?: string;
+  status?: number;
+  error?: string;
+  method?: string;
+  path?: string;
+  ms?: number;
+}
+
+/**
+ * Sift's failover warnings between two wall-clock times, summarised: each node state change with its time after
+ * `fromEpochMs`, and the failed attempts counted by node, cause and the cluster's error type.
+ */
+export function failoverSummary(log: string, fromEpochMs: number, toEpochMs = Infinity): string[] {
+  const lines: FailoverLine[] = [];
+  for (const text of log.split('\n')) {
+    if (!text.startsWith('{') || !/"msg":"(cluster |partial)/.test(text)) continue;
+    try {
+      const line = JSON.parse(text) as FailoverLine;
+      const at = Date.parse(line.time);
+      if (at >= fromEpochMs && at < toEpochMs) lines.push(line);
+    } catch {
+      // not a log line
+    }
+  }
+  const port = (url = '') => url.replace(/^.*:(\d+)\/?$/, ':$1');
+  const partial = lines.filter((l) => l.msg.startsWith('partial')).length;
+  const changes = lines
+    .filter((l) => l.msg.startsWith('cluster node'))
+    .map(
+      (l) =>
+        `${Date.parse(l.time) - fromEpochMs} ms ${port(l.node)} ${l.msg.split(':')[0]} (${l.cause ?? ''})`,
+    );
+  const counts = new Map<string, number>();
+  for (const l of lines.filter((l) => l.msg.startsWith('cluster attempt failed'))) {
+    const what = `${l.method ?? ''} ${l.path?.slice(l.path.lastIndexOf('/') + 1) ?? ''}`;
+    const key = `${port(l.node)} ${what} ${l.cause}${l.error ? ` [${l.error.slice(0, 90)}]` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [
+    ...changes.slice(0, 20),
+    ...[...counts].map(([k, n]) => `${n} x attempt failed: ${k}`),
+    ...(partial ? [`${partial} partial search answers`] : []),
+  ];
 }
