@@ -23,7 +23,7 @@
  * Settings: ANALYTICS_FLUSH_ROWS (100000), ANALYTICS_FLUSH_RATE (20000 a second), ANALYTICS_FLUSH_BATCH (20000:
  * a second of searches at that rate), ANALYTICS_FLUSH_ROUNDS (5).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { REPO } from './lib/child.js';
@@ -34,17 +34,12 @@ import { SqliteAnalyticsStore } from '../src/analytics/sqlite-store.js';
 import { migrations, SEARCHES, SQLITE } from '../src/analytics/sql.js';
 import { SqliteRowsInsert } from '../src/analytics/sqlite-rows-insert.js';
 import type { SearchRecord } from '../src/analytics/types.js';
+import { cpuUs, loadavg } from './lib/stats.js';
 
 const ROWS = Number(process.env.ANALYTICS_FLUSH_ROWS ?? 100_000);
 const RATE = Number(process.env.ANALYTICS_FLUSH_RATE ?? 20_000);
 const BATCH = Number(process.env.ANALYTICS_FLUSH_BATCH ?? 20_000);
 const ROUNDS = Number(process.env.ANALYTICS_FLUSH_ROUNDS ?? 5);
-
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim();
-const cpuUs = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
 
 /** The store as it was before the folding: schema 1, one row per search, 64 rows per statement. */
 class RowPerSearchStore {

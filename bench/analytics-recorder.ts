@@ -13,7 +13,7 @@
  * (20000), ANALYTICS_RECORDER_FLUSH (20000: a second at that rate), ANALYTICS_RECORDER_ROUNDS (5).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO } from './lib/child.js';
@@ -22,6 +22,7 @@ import { round } from './lib/stats.js';
 import { AnalyticsRecorder } from '../src/analytics/recorder.js';
 import type { RawSearch } from '../src/analytics/search-record.js';
 import { SqliteAnalyticsStore } from '../src/analytics/sqlite-store.js';
+import { cpuUs, loadavg } from './lib/stats.js';
 
 const BASELINE = process.env.ANALYTICS_RECORDER_BASELINE;
 if (!BASELINE) throw new Error('set ANALYTICS_RECORDER_BASELINE to the git revision to compare against');
@@ -29,12 +30,6 @@ const HITS = Number(process.env.ANALYTICS_RECORDER_HITS ?? 400_000);
 const RATE = Number(process.env.ANALYTICS_RECORDER_RATE ?? 20_000);
 const FLUSH = Number(process.env.ANALYTICS_RECORDER_FLUSH ?? 20_000);
 const ROUNDS = Number(process.env.ANALYTICS_RECORDER_ROUNDS ?? 5);
-
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim();
-const cpuUs = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
 
 interface Recorder {
   recordSearch(s: RawSearch): boolean;

@@ -34,7 +34,7 @@ import { startChild, REPO, type ServerChild } from './lib/child.js';
 import { readCorpus, realQueries, WORK_DIR } from './lib/corpus.js';
 import { fullIndex } from './lib/full-index.js';
 import { productionEnv } from './lib/pairs-env.js';
-import { round } from './lib/stats.js';
+import { loadavg, round } from './lib/stats.js';
 import { load, warmHttp, type LoadResult } from './search.js';
 import { metricValue } from '../test/support/http-client.js';
 
@@ -45,8 +45,6 @@ const CONNECTIONS = Number(process.env.ANALYTICS_BENCH_CONNECTIONS ?? 16);
 const BASELINE = process.env.ANALYTICS_BENCH_BASELINE || undefined;
 const MODES = { uncached: '0', cached: '3600' } as const;
 type Mode = keyof typeof MODES;
-
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim();
 
 /** CPU time (user + system) used so far, in ms, from a /proc stat file (clock ticks of 10 ms). */
 function statCpuMs(file: string): number {

@@ -3,16 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../../src/server.js';
 import { DOCS, INDEX, SCHEMA, testConfig } from '../../../support/app.js';
 import { tempDir } from '../../../support/temp-dir.js';
+import { apiCaller } from './api-call.js';
 
 export interface SuggestionsSetup {
   /** Settings over the test defaults (DATABASE_URL for PostgreSQL); called in beforeAll. */
   env(): Promise<Record<string, string>>;
   cleanup?(): Promise<void>;
-}
-
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- checked field by field
 }
 
 /**
@@ -26,23 +22,7 @@ export function describePopularSuggestions(store: string, setup: SuggestionsSetu
     let server: RunningServer;
     const keys: { id: string; key: string }[] = [];
 
-    const call = async (method: string, path: string, body?: unknown, key?: string): Promise<Answer> => {
-      const headers: Record<string, string> = {};
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      if (key) headers['x-api-key'] = key;
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    };
-    const ok = async (p: Promise<Answer>, status = 200) => {
-      const a = await p;
-      expect(a.status, JSON.stringify(a.body)).toBe(status);
-      return a.body;
-    };
+    const { call, ok } = apiCaller(() => server.url);
     const search = (q: string, key?: string) =>
       ok(call('GET', `/api/indexes/${INDEX}/search?q=${encodeURIComponent(q)}`, undefined, key));
     // Each poll asks for another size: suggestions are answered from the response cache for a minute.

@@ -5,6 +5,7 @@ import { DOCS, INDEX, SCHEMA, testConfig } from '../../../support/app.js';
 import { sift } from '../../../support/cli.js';
 import { metricValue } from '../../../support/http-client.js';
 import { tempDir } from '../../../support/temp-dir.js';
+import { apiCaller } from './api-call.js';
 
 /** What a store holds, read behind the API's back: every stored row as text, and the principals. */
 export interface StoredRows {
@@ -17,11 +18,6 @@ export interface WorkloadSetup {
   env(): Promise<Record<string, string>>;
   rows(dataDir: string): StoredRows;
   cleanup?(): Promise<void>;
-}
-
-interface Answer {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- checked field by field
 }
 
 /**
@@ -38,24 +34,8 @@ export function describeWorkload(store: string, setup: WorkloadSetup): void {
     let settings: Record<string, string> = {};
     const cliEnvOf = async () => settings;
 
-    const call = async (method: string, path: string, body?: unknown, key?: string): Promise<Answer> => {
-      const headers: Record<string, string> = {};
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      if (key) headers['x-api-key'] = key;
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    };
+    const { call, ok } = apiCaller(() => server.url);
     const get = (path: string, key?: string) => call('GET', path, undefined, key);
-    const ok = async (p: Promise<Answer>, status = 200) => {
-      const a = await p;
-      expect(a.status, JSON.stringify(a.body)).toBe(status);
-      return a.body;
-    };
 
     beforeAll(async () => {
       const env = await setup.env();
