@@ -27,7 +27,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { REPO } from './lib/child.js';
-import { readCorpus, realQueries, WORK_DIR } from './lib/corpus.js';
+import { answerBuffers, readCorpus, realQueries, WORK_DIR } from './lib/corpus.js';
 import { round } from './lib/stats.js';
 import { SearchRecords, type RawSearch } from '../src/analytics/search-record.js';
 import { SqliteAnalyticsStore } from '../src/analytics/sqlite-store.js';
@@ -80,20 +80,7 @@ class RowPerSearchStore {
 
 const pkgs = (await readCorpus()).slice(0, 50_000);
 const queries = realQueries(pkgs, 300);
-// One answer Buffer per query, of the size and shape a 10-hit answer has.
-const answers = queries.map((_, k) =>
-  Buffer.from(
-    JSON.stringify({
-      hits: pkgs.slice(k * 10, k * 10 + 10).map((p) => ({ id: p.name, score: 1.5, document: p })),
-      total: k * 7,
-      total_relation: 'eq',
-      facets: {},
-      next_cursor: null,
-      took_ms: 1.2,
-      partial: false,
-    }),
-  ),
-);
+const answers = answerBuffers(pkgs, queries.length);
 const inputs = queries.map((q) => `q=${encodeURIComponent(q)}&facets=&highlight=`);
 const now = Date.now();
 const rows: RawSearch[] = Array.from({ length: ROWS }, (_, i) => ({

@@ -17,7 +17,7 @@ import { mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO } from './lib/child.js';
-import { readCorpus, realQueries, WORK_DIR } from './lib/corpus.js';
+import { answerBuffers, readCorpus, realQueries, WORK_DIR } from './lib/corpus.js';
 import { round } from './lib/stats.js';
 import { AnalyticsRecorder } from '../src/analytics/recorder.js';
 import type { RawSearch } from '../src/analytics/search-record.js';
@@ -66,19 +66,7 @@ async function baseline(revision: string): Promise<{ Recorder: RecorderClass; St
 const old = await baseline(BASELINE);
 const pkgs = (await readCorpus()).slice(0, 50_000);
 const queries = realQueries(pkgs, 300);
-const answers = queries.map((_, k) =>
-  Buffer.from(
-    JSON.stringify({
-      hits: pkgs.slice(k * 10, k * 10 + 10).map((p) => ({ id: p.name, score: 1.5, document: p })),
-      total: k * 7,
-      total_relation: 'eq',
-      facets: {},
-      next_cursor: null,
-      took_ms: 1.2,
-      partial: false,
-    }),
-  ),
-);
+const answers = answerBuffers(pkgs, queries.length);
 const urls = queries.map((q) => `/api/indexes/packages/search?q=${encodeURIComponent(q)}&facets=&highlight=`);
 const options = { sampleRate: 1, bufferSize: 1e9, flushIntervalMs: 1e9, retentionMs: 1e12, now: () => 0 };
 let sink = 0;

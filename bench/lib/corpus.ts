@@ -61,3 +61,20 @@ export function realQueries(pkgs: Pkg[], n = 300): string[] {
   }
   return [...out];
 }
+
+/** `n` search answers as Sift serializes them, of the size and shape a 10-hit answer has (one Buffer each). */
+export function answerBuffers(pkgs: Pkg[], n: number): Buffer[] {
+  return Array.from({ length: n }, (_, k) =>
+    Buffer.from(
+      JSON.stringify({
+        hits: pkgs.slice(k * 10, k * 10 + 10).map((p) => ({ id: p.name, score: 1.5, document: p })),
+        total: k * 7,
+        total_relation: 'eq',
+        facets: {},
+        next_cursor: null,
+        took_ms: 1.2,
+        partial: false,
+      }),
+    ),
+  );
+}
