@@ -327,3 +327,49 @@ export function runStoreConformance(name: string, open: () => Promise<AnalyticsS
     });
   });
 }
+
+/** One search as schema 1 stored it (a row per search, before searches were folded per second). */
+export interface SchemaOneSearch {
+  at: number;
+  query: string;
+  hits: number;
+  latencyMs: number;
+}
+
+/**
+ * The upgrade from schema 1: every store's test file gives a store whose database holds these searches at
+ * schema 1 (index `books`, no filters, anonymous); after its migrations the reports read them as before.
+ */
+export function runUpgradeConformance(
+  name: string,
+  openAtSchemaOne: (searches: SchemaOneSearch[]) => Promise<AnalyticsStore>,
+): void {
+  describe(`analytics store upgrade (${name})`, () => {
+    it('keeps the reports of rows stored one per search before searches were folded (schema 1)', async () => {
+      const searches = Array.from({ length: 10 }, (_, k) => ({
+        at: 1001 + k,
+        query: k < 7 ? 'dune' : 'xyzzy',
+        hits: k < 7 ? 2 : 0,
+        latencyMs: k + 1,
+      }));
+      const store = await openAtSchemaOne(searches);
+      try {
+        await store.migrate();
+        const all = { from: 0, to: 10_000, limit: 10 };
+        expect(await store.topQueries(all)).toEqual([
+          { index: 'books', query: 'dune', searches: 7, no_results: 0 },
+          { index: 'books', query: 'xyzzy', searches: 3, no_results: 3 },
+        ]);
+        expect(await store.latency(all)).toEqual([
+          { index: 'books', searches: 10, p50_ms: 5, p95_ms: 10, p99_ms: 10 },
+        ]);
+        // The popularity table starts from the searches kept: xyzzy found nothing, so only dune counts.
+        expect(
+          await store.popularQueries({ since: 0, minPrincipals: 1, minAnonymous: 0, limit: 10 }),
+        ).toEqual([{ index: 'books', query: 'dune', searches: 7 }]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}

@@ -45,6 +45,14 @@ interface Route {
   index: string;
 }
 
+/** A URL's route and cache key; null for a URL the front door never answers. */
+type Target = { route: Route; key: string } | null;
+
+/** How many URLs' targets are remembered before they are all forgotten. */
+const TARGETS_REMEMBERED = 10_000;
+/** Longer URLs are resolved every time, so the remembered ones stay under ~10 MB. */
+const LONGEST_REMEMBERED = 1024;
+
 /**
  * Answers repeated searches before Fastify sees them. A cache hit on the full path still builds Fastify's request
  * and reply, a child logger, and runs a dozen hooks (request checks, metrics, security and CORS headers, auth, the
@@ -65,6 +73,7 @@ export class CacheFrontDoor {
   /** Per route pattern, the headers of its last full-path hit as a flat [name, value, ...] list. */
   private readonly templates = new Map<string, (string | number)[]>();
   private readonly counters;
+  private readonly targets = new Map<string, Target>();
   /** Labelled children of the HTTP metrics, by route pattern: the labels are constant for a 200 GET. */
   private readonly http = new Map<
     string,
@@ -118,14 +127,12 @@ export class CacheFrontDoor {
     if (this.templates.size === 0 || req.method !== 'GET' || !this.eligible(req)) return false;
     const started = process.hrtime.bigint();
     const url = req.url ?? '';
-    const route = this.routeOf(url);
-    if (!route) return false;
+    const target = this.targetOf(url);
+    if (!target) return false;
+    const { route } = target;
     const template = this.templates.get(route.pattern);
     if (!template) return false;
-    const body = this.opts.store.lookupNow?.(
-      route.index,
-      cacheKeyOf('GET', route.pattern, '', normalizedQuery(url)),
-    );
+    const body = this.opts.store.lookupNow?.(route.index, target.key);
     if (body === undefined) return false;
     const headers = template.slice();
     headers.push(
@@ -167,6 +174,21 @@ export class CacheFrontDoor {
       h.host !== undefined &&
       !this.opts.busy()
     );
+  }
+
+  /**
+   * The route and cache key of a URL, remembered (up to LONGEST_REMEMBERED characters): both are functions of the URL alone, and a cache that answers
+   * hits sees the same URLs again. Forgotten all at once past TARGETS_REMEMBERED, so the memory stays bounded.
+   */
+  private targetOf(url: string): Target | null {
+    let target = this.targets.get(url);
+    if (target !== undefined) return target;
+    const route = this.routeOf(url);
+    target = route && { route, key: cacheKeyOf('GET', route.pattern, '', normalizedQuery(url)) };
+    if (url.length > LONGEST_REMEMBERED) return target;
+    if (this.targets.size >= TARGETS_REMEMBERED) this.targets.clear();
+    this.targets.set(url, target);
+    return target;
   }
 
   /**

@@ -30,23 +30,24 @@ export function checkRawUrl(url: string): void {
     const eq = pair.indexOf('=');
     const rawKey = eq === -1 ? pair : pair.slice(0, eq);
     const key = decodePart(rawKey);
-    const name = JSON.stringify(key ?? rawKey).slice(0, 80);
+    // Only an error names the parameter; the check of a valid URL builds no message.
+    const name = () => JSON.stringify(key ?? rawKey).slice(0, 80);
     if (key === null)
-      throw new SiftError('INVALID_REQUEST', `parameter name ${name} is not valid percent-encoded UTF-8`, {
+      throw new SiftError('INVALID_REQUEST', `parameter name ${name()} is not valid percent-encoded UTF-8`, {
         location: 'querystring',
       });
     if (CONTROL.test(key))
-      throw new SiftError('INVALID_REQUEST', `parameter name ${name} contains a control character`, {
+      throw new SiftError('INVALID_REQUEST', `parameter name ${name()} contains a control character`, {
         location: 'querystring',
       });
     const value = eq === -1 ? '' : decodePart(pair.slice(eq + 1));
     if (value === null)
-      throw new SiftError('INVALID_REQUEST', `parameter ${name} is not valid percent-encoded UTF-8`, {
+      throw new SiftError('INVALID_REQUEST', `parameter ${name()} is not valid percent-encoded UTF-8`, {
         field: key,
         location: 'querystring',
       });
     if (CONTROL.test(value))
-      throw new SiftError('INVALID_REQUEST', `parameter ${name} contains a control character`, {
+      throw new SiftError('INVALID_REQUEST', `parameter ${name()} contains a control character`, {
         field: key,
         location: 'querystring',
       });

@@ -84,6 +84,17 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
+const ASCII_SEPARATOR_RUNS = /[^a-z0-9]+/g;
+
+/**
+ * `tokenize(text).join(' ')` without the array: for ASCII text one lower-casing and one replace, which is what a
+ * document's hidden token fields need for every value written to a cluster.
+ */
+export function tokenText(text: string): string {
+  if (!ASCII_ONLY.test(text)) return tokenize(text).join(' ');
+  return text.toLowerCase().replace(ASCII_SEPARATOR_RUNS, ' ').trim();
+}
+
 interface Word {
   tokens: string[];
   negated: boolean;

@@ -17,7 +17,8 @@ export function statusWarnings(target: TargetState, traffic: TrafficSplit): stri
     const t = target.tracks[color];
     if (t.desired > 0 && t.ready < t.desired) {
       const share = traffic[color] > 0 ? `, and it takes ${traffic[color]}% of the traffic` : '';
-      out.push(`${color} is degraded: ${t.ready} of ${t.desired} instances ready${share}`);
+      const why = t.unready?.length ? ` (${t.unready.join('; ')})` : '';
+      out.push(`${color} is degraded: ${t.ready} of ${t.desired} instances ready${why}${share}`);
     }
     // Ready pods kept out of the Service by the gate: nothing admits them while no release and no agent runs.
     if (t.awaitingAdmission)

@@ -34,6 +34,11 @@ export interface TrackState {
    * agent) to let them take traffic (Kubernetes); absent when none does.
    */
   readonly awaitingAdmission?: number;
+  /**
+   * Why instances of the current image are not counted ready, one line each (`blue-2 on :41234: no answer within
+   * 2000 ms`), for an operator reading a refusal or a status; absent when the target cannot say or all are ready.
+   */
+  readonly unready?: readonly string[];
 }
 
 export interface TargetState {
@@ -97,6 +102,17 @@ export interface SetImageOptions {
   readonly betweenBatches?: () => Promise<string | null>;
 }
 
+/** How a target reads its state. */
+export interface StateOptions {
+  /**
+   * Multiplies the time a live readiness probe may wait for an answer (1 by default), where the target probes its
+   * instances itself (a host). A look that found a colour unready asks again with more patience, so an instance
+   * slow to answer on a busy machine is not taken for a dead one. A target that reads readiness from its platform
+   * (Kubernetes) ignores it.
+   */
+  readonly patience?: number;
+}
+
 /** Where Sift runs. Writes honour the target's dry-run mode (server-side dry run on Kubernetes). */
 export interface Target {
   readonly kind: TargetKind;
@@ -105,7 +121,7 @@ export interface Target {
    * `instances`. Without it, 1.
    */
   readonly defaultReplicas?: number;
-  state(): Promise<TargetState>;
+  state(options?: StateOptions): Promise<TargetState>;
   /**
    * Runs `image` on `color`. When the colour has instances this is a rolling update of them (surge first, old
    * instances drained and removed as new ones become ready); with zero instances it only records the image.

@@ -27,6 +27,9 @@ export function deployCli(
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A session of its own, as an operator's terminal runs it (see runNginx in ./nginx.ts): its probes' timers
+    // measure the release, not the share of CPU the test workers leave it.
+    detached: true,
   });
   opts.onStart?.(child);
   let stdout = '';

@@ -49,7 +49,11 @@ export async function runHaproxy(f: HaproxyFiles, port: number): Promise<Haproxy
   const bin = await ensureTool('haproxy');
   const out = openSync(f.log, 'a');
   const err = openSync(join(f.dir, 'haproxy.err'), 'a');
-  const child = spawn(bin, ['-db', '-f', f.conf, '-f', f.backendFile], { stdio: ['ignore', out, err] });
+  // A session of its own, as a system service runs (see runNginx in ./nginx.ts).
+  const child = spawn(bin, ['-db', '-f', f.conf, '-f', f.backendFile], {
+    stdio: ['ignore', out, err],
+    detached: true,
+  });
   closeSync(out);
   closeSync(err);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

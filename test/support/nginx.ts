@@ -66,7 +66,14 @@ export interface Nginx {
 /** Runs nginx in the foreground on a prepared prefix and waits until it answers `/nginx-health` on `port`. */
 export async function runNginx(p: NginxPrefix, port: number): Promise<Nginx> {
   const bin = await ensureTool('nginx');
-  const child = spawn(bin, ['-p', p.prefix, '-c', p.conf, '-g', 'daemon off;'], { stdio: 'ignore' });
+  // A session of its own, as a system service runs: the kernel shares CPU between sessions (autogroups) before
+  // it shares a session's among its processes. In the test run's session, nginx would share one group's slice
+  // with every test worker while each Sift instance (detached by the host target) has a group to itself; on a
+  // busy CI machine the proxy then starved, and its replaced workers outlived the drain.
+  const child = spawn(bin, ['-p', p.prefix, '-c', p.conf, '-g', 'daemon off;'], {
+    stdio: 'ignore',
+    detached: true,
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const nginx: Nginx = {
     url: `http://127.0.0.1:${port}`,

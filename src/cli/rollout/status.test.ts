@@ -44,6 +44,13 @@ describe('deploy status output', () => {
     expect(printed(status(track('blue', 2, 2), track('green', 2, 2)), false)).not.toContain('warning');
   });
 
+  it('names each instance that is not ready and why', () => {
+    const blue = { ...track('blue', 1, 2), unready: ['blue-2 on :41234: no answer within 2000 ms'] };
+    expect(printed(status(blue, track('green', 0, 0)), false)).toContain(
+      'warning: blue is degraded: 1 of 2 instances ready (blue-2 on :41234: no answer within 2000 ms), and it takes 100% of the traffic',
+    );
+  });
+
   it('says how many ready pods wait at the admission gate', () => {
     const waiting = { ...track('green', 0, 2), awaitingAdmission: 2 };
     const text = printed(status(track('blue', 2, 2), waiting), false);

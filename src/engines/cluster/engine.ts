@@ -25,7 +25,7 @@ import type {
   WriteOptions,
 } from '../engine.js';
 import { loadIntoCluster } from './bulk-load.js';
-import { runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
+import { encodeOp, runBulk, type BulkOp, type BulkOptions, type BulkOutcome } from './bulk.js';
 import { collectMatches, type CollectContext } from './by-filter.js';
 import { IndexCatalogue, type Resolved } from './catalogue.js';
 import { runKnn } from './knn.js';
@@ -326,18 +326,34 @@ export class ClusterEngine implements Engine {
 
   async bulkUpsert(index: string, items: BulkItem[], opts?: WriteOptions): Promise<BulkItemResult[]> {
     if (!items.length) return [];
+    return (await this.prepareUpsert(index, items, false))(opts);
+  }
+
+  /**
+   * The operations of an upsert, translated and encoded now (`eager`) or as each request is built, and the write
+   * that sends them.
+   */
+  private async prepareUpsert(
+    index: string,
+    items: BulkItem[],
+    eager: boolean,
+  ): Promise<(opts?: WriteOptions) => Promise<BulkItemResult[]>> {
     const r = await this.catalogue.require(index);
     const alias = this.catalogue.names.alias(index);
+    const { schema } = r.meta;
     const ops: BulkOp[] = items.map((item) => ({
       action: 'index',
       index: alias,
       id: docId(item.id),
-      source: () => toSource(r.meta.schema, item.id, item.document),
+      source: () => toSource(schema, item.id, item.document),
     }));
-    const outcomes = await this.write(index, ops, opts);
-    return outcomes.map((o) =>
-      o.ok ? { created: o.created ?? false } : { created: false, error: o.error! },
-    );
+    if (eager) for (const op of ops) op.encoded = encodeOp(op);
+    return async (opts) => {
+      const outcomes = await this.write(index, ops, opts);
+      return outcomes.map((o) =>
+        o.ok ? { created: o.created ?? false } : { created: false, error: o.error! },
+      );
+    };
   }
 
   /** See bulk-load.ts: batch after batch without a refresh wait, one refresh at the end, a merge when it was empty. */
@@ -351,7 +367,11 @@ export class ClusterEngine implements Engine {
       {
         transport: this.t,
         alias: this.catalogue.names.alias(index),
-        write: (items) => this.bulkUpsert(index, items, { refresh: false }),
+        prepare: async (items) => {
+          const write = await this.prepareUpsert(index, items, true);
+          return () => write({ refresh: false });
+        },
+        pipeline: { pieceDocs: this.opts.bulk.maxDocs, slots: this.opts.bulk.concurrency },
         mergeAfterLoad: this.opts.mergeAfterLoad ?? true,
         mergeTimeoutMs: MERGE_WAIT_MS,
         ...(this.opts.log ? { log: this.opts.log } : {}),

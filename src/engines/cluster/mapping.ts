@@ -3,7 +3,7 @@ import { SiftError } from '../../errors.js';
 import type { Document } from '../../schema/document.js';
 import { mapLeaves, valuesAt } from '../../schema/paths.js';
 import { isVectorField, type FieldSpec, type IndexSchema } from '../../schema/types.js';
-import { indexedTokens } from './stemming.js';
+import { indexedText } from './stemming.js';
 import { vectorMapping, vectorShape, type Product } from './vector-mapping.js';
 
 /**
@@ -222,7 +222,7 @@ export function toSource(schema: IndexSchema, id: string, document: Document): R
     valuesAt(document, name).filter((v): v is string => typeof v === 'string');
   const t: Record<string, string | string[]> = {};
   for (const name of searchable(schema)) {
-    const items = strings(name).map((v) => indexedTokens(schema, v).join(' '));
+    const items = strings(name).map((v) => indexedText(schema, v));
     // A list stays a list: the cluster leaves a gap of positions between items, so a phrase cannot span two.
     if (items.length) t[name] = schema.fields[name]!.array ? items : items[0]!;
   }

@@ -227,13 +227,20 @@ async function copy(ctx: ReindexContext, name: string, opts: ReindexOptions): Pr
   }
 }
 
-async function countOf(catalogue: IndexCatalogue, index: string, name: string): Promise<number> {
+async function countOf(
+  catalogue: IndexCatalogue,
+  index: string,
+  name: string,
+  refresh: boolean,
+): Promise<number> {
   const t = catalogue.transport;
-  catalogue.check(
-    await t.request({ method: 'POST', path: `/${encodeURIComponent(index)}/_refresh` }),
-    'refresh',
-    name,
-  );
+  if (refresh) {
+    catalogue.check(
+      await t.request({ method: 'POST', path: `/${encodeURIComponent(index)}/_refresh` }),
+      'refresh',
+      name,
+    );
+  }
   return catalogue.check(
     await t.request<{ count: number }>({ method: 'GET', path: `/${encodeURIComponent(index)}/_count` }),
     'count',
@@ -241,15 +248,23 @@ async function countOf(catalogue: IndexCatalogue, index: string, name: string): 
   ).body.count;
 }
 
-/** Both versions hold the same number of documents, once in-flight replays have landed; else the reindex fails. */
+/**
+ * Both versions hold the same number of documents, once in-flight replays have landed; else the reindex fails.
+ *
+ * Only the new version is refreshed here (the copy wrote it without refreshing). Refreshing the old one would
+ * make every write waiting there for a refresh visible at once, and each of those writers then replays to the new
+ * version: a refresh of the old version per count opened the very gap the counts wait to see closed, and under
+ * steady writes they never agreed within SETTLE_MS. Left to its own refreshes, the old version changes once a
+ * refresh interval, and its writers' replays (refreshed at once) follow within a round trip.
+ */
 async function settledCount(catalogue: IndexCatalogue, name: string, marker: Marker): Promise<number> {
   const deadline = Date.now() + SETTLE_MS;
   let last = { from: -1, to: -1 };
   while (Date.now() < deadline) {
-    const to = await countOf(catalogue, marker.to, name);
-    const from = await countOf(catalogue, marker.from, name);
+    const to = await countOf(catalogue, marker.to, name, true);
+    const from = await countOf(catalogue, marker.from, name, false);
     // Counted new-then-old: a write between the two counts can only make the old one larger, never hide a loss.
-    if (from === to && (await countOf(catalogue, marker.to, name)) === to) return to;
+    if (from === to && (await countOf(catalogue, marker.to, name, true)) === to) return to;
     last = { from, to };
     await sleep(100);
   }

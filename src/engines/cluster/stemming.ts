@@ -1,5 +1,5 @@
 import { porterStem } from '../../query/porter-stemmer.js';
-import { tokenize } from '../../query/text-query.js';
+import { tokenText, tokenize } from '../../query/text-query.js';
 import type { TextClause, TextQuery } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
 
@@ -12,10 +12,9 @@ import type { IndexSchema } from '../../schema/types.js';
 
 const stems = (schema: IndexSchema): boolean => schema.analyzer === 'english';
 
-/** The words of a searchable field's value as its token field holds them. */
-export function indexedTokens(schema: IndexSchema, value: string): string[] {
-  const tokens = tokenize(value);
-  return stems(schema) ? tokens.map(porterStem) : tokens;
+/** The words of a searchable field's value as its token field holds them, separated by single spaces. */
+export function indexedText(schema: IndexSchema, value: string): string {
+  return stems(schema) ? tokenize(value).map(porterStem).join(' ') : tokenText(value);
 }
 
 const stemClause = (c: TextClause): TextClause => ({

@@ -11,7 +11,8 @@ export interface ClusterRequest {
   path: string;
   body?: unknown;
   /** NDJSON lines for _bulk, already serialised. */
-  bulkBody?: string;
+  /** NDJSON lines, as text or already encoded. */
+  bulkBody?: string | Buffer;
   querystring?: Record<string, string | number | boolean | undefined>;
 }
 

@@ -1,28 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ARRAY_DOCS, ARRAY_SCHEMA } from '../conformance/array-cases.js';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from '../conformance/fixtures.js';
-import { SearchService, type BatchResult } from '../../service/search-service.js';
-import { SqliteEngine } from './engine.js';
+import type { BatchResult } from '../../service/search-service.js';
+import { tempSqlite } from '../../../test/support/temp-sqlite.js';
+import type { SqliteEngine } from './engine.js';
 
 /** The embedded engine's bulk load: what it leaves on disk, and how it shares the connection. */
 describe('embedded engine bulk load', () => {
-  const dirs: string[] = [];
-  const engines: SqliteEngine[] = [];
-  afterEach(async () => {
-    for (const e of engines.splice(0)) await e.close();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const temp = tempSqlite('bulk');
   const fresh = async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sift-bulk-'));
-    dirs.push(dir);
-    const engine = new SqliteEngine({ dataDir: dir, readers: 1 });
-    await engine.open();
-    engines.push(engine);
-    const svc = new SearchService(engine);
+    const { engine, svc } = await temp.open();
     await svc.putIndex('pkgs', FIXTURE_SCHEMA);
     return { engine, svc };
   };
@@ -70,6 +58,25 @@ describe('embedded engine bulk load', () => {
     const hit = await svc.search('pkgs', { q: 'replaced' });
     expect(hit.hits.map((h) => h.id)).toEqual([FIXTURE_DOCS[0]!.name]);
     expect((await svc.search('pkgs', { q: 'react' })).hits[0]!.id).toBe('react');
+  });
+
+  it('into an empty index, with the writer thread: an input that breaks after some batches leaves nothing', async () => {
+    const { engine, svc } = await fresh();
+    const before = disk(engine).objects;
+    const written: BatchResult[] = [];
+    async function* input(): AsyncGenerator<unknown[]> {
+      yield* batchesOf(FIXTURE_DOCS.slice(0, 6), 2);
+      throw new Error('input broke');
+    }
+    const load = svc.importStream('pkgs', input(), { written: (r) => written.push(r), durable: () => {} });
+    await expect(load).rejects.toThrow('input broke');
+    // The thread inserted the batches it was given, in the load's transaction, which was rolled back.
+    expect(written.length).toBeGreaterThan(0);
+    expect(await engine.get('pkgs', FIXTURE_DOCS[0]!.name as string)).toBeNull();
+    expect(disk(engine)).toMatchObject({ objects: before, ranked: 0 });
+    // The thread let the lock go: a write after it is stored, through the triggers.
+    await svc.putDocument('pkgs', 'lodash', { summary: 'written after the load' });
+    expect((await svc.search('pkgs', { q: 'after' })).hits.map((h) => h.id)).toEqual(['lodash']);
   });
 
   it('into an empty index with lists: the list table is built once, filters, facets and sorts read it', async () => {

@@ -11,6 +11,14 @@ export const ftsTable = (tid: number) => `f_${tid}`;
 export const rankTable = (tid: number) => `r_${tid}`;
 /** The rank table by popularity: the order in which broad queries read their candidates (popular-first.ts). */
 export const rankIndex = (tid: number) => `r_${tid}_b`;
+/**
+ * The documents table's unique index on id. Declared on its own (not as a column constraint, whose automatic
+ * index cannot be dropped) so a load into an empty version can set it aside and build it once at the end:
+ * maintained row by row, its random-order inserts were most of a 1M-document load's growing cost. Tables made
+ * before it keep the column's UNIQUE constraint.
+ */
+export const idIndex = (tid: number) => `i_${tid}`;
+export const idIndexSql = (tid: number) => `CREATE UNIQUE INDEX ${idIndex(tid)} ON ${docsTable(tid)}(id)`;
 
 /**
  * The column of a field. A path into an object (`author.first_name`) gets a name of its own kind, `o_` with "."
@@ -117,7 +125,8 @@ export function createIndexSql(tid: number, schema: IndexSchema): string[] {
   const d = docsTable(tid);
   const cols = dataColumns(schema).map((c) => `${c.col} ${c.sqlType}`);
   return [
-    `CREATE TABLE ${d} (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, src TEXT NOT NULL${cols.length ? ', ' + cols.join(', ') : ''})`,
+    `CREATE TABLE ${d} (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, src TEXT NOT NULL${cols.length ? ', ' + cols.join(', ') : ''})`,
+    idIndexSql(tid),
     ...secondaryIndexSql(tid, schema),
     ...createFtsSql(tid, schema),
     ...createRankSql(tid, schema),
@@ -207,11 +216,41 @@ export function createFacetSql(tid: number, schema: IndexSchema): string[] {
     `CREATE TABLE ${x} (rowid INTEGER PRIMARY KEY, ${list})`,
     `INSERT INTO ${x} (rowid, ${list}) SELECT rowid, ${list} FROM ${d}`,
     ...mirrorTriggers(d, 'x', x, `INSERT INTO ${x} (rowid, ${list}) VALUES (new.rowid, ${newVals})`),
+    ...createFacetLogSql(tid),
+  ];
+}
+
+/**
+ * The facet table's change log: the rowid of every facet row written or deleted, in commit order. A reader that
+ * keeps the facet columns in memory (facet-columns.ts) reads the rows changed since it last looked instead of
+ * the whole table. Only the last FACET_LOG_KEEP entries are kept, trimmed every 1,024 writes; a reader further
+ * behind reads the table again. The table is made with the facet table, after its first fill (a rebuild changes
+ * the schema, which readers watch), and dropped with it.
+ */
+export const facetLogTable = (tid: number) => `xl_${tid}`;
+export const FACET_LOG_KEEP = 65_536;
+
+export function createFacetLogSql(tid: number): string[] {
+  const x = facetTable(tid);
+  const xl = facetLogTable(tid);
+  // The trim's bound is 0 except on every 1,024th entry, so a write costs one insert and an empty range. No
+  // AUTOINCREMENT (a write of its counter per entry): the trim never deletes the newest entry, so a number a
+  // reader has seen is never handed out again (one rolled back was never seen).
+  const note = (row: string) =>
+    `INSERT INTO ${xl} (rid) VALUES (${row}.rowid); ` +
+    `DELETE FROM ${xl} WHERE seq <= CASE WHEN last_insert_rowid() % 1024 = 0 ` +
+    `THEN last_insert_rowid() - ${FACET_LOG_KEEP} ELSE 0 END;`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${xl} (seq INTEGER PRIMARY KEY, rid INTEGER NOT NULL)`,
+    `CREATE TRIGGER IF NOT EXISTS ${x}_lai AFTER INSERT ON ${x} BEGIN ${note('new')} END`,
+    `CREATE TRIGGER IF NOT EXISTS ${x}_lau AFTER UPDATE ON ${x} BEGIN ${note('old')} ${note('new')} END`,
+    `CREATE TRIGGER IF NOT EXISTS ${x}_lad AFTER DELETE ON ${x} BEGIN ${note('old')} END`,
   ];
 }
 
 export function dropFacetSql(tid: number): string[] {
-  return dropMirror(tid, 'x', facetTable(tid));
+  // The log's triggers go with the facet table.
+  return [...dropMirror(tid, 'x', facetTable(tid)), `DROP TABLE IF EXISTS ${facetLogTable(tid)}`];
 }
 
 /**

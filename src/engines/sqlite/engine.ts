@@ -45,6 +45,7 @@ import {
   dropVersionSql,
   facetColumns,
   listFields,
+  facetLogTable,
   facetTable,
   ftsTable,
   rankIndex,
@@ -52,6 +53,7 @@ import {
   searchableFields,
   secondaryIndexSql,
 } from './ddl.js';
+import { tableExists } from './statements.js';
 import { matchingDocuments } from './by-filter.js';
 import { ensureFacetTables } from './facet-migration.js';
 import { allocateTid, ensureMetaTable, parseJob, type IndexRow } from './meta.js';
@@ -75,9 +77,8 @@ function ensureRankIndexes(db: Database.Database): void {
       )
       .pluck()
       .all() as number[];
-    const exists = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`);
     for (const tid of tids)
-      if (exists.get(rankTable(tid)))
+      if (tableExists(db, rankTable(tid)))
         db.exec(`CREATE INDEX IF NOT EXISTS ${rankIndex(tid)} ON ${rankTable(tid)}(b)`);
   }).immediate();
 }
@@ -212,9 +213,11 @@ export class SqliteEngine implements Engine {
       // facet tables.
       const objects = this.conn
         .prepare(
-          `SELECT name FROM sqlite_schema WHERE tbl_name = ? OR tbl_name LIKE ? OR tbl_name = ? OR tbl_name = ?`,
+          `SELECT name FROM sqlite_schema WHERE tbl_name = ? OR tbl_name LIKE ? OR tbl_name IN (?, ?, ?)`,
         )
-        .all(d, `${ftsTable(row.tid)}%`, rankTable(row.tid), facetTable(row.tid)) as { name: string }[];
+        .all(d, `${ftsTable(row.tid)}%`, rankTable(row.tid), facetTable(row.tid), facetLogTable(row.tid)) as {
+        name: string;
+      }[];
       const pages = this.conn.prepare(
         `SELECT coalesce(sum(pgsize), 0) AS b FROM dbstat WHERE name = ? AND aggregate = TRUE`,
       );

@@ -11,7 +11,20 @@ import type {
 } from '../../query/types.js';
 import type { IndexSchema } from '../../schema/types.js';
 import { column, facetTable, ftsTable, isList } from './ddl.js';
-import { cached } from './statements.js';
+import {
+  countable,
+  integerStats,
+  rangeCounts,
+  tallies,
+  topBuckets,
+  RANGE,
+  STATS,
+  TERMS,
+  type CountRow,
+} from './facet-column-counts.js';
+import { facetColumns } from './facet-columns.js';
+import { parseRowids } from './rowid-list.js';
+import { cached, tableExists } from './statements.js';
 
 /** What a search matches, as search.ts builds it: FROM + WHERE over the documents `d` and the text index. */
 export interface MatchScope {
@@ -26,21 +39,6 @@ export interface FacetSources {
   scopeFor(filter: Filter | null): MatchScope;
   /** The count without the facet table: a query per facet over the documents table. */
   fallback(facet: FacetRequest): FacetResult;
-}
-
-/** What a row of the counting statement holds; `k` is the facet's position * 3 + the kind. */
-const TERMS = 0;
-const RANGE = 1;
-const STATS = 2;
-
-/** One row of the counting statement: a bucket (`v`, `n`), a range (`v` its index, `n`) or the stats. */
-interface CountRow {
-  k: number;
-  v: Scalar | null;
-  n: number;
-  a: number | null;
-  b: number | null;
-  c: number | null;
 }
 
 /**
@@ -59,7 +57,8 @@ export function countFacets(
   src: FacetSources,
 ): Record<string, FacetResult> {
   const out: Record<string, FacetResult> = {};
-  const narrow = hasFacetTable(db, tid);
+  // The facet table is missing only in a database opened by a reader before the writer's migration ran.
+  const narrow = tableExists(db, facetTable(tid));
   const groups = new Map<string, { filter: Filter | null; facets: FacetRequest[] }>();
   for (const facet of req.facets) {
     const filter = filterWithoutField(req.filter, facet.field);
@@ -80,13 +79,14 @@ export function countFacets(
   return Object.fromEntries(req.facets.map((f) => [f.field, out[f.field]!]));
 }
 
-/** The facet table is missing only in a database opened by a reader before the writer's migration ran. */
-function hasFacetTable(db: Database.Database, tid: number): boolean {
-  return (
-    cached(db, `SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(facetTable(tid)) !==
-    undefined
-  );
-}
+/**
+ * When facets are counted from the in-memory columns (facet-columns.ts): `columnsAt` is the match size from
+ * which they are read into memory when they are not there yet. Tests lower it, and switch the columns off to
+ * get SQL's answers on the same connection.
+ */
+export const facetColumnLimits = { columnsAt: 16_384, enabled: true };
+/** Tables whose rowids run higher are counted with SQL: a column is an array indexed by rowid. */
+const MAX_ROWID = 1 << 25;
 
 /** The matching rowids: from the text index alone when there is no filter, else through the documents. */
 function rowidsSql(tid: number, s: MatchScope): string {
@@ -153,7 +153,9 @@ function countGroup(
   // Materialized when read more than once, so the match is run and the facet table read once for all parts.
   // CROSS JOIN keeps the match outside: the facet table is looked up by rowid, never scanned.
   const cte = `WITH m AS ${parts.length > 1 ? 'MATERIALIZED ' : ''}(SELECT ${select} FROM (${rowidsSql(tid, s)}) q CROSS JOIN ${facetTable(tid)} x ON x.rowid = q.rid)`;
-  const rows = cached(db, `${cte} ${parts.join(' UNION ALL ')}`).all(...s.params, ...params) as CountRow[];
+  const rows =
+    columnRows(db, tid, schema, s, facets) ??
+    (cached(db, `${cte} ${parts.join(' UNION ALL ')}`).all(...s.params, ...params) as CountRow[]);
 
   const out: Record<string, FacetResult> = {};
   facets.forEach((facet, k) => {
@@ -175,4 +177,64 @@ function countGroup(
     out[facet.field] = res;
   });
   return out;
+}
+
+/**
+ * The counting statement's rows from the in-memory facet columns (facet-columns.ts), or null when they do not
+ * apply: a list facet, a match too narrow to be worth reading the columns whole (and they are not in memory
+ * yet), or a range or stats SQL would compute over values the columns cannot (facet-column-counts.ts).
+ */
+function columnRows(
+  db: Database.Database,
+  tid: number,
+  schema: IndexSchema,
+  s: MatchScope,
+  facets: FacetRequest[],
+): CountRow[] | null {
+  if (!facetColumnLimits.enabled || facets.some((f) => isList(schema, f.field))) return null;
+  const names = [...new Set(facets.map((f) => column(schema, f.field)))];
+  let columns = facetColumns(db, tid, names, false);
+  if (!columns) {
+    // Reading the columns whole costs a pass over the table (1M rows: about 0.9 s), repaid within a few searches
+    // of a match of 1/64 of it (SQL's lookups and sorts cost 60-100 ms for 100k matching rows), and kept through
+    // writes by patching. The match is counted only that far, so a narrower one costs a short count before SQL
+    // counts its facets.
+    const top =
+      (cached(db, `SELECT max(rowid) FROM ${facetTable(tid)}`)
+        .pluck()
+        .get() as number | null) ?? 0;
+    if (top > MAX_ROWID) return null;
+    const need = Math.max(facetColumnLimits.columnsAt, Math.ceil(top / 64));
+    const n = cached(db, `SELECT count(*) FROM (SELECT 1 FROM (${rowidsSql(tid, s)}) LIMIT ?)`)
+      .pluck()
+      .get(...s.params, need) as number;
+    if (n < need) return null;
+    columns = facetColumns(db, tid, names, true)!;
+  }
+  const columnOf = (f: FacetRequest) => columns[names.indexOf(column(schema, f.field))]!;
+  if (!facets.every((f) => countable(columnOf(f), f))) return null;
+  const rowids = parseRowids(
+    cached(db, `SELECT group_concat(rid) FROM (${rowidsSql(tid, s)})`)
+      .pluck()
+      .get(...s.params) as string | null,
+  );
+  const counts = new Map(columns.map((c) => [c, tallies(c, rowids)]));
+  const rows: CountRow[] = [];
+  for (const [k, facet] of facets.entries()) {
+    const c = columnOf(facet);
+    const n = counts.get(c)!;
+    if (!facet.ranges && !facet.stats)
+      for (const b of topBuckets(c, n, facet.size))
+        rows.push({ k: k * 3 + TERMS, v: b.v, n: b.n, a: null, b: null, c: null });
+    if (facet.ranges)
+      rangeCounts(c, n, facet).forEach((count, i) =>
+        rows.push({ k: k * 3 + RANGE, v: i, n: count, a: null, b: null, c: null }),
+      );
+    if (facet.stats) {
+      const st = integerStats(c, n);
+      if (!st) return null;
+      rows.push({ k: k * 3 + STATS, v: st.min, n: st.count, a: st.max, b: st.avg, c: st.sum });
+    }
+  }
+  return rows;
 }

@@ -1,21 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempSqlite } from '../../../test/support/temp-sqlite.js';
 import { SqliteEngine } from './engine.js';
 import { openDatabase } from './open-database.js';
 
 describe('opening the embedded database', () => {
-  const dirs: string[] = [];
-  const dir = () => {
-    const d = mkdtempSync(join(tmpdir(), 'sift-open-'));
-    dirs.push(d);
-    return d;
-  };
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const { dir } = tempSqlite('open');
 
   // Another process creating the same new database holds its write lock while this one switches the file to WAL
   // (node:cluster workers starting together): the switch waits for it instead of failing with "database is locked".

@@ -1,15 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { applyRelevance, EXACT_TIER } from '../../query/relevance.js';
 import type { RawSearchInput } from '../../query/request.js';
 import { parseTextQuery } from '../../query/text-query.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { SearchService } from '../../service/search-service.js';
-import { SqliteEngine } from './engine.js';
-import { popularFirst } from './popular-first.js';
+import type { SearchService } from '../../service/search-service.js';
+import { tempSqlite } from '../../../test/support/temp-sqlite.js';
+import type { SqliteEngine } from './engine.js';
+import { popularFirst, type PopularFirstQuery } from './popular-first.js';
 import { typoMatch } from './typo.js';
 
 const SCHEMA: IndexSchema = {
@@ -68,16 +66,13 @@ function corpus(n: number): Record<string, unknown>[] {
  * path is taken by sorting on the score and then the id field, which is the same order.
  */
 describe('embedded engine: broad queries widened by typo corrections and synonyms', () => {
-  let dir: string;
+  const temp = tempSqlite('widened', { after: 'all' });
   let engine: SqliteEngine;
   let svc: SearchService;
   let db: Database.Database;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sift-widened-'));
-    engine = new SqliteEngine({ dataDir: dir, readers: 1 });
-    await engine.open();
-    svc = new SearchService(engine);
+    ({ engine, svc } = await temp.open());
     await svc.putIndex('p', SCHEMA);
     await svc.putIndex('q', {
       ...SCHEMA,
@@ -99,14 +94,8 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
         expect(r.failed).toBe(0);
       }
     }
-    db = new Database(engine.path, { readonly: true });
+    db = temp.track(new Database(engine.path, { readonly: true }));
   }, 120_000);
-  afterAll(async () => {
-    db?.close();
-    await engine?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   const widened = (q: string) => applyRelevance(parseTextQuery(q), SCHEMA, { typos: true })!;
 
   it('the corrections are there: gamma is widened to a common and a rare one, delta to a rare one', () => {
@@ -117,22 +106,27 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
     expect(delta.groups!.flat().map((p) => p.fts)).toEqual(['"delta"*', '"delto"']);
   });
 
-  it('takes the plan for a widened common word and settles the same page as SQL', async () => {
-    const text = widened('delta');
-    const typo = typoMatch(db, 1, SCHEMA, text);
-    const page = popularFirst(db, {
-      tid: 1,
+  /** The plan's query for `q` on index p (or `tid`), as the service builds it (no document is named after these queries). */
+  const planned = (q: string, extra: Partial<PopularFirstQuery>, tid = 1): PopularFirstQuery => {
+    const text = widened(q);
+    const typo = typoMatch(db, tid, SCHEMA, text);
+    const f = `f_${tid}`;
+    return {
+      tid,
       match: typo.match!,
       groups: typo.groups!,
       text,
       tier: {
         boost: EXACT_TIER,
-        groups: [[{ fts: '"delta"', clause: { tokens: ['delta'], prefix: false }, columns: null }]],
+        groups: text.must.map((c) => [
+          { fts: `"${c.tokens.join(' ')}"`, clause: { ...c, prefix: false }, columns: null },
+        ]),
+        match: typo.exact!,
       },
       columns: ['id', 'c_scope', 'c_summary'],
       weights: [4, 2, 1],
       fts5Score: {
-        sql: `(-bm25(f_1, 4, 2, 1)) + (CASE WHEN f_1.rowid IN (SELECT rowid FROM f_1 WHERE f_1 MATCH @exact_text) THEN ${EXACT_TIER} ELSE 0 END) + coalesce(r.b, 0)`,
+        sql: `(-bm25(${f}, 4, 2, 1)) + (CASE WHEN ${f}.rowid IN (SELECT rowid FROM ${f} WHERE ${f} MATCH @exact_text) THEN ${EXACT_TIER} ELSE 0 END) + coalesce(r.b, 0)`,
         named: { exact_text: typo.exact! },
       },
       exact: [],
@@ -140,10 +134,85 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
       after: null,
       skip: 0,
       size: 10,
-    });
+      ...extra,
+    };
+  };
+
+  it('takes the plan for a widened common word and settles the same page as SQL', async () => {
+    const page = popularFirst(db, planned('delta', {}));
     expect(page).not.toBeNull();
     const ref = await svc.search('p', { q: 'delta', highlight: [], sort: '_score,name', size: 10 });
     expect(page!.map((p) => [p.id, p.score])).toEqual(ref.hits.map((h) => [h.id, h.score]));
+  });
+
+  it('leaves the rows read whole to FTS5 when there are many, with the same pages', async () => {
+    // scoreReadWholeAt 0: the rare alternatives' documents (and the tier's, when read whole) wait for the second
+    // round, which FTS5 scores with them (checked by tracing the plan: every call here defers them).
+    const downloads = { sql: 'd.c_downloads >= ?', params: [1000] };
+    const runs: [string, typeof downloads | null][] = [
+      ['delta', null],
+      ['delto', null],
+      ['delta gamma', null],
+      ['delta', downloads],
+    ];
+    for (const [q, filter] of runs) {
+      const ref = (
+        await svc.search('p', {
+          q,
+          highlight: [],
+          sort: '_score,name',
+          size: 70,
+          ...(filter ? { filter: 'downloads >= 1000' } : {}),
+        })
+      ).hits.map((h) => [h.id, h.score]);
+      expect(ref.length).toBeGreaterThan(20);
+      for (const skip of [0, 10, 60]) {
+        const page = popularFirst(db, planned(q, { filter, skip, scoreReadWholeAt: 0 }));
+        expect(page?.map((p) => [p.id, p.score])).toEqual(ref.slice(skip, skip + 10));
+      }
+      const [id, score] = ref[8] as [string, number];
+      const next = popularFirst(db, planned(q, { filter, after: { id, score }, scoreReadWholeAt: 0 }));
+      expect(next?.map((p) => [p.id, p.score])).toEqual(ref.slice(9, 19));
+    }
+  });
+
+  it("lists the documents of the phrases with the fewest for FTS5's second round: none, an alternative, a whole word, with the same pages", async () => {
+    // On w, where popularity weighs little, the text decides most of a page: the second round must find
+    // documents far from the most popular. Its phrases: "delta"* and "delto"; "gamma", "gammo" and "gamme"
+    // (read whole as rare, gamme); the listed ones by index among them.
+    const tid = db.prepare(`SELECT tid FROM sift_indexes WHERE name = 'w'`).pluck().get() as number;
+    const downloads = { sql: 'd.c_downloads >= ?', params: [1000] };
+    const runs: [string, typeof downloads | null, number[][]][] = [
+      ['delta', null, [[], [0]]],
+      ['gamma delta', null, [[], [1], [0, 1], [3], [3, 4]]],
+      ['delta gamma', null, [[], [1], [3], [2, 3]]],
+      ['delta', downloads, [[], [0]]],
+    ];
+    for (const [q, filter, listings] of runs) {
+      const ref = (
+        await svc.search('w', {
+          q,
+          highlight: [],
+          sort: '_score,name',
+          size: 40,
+          ...(filter ? { filter: 'downloads >= 1000' } : {}),
+        })
+      ).hits.map((h) => [h.id, h.score]);
+      expect(ref.length).toBeGreaterThan(20);
+      for (const listed of listings) {
+        const base = { filter, listed, scoreHereAt: 0, firstRound: 16 };
+        for (const skip of [0, 25]) {
+          const page = popularFirst(db, planned(q, { ...base, skip }, tid));
+          expect(
+            page?.map((p) => [p.id, p.score]),
+            `${q} listing ${listed} from ${skip}`,
+          ).toEqual(ref.slice(skip, skip + 10));
+        }
+        const [id, score] = ref[8] as [string, number];
+        const next = popularFirst(db, planned(q, { ...base, after: { id, score } }, tid));
+        expect(next?.map((p) => [p.id, p.score])).toEqual(ref.slice(9, 19));
+      }
+    }
   });
 
   const cases: { index: string; q: string; filter?: string }[] = [
@@ -154,6 +223,11 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
     { index: 'p', q: 'gamma -word1' },
     { index: 'p', q: 'omega' },
     { index: 'p', q: 'gammx' },
+    // Typed as a rare word that the corrections widen to common ones: the documents holding it as typed are
+    // read whole, so the tier's bonus leaves the bound.
+    { index: 'p', q: 'gamme' },
+    { index: 'p', q: 'delto' },
+    { index: 'p', q: 'delto', filter: 'downloads >= 1000' },
     { index: 'p', q: 'gamma', filter: 'scope = "@seven"' },
     { index: 'p', q: 'gamma', filter: 'scope = "@few"' },
     { index: 'p', q: 'delta', filter: 'downloads >= 1000' },

@@ -1,14 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RawSearchInput } from '../../query/request.js';
 import type { IndexSchema } from '../../schema/types.js';
-import { SearchService } from '../../service/search-service.js';
-import { SqliteEngine } from './engine.js';
+import type { SearchService } from '../../service/search-service.js';
+import { tempSqlite } from '../../../test/support/temp-sqlite.js';
+import type { SqliteEngine } from './engine.js';
 import { bm25Stats } from './bm25.js';
-import { BROAD_MATCHES, isBroad, popularFirst, textScoreBound } from './popular-first.js';
+import {
+  BROAD_MATCHES,
+  isBroad,
+  popularFirst,
+  textScoreBound,
+  type PopularFirstQuery,
+} from './popular-first.js';
 
 const SCHEMA: IndexSchema = {
   id_field: 'name',
@@ -54,30 +58,21 @@ function corpus(n: number): Record<string, unknown>[] {
  * and without a filter, by offset and by cursor.
  */
 describe('embedded engine: broad queries read popular documents first', () => {
-  let dir: string;
+  const temp = tempSqlite('popular', { after: 'all' });
   let engine: SqliteEngine;
   let svc: SearchService;
   let db: Database.Database;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sift-popular-'));
-    engine = new SqliteEngine({ dataDir: dir, readers: 1 });
-    await engine.open();
-    svc = new SearchService(engine);
+    ({ engine, svc } = await temp.open());
     await svc.putIndex('p', SCHEMA);
     const docs = corpus(12_000);
     for (let i = 0; i < docs.length; i += 2000) {
       const r = await svc.importDocuments('p', docs.slice(i, i + 2000));
       expect(r.failed).toBe(0);
     }
-    db = new Database(engine.path, { readonly: true });
+    db = temp.track(new Database(engine.path, { readonly: true }));
   }, 60_000);
-  afterAll(async () => {
-    db?.close();
-    await engine?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   /** Every match scored by FTS5's bm25 plus the exact and popularity parts, ordered by score then id. */
   const everyMatch = (match: string, q: string, filter = '') =>
     db
@@ -106,22 +101,26 @@ describe('embedded engine: broad queries read popular documents first', () => {
     expect(Number.isFinite(bound)).toBe(true);
   });
 
+  /** The plan's query for one word being typed, as the service builds it (no exact-match field named it). */
+  const typed = (word: string, extra: Partial<PopularFirstQuery> = {}): PopularFirstQuery => ({
+    tid: 1,
+    match: `"${word}"*`,
+    groups: [[{ fts: `"${word}"*`, clause: { tokens: [word], prefix: true }, columns: null }]],
+    text: { must: [{ tokens: [word], prefix: true }], mustNot: [], normalized: word },
+    tier: null,
+    columns: ['id', 'c_scope', 'c_summary'],
+    weights: [4, 2, 1],
+    fts5Score: { sql: '(-bm25(f_1, 4, 2, 1)) + coalesce(r.b, 0)', named: {} },
+    exact: [],
+    filter: null,
+    after: null,
+    skip: 0,
+    size: 10,
+    ...extra,
+  });
+
   it('settles a page from the popular candidates, without scoring every match', () => {
-    const page = popularFirst(db, {
-      tid: 1,
-      match: '"gamma"*',
-      groups: [[{ fts: '"gamma"*', clause: { tokens: ['gamma'], prefix: true }, columns: null }]],
-      text: { must: [{ tokens: ['gamma'], prefix: true }], mustNot: [], normalized: 'gamma' },
-      tier: null,
-      columns: ['id', 'c_scope', 'c_summary'],
-      weights: [4, 2, 1],
-      fts5Score: { sql: '(-bm25(f_1, 4, 2, 1)) + coalesce(r.b, 0)', named: {} },
-      exact: [],
-      filter: null,
-      after: null,
-      skip: 0,
-      size: 10,
-    });
+    const page = popularFirst(db, typed('gamma'));
     expect(page).not.toBeNull();
     expect(page!.map((p) => p.id)).toEqual(
       everyMatch('"gamma"*', 'gamma')
@@ -160,6 +159,38 @@ describe('embedded engine: broad queries read popular documents first', () => {
       expect(seen).toEqual(all.slice(0, 28).map((x) => x.id));
     });
   }
+
+  it('lets FTS5 score the second round when too many documents clear its popularity, with the same pages', () => {
+    // scoreHereAt 0: every second round is scored by FTS5, restricted to the matches popular enough. With a first
+    // round of 8 rows, 7 of these 12 calls take a second round (checked by tracing the plan): each word on its
+    // first page, word17 and word5 also from offset 10 and by cursor.
+    const filter = { sql: 'd.c_scope = ?', params: ['@seven'] };
+    // listPopularAt -1: the scan looks up every match's popularity; 4096: the popular documents are listed.
+    for (const [word, f, listPopularAt] of [
+      ['word17', null, -1],
+      ['word5', null, -1],
+      ['word3', filter, -1],
+      ['word17', null, 4096],
+      ['word3', filter, 4096],
+    ] as const) {
+      const all = everyMatch(`"${word}"*`, word, f ? `AND d.c_scope = '@seven'` : '');
+      for (const skip of [0, 10, 60]) {
+        const page = popularFirst(
+          db,
+          typed(word, { filter: f, skip, scoreHereAt: 0, broadAt: 100, firstRound: 8, listPopularAt }),
+        );
+        const want = all.slice(skip, skip + 10);
+        expect(page?.map((p) => [p.id, p.score])).toEqual(want.map((x) => [x.id, x.score]));
+      }
+      // By cursor: after the 9th hit, the next ten.
+      const after = { score: all[8]!.score, id: all[8]!.id };
+      const next = popularFirst(
+        db,
+        typed(word, { filter: f, after, scoreHereAt: 0, broadAt: 100, firstRound: 8, listPopularAt }),
+      );
+      expect(next?.map((p) => p.id)).toEqual(all.slice(9, 19).map((x) => x.id));
+    }
+  });
 
   it('bounds the total of a broad match without counting it, and counts it exactly when asked', async () => {
     const all = everyMatch('"gamma"*', 'gamma');

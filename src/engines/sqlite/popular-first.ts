@@ -13,7 +13,7 @@ import {
 } from './bm25.js';
 import { docsTable, ftsTable, rankIndex, rankTable } from './ddl.js';
 import type { Phrase } from './match.js';
-import { cached } from './statements.js';
+import { cached, inSchema } from './statements.js';
 
 /**
  * Top-k for broad text queries, reading the most popular documents first and stopping as soon as no other
@@ -41,16 +41,30 @@ import { cached } from './statements.js';
 const K1 = 1.2;
 /** Matches below this many are scored the ordinary way: that is cheap, and this plan would not pay off. */
 export const BROAD_MATCHES = 4096;
-/** Candidates scored here at most: beyond, FTS5 scoring every match is about as cheap. */
+/** Popular documents the first round reads at most while its page is not full. */
 const MAX_CANDIDATES = 32_768;
 /**
- * Matches per candidate scored here, at least, for the text index to be read instead: a row scored here costs
- * about 15 times what FTS5's bm25 costs per match (measured on 1M documents, 27k candidates of a 28k match:
- * 5 s here, 0.4 s by SQL), so a second round that would score more than this share of the match is left to SQL.
+ * Documents above the second round's popularity threshold scored here at most, unless already read: reading
+ * them costs about 10 µs a row (31k rows for `eslint` on 1M documents: 300-450 ms, then 60 ms warm), where FTS5
+ * scores the matches that popular in one scan (65 ms cold, 26 warm).
  */
-const MATCHES_PER_CANDIDATE = 8;
+const SCORE_HERE_AT = 4096;
+/** Rows FTS5 hands over beyond the page, so that score ties at the page's end are usually all in hand. */
+export const TIE_PAD = 16;
+/**
+ * Rows read whole (the rare alternatives' and the tier's) scored here in the first round, at most: a row costs
+ * about 18 µs here (its text read and tokenized, its size looked up: 2,140 rows took 40 ms on 1M documents),
+ * more than FTS5's scan of a common word's match costs to score them too.
+ */
+const SCORE_READ_WHOLE_AT = 512;
 /** Documents of a widened word's rare alternatives read whole, at most (their idf then leaves the bound). */
 const RARE_ROWS = 4096;
+/** Documents above the second round's popularity threshold listed for FTS5's scan, at most (see finishAbove). */
+const LIST_POPULAR_AT = 4096;
+/** What FTS5's scan costs per listed row, in rows it scores for their popularity (measured on 1M documents). */
+const LISTED_ROW_COST = 2;
+/** Rows of the rank table sampled per snapshot to estimate how many documents clear a popularity threshold. */
+const POPULARITY_SAMPLE = 1024;
 
 export interface PopularFirstQuery {
   tid: number;
@@ -67,7 +81,7 @@ export interface PopularFirstQuery {
    * The whole-word tier: its bonus for a document holding some phrase of every group (the query as typed), or
    * null when the query has none.
    */
-  tier: { boost: number; groups: Phrase[][] } | null;
+  tier: { boost: number; groups: Phrase[][]; match: string } | null;
   /** The searchable columns of the documents table in FTS5 column order, and their bm25 weights. */
   columns: string[];
   weights: number[];
@@ -83,6 +97,21 @@ export interface PopularFirstQuery {
   size: number;
   /** Matches from which on this plan is taken (tests lower it). */
   broadAt?: number;
+  /** The most popular documents scored in the first round (tests lower it). */
+  firstRound?: number;
+  /** Rows read whole scored in the first round at most, FTS5 scoring them in the second beyond (tests lower it). */
+  scoreReadWholeAt?: number;
+  /** Candidates of the second round scored here at most, whatever the snapshot holds (tests set it). */
+  scoreHereAt?: number;
+  /** Documents above the second round's threshold listed for its scan, at most (tests set it; -1 lists none). */
+  listPopularAt?: number;
+  /** Rows of a widened word's rare alternatives read whole, at most (tests set it; 0 reads none). */
+  rareRows?: number;
+  /**
+   * The phrases whose documents the second round lists (by index among the phrases; tests set it): by default
+   * the choice that leaves FTS5 the fewest rows to score, by estimate (see listing).
+   */
+  listed?: number[];
 }
 
 export type PageRow = { rid: number; id: string; src: string; score: number };
@@ -103,8 +132,23 @@ function snapshot(db: Database.Database): Map<string, unknown> {
   const version = cached(db, 'PRAGMA data_version').pluck().get() as number;
   let snap = snapshots.get(db);
   if (!snap || snap.version !== version) snapshots.set(db, (snap = { version, memo: new Map() }));
-  if (snap.memo.size >= MEMO_ENTRIES) snap.memo.clear();
+  if (snap.memo.size >= MEMO_ENTRIES) evictOldest(snap.memo);
   return snap.memo;
+}
+
+/**
+ * Makes room in a full memo: the oldest quarter of the entries goes, except what every query shares (the most
+ * popular rows, read and tokenized at ~18 µs a row, and the popularity sample). Emptying the whole memo made
+ * the next broad query read those again: a few searches in every few hundred paid ~40 ms more.
+ */
+function evictOldest(memo: Map<string, unknown>): void {
+  let drop = Math.ceil(memo.size / 4);
+  for (const key of memo.keys()) {
+    if (drop === 0) break;
+    if (key.startsWith('top:') || key.startsWith('popularity-sample:')) continue;
+    memo.delete(key);
+    drop--;
+  }
 }
 
 function memo<T>(db: Database.Database, key: string, make: () => T): T {
@@ -120,14 +164,6 @@ interface CandidateRow extends TextRow {
   rid: number;
   id: string;
   b: number;
-}
-
-/** Whether the version has the popularity index this plan walks (versions made before it lack it). */
-function hasRankIndex(db: Database.Database, tid: number): boolean {
-  return (
-    cached(db, `SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?`).get(rankIndex(tid)) !==
-    undefined
-  );
 }
 
 /**
@@ -170,7 +206,7 @@ function rowPhrases(groups: Phrase[][], columns: string[]): RowPhrase[][] {
  * The alternatives of widened words whose documents are few enough to read whole (fewest first, RARE_ROWS in
  * all), by their index among the phrases. A word that is not widened keeps its phrase in the bound, as before.
  */
-function rarePhrases(groups: Phrase[][], stats: Bm25Stats): Set<number> {
+function rarePhrases(groups: Phrase[][], stats: Bm25Stats, budget: number): Set<number> {
   const widened: number[] = [];
   let at = 0;
   for (const g of groups) {
@@ -179,13 +215,84 @@ function rarePhrases(groups: Phrase[][], stats: Bm25Stats): Set<number> {
   }
   widened.sort((a, b) => stats.hits[a]! - stats.hits[b]!);
   const rare = new Set<number>();
-  let budget = RARE_ROWS;
   for (const i of widened) {
     if (stats.hits[i]! > budget) break;
     budget -= stats.hits[i]!;
     rare.add(i);
   }
   return rare;
+}
+
+/**
+ * The share of the documents at least `b` popular, estimated from rows of the rank table at evenly spread rowids
+ * (the same ones every time, so an estimate is repeatable), sampled once per snapshot.
+ */
+function popularShare(db: Database.Database, tid: number): (b: number) => number {
+  const sample = memo(db, `popularity-sample:${tid}`, () => {
+    const r = rankTable(tid);
+    const top = (cached(db, `SELECT max(rowid) FROM ${r}`).pluck().get() as number | null) ?? 0;
+    const at = cached(db, `SELECT b FROM ${r} WHERE rowid = ?`).pluck();
+    const values: number[] = [];
+    for (let k = 0; k < POPULARITY_SAMPLE && top > 0; k++) {
+      const b = at.get(1 + Math.floor(((k + 0.5) * top) / POPULARITY_SAMPLE)) as number | undefined;
+      if (b !== undefined) values.push(b);
+    }
+    return values.sort((x, y) => y - x);
+  });
+  return (b) => {
+    if (sample.length === 0) return 1;
+    let n = 0;
+    while (n < sample.length && sample[n]! >= b) n++;
+    return n / sample.length;
+  };
+}
+
+/**
+ * Whether the listed phrases' documents (with the rare ones', scored already) hold every match: every phrase of
+ * some group is among them, and each match holds a phrase of every group.
+ */
+function holdsEveryMatch(
+  groups: Phrase[][],
+  listed: ReadonlySet<number>,
+  rare: ReadonlySet<number>,
+): boolean {
+  let at = 0;
+  let whole = false;
+  for (const g of groups) {
+    const indexes = g.map((_, k) => at + k);
+    at += g.length;
+    if (indexes.some((i) => listed.has(i)) && indexes.every((i) => listed.has(i) || rare.has(i)))
+      whole = true;
+  }
+  return whole;
+}
+
+/**
+ * Which phrases the second round lists, if any: FTS5 scores the listed phrases' documents in its scan, and
+ * their idf leaves the bound, so fewer documents are popular enough to be scored. Listing the phrases with the
+ * fewest documents first, each choice is costed as the rows FTS5 would score (the listed ones, plus the
+ * matches estimated to clear the popularity threshold); the cheapest wins, listing nothing included. When every
+ * phrase of some group (a query word and its alternatives) is listed, every match is in the list (`whole`).
+ */
+function listing(
+  groups: Phrase[][],
+  stats: Bm25Stats,
+  rare: ReadonlySet<number>,
+  cost: (listed: ReadonlySet<number>, whole: boolean) => number,
+): { listed: Set<number>; whole: boolean } {
+  const order = stats.hits.map((_, i) => i).filter((i) => !rare.has(i));
+  order.sort((a, b) => stats.hits[a]! - stats.hits[b]!);
+  const wholeWith = (listed: ReadonlySet<number>) => holdsEveryMatch(groups, listed, rare);
+  let best = { listed: new Set<number>(), whole: false, cost: cost(new Set(), false) };
+  const listed = new Set<number>();
+  for (const i of order) {
+    listed.add(i);
+    const whole = wholeWith(listed);
+    const c = cost(listed, whole);
+    if (c < best.cost) best = { listed: new Set(listed), whole, cost: c };
+    if (whole) break;
+  }
+  return { listed: best.listed, whole: best.whole };
 }
 
 /**
@@ -196,7 +303,8 @@ function rarePhrases(groups: Phrase[][], stats: Bm25Stats): Set<number> {
 export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageRow[] | null {
   if (q.size === 0) return null;
   const { tid } = q;
-  if (!hasRankIndex(db, tid)) return null;
+  // Versions made before the popularity index lack it.
+  if (!inSchema(db, 'index', rankIndex(tid))) return null;
   // A query token FTS5 would fold further (several diacritics) could match rows this module cannot see.
   const phrases = q.groups.flat();
   const tokens = [...phrases.map((p) => p.clause), ...q.text.mustNot].flatMap((c) => c.tokens);
@@ -207,11 +315,23 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
   const stats = memo(db, `idf:${tid}:${ftsPhrases.join('\n')}`, () => bm25Stats(db, tid, ftsPhrases));
   const groups = rowPhrases(q.groups, q.columns);
   const tierGroups = q.tier ? rowPhrases(q.tier.groups, q.columns) : null;
-  const rare = rarePhrases(q.groups, stats);
-  // A document outside the candidates may hold the query as typed: the tier is part of what it can reach. The
-  // absolute slack covers the rounding of sums near the tier's size (1e6: a unit in the last place is 1e-10).
-  const bound = textScoreBound(stats, rare) + (q.tier ? q.tier.boost + 1e-6 : 0);
+  const rare = rarePhrases(q.groups, stats, q.rareRows ?? RARE_ROWS);
   const f = ftsTable(tid);
+  // The documents holding the query as typed, when few enough to read whole: they are candidates from the start,
+  // so no document outside the candidates can get the tier's bonus.
+  /** The rowids a MATCH expression finds, at most `limit` of them (-1: all). */
+  const matching = (match: string, limit = -1) =>
+    cached(db, `SELECT rowid FROM ${f} WHERE ${f} MATCH ? LIMIT ?`).pluck().all(match, limit) as number[];
+  const tierRowids = q.tier
+    ? memo(db, `tier:${tid}:${q.tier.match}`, () => {
+        const rows = matching(q.tier!.match, RARE_ROWS + 1);
+        return rows.length > RARE_ROWS ? null : rows;
+      })
+    : [];
+  // Otherwise a document outside the candidates may hold the query as typed: the tier is part of what it can
+  // reach. The absolute slack covers the rounding of sums near the tier's size (1e6: a unit in the last place is
+  // 1e-10).
+  const bound = textScoreBound(stats, rare) + (tierRowids === null ? q.tier!.boost + 1e-6 : 0);
   const r = rankTable(tid);
   const d = docsTable(tid);
   const want = q.skip + q.size;
@@ -233,11 +353,11 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
     `SELECT d.rowid AS rid, d.id AS id, coalesce(r.b, 0) AS b, ${q.columns.map((c) => `d.${c}`).join(', ')} ` +
       `FROM ${d} d LEFT JOIN ${r} r ON r.rowid = d.rowid WHERE d.rowid IN (SELECT value FROM json_each(?))`,
   ).raw();
-  const exactAll = q.exact.flatMap((e) => e.rowids);
+  /** The rowids that pass the filter. */
+  const passingOf = (rowids: number[]): number[] =>
+    q.filter && rowids.length ? (passing.all(JSON.stringify(rowids), ...params) as number[]) : rowids;
   // Exact matches that fail the filter are not matches.
-  const exactIn = new Set(
-    q.filter && exactAll.length ? (passing.all(JSON.stringify(exactAll), ...params) as number[]) : exactAll,
-  );
+  const exactIn = new Set(passingOf(q.exact.flatMap((e) => e.rowids)));
 
   const fetchRows = (rowids: number[]): CandidateRow[] =>
     (rowsOf.all(JSON.stringify(rowids)) as unknown[][]).map((row) => {
@@ -286,6 +406,8 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
       for (const row of rows) scored.set(row.rid, { rid: row.rid, id: ids.get(row.rid)!, score: row.score });
     }
   };
+  /** Where this snapshot keeps the most popular rows read so far (without a filter they serve every query). */
+  const topKey = `top:${tid}`;
   /** The `limit` most popular rows, most popular first (without a filter the same for every query: kept). */
   const popularRows = (limit: number): { rows: CandidateRow[]; tau: number; everyone: boolean } => {
     const load = (n: number) => {
@@ -297,11 +419,10 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
     if (q.filter) rows = load(limit);
     else {
       const m = snapshot(db);
-      const key = `top:${tid}`;
-      let kept = m.get(key) as { rows: CandidateRow[]; all: boolean } | undefined;
+      let kept = m.get(topKey) as { rows: CandidateRow[]; all: boolean } | undefined;
       if (!kept || (kept.rows.length < limit && !kept.all)) {
         const loaded = load(limit);
-        m.set(key, (kept = { rows: loaded, all: loaded.length < limit }));
+        m.set(topKey, (kept = { rows: loaded, all: loaded.length < limit }));
       }
       rows = kept.rows.slice(0, limit);
     }
@@ -313,34 +434,138 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
     return page.slice(q.after ? 0 : q.skip).map((p) => ({ ...p, src: docs.get(p.rid) as string }));
   };
 
-  // The documents of the rare alternatives (that pass the filter) are candidates from the start.
+  /**
+   * The page from FTS5's scores of the matches at least `threshold` popular (with the rows scored so far), or
+   * null when score ties run past the rows read, which the ordinary plan settles by id.
+   */
+  const finishAbove = (threshold: number, also: number[]): PageRow[] | null => {
+    const limit = want + TIE_PAD;
+    // When few documents are that popular (the rank index counts them), they are listed with `also`: the scan
+    // then skips a match that is not listed before looking its popularity up, instead of looking up every one
+    // (`types` on 1M documents, 117k matches of which 1k that popular: 87-121 -> 68-79 ms).
+    const popular =
+      threshold === Number.MAX_VALUE
+        ? []
+        : (cached(
+            db,
+            `SELECT rowid FROM ${r} INDEXED BY ${rankIndex(tid)} WHERE b >= ? ORDER BY b DESC LIMIT ?`,
+          )
+            .pluck()
+            .all(threshold, (q.listPopularAt ?? LIST_POPULAR_AT) + 1) as number[]);
+    const listOnly = popular.length <= (q.listPopularAt ?? LIST_POPULAR_AT);
+    const list = listOnly ? [...new Set([...also, ...popular])] : also;
+    // The unary + keeps SQLite from driving the scan by the listed rowids (one MATCH per rowid).
+    const top = cached(
+      db,
+      `SELECT rid, score FROM (SELECT ${f}.rowid AS rid, ${q.fts5Score.sql} AS score FROM ${f} ` +
+        `CROSS JOIN ${r} r ON r.rowid = ${f}.rowid` +
+        (q.filter ? ` CROSS JOIN ${d} d ON d.rowid = ${f}.rowid` : '') +
+        ` WHERE ${f} MATCH @pf_match AND ` +
+        (listOnly
+          ? `+${f}.rowid IN (SELECT value FROM json_each(@pf_list))`
+          : `(r.b >= @pf_threshold OR +${f}.rowid IN (SELECT value FROM json_each(@pf_list)))`) +
+        `${q.filter ? ` AND ${q.filter.sql}` : ''})` +
+        `${q.after ? ' WHERE score <= @pf_after' : ''} ORDER BY score DESC LIMIT @pf_limit`,
+    ).all(
+      {
+        ...q.fts5Score.named,
+        pf_match: q.match,
+        pf_list: JSON.stringify(list),
+        pf_limit: limit,
+        ...(listOnly ? {} : { pf_threshold: threshold }),
+        ...(q.after ? { pf_after: q.after.score } : {}),
+      },
+      ...params,
+    ) as {
+      rid: number;
+      score: number;
+    }[];
+    const idOf = cached(db, `SELECT id FROM ${d} WHERE rowid = ?`).pluck();
+    for (const row of top) {
+      if (!scored.has(row.rid)) scored.set(row.rid, { ...row, id: idOf.get(row.rid) as string });
+    }
+    const page = pageOf([...scored.values()], q.after, want);
+    const complete =
+      top.length < limit || (page.length === want && top.at(-1)!.score < page[want - 1]!.score);
+    return complete ? finish(page) : null;
+  };
+
+  // The documents of the rare alternatives and of the tier, when read whole (those that pass the filter), are
+  // candidates from the start.
   const rareRowids = [...rare].flatMap((i) =>
-    memo(db, `rows:${tid}:${phrases[i]!.fts}`, () =>
-      cached(db, `SELECT rowid FROM ${f} WHERE ${f} MATCH ?`).pluck().all(phrases[i]!.fts),
-    ),
-  ) as number[];
-  const rareIn =
-    q.filter && rareRowids.length
-      ? (passing.all(JSON.stringify(rareRowids), ...params) as number[])
-      : rareRowids;
-  const always = [...new Set([...exactIn, ...rareIn])];
+    memo(db, `rows:${tid}:${phrases[i]!.fts}`, () => matching(phrases[i]!.fts)),
+  );
+  const always = [...new Set([...exactIn, ...passingOf([...rareRowids, ...(tierRowids ?? [])])])];
+  // Many of them (a widened word's rare alternatives can hold thousands) cost more to read and tokenize here than
+  // FTS5 costs to score them in the second round's scan of the match: they wait for it. Until then the page is
+  // final only if none of them could reach it either (their text is within the bound of every phrase).
+  const deferred =
+    always.length > (q.scoreReadWholeAt ?? SCORE_READ_WHOLE_AT)
+      ? always.filter((rid) => !exactIn.has(rid))
+      : [];
+  const deferredReach = (): number =>
+    deferred.length === 0
+      ? -Infinity
+      : (cached(db, `SELECT max(b) FROM ${r} WHERE rowid IN (SELECT value FROM json_each(?))`)
+          .pluck()
+          .get(JSON.stringify(deferred)) as number) +
+        textScoreBound(stats) +
+        (q.tier ? q.tier.boost + 1e-6 : 0);
+  const scoredFirst = deferred.length ? [...exactIn] : always;
 
   // Round one: the most popular documents. Usually enough for a very common word, whose idf (and so the bound)
   // is small; while the page is not full, more of them.
   let page: { rid: number; id: string; score: number }[] = [];
-  for (let limit = Math.max(2048, 64 * want); ; limit *= 8) {
+  for (let limit = q.firstRound ?? Math.max(2048, 64 * want); ; limit *= 8) {
     const { rows, tau, everyone } = popularRows(limit);
-    score([...rows, ...fetchRows(always.filter((rid) => !seen.has(rid)))]);
+    score([...rows, ...fetchRows(scoredFirst.filter((rid) => !seen.has(rid)))]);
     page = pageOf([...scored.values()], q.after, want);
     const last = page.length === want ? page[want - 1]!.score : null;
-    if (everyone || (last !== null && last >= tau + bound)) return finish(page);
+    if (everyone || (last !== null && last >= tau + bound && last >= deferredReach())) return finish(page);
     if (last !== null) break;
     if (limit * 8 > MAX_CANDIDATES) return null;
   }
   // Round two: the page's last score so far, minus the bound, is the least popularity a document needs to
-  // enter the page. Those documents are scored here when there are not too many; else the matches that
-  // popular are read from the text index (without scoring them there).
-  const threshold = page[want - 1]!.score - bound;
+  // enter the page. Those documents are scored here when there are not too many.
+  const last = page[want - 1]!.score;
+  const threshold = last - bound;
+  /** The bound of a document outside the candidates and the listed phrases' documents. */
+  const boundWithout = (listed: ReadonlySet<number>) =>
+    textScoreBound(stats, new Set([...rare, ...listed])) + (tierRowids === null ? q.tier!.boost + 1e-6 : 0);
+  /** FTS5 scores `also`, the listed phrases' documents, and the matches popular enough to reach the page. */
+  const scan = (also: number[]): PageRow[] | null => {
+    // Matches, at most: every one holds a phrase of each group.
+    let at = 0;
+    let matches = Infinity;
+    for (const g of q.groups) {
+      matches = Math.min(
+        matches,
+        g.reduce((n, _, k) => n + stats.hits[at + k]!, 0),
+      );
+      at += g.length;
+    }
+    const { listed, whole } = q.listed
+      ? { listed: new Set(q.listed), whole: holdsEveryMatch(q.groups, new Set(q.listed), rare) }
+      : listing(q.groups, stats, rare, (l, w) => {
+          const share = popularShare(db, tid);
+          // A listed row costs about twice a popular one: its rowid is read, handed over as JSON and looked up.
+          const rows = [...l].reduce((n, i) => n + stats.hits[i]!, 0);
+          return LISTED_ROW_COST * rows + (w ? 0 : matches * share(last - boundWithout(l)));
+        });
+    if (listed.size === 0) return finishAbove(threshold, also);
+    const listedRowids = [...listed].flatMap((i) =>
+      memo(db, `rows:${tid}:${phrases[i]!.fts}`, () => matching(phrases[i]!.fts)),
+    );
+    const all = [...new Set([...also, ...listedRowids])];
+    return finishAbove(whole ? Number.MAX_VALUE : last - boundWithout(listed), all);
+  };
+  if (deferred.length) return scan(deferred);
+  // Scored here when few, or when this snapshot already holds them (read by an earlier search without a filter).
+  const hereAt = q.scoreHereAt ?? SCORE_HERE_AT;
+  const loaded =
+    q.filter || q.scoreHereAt !== undefined
+      ? 0
+      : ((snapshot(db).get(topKey) as { rows: CandidateRow[] } | undefined)?.rows.length ?? 0);
   const abovePopular = (
     q.filter
       ? cached(
@@ -353,35 +578,12 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
         )
   )
     .pluck()
-    .get(threshold, ...params, MAX_CANDIDATES + 1) as number;
-  let above: CandidateRow[];
-  if (abovePopular <= MAX_CANDIDATES) {
-    above = abovePopular > 0 ? popularRows(abovePopular).rows : [];
-  } else {
-    // At most this many matching documents are worth scoring here: the match has at most `matches` documents
-    // (each group matches at most the sum of its phrases' documents).
-    let matches = Infinity;
-    let at = 0;
-    for (const g of q.groups) {
-      matches = Math.min(
-        matches,
-        stats.hits.slice(at, at + g.length).reduce((a, b) => a + b, 0),
-      );
-      at += g.length;
-    }
-    const worth = Math.min(MAX_CANDIDATES, Math.floor(matches / MATCHES_PER_CANDIDATE));
-    const rowids = cached(
-      db,
-      `SELECT ${f}.rowid FROM ${f} CROSS JOIN ${r} r ON r.rowid = ${f}.rowid` +
-        (q.filter ? ` CROSS JOIN ${d} d ON d.rowid = ${f}.rowid` : '') +
-        ` WHERE ${f} MATCH ? AND r.b >= ?${q.filter ? ` AND ${q.filter.sql}` : ''} LIMIT ?`,
-    )
-      .pluck()
-      .all(q.match, threshold, ...params, worth + 1) as number[];
-    if (rowids.length > worth) return null;
-    above = fetchRows(rowids.filter((rid) => !seen.has(rid)));
-  }
-  score(above);
+    .get(threshold, ...params, Math.max(hereAt, loaded) + 1) as number;
+  // Too many to score here: FTS5 scores the matches that popular, in one scan of the match. The popularity
+  // condition is checked before a row's score is computed, so the rest of the match costs its posting list and
+  // a rank lookup, not bm25.
+  if (abovePopular > hereAt && abovePopular > loaded) return scan([]);
+  if (abovePopular > 0) score(popularRows(abovePopular).rows);
   return finish(pageOf([...scored.values()], q.after, want));
 }
 

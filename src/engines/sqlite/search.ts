@@ -20,7 +20,6 @@ import {
   ftsTable,
   isList,
   listTable,
-  PREFIX_INDEXES,
   rankTable,
   searchableFields,
   wordsAsTokenized,
@@ -28,7 +27,8 @@ import {
 import { filterToSql } from './filter-sql.js';
 import { countFacets, rangeCondition } from './facets.js';
 import { highlightRows } from './highlight.js';
-import { BROAD_MATCHES, knownBroad, popularFirst } from './popular-first.js';
+import { mergedPrefixes, pageHighlightMatch } from './highlight-match.js';
+import { BROAD_MATCHES, knownBroad, popularFirst, TIE_PAD } from './popular-first.js';
 import { clausePhrases } from './match.js';
 import { typoMatch } from './typo.js';
 import { searchedFields } from '../../query/search-fields.js';
@@ -244,15 +244,10 @@ function searchInSnapshot(
     };
   });
   if (req.highlight && s.match && hits.length) {
-    const marks = highlightRows(
-      db,
-      tid,
-      schema,
-      s.match,
-      rows.map((r) => r.rid as number),
-      req.highlight,
-      mergesPrefixes(req.text),
-    );
+    const rowids = rows.map((r) => r.rid as number);
+    const match = pageHighlightMatch(db, tid, schema, s.match, mergedPrefixes(req.text?.must ?? []), rowids);
+    // Without the page's own words, one pass over the match beats merging a prefix's postings per row.
+    const marks = highlightRows(db, tid, schema, match ?? s.match, rowids, req.highlight, match === null);
     hits.forEach((h, i) => {
       const m = marks.get(rows[i]!.rid as number);
       if (m && Object.keys(m).length) h.highlights = m;
@@ -285,9 +280,6 @@ function searchInSnapshot(
 
 type Row = Record<string, unknown>;
 
-/** A word being typed whose length has no prefix index: FTS5 merges the postings of every word it begins. */
-const mergesPrefixes = (text: TextQuery | null) =>
-  !!text?.must.some((c) => c.prefix && !PREFIX_INDEXES.includes([...c.tokens.at(-1)!].length));
 const rankJoin = (schema: IndexSchema, tid: number, rowid: string) =>
   schema.ranking.popularity ? ` LEFT JOIN ${rankTable(tid)} r ON r.rowid = ${rowid}` : '';
 
@@ -435,9 +427,6 @@ function sortValue(tid: number, schema: IndexSchema, field: string, order: 'asc'
 /** Ids compare as SQLite's BINARY collation does (UTF-8 bytes), not as JavaScript's UTF-16 units. */
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-/** Candidates read beyond the page, so that score ties at the page boundary are usually all in hand. */
-const TIE_PAD = 16;
-
 /**
  * The common case, a text query ranked by relevance with no filter. The best `from + size + TIE_PAD` matches
  * by score are read from the FTS index and the rank table alone (SQLite keeps only that many while it scores),
@@ -503,7 +492,11 @@ function broadPage(
   const tier =
     score.named.exact_text === undefined
       ? null
-      : { boost: EXACT_TIER, groups: req.text.must.map((c) => clausePhrases({ ...c, prefix: false })) };
+      : {
+          boost: EXACT_TIER,
+          groups: req.text.must.map((c) => clausePhrases({ ...c, prefix: false })),
+          match: score.named.exact_text,
+        };
   // The scope's first condition is the MATCH; the rest is the filter.
   const filter =
     s.where.length > 1 ? { sql: s.where.slice(1).join(' AND '), params: s.params.slice(1) } : null;

@@ -1,10 +1,8 @@
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempSqlite } from '../../../test/support/temp-sqlite.js';
 import { parseSchema } from '../../schema/validate.js';
 import { EmbeddedSnapshots } from './snapshot.js';
 import { SqliteEngine } from './engine.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 
 const schema = parseSchema({
   id_field: 'id',
@@ -12,15 +10,7 @@ const schema = parseSchema({
 });
 
 describe('embedded snapshots', () => {
-  const dirs: string[] = [];
-  const temp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'sift-snap-'));
-    dirs.push(d);
-    return d;
-  };
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const { dir: temp } = tempSqlite('snap');
 
   it('copies one instant even when the same database is written between the steps of the copy', async () => {
     const dataDir = temp();

@@ -20,3 +20,10 @@ export function cached(db: Database.Database, sql: string): Database.Statement {
   }
   return stmt;
 }
+
+/** Whether the database has a table or an index of that name (a version's side table may predate a feature). */
+export function inSchema(db: Database.Database, type: 'table' | 'index', name: string): boolean {
+  return cached(db, `SELECT 1 FROM sqlite_schema WHERE type = ? AND name = ?`).get(type, name) !== undefined;
+}
+
+export const tableExists = (db: Database.Database, name: string): boolean => inSchema(db, 'table', name);

@@ -1,31 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SearchService } from '../../service/search-service.js';
-import { SqliteEngine } from './engine.js';
+import { describe, expect, it } from 'vitest';
+import { tempSqlite } from '../../../test/support/temp-sqlite.js';
+import type { SearchService } from '../../service/search-service.js';
+import type { SqliteEngine } from './engine.js';
 import { EmbeddedSnapshots } from './snapshot.js';
 
 /** The embedded engine's vector table through the paths that build or copy it without the write triggers. */
 describe('embedded engine vectors', () => {
-  const dirs: string[] = [];
-  const engines: SqliteEngine[] = [];
-  afterEach(async () => {
-    for (const e of engines.splice(0)) await e.close();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-  const temp = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sift-vec-'));
-    dirs.push(dir);
-    return dir;
-  };
-  const open = async (dataDir = temp()) => {
-    const engine = new SqliteEngine({ dataDir, readers: 1 });
-    await engine.open();
-    engines.push(engine);
-    return { engine, svc: new SearchService(engine), dataDir };
-  };
+  const { dir: temp, open } = tempSqlite('vec');
   const SCHEMA = {
     fields: {
       id: { type: 'keyword' },

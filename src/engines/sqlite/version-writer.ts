@@ -38,6 +38,11 @@ export interface VersionWriter {
   rows(docs: Document[]): StatementRows[];
   /** ...and the statements themselves, on this writer's connection: whether each document was new. */
   writeRows(rows: StatementRows[]): boolean[];
+  /**
+   * Plain inserts of rows whose ids the version does not hold and that repeat none (the caller knows): no id
+   * lookups, and no unique index needed (a load sets it aside, derived.ts).
+   */
+  insertRows(rows: StatementRows[]): void;
   exists(id: string): boolean;
   remove(id: string): boolean;
   /** The stored JSON of a document, or undefined. */
@@ -53,17 +58,6 @@ export function versionWriter(
   const cols = dataColumns(schema);
   const d = docsTable(tid);
   const names = ['id', 'src', ...cols.map((c) => c.col)];
-  const upsert = db.prepare(
-    `INSERT INTO ${d} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ` +
-      `ON CONFLICT(id) DO UPDATE SET ${names
-        .slice(1)
-        .map((n) => `${n} = excluded.${n}`)
-        .join(', ')}`,
-  );
-  // DO NOTHING is an upsert clause, not a conflict policy, so the triggers' own statements are unaffected.
-  const insert = db.prepare(
-    `INSERT INTO ${d} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON CONFLICT(id) DO NOTHING`,
-  );
   const exists = db.prepare(`SELECT 1 FROM ${d} WHERE id = ?`).pluck();
   // Many documents per statement. FTS5 writes its pending text to a new segment of the index whenever a
   // statement opens a savepoint, which a statement whose triggers write the text index always does: one
@@ -74,20 +68,26 @@ export function versionWriter(
   );
   const rowSql = `(${names.map(() => '?').join(', ')})`;
   const statements = new Map<string, Database.Statement>();
-  const sized = (kind: 'upsert' | 'existing', n: number): Database.Statement => {
+  /** `n` rows in one statement: a plain insert, an insert that skips an id held already, or an upsert. */
+  const sizedSql = (kind: 'upsert' | 'insert' | 'insertNew' | 'existing', n: number): string => {
+    if (kind === 'existing') return `SELECT id FROM ${d} WHERE id IN (${Array(n).fill('?').join(', ')})`;
+    const insert = `INSERT INTO ${d} (${names.join(', ')}) VALUES ${Array(n).fill(rowSql).join(', ')}`;
+    if (kind === 'insert') return insert;
+    // DO NOTHING is an upsert clause, not a conflict policy, so the triggers' own statements are unaffected.
+    if (kind === 'insertNew') return `${insert} ON CONFLICT(id) DO NOTHING`;
+    return `${insert} ON CONFLICT(id) DO UPDATE SET ${names
+      .slice(1)
+      .map((c) => `${c} = excluded.${c}`)
+      .join(', ')}`;
+  };
+  const upsert = db.prepare(sizedSql('upsert', 1));
+  const insert = db.prepare(sizedSql('insertNew', 1));
+  const sized = (kind: 'upsert' | 'insert' | 'existing', n: number): Database.Statement => {
     const key = `${kind}:${n}`;
     let stmt = statements.get(key);
     if (!stmt) {
-      stmt =
-        kind === 'upsert'
-          ? db.prepare(
-              `INSERT INTO ${d} (${names.join(', ')}) VALUES ${Array(n).fill(rowSql).join(', ')} ` +
-                `ON CONFLICT(id) DO UPDATE SET ${names
-                  .slice(1)
-                  .map((c) => `${c} = excluded.${c}`)
-                  .join(', ')}`,
-            )
-          : db.prepare(`SELECT id FROM ${d} WHERE id IN (${Array(n).fill('?').join(', ')})`).pluck();
+      stmt = db.prepare(sizedSql(kind, n));
+      if (kind === 'existing') stmt.pluck();
       // The full size is reused batch after batch; a last, shorter part is kept only until the next one.
       if (n !== perStatement)
         for (const k of statements.keys()) if (!k.endsWith(`:${perStatement}`)) statements.delete(k);
@@ -173,6 +173,9 @@ export function versionWriter(
     writeMany: (docs) => writeRows(rows(docs)),
     rows,
     writeRows,
+    insertRows: (parts) => {
+      for (const { ids, values } of parts) sized('insert', ids.length).run(...values);
+    },
     exists: (id) => exists.get(id) !== undefined,
     remove: (id) => remove.run(id).changes > 0,
     source: (id) => source.get(id) as string | undefined,

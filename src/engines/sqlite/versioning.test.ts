@@ -1,26 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIXTURE_DOCS, FIXTURE_SCHEMA } from '../conformance/fixtures.js';
-import { SearchService } from '../../service/search-service.js';
-import { SqliteEngine } from './engine.js';
+import { tempSqlite } from '../../../test/support/temp-sqlite.js';
+import type { SqliteEngine } from './engine.js';
 
 /** What only the embedded engine can show: the tables on disk, a second connection, a crashed job. */
 describe('embedded engine versions', () => {
-  const dirs: string[] = [];
-  const engines: SqliteEngine[] = [];
-  const open = async (dir: string) => {
-    const e = new SqliteEngine({ dataDir: dir, readers: 1 });
-    await e.open();
-    engines.push(e);
-    return { engine: e, svc: new SearchService(e) };
-  };
+  const { open, dir: temp } = tempSqlite('versions');
   const fresh = async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sift-versions-'));
-    dirs.push(dir);
+    const dir = temp();
     const a = await open(dir);
     await a.svc.putIndex('pkgs', FIXTURE_SCHEMA);
     await a.svc.importDocuments('pkgs', FIXTURE_DOCS);
@@ -40,10 +30,6 @@ describe('embedded engine versions', () => {
       db.close();
     }
   };
-  afterEach(async () => {
-    for (const e of engines.splice(0)) await e.close();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
 
   it('keeps exactly the live and the previous version on disk', async () => {
     const { engine, svc } = await fresh();

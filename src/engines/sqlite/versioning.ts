@@ -146,7 +146,7 @@ export class Versioning {
       target: versionWriter(db, job.tid, schema),
       fit: fitter(schema, sameSchema, name, job.version),
       copy: true,
-      build: () => buildSteps(db, aside, schema, BULK_BATCH),
+      build: () => buildSteps(db, aside, schema, { chunk: BULK_BATCH }),
       fromSeq,
       onProgress: opts.onProgress,
       finish: (now) => {

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IndexSchema } from '../../schema/types.js';
-import { SearchService } from '../../service/search-service.js';
-import { SqliteEngine } from './engine.js';
+import type { SearchService } from '../../service/search-service.js';
+import { tempSqlite } from '../../../test/support/temp-sqlite.js';
+import type { SqliteEngine } from './engine.js';
 
 const SCHEMA: IndexSchema = {
   id_field: 'name',
@@ -32,29 +30,20 @@ const doc = (i: number, extra: Record<string, unknown> = {}) => ({
 
 /** A batch into a live index is written a few statements at a time (version-writer.ts writeMany). */
 describe('embedded engine: batches into a live index', () => {
-  let dir: string;
+  const temp = tempSqlite('write-many', { after: 'all' });
   let engine: SqliteEngine;
   let svc: SearchService;
   let db: Database.Database;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sift-write-many-'));
-    engine = new SqliteEngine({ dataDir: dir, readers: 1 });
-    await engine.open();
-    svc = new SearchService(engine);
+    ({ engine, svc } = await temp.open());
     await svc.putIndex('p', SCHEMA);
     await engine.bulkUpsert(
       'p',
       [0, 1, 2].map((i) => ({ id: `pkg-${i}`, document: doc(i) })),
     );
-    db = new Database(engine.path);
+    db = temp.track(new Database(engine.path));
   });
-  afterAll(async () => {
-    db?.close();
-    await engine?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('tells new documents from replaced ones, a repeated id in the batch replacing the earlier', async () => {
     const res = await engine.bulkUpsert('p', [
       { id: 'pkg-1', document: doc(1, { summary: 'replaced one' }) },

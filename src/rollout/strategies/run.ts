@@ -15,6 +15,9 @@ import type { Outcome, RolloutContext, RolloutResult } from './context.js';
 import { pause } from '../pause.js';
 import { RequestWatch } from './requests.js';
 
+/** How many times a release looks at the live colour's readiness before it calls the colour degraded. */
+const HEALTH_LOOKS = 3;
+
 /** Raised inside a strategy when a check fails; the strategy catches it and retreats. */
 export class ReleaseFailure extends Error {
   constructor(message: string) {
@@ -129,19 +132,27 @@ export class ReleaseRun {
   private async requireHealthy(color: Color): Promise<void> {
     if (this.ctx.options.force) return;
     let track = (await this.ctx.target.state()).tracks[color];
-    // Readiness is asked live: one answer lost on a busy machine is not a degraded colour, three in a row are.
-    for (let look = 1; look < 3 && track.desired > 0 && track.ready < track.desired; look++) {
+    // Readiness is asked live: one answer lost on a busy machine is not a degraded colour, three in a row are. Each
+    // look after the first waits twice as long for an answer, so an instance that is slow, not dead, gets through.
+    for (let look = 1; look < HEALTH_LOOKS && track.desired > 0 && track.ready < track.desired; look++) {
       await pause(1_000, this.ctx.signal);
-      track = (await this.ctx.target.state()).tracks[color];
+      track = (await this.ctx.target.state({ patience: 2 ** look })).tracks[color];
     }
     if (track.desired > 0 && track.ready < track.desired) {
       throw new SiftError(
         'DEPLOY_DEGRADED',
-        `${color} serves with ${track.ready} of ${track.desired} instances ready: a release from a degraded colour ` +
+        `${color} serves with ${track.ready} of ${track.desired} instances ready` +
+          (track.unready?.length ? ` (${track.unready.join('; ')})` : '') +
+          ': a release from a degraded colour ' +
           'could leave too few to serve. Let it heal first (`sift deploy agent` replaces dead instances on a host and ' +
           'admits pods waiting at the admission gate on Kubernetes; ' +
           '`sift deploy status` shows the colours), or pass --force to release anyway',
-        { color, ready: track.ready, desired: track.desired },
+        {
+          color,
+          ready: track.ready,
+          desired: track.desired,
+          ...(track.unready ? { unready: track.unready } : {}),
+        },
       );
     }
   }

@@ -8,6 +8,7 @@ import type {
   ReleaseRecord,
   ReleaseStore,
   Target,
+  StateOptions,
   TargetState,
   TrackState,
   TrafficRouter,
@@ -55,16 +56,25 @@ class MemoryTarget implements Target {
   log: string[] = [];
   /** Instances of each colour that died and were not replaced: they count as desired, not ready. */
   lost: Record<Color, number> = { blue: 0, green: 0 };
-  private track(color: Color): TrackState {
+  /** Instances of each colour that answer their readiness probe only with this much patience or more. */
+  slow: Record<Color, { count: number; patience: number }> = {
+    blue: { count: 0, patience: 1 },
+    green: { count: 0, patience: 1 },
+  };
+  /** The patience each state() call asked for. */
+  patience: number[] = [];
+  private track(color: Color, patience = 1): TrackState {
     const t = this.tracks[color];
-    const ready = t.image === 'bad' ? 0 : Math.max(0, t.replicas - this.lost[color]);
+    const slow = patience < this.slow[color].patience ? this.slow[color].count : 0;
+    const ready = t.image === 'bad' ? 0 : Math.max(0, t.replicas - this.lost[color] - slow);
     return { color, image: t.image, desired: t.replicas, ready, updated: t.replicas, total: t.replicas };
   }
-  state(): Promise<TargetState> {
+  state(options: StateOptions = {}): Promise<TargetState> {
+    this.patience.push(options.patience ?? 1);
     return Promise.resolve({
       kind: 'host',
       where: 'memory',
-      tracks: { blue: this.track('blue'), green: this.track('green') },
+      tracks: { blue: this.track('blue', options.patience), green: this.track('green', options.patience) },
     });
   }
   setImage(color: Color, image: string) {
@@ -181,6 +191,21 @@ describe('a degraded live colour', () => {
       expect(router.history).toEqual([]);
       expect(target.store.holder).toBeNull();
     }
+  });
+
+  it('is not an instance that answers slowly: later looks wait longer for it', async () => {
+    const { target, ctx } = setup('v2');
+    target.slow.blue = { count: 2, patience: 4 };
+    expect((await blueGreen(ctx)).outcome).toBe('succeeded');
+    expect(target.patience.slice(0, 3)).toEqual([1, 2, 4]);
+  });
+
+  it('is one that stays unready after three looks, each more patient than the last', async () => {
+    const { target, ctx } = setup('v2');
+    target.slow.blue = { count: 1, patience: 8 };
+    const err = await blueGreen(ctx).catch((e: unknown) => e);
+    expect((err as SiftError).code).toBe('DEPLOY_DEGRADED');
+    expect(target.patience).toEqual([1, 2, 4]);
   });
 
   it('releases with --force', async () => {

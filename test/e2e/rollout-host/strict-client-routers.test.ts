@@ -101,8 +101,10 @@ function report(what: string, runs: Record<'nginx' | 'haproxy', RouterRun>): voi
 describe('strict clients through nginx and HAProxy while traffic moves', { timeout: 900_000 }, () => {
   const hosts: Partial<Record<'nginx' | 'haproxy', HostFixture>> = {};
   beforeAll(async () => {
-    hosts.nginx = await startServingHost({ router: 'nginx', instances: 1, drainSeconds: 2 });
-    hosts.haproxy = await startServingHost({ router: 'haproxy', instances: 1, drainSeconds: 2 });
+    // The default drain bound: on a saturated machine nginx's replaced workers took longer than 2 s to finish
+    // requests already sent to the replaced instance, which was then stopped under them (CI saw 15 502s).
+    hosts.nginx = await startServingHost({ router: 'nginx', instances: 1, drainSeconds: 10 });
+    hosts.haproxy = await startServingHost({ router: 'haproxy', instances: 1, drainSeconds: 10 });
   }, 600_000);
   afterAll(async () => {
     await Promise.all(Object.values(hosts).map((fx) => fx.close()));

@@ -7,7 +7,7 @@ import type { ClusterEngine } from '../../../src/engines/cluster/engine.js';
 import type { ClusterTransport } from '../../../src/engines/cluster/transport.js';
 
 describe('bulk batching (unit)', () => {
-  const line = (pos: number, bytes: number) => ({ pos, text: 'x', bytes });
+  const line = (pos: number, bytes: number) => ({ pos, bytes: Buffer.alloc(bytes) });
   it('cuts by count', () => {
     const out = batches(
       [0, 1, 2, 3, 4].map((i) => line(i, 10)),
@@ -42,8 +42,8 @@ describe('bulk request sizing (unit)', () => {
     }));
     const transport = {
       product: 'opensearch' as const,
-      async request(req: { bulkBody?: string }) {
-        const n = req.bulkBody!.trim().split('\n').length / 2;
+      async request(req: { bulkBody?: Buffer }) {
+        const n = req.bulkBody!.toString().trim().split('\n').length / 2;
         events.push(`request of ${n}`);
         await new Promise((r) => setTimeout(r, 5));
         return {
@@ -75,6 +75,57 @@ describe('bulk request sizing (unit)', () => {
   });
 });
 
+describe('bulk writes of one id in two requests (unit, scripted transport)', () => {
+  /**
+   * Writes `ids` in requests of two, two in flight, through a transport that answers the request holding `slow`
+   * last; returns when each request was sent and answered.
+   */
+  async function writeInPairs(ids: string[], slow: string): Promise<string[]> {
+    const ops: BulkOp[] = ids.map((id, n) => ({ action: 'index', index: 'i', id, source: { n } }));
+    const events: string[] = [];
+    const transport = {
+      product: 'opensearch' as const,
+      async request(req: { bulkBody?: Buffer }) {
+        const lines = req.bulkBody!.toString().trim().split('\n');
+        const sent = lines.filter((_, i) => i % 2 === 0).map((l) => JSON.parse(l).index._id as string);
+        events.push(`send ${sent.join(',')}`);
+        await new Promise((r) => setTimeout(r, sent.includes(slow) ? 30 : 1));
+        events.push(`done ${sent.join(',')}`);
+        return { status: 200, body: { items: sent.map(() => ({ index: { status: 200 } })) } };
+      },
+    } as unknown as ClusterTransport;
+    const out = await runBulk(transport, ops, {
+      maxDocs: 2,
+      maxBytes: 1 << 20,
+      concurrency: 2,
+      retries: 0,
+      refresh: 'false',
+      timeoutMs: 1000,
+    });
+    expect(out.every((o) => o.ok)).toBe(true);
+    return events;
+  }
+
+  it('sends the later request only once the earlier one that writes the same id is done', async () => {
+    // The first request is slow: without the wait, the second would be sent (and could land) first.
+    expect(await writeInPairs(['a', 'b', 'c', 'a'], 'b')).toEqual([
+      'send a,b',
+      'done a,b',
+      'send c,a',
+      'done c,a',
+    ]);
+  });
+
+  it('sends requests without a shared id at once', async () => {
+    expect(await writeInPairs(['a', 'b', 'c', 'd'], 'a')).toEqual([
+      'send a,b',
+      'send c,d',
+      'done c,d',
+      'done a,b',
+    ]);
+  });
+});
+
 describe('bulk responses with mixed outcomes (unit, scripted transport)', () => {
   const ops: BulkOp[] = ['a', 'b', 'c'].map((id) => ({ action: 'index', index: 'i', id, source: { id } }));
   it('retries only the items pushed back, reports refused ones, and trusts only acknowledgements', async () => {
@@ -89,10 +140,11 @@ describe('bulk responses with mixed outcomes (unit, scripted transport)', () => 
     ];
     const transport = {
       product: 'opensearch' as const,
-      async request(req: { bulkBody?: string }) {
+      async request(req: { bulkBody?: Buffer }) {
         sent.push(
           req
-            .bulkBody!.trim()
+            .bulkBody!.toString()
+            .trim()
             .split('\n')
             .filter((_, i) => i % 2 === 0)
             .map((l) => (JSON.parse(l) as { index: { _id: string } }).index._id),

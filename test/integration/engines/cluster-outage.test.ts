@@ -43,19 +43,31 @@ describe('cluster outage and recovery (real OpenSearch node, stopped and restart
 
   beforeAll(async () => {
     nodeUrl = await chaos('start');
-    const config = testConfig(tempDir().path, {
-      SEARCH_ENGINE: 'opensearch',
-      ELASTICSEARCH_URL: nodeUrl,
-      ELASTICSEARCH_INDEX_PREFIX: uniquePrefix('chaos'),
-      ELASTICSEARCH_TIMEOUT: '4',
-      REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-    });
+    const prefix = uniquePrefix('chaos');
+    const configWith = (timeoutSeconds: number) =>
+      testConfig(tempDir().path, {
+        SEARCH_ENGINE: 'opensearch',
+        ELASTICSEARCH_URL: nodeUrl,
+        ELASTICSEARCH_INDEX_PREFIX: prefix,
+        ELASTICSEARCH_TIMEOUT: String(timeoutSeconds),
+        REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      });
+    // The data is set up with a generous timeout: a node just started, on a loaded machine, once took more than
+    // the 4 s the outage is measured with to create its first index, which is not what this test is about.
+    const setup = await createEngine(configWith(60));
+    await setup.open();
+    try {
+      const loader = new SearchService(setup);
+      await loader.putIndex(INDEX, SCHEMA);
+      const imported = await loader.importDocuments(INDEX, DOCS);
+      expect(imported.items.filter((i) => i.error)).toEqual([]);
+    } finally {
+      await setup.close();
+    }
+    const config = configWith(4);
     engine = await createEngine(config);
     await engine.open();
     const service = new SearchService(engine, limitsFromConfig(config));
-    await service.putIndex(INDEX, SCHEMA);
-    const imported = await service.importDocuments(INDEX, DOCS);
-    expect(imported.items.filter((i) => i.error)).toEqual([]);
     app = await buildApp({ config, service, logger: false });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   }, 360_000);

@@ -51,11 +51,24 @@ describe('CORS, security headers and resource guards', { timeout: 60_000 }, () =
     ]) {
       const res = await send(`${server.url}${path}`);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['x-frame-options']).toBe('DENY');
       expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
-      expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
-      expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
       expect(res.headers['x-powered-by']).toBeUndefined();
+      // Headers that only mean something for a rendered page are not sent on answers.
+      expect(res.headers['x-xss-protection']).toBeUndefined();
+      expect(res.headers['cross-origin-opener-policy']).toBeUndefined();
+    }
+  });
+
+  it('sends the full document set on pages and /docs', async () => {
+    for (const path of ['/docs/', '/']) {
+      const res = await send(`${server.url}${path}`);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(res.headers['content-security-policy']).toMatch(/default-src '(?:self|none)'/);
     }
   });
 

@@ -50,7 +50,13 @@ for (const router of ['nginx', 'haproxy'] as const) {
       const child = spawn(
         process.execPath,
         nodeArgs('bin/sift.ts', 'deploy', 'agent', '--host-config', configPath, '--interval', '250ms'),
-        { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+        // A session of its own, as a service runs (see runNginx in test/support/nginx.ts).
+        {
+          cwd: ROOT,
+          env: { ...process.env, NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        },
       );
       child.stdout!.on('data', (c: Buffer) => (agentLog += c.toString()));
       child.stderr!.on('data', (c: Buffer) => (agentLog += c.toString()));
@@ -125,14 +131,18 @@ for (const router of ['nginx', 'haproxy'] as const) {
 
     it('without the agent: status warns and a release refuses to start from the degraded colour', async () => {
       const color = await live();
-      await killOne(color);
+      const victim = await killOne(color);
       const status = await deployCli(['status', '--host-config', fx.configPath, '--json']);
+      // Each missing instance is named, with why it does not count.
+      const why = `${victim} on :\\d+: process \\d+ is gone`;
       expect(status.json<DeployStatus>().warnings.join('\n')).toMatch(
-        new RegExp(`${color} is degraded: 1 of 2 instances ready`),
+        new RegExp(`${color} is degraded: 1 of 2 instances ready \\(${why}`),
       );
       const refused = await cli(['rolling', '--image', RELEASES.v2]);
       expect(refused.code, refused.stderr).toBe(1);
-      expect(refused.json<{ error: { code: string } }>().error.code).toBe('DEPLOY_DEGRADED');
+      const error = refused.json<{ error: { code: string; message: string } }>().error;
+      expect(error.code).toBe('DEPLOY_DEGRADED');
+      expect(error.message).toMatch(new RegExp(why));
       expect((await fx.target.state()).tracks[color].image).toBe(RELEASES.v1);
     });
 

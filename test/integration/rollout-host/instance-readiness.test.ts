@@ -36,12 +36,28 @@ const readiness = (port: number, pid: number, timeoutMs: number, seen: string[] 
     (detail) => seen.push(detail),
   );
 
-/** A child that listens on `port` after `delayMs`, run behind a shell that does not exec (a wrapper script). */
-const wrappedListener = (port: number, delayMs: number): ChildProcess =>
-  spawn('/bin/sh', [
-    '-c',
-    `"${process.execPath}" -e 'setTimeout(() => require("node:http").createServer((q, s) => s.end("ok")).listen(${port}, "127.0.0.1"), ${delayMs})'; true`,
-  ]);
+/**
+ * A child that listens on `port` after `delayMs`, run behind a shell that does not exec (a wrapper script), in
+ * a process group of its own so that `stop` ends the listener too, not only the shell.
+ */
+const wrappedListener = (port: number, delayMs: number): { child: ChildProcess; stop: () => void } => {
+  const child = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      `"${process.execPath}" -e 'setTimeout(() => require("node:http").createServer((q, s) => s.end("ok")).listen(${port}, "127.0.0.1"), ${delayMs})'; true`,
+    ],
+    { detached: true, stdio: 'ignore' },
+  );
+  const stop = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  return { child, stop };
+};
 
 describe('instance readiness checks who answers', () => {
   const cleanup: (() => unknown)[] = [];
@@ -57,8 +73,8 @@ describe('instance readiness checks who answers', () => {
     expect(listensOn(process.pid, await freePort())).toBe(false);
 
     const other = await freePort();
-    const child = wrappedListener(other, 0);
-    cleanup.push(() => child.kill('SIGKILL'));
+    const { child, stop } = wrappedListener(other, 0);
+    cleanup.push(stop);
     await waitFor(async () => listensOn(child.pid!, other), 10_000);
     // The shell holds no socket itself; its child does.
     expect(listensOn(child.pid!, other)).toBe(true);
@@ -79,8 +95,8 @@ describe('instance readiness checks who answers', () => {
 
   it('is ready once the instance itself listens', async () => {
     const port = await freePort();
-    const instance = wrappedListener(port, 300);
-    cleanup.push(() => instance.kill('SIGKILL'));
+    const { child: instance, stop } = wrappedListener(port, 300);
+    cleanup.push(stop);
     expect(await readiness(port, instance.pid!, 20_000)).toEqual({ ok: true });
   });
 });

@@ -1,18 +1,23 @@
 import type { ChildProcess } from 'node:child_process';
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
+  openSync,
   readFileSync,
+  readSync,
   readdirSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadHostConfig, type HostConfig } from '../../../src/rollout/platform/host/config.js';
 import { parseState } from '../../../src/rollout/platform/host/host-state.js';
-import { childPids, stopProcess } from '../../../src/rollout/platform/host/processes.js';
+import { stopProcess } from '../../../src/rollout/platform/host/processes.js';
 import { HostTarget } from '../../../src/rollout/targets/host/target.js';
 import { initHost } from '../../../src/rollout/platform/host/init.js';
 import type { HostRouter } from '../../../src/rollout/traffic/host-router.js';
@@ -26,8 +31,8 @@ import { haproxyFiles, runHaproxy } from '../haproxy.js';
 import { nginxPrefix, runNginx } from '../nginx.js';
 import { startSift } from '../sift-process.js';
 import { ensureTool } from '../tools.js';
-import { startLoad } from '../load.js';
 import { nodeArgs } from '../compiled.js';
+import { send } from '../http-client.js';
 
 /**
  * A real host for the host target: the shipped nginx configuration (deploy/nginx) in a temporary prefix on a free
@@ -96,6 +101,45 @@ export interface HostFixture {
   close(): Promise<void>;
 }
 
+/** What was appended to a file since the last call (from its size when made): the new text of a log. */
+function appendedTo(path: string): () => string {
+  let offset = statSync(path).size;
+  return () => {
+    const size = statSync(path).size;
+    if (size <= offset) return '';
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(size - offset);
+      readSync(fd, buf, 0, buf.length, offset);
+      offset = size;
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  };
+}
+
+/** Reads what is appended to a log file, for waiting on a line without rereading the whole file each time. */
+function tailOf(path: string): { waitFor(text: string, timeoutMs: number): Promise<boolean> } {
+  const next = appendedTo(path);
+  let pending = '';
+  return {
+    async waitFor(text, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        pending += next();
+        const at = pending.indexOf(text);
+        if (at >= 0) {
+          pending = pending.slice(at + text.length);
+          return true;
+        }
+        if (Date.now() >= deadline) return false;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    },
+  };
+}
+
 /** Kills every instance the state names, whatever phase it is in: the teardown must not depend on the code under test. */
 async function killInstances(stateDir: string): Promise<void> {
   const path = join(stateDir, 'state.json');
@@ -159,7 +203,12 @@ async function setUp(
     accessLog = f.log;
     errorLog = join(prefix, 'haproxy.err');
   } else {
-    const p = nginxPrefix(prefix, { port: proxyPort!, upstreams: [] });
+    const p = nginxPrefix(prefix, {
+      port: proxyPort!,
+      upstreams: [],
+      // Notices carry the master's "reconfiguring" line, one per reload: what watchReloads counts.
+      edit: (conf) => conf.replace(/^(error_log \S+) warn;/m, '$1 notice;'),
+    });
     const upstreamFile = join(prefix, 'conf', 'upstream.d', 'sift-active.conf');
     if (options.beforeNginx) {
       copyFileSync(join(ROOT, 'deploy', 'nginx', 'upstream.d', 'sift-active.conf'), upstreamFile);
@@ -278,28 +327,33 @@ async function setUp(
     other,
     async observe(n) {
       const marker = `observe${process.pid}x${++observed}`;
-      // One request at a time: the shipped upstream balances with least_conn, which sends a request to the
-      // server with the fewest in-flight requests per weight. With several in flight, a colour that answers more
-      // slowly for a moment (a busy machine) gets less than its weight; with none in flight every server ties, and
-      // the tie goes to nginx's smooth weighted round robin, whose share over whole cycles is the weight exactly.
-      const load = startLoad({
-        url: frontDoor,
-        path: (i) => `/api/search?q=${marker}n${i}`,
-        rate: 200,
-        maxRequests: n,
-        maxInFlight: 1,
-        // Time enough to send all n one after another on a loaded machine; the sum check needs every one.
-        durationMs: 240_000,
-      });
-      const s = await load.done;
-      if (s.failed > 0) throw new Error(`observe: ${s.failed} of ${n} requests failed: ${JSON.stringify(s)}`);
-      // nginx writes a request's log line after the response has gone out, so on a busy machine the last lines
-      // can land a moment after the client has its answers: wait (bounded) until every request is logged.
-      let seen = answeredBy(`q=${marker}n`);
-      for (let i = 0; i < 50 && seen.logged < n; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        seen = answeredBy(`q=${marker}n`);
+      // One request at a time, each sent once the one before it is in the access log. The shipped upstream
+      // balances with least_conn over a zone shared by nginx's workers: a request goes to the server with the
+      // fewest in-flight requests per weight. nginx releases its upstream connection after the client has the
+      // response, and writes the log line after that; a next request arriving in between (another worker can
+      // take it) still sees the previous server busy and goes to the other colour, which on a busy machine gave
+      // blue 34 % at a weight of 20. With the log line written, every server ties at zero in flight, and the
+      // tie goes to nginx's smooth weighted round robin, whose share over whole cycles is the weight exactly.
+      const log = tailOf(accessLog);
+      // From 32 loopback addresses in turn: the shipped front door limits each client address's search rate.
+      const agents = Array.from(
+        { length: 32 },
+        (_, k) => new Agent({ keepAlive: true, maxSockets: 1, localAddress: `127.0.0.${k + 2}` }),
+      );
+      try {
+        for (let i = 0; i < n; i++) {
+          const { status } = await send(`${frontDoor}/api/search?q=${marker}n${i}`, {
+            agent: agents[i % agents.length]!,
+          });
+          if (status !== 200) throw new Error(`observe: request ${i} of ${n} answered ${status}`);
+          // Bounded: a line that never comes shows in the count check below, not as a hang.
+          await log.waitFor(`q=${marker}n${i} `, 5_000);
+        }
+      } finally {
+        for (const a of agents) a.destroy();
       }
+      const seen = answeredBy(`q=${marker}n`);
+      if (seen.logged !== n) throw new Error(`observe: ${seen.logged} of ${n} requests in the access log`);
       return seen.byColor;
     },
     answeredBy,
@@ -312,19 +366,21 @@ async function setUp(
           },
         };
       }
-      const master = Number(readFileSync(config.nginx!.pidFile, 'utf8').trim());
-      let known = new Set(childPids(master));
+      // The master logs one notice per reload it acts on; the workers of a generation, polled, could straddle
+      // any time window on a saturated machine and count one reload twice (CI once saw 11 for 10).
+      const next = appendedTo(errorLog);
+      let pending = '';
       const at: number[] = [];
-      const timer = setInterval(() => {
-        const now = childPids(master);
-        // One reload starts a whole generation (workers, cache manager and loader) within milliseconds, which
-        // two polls can see in turn: new processes within 500 ms of the last reload seen belong to it.
-        if (now.some((pid) => !known.has(pid)) && !(Date.now() - (at.at(-1) ?? 0) < 500)) at.push(Date.now());
-        known = new Set([...known, ...now]);
-      }, 20);
+      const poll = () => {
+        const lines = (pending + next()).split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) if (/\[notice\] \d+#\d+: reconfiguring\r?$/.test(line)) at.push(Date.now());
+      };
+      const timer = setInterval(poll, 20);
       return {
         stop() {
           clearInterval(timer);
+          poll();
           return at;
         },
       };

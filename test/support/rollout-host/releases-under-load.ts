@@ -5,6 +5,7 @@ import type { Color } from '../../../src/rollout/types.js';
 import { withLoadSlot } from '../load-slots.js';
 import { formatLoad, startLoad, type LoadSummary, type LoadWindow } from '../load.js';
 import { deployCli, type DeployRun } from '../deploy-cli.js';
+import { waitFor } from '../net.js';
 import { instanceLogs, RELEASES, startHostFixture, type HostFixture } from './host-fixture.js';
 
 /**
@@ -70,6 +71,25 @@ function releaseLine(r: DeployRun, w: LoadWindow): string {
 }
 
 /**
+ * Waits until the colour with the traffic has every instance it asks for ready, for a release to start from. A
+ * file can wait minutes for its load slot while others load the machine; an instance that stalled meanwhile
+ * gets a minute to answer again. One that stays unready fails the test here, naming it, with the logs.
+ */
+async function wholeLiveColor(host: HostFixture): Promise<void> {
+  const live: Color = (await host.router.current()).blue === 100 ? 'blue' : 'green';
+  let last = '';
+  try {
+    await waitFor(async () => {
+      const t = (await host.target.state()).tracks[live];
+      last = `${t.ready} of ${t.desired} ready${t.unready ? ` (${t.unready.join('; ')})` : ''}`;
+      return t.ready === t.desired;
+    }, 60_000);
+  } catch {
+    throw new Error(`${live} is not whole before the releases: ${last}\n${instanceLogs(host)}`);
+  }
+}
+
+/**
  * Registers, in the calling describe, the hooks that start a fresh host and make its first release (blue-green of
  * RELEASES.v1 with two replicas: blue is live with 1.0 when the tests start) and tear it down afterwards.
  */
@@ -108,6 +128,7 @@ export function hostUnderLoad(router: 'nginx' | 'haproxy' = 'nginx'): HostReleas
     after?: (run: DeployRun, index: number) => Promise<void>,
   ): Promise<ReleasesRun> {
     const host = fixture();
+    await wholeLiveColor(host);
     const marker = `${label.replace(/\W/g, '')}${process.pid}`;
     const load = startLoad({
       url: host.frontDoor,
@@ -136,6 +157,7 @@ export function hostUnderLoad(router: 'nginx' | 'haproxy' = 'nginx'): HostReleas
       );
       runs.forEach((r, i) => console.log(`  ${router}: ${releaseLine(r, load.between(...spans[i]!))}`));
       if (s.failed > 0) console.log(`first failures ${JSON.stringify(s.failures)}\n${instanceLogs(host)}`);
+      else if (runs.some((r) => r.code !== 0 && r.code !== 3)) console.log(instanceLogs(host));
     }
     for (const r of runs) expect([0, 3], `exit ${r.code}: ${r.stderr}`).toContain(r.code);
     expect(s.requests).toBeGreaterThanOrEqual(MIN_REQUESTS);

@@ -419,11 +419,19 @@ export class Reconciler {
     const since = Math.min(...records.map((r) => Date.parse(r.drainingSince ?? new Date().toISOString())));
     const remaining = Math.max(0, since + this.config.drainMs - Date.now());
     this.note(color, `draining ${records.map((r) => r.id).join(', ')}`);
-    await this.control.front.waitDrained(
+    const drained = await this.control.front.waitDrained(
       retired,
       records.map((r) => r.port),
       remaining,
     );
+    if (!drained) {
+      // The operator's bound wins over the requests still on their way: said, so a 502 in the router's log has
+      // its explanation (a larger drainSeconds, or a router that finishes faster).
+      this.note(
+        color,
+        `${this.config.router} still used ${records.map((r) => r.id).join(', ')} when drainSeconds (${this.config.drainMs / 1000} s) ran out; stopping it anyway`,
+      );
+    }
     await Promise.all(records.map((r) => stopProcess(identity(r), this.config.stopTimeoutMs)));
     await this.remove(records);
   }

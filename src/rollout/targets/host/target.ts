@@ -7,6 +7,7 @@ import {
   type ReadyResult,
   type SetImageOptions,
   type Target,
+  type StateOptions,
   type TargetState,
   type TrackState,
   type WaitOptions,
@@ -77,18 +78,27 @@ export class HostTarget implements Target {
     return `host behind ${this.config.router} ${this.config.frontDoor} (state ${this.config.stateDir})`;
   }
 
-  async state(): Promise<TargetState> {
+  async state(options: StateOptions = {}): Promise<TargetState> {
     const s = await this.control.read();
-    const [blue, green] = await Promise.all(COLORS.map((c) => this.track(s, c)));
+    const timeoutMs = Math.round(this.config.readiness.probeTimeoutMs * Math.max(1, options.patience ?? 1));
+    const [blue, green] = await Promise.all(COLORS.map((c) => this.track(s, c, timeoutMs)));
     return { kind: this.kind, where: this.where, tracks: { blue: blue!, green: green! } };
   }
 
   private async probeReady(i: InstanceRecord): Promise<boolean> {
-    const r = await httpGet(
-      this.url(i.port, this.config.readiness.path),
-      this.config.readiness.probeTimeoutMs,
-    );
-    return r.status === 200;
+    return (await this.readinessProblem(i)) === null;
+  }
+
+  /** Null when the instance answers its readiness path 200, else why not (status, timeout, refusal). */
+  private async readinessProblem(
+    i: InstanceRecord,
+    timeoutMs = this.config.readiness.probeTimeoutMs,
+  ): Promise<string | null> {
+    const r = await httpGet(this.url(i.port, this.config.readiness.path), timeoutMs);
+    if (r.status === 200) return null;
+    return r.status === null
+      ? (r.error ?? 'no answer')
+      : `${this.config.readiness.path} answered ${r.status}`;
   }
 
   private url(port: number, path: string): string {
@@ -96,21 +106,35 @@ export class HostTarget implements Target {
     return `http://${host}:${port}${path}`;
   }
 
-  private async track(s: HostState, color: Color): Promise<TrackState> {
+  private async track(
+    s: HostState,
+    color: Color,
+    probeTimeoutMs = this.config.readiness.probeTimeoutMs,
+  ): Promise<TrackState> {
     const t = s.tracks[color];
+    const current = instancesOf(s, color).filter((i) => i.image === t.image && i.phase !== 'draining');
     const alive = instancesOf(s, color).filter((i) => isAlive({ pid: i.pid, startTicks: i.startTicks }));
-    const updated = alive.filter((i) => i.image === t.image && i.phase !== 'draining');
-    const answering = await Promise.all(
-      updated.filter((i) => i.phase === 'ready').map((i) => this.probeReady(i)),
+    const updated = alive.filter((i) => current.includes(i));
+    const unready = await Promise.all(
+      current.map(async (i) => {
+        const why = !updated.includes(i)
+          ? `process ${i.pid} is gone (its log: ${i.logFile})`
+          : i.phase !== 'ready'
+            ? i.phase
+            : await this.readinessProblem(i, probeTimeoutMs);
+        return why === null ? null : `${i.id} on :${i.port}: ${why}`;
+      }),
     );
+    const reasons = unready.filter((u): u is string => u !== null);
     return {
       color,
       image: t.image,
       desired: t.desired,
-      ready: answering.filter(Boolean).length,
+      ready: current.length - reasons.length,
       updated: updated.length,
       total: alive.length,
       revision: String(t.revision),
+      ...(reasons.length > 0 ? { unready: reasons } : {}),
     };
   }
 

@@ -75,11 +75,13 @@ export function describePopularSuggestions(store: string, setup: SuggestionsSetu
         expect((await search('emma village', scoped.key)).total).toBe(1);
       }
 
-      // The flush (50 ms) and the reload (100 ms) run on the server's timers, off the requests.
+      // The flush (50 ms) and the reload (100 ms) run on the server's timers, off the requests: a flush between
+      // the searches above can make "dune desert" popular a reload before "desert planet", so both are awaited.
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline) {
-        const first = (await suggest('dune'))[0];
-        if (first?.source === 'popular') break;
+        const dune = (await suggest('dune'))[0];
+        const desert = (await suggest('desert'))[0];
+        if (dune?.source === 'popular' && desert?.source === 'popular') break;
         await new Promise((r) => setTimeout(r, 100));
       }
     });
