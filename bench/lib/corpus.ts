@@ -1,4 +1,4 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,8 @@ export const CORPUS =
   fileURLToPath(new URL('../../../shared/data/npm-packages.jsonl.gz', import.meta.url));
 export const SCHEMA = fileURLToPath(new URL('../../data/sample/packages.schema.yaml', import.meta.url));
 export const WORK_DIR = fileURLToPath(new URL('../.work', import.meta.url));
+// A fresh checkout has none; benchmarks write their files straight into it.
+mkdirSync(WORK_DIR, { recursive: true });
 
 export interface Pkg {
   name: string;

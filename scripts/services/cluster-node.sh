@@ -31,13 +31,13 @@ find_java() {
 }
 
 ensure_java() {
-  find_java >/dev/null || (flock 8 && apt_install "openjdk-$JAVA_MAJOR-jre-headless") 8>"$SIFT_CACHE_DIR/.apt.lock"
+  find_java >/dev/null || apt_install "openjdk-$JAVA_MAJOR-jre-headless"
   find_java || die "no Java $JAVA_MAJOR under /usr/lib/jvm"
 }
 
 ensure_distribution() {
   if [[ ! -s "$zip" ]]; then
-    command -v mvn >/dev/null || (flock 8 && apt_install maven) 8>"$SIFT_CACHE_DIR/.apt.lock"
+    command -v mvn >/dev/null || apt_install maven
     mkdir -p "$(dirname "$zip")"
     log "downloading $ARTIFACT"
     mvn -q dependency:copy "-Dartifact=$ARTIFACT" "-DoutputDirectory=$(dirname "$zip")" >&2 ||

@@ -31,14 +31,29 @@ wait_http() {
 }
 
 # apt_install PACKAGE...: install Debian packages that are missing (needs root; runs `apt-get update` once).
+# The test run starts its services side by side and apt serves one caller at a time (a second `apt-get update`
+# fails at once on its lock), so callers take turns on a lock of ours, and apt waits for its own locks too, in case
+# something else on the machine holds them. The packages are looked at again once the turn comes: the caller before
+# may have installed them.
 apt_install() {
-  local missing=() p
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  ((${#missing[@]} == 0)) && return 0
+  missing_packages "$@" || return 0
   [[ $(id -u) -eq 0 ]] || die "missing Debian packages ${missing[*]}; install them as root"
-  log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  (
+    flock 9
+    missing_packages "$@" || exit 0
+    log "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+      "${missing[@]}" >&2
+  ) 9>"$SIFT_CACHE_DIR/.apt.lock"
+}
+
+# missing_packages PACKAGE...: true when some are not installed, listed in the array `missing`.
+missing_packages() {
+  missing=()
+  local p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  ((${#missing[@]} > 0))
 }
 
 # ensure_service_user: create the unprivileged account if it does not exist (as root only).
@@ -75,7 +90,7 @@ grant_traverse() {
   local dir="$1"
   while [[ "$dir" != "/" ]]; do
     if ! runuser -u "$SIFT_SERVICE_USER" -- test -x "$dir" 2>/dev/null; then
-      command -v setfacl >/dev/null || (flock 8 && apt_install acl) 8>"$SIFT_CACHE_DIR/.apt.lock"
+      command -v setfacl >/dev/null || apt_install acl
       setfacl -m "u:$SIFT_SERVICE_USER:x" "$dir"
     fi
     dir="$(dirname "$dir")"

@@ -23,7 +23,7 @@ start() {
     echo "{\"url\":\"$(url_of)\",\"started\":false}"
     return 0
   fi
-  [[ -x "$PG_BIN/initdb" ]] || (flock 8 && apt_install "postgresql-$PG_MAJOR") 8>"$SIFT_CACHE_DIR/.apt.lock"
+  [[ -x "$PG_BIN/initdb" ]] || apt_install "postgresql-$PG_MAJOR"
   ensure_service_user
   stop_pid "$state.pid" 30
   local port

@@ -85,7 +85,7 @@ python_tool() {
   if [[ -f "$venv/.complete" ]]; then echo "$venv"; return 0; fi
   command -v python3 >/dev/null 2>&1 || apt_install python3
   # Debian's python3 makes venvs only with python3-venv (ensurepip); other builds carry it.
-  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || with_lock apt apt_install python3-venv
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_install python3-venv
   log "installing $name into $venv (first run only)"
   rm -rf "$venv"
   python3 -m venv "$venv" >&2
