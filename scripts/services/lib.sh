@@ -52,7 +52,10 @@ apt_install() {
 missing_packages() {
   missing=()
   local p
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  # Installed means "install ok installed": a removed package keeps a status entry (config-files) too.
+  for p in "$@"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
+  done
   ((${#missing[@]} > 0))
 }
 
