@@ -225,6 +225,19 @@ describe('judgeRollout', () => {
     expect(leaving.state).toBe('waiting');
     expect(leaving.track).toMatchObject({ desired: 0, updated: 0, total: 1 });
   });
+
+  it('waits while a pod is still running beyond the replicas the status already counts (a watch behind)', () => {
+    // The controller scaled to 0 and said so before the pod's deletion reached this view of the pods.
+    const zero = deployment({ replicas: 0, status: {} });
+    const behind = judgeRollout('green', 'sift', objects({ deployment: zero, pods: [pod('new', 'a')] }));
+    expect(behind).toMatchObject({
+      state: 'waiting',
+      why: expect.stringContaining('1 pod of sift-green beyond'),
+    });
+    // A pod that ended is left to the garbage collector, not waited for.
+    const ended = { ...pod('new', 'a'), status: { phase: 'Failed' } };
+    expect(judgeRollout('green', 'sift', objects({ deployment: zero, pods: [ended] })).state).toBe('ready');
+  });
 });
 
 describe('staleEndpoints', () => {

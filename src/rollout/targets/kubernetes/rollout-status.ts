@@ -74,6 +74,8 @@ export function containerImage(template: V1PodTemplateSpec | undefined, containe
 
 export const isTerminating = (pod: V1Pod): boolean => Boolean(pod.metadata?.deletionTimestamp);
 
+const hasEnded = (pod: V1Pod): boolean => pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
+
 export const isPodReady = (pod: V1Pod): boolean =>
   (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
@@ -188,6 +190,15 @@ export function judgeRollout(color: Color, container: string, objects: RolloutOb
   if (oldPods.length > 0) return waiting(`old pods of ${name} still exist: ${oldPods.join(', ')}`);
   const leaving = pods.filter(isTerminating).map((p) => p.metadata?.name ?? '?');
   if (leaving.length > 0) return waiting(`pods of ${name} still terminating: ${leaving.join(', ')}`);
+
+  // The Deployment's status can be ahead of the pods as they were listed or watched: after a scale-down it says
+  // 0 replicas while the pod it scaled away is not yet marked for deletion in our view (seen on a loaded test
+  // machine). Pods that ended (Failed, Succeeded) are not the controller's to remove, so they do not count.
+  const extra = pods.filter((p) => !isTerminating(p) && !hasEnded(p)).length - desired;
+  if (extra > 0)
+    return waiting(
+      `${plural(extra, 'pod')} of ${name} beyond its ${plural(desired, 'replica')} still running`,
+    );
 
   const stale = staleEndpoints(name, newHash, pods, slices);
   if (stale.length > 0) return waiting(`EndpointSlices still list old pods of ${name}: ${stale.join(', ')}`);
