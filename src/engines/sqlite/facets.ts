@@ -23,6 +23,7 @@ import {
   type CountRow,
 } from './facet-column-counts.js';
 import { facetColumns } from './facet-columns.js';
+import { matchRowids } from './popular-matches.js';
 import { parseRowids } from './rowid-list.js';
 import { cached, tableExists } from './statements.js';
 
@@ -213,11 +214,15 @@ function columnRows(
   }
   const columnOf = (f: FacetRequest) => columns[names.indexOf(column(schema, f.field))]!;
   if (!facets.every((f) => countable(columnOf(f), f))) return null;
-  const rowids = parseRowids(
-    cached(db, `SELECT group_concat(rid) FROM (${rowidsSql(tid, s)})`)
-      .pluck()
-      .get(...s.params) as string | null,
-  );
+  // Without a filter, the match's rowids as the page's plan may have read them already.
+  const rowids =
+    s.where.length === 1 && s.match !== null
+      ? matchRowids(db, tid, s.match)
+      : parseRowids(
+          cached(db, `SELECT group_concat(rid) FROM (${rowidsSql(tid, s)})`)
+            .pluck()
+            .get(...s.params) as string | null,
+        );
   const counts = new Map(columns.map((c) => [c, tallies(c, rowids)]));
   const rows: CountRow[] = [];
   for (const [k, facet] of facets.entries()) {

@@ -84,6 +84,9 @@ describe("embedded engine: the second round lists the documents of a query's rar
     firstRound: 8,
     rareRows: 0,
     scoreHereAt: 0,
+    // FTS5's scan checks each match's popularity: the listings are what is compared (popular-first.test.ts
+    // covers the matches met in memory).
+    popularCap: -1,
     ...extra,
   });
 

@@ -200,7 +200,7 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
       ).hits.map((h) => [h.id, h.score]);
       expect(ref.length).toBeGreaterThan(20);
       for (const listed of listings) {
-        const base = { filter, listed, scoreHereAt: 0, firstRound: 16 };
+        const base = { filter, listed, scoreHereAt: 0, firstRound: 16, popularCap: -1 };
         for (const skip of [0, 25]) {
           const page = popularFirst(db, planned(q, { ...base, skip }, tid));
           expect(

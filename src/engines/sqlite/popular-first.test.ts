@@ -160,35 +160,46 @@ describe('embedded engine: broad queries read popular documents first', () => {
     });
   }
 
-  it('lets FTS5 score the second round when too many documents clear its popularity, with the same pages', () => {
-    // scoreHereAt 0: every second round is scored by FTS5, restricted to the matches popular enough. With a first
-    // round of 8 rows, 7 of these 12 calls take a second round (checked by tracing the plan): each word on its
-    // first page, word17 and word5 also from offset 10 and by cursor.
+  it('settles a second round however its popular matches are found and scored, with the same pages', () => {
+    // A first round of 8 rows: 7 of these 12 calls per mode take a second round (checked by tracing the plan): each
+    // word on its first page, word17 and word5 also from offset 10 and by cursor. The modes:
+    // - met in memory, scored here (more documents clear the threshold than scoreHereAt, but not more matches);
+    // - met in memory, listed for FTS5's scan (scoreHereAt 0);
+    // - FTS5's scan alone (popularCap -1), looking up every match's popularity (listPopularAt -1) or listing the
+    //   popular documents (4096).
     const filter = { sql: 'd.c_scope = ?', params: ['@seven'] };
-    // listPopularAt -1: the scan looks up every match's popularity; 4096: the popular documents are listed.
-    for (const [word, f, listPopularAt] of [
-      ['word17', null, -1],
-      ['word5', null, -1],
-      ['word3', filter, -1],
-      ['word17', null, 4096],
-      ['word3', filter, 4096],
-    ] as const) {
-      const all = everyMatch(`"${word}"*`, word, f ? `AND d.c_scope = '@seven'` : '');
-      for (const skip of [0, 10, 60]) {
-        const page = popularFirst(
+    const modes = [
+      { scoreHereAt: 64, hereRowCost: 0 },
+      { scoreHereAt: 0 },
+      { scoreHereAt: 0, popularCap: -1, listPopularAt: -1 },
+      { scoreHereAt: 0, popularCap: -1, listPopularAt: 4096 },
+    ];
+    for (const mode of modes) {
+      for (const [word, f] of [
+        ['word17', null],
+        ['word5', null],
+        ['word3', filter],
+      ] as const) {
+        const all = everyMatch(`"${word}"*`, word, f ? `AND d.c_scope = '@seven'` : '');
+        for (const skip of [0, 10, 60]) {
+          const page = popularFirst(
+            db,
+            typed(word, { filter: f, skip, broadAt: 100, firstRound: 8, ...mode }),
+          );
+          const want = all.slice(skip, skip + 10);
+          expect(
+            page?.map((p) => [p.id, p.score]),
+            `${word} from ${skip} ${JSON.stringify(mode)}`,
+          ).toEqual(want.map((x) => [x.id, x.score]));
+        }
+        // By cursor: after the 9th hit, the next ten.
+        const after = { score: all[8]!.score, id: all[8]!.id };
+        const next = popularFirst(
           db,
-          typed(word, { filter: f, skip, scoreHereAt: 0, broadAt: 100, firstRound: 8, listPopularAt }),
+          typed(word, { filter: f, after, broadAt: 100, firstRound: 8, ...mode }),
         );
-        const want = all.slice(skip, skip + 10);
-        expect(page?.map((p) => [p.id, p.score])).toEqual(want.map((x) => [x.id, x.score]));
+        expect(next?.map((p) => p.id)).toEqual(all.slice(9, 19).map((x) => x.id));
       }
-      // By cursor: after the 9th hit, the next ten.
-      const after = { score: all[8]!.score, id: all[8]!.id };
-      const next = popularFirst(
-        db,
-        typed(word, { filter: f, after, scoreHereAt: 0, broadAt: 100, firstRound: 8, listPopularAt }),
-      );
-      expect(next?.map((p) => p.id)).toEqual(all.slice(9, 19).map((x) => x.id));
     }
   });
 

@@ -13,6 +13,8 @@ import {
 } from './bm25.js';
 import { docsTable, ftsTable, rankIndex, rankTable } from './ddl.js';
 import type { Phrase } from './match.js';
+import { intersectPopular, matchRowids, popularAbove } from './popular-matches.js';
+import { memo, snapshot } from './snapshot-memo.js';
 import { cached, inSchema } from './statements.js';
 
 /**
@@ -63,6 +65,16 @@ const RARE_ROWS = 4096;
 const LIST_POPULAR_AT = 4096;
 /** What FTS5's scan costs per listed row, in rows it scores for their popularity (measured on 1M documents). */
 const LISTED_ROW_COST = 2;
+/**
+ * Documents above the second round's popularity threshold met with the match in memory, at most: beyond, FTS5's
+ * scan checks each match's popularity itself.
+ */
+const POPULAR_CAP = 65_536;
+/**
+ * What scoring a row here costs, in matches FTS5's scan walks past meanwhile (about 18 µs against 0.7 µs): the
+ * popular matches are scored here when fewer than the matches over this, listed for the scan otherwise.
+ */
+const HERE_ROW_COST = 25;
 /** Rows of the rank table sampled per snapshot to estimate how many documents clear a popularity threshold. */
 const POPULARITY_SAMPLE = 1024;
 
@@ -105,6 +117,10 @@ export interface PopularFirstQuery {
   scoreHereAt?: number;
   /** Documents above the second round's threshold listed for its scan, at most (tests set it; -1 lists none). */
   listPopularAt?: number;
+  /** Documents above the second round's threshold met with the match in memory, at most (tests set it). */
+  popularCap?: number;
+  /** What scoring a row here costs in matches walked by FTS5's scan (tests set it). */
+  hereRowCost?: number;
   /** Rows of a widened word's rare alternatives read whole, at most (tests set it; 0 reads none). */
   rareRows?: number;
   /**
@@ -118,46 +134,6 @@ export type PageRow = { rid: number; id: string; src: string; score: number };
 
 /** Ids compare as SQLite's BINARY collation does (UTF-8 bytes), not as JavaScript's UTF-16 units. */
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
-/**
- * What a search learns about the data that the next one can reuse (match counts, each phrase's idf, the most
- * popular rows), per reader connection, valid while nothing was committed: SQLite's data_version moves with
- * every commit of any other connection, and is read inside the search's read transaction.
- */
-const snapshots = new WeakMap<Database.Database, { version: number; memo: Map<string, unknown> }>();
-const MEMO_ENTRIES = 512;
-
-/** The memo of the connection's current snapshot (emptied when another connection has committed). */
-function snapshot(db: Database.Database): Map<string, unknown> {
-  const version = cached(db, 'PRAGMA data_version').pluck().get() as number;
-  let snap = snapshots.get(db);
-  if (!snap || snap.version !== version) snapshots.set(db, (snap = { version, memo: new Map() }));
-  if (snap.memo.size >= MEMO_ENTRIES) evictOldest(snap.memo);
-  return snap.memo;
-}
-
-/**
- * Makes room in a full memo: the oldest quarter of the entries goes, except what every query shares (the most
- * popular rows, read and tokenized at ~18 µs a row, and the popularity sample). Emptying the whole memo made
- * the next broad query read those again: a few searches in every few hundred paid ~40 ms more.
- */
-function evictOldest(memo: Map<string, unknown>): void {
-  let drop = Math.ceil(memo.size / 4);
-  for (const key of memo.keys()) {
-    if (drop === 0) break;
-    if (key.startsWith('top:') || key.startsWith('popularity-sample:')) continue;
-    memo.delete(key);
-    drop--;
-  }
-}
-
-function memo<T>(db: Database.Database, key: string, make: () => T): T {
-  const m = snapshot(db);
-  if (m.has(key)) return m.get(key) as T;
-  const value = make();
-  m.set(key, value);
-  return value;
-}
 
 /** A candidate as scoring needs it. */
 interface CandidateRow extends TextRow {
@@ -566,6 +542,21 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
     q.filter || q.scoreHereAt !== undefined
       ? 0
       : ((snapshot(db).get(topKey) as { rows: CandidateRow[] } | undefined)?.rows.length ?? 0);
+  /**
+   * The matches at least `threshold` popular, met in memory (popular-matches.ts) rather than checked one by one
+   * in FTS5's scan: scored here when that costs less than the scan, listed for it otherwise; null when too many
+   * documents are that popular for the list to pay off.
+   */
+  const popularMatchesPage = (): PageRow[] | null => {
+    const popular = popularAbove(db, tid, threshold, q.popularCap ?? POPULAR_CAP);
+    if (!popular) return null;
+    const matches = matchRowids(db, tid, q.match);
+    const found = intersectPopular(matches, popular).filter((rid) => !seen.has(rid));
+    if (found.length > hereAt || found.length * (q.hereRowCost ?? HERE_ROW_COST) > matches.length)
+      return finishAbove(Number.MAX_VALUE, found);
+    score(fetchRows(passingOf(found)));
+    return finish(pageOf([...scored.values()], q.after, want));
+  };
   const abovePopular = (
     q.filter
       ? cached(
@@ -579,10 +570,11 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
   )
     .pluck()
     .get(threshold, ...params, Math.max(hereAt, loaded) + 1) as number;
-  // Too many to score here: FTS5 scores the matches that popular, in one scan of the match. The popularity
-  // condition is checked before a row's score is computed, so the rest of the match costs its posting list and
-  // a rank lookup, not bm25.
-  if (abovePopular > hereAt && abovePopular > loaded) return scan([]);
+  // Too many to score here: the popular matches are met in memory or, when even that many documents are too
+  // many, FTS5 scores the matches that popular in one scan of the match. The popularity condition is checked
+  // before a row's score is computed, so the rest of the match costs its posting list and a rank lookup, not
+  // bm25.
+  if (abovePopular > hereAt && abovePopular > loaded) return popularMatchesPage() ?? scan([]);
   if (abovePopular > 0) score(popularRows(abovePopular).rows);
   return finish(pageOf([...scored.values()], q.after, want));
 }
