@@ -166,13 +166,62 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
         })
       ).hits.map((h) => [h.id, h.score]);
       expect(ref.length).toBeGreaterThan(20);
-      for (const skip of [0, 10, 60]) {
-        const page = popularFirst(db, planned(q, { filter, skip, scoreReadWholeAt: 0 }));
-        expect(page?.map((p) => [p.id, p.score])).toEqual(ref.slice(skip, skip + 10));
+      // popularCap -1: FTS5's scan judges the matches, with the waiting rows listed; otherwise each match is judged
+      // by its own bound first.
+      for (const popularCap of [undefined, -1]) {
+        const knobs = { filter, scoreReadWholeAt: 0, ...(popularCap ? { popularCap } : {}) };
+        for (const skip of [0, 10, 60]) {
+          const page = popularFirst(db, planned(q, { ...knobs, skip }));
+          expect(page?.map((p) => [p.id, p.score])).toEqual(ref.slice(skip, skip + 10));
+        }
+        const [id, score] = ref[8] as [string, number];
+        const next = popularFirst(db, planned(q, { ...knobs, after: { id, score } }));
+        expect(next?.map((p) => [p.id, p.score])).toEqual(ref.slice(9, 19));
       }
-      const [id, score] = ref[8] as [string, number];
-      const next = popularFirst(db, planned(q, { filter, after: { id, score }, scoreReadWholeAt: 0 }));
-      expect(next?.map((p) => [p.id, p.score])).toEqual(ref.slice(9, 19));
+    }
+  });
+
+  it('judges each match by the phrases and the tier it holds, scored here or by FTS5, with the same pages', async () => {
+    // scoreHereAt 0 sends every second round to the matches that can reach the page (each with its own bound:
+    // the widened word's alternatives it holds, the tier when it holds the word as typed); hereRowCost 0 scores
+    // them here, 1e9 lists them for FTS5; popularCap 1 has each match's popularity looked up instead of its place
+    // in the popularity order. A first round of 16 rows leaves a second round to most calls. (No
+    // document is named after these queries: the planned query leaves the exact-name boost out.)
+    const downloads = { sql: 'd.c_downloads >= ?', params: [1000] };
+    const runs: [string, string, typeof downloads | null][] = [
+      ['p', 'delta', null],
+      ['p', 'delta gamma', null],
+      ['p', 'gamma delta', null],
+      ['p', 'delta', downloads],
+      ['w', 'delta', null],
+      ['w', 'gamma delta', null],
+      ['w', 'delta gamma', null],
+    ];
+    for (const [index, q, filter] of runs) {
+      const tid = db.prepare(`SELECT tid FROM sift_indexes WHERE name = ?`).pluck().get(index) as number;
+      const ref = (
+        await svc.search(index, {
+          q,
+          highlight: [],
+          sort: '_score,name',
+          size: 40,
+          ...(filter ? { filter: 'downloads >= 1000' } : {}),
+        })
+      ).hits.map((h) => [h.id, h.score]);
+      expect(ref.length).toBeGreaterThan(20);
+      for (const mode of [{ hereRowCost: 0 }, { hereRowCost: 1e9 }, { hereRowCost: 0, popularCap: 1 }]) {
+        const knobs = { filter, firstRound: 16, scoreHereAt: 0, ...mode };
+        for (const skip of [0, 25]) {
+          const page = popularFirst(db, planned(q, { ...knobs, skip }, tid));
+          expect(
+            page?.map((p) => [p.id, p.score]),
+            `${index} ${q} from ${skip} ${JSON.stringify(mode)}`,
+          ).toEqual(ref.slice(skip, skip + 10));
+        }
+        const [id, score] = ref[8] as [string, number];
+        const next = popularFirst(db, planned(q, { ...knobs, after: { id, score } }, tid));
+        expect(next?.map((p) => [p.id, p.score])).toEqual(ref.slice(9, 19));
+      }
     }
   });
 

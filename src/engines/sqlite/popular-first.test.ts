@@ -163,14 +163,14 @@ describe('embedded engine: broad queries read popular documents first', () => {
   it('settles a second round however its popular matches are found and scored, with the same pages', () => {
     // A first round of 8 rows: 7 of these 12 calls per mode take a second round (checked by tracing the plan): each
     // word on its first page, word17 and word5 also from offset 10 and by cursor. The modes:
-    // - met in memory, scored here (more documents clear the threshold than scoreHereAt, but not more matches);
-    // - met in memory, listed for FTS5's scan (scoreHereAt 0);
+    // - met in memory, scored here (hereRowCost 0);
+    // - met in memory, listed for FTS5's scan (hereRowCost 1e9);
     // - FTS5's scan alone (popularCap -1), looking up every match's popularity (listPopularAt -1) or listing the
     //   popular documents (4096).
     const filter = { sql: 'd.c_scope = ?', params: ['@seven'] };
     const modes = [
-      { scoreHereAt: 64, hereRowCost: 0 },
-      { scoreHereAt: 0 },
+      { scoreHereAt: 0, hereRowCost: 0 },
+      { scoreHereAt: 0, hereRowCost: 1e9 },
       { scoreHereAt: 0, popularCap: -1, listPopularAt: -1 },
       { scoreHereAt: 0, popularCap: -1, listPopularAt: 4096 },
     ];

@@ -13,7 +13,7 @@ import {
 } from './bm25.js';
 import { docsTable, ftsTable, rankIndex, rankTable } from './ddl.js';
 import type { Phrase } from './match.js';
-import { intersectPopular, matchRowids, popularAbove } from './popular-matches.js';
+import { matchRowids, reachingMatches, rememberMatch, rowidsOf, unionOf } from './popular-matches.js';
 import { memo, snapshot } from './snapshot-memo.js';
 import { cached, inSchema } from './statements.js';
 
@@ -69,7 +69,12 @@ const LISTED_ROW_COST = 2;
  * Documents above the second round's popularity threshold met with the match in memory, at most: beyond, FTS5's
  * scan checks each match's popularity itself.
  */
-const POPULAR_CAP = 65_536;
+const POPULAR_CAP = 262_144;
+/**
+ * Matches looked up one by one for their popularity, at most, when their bound lets more documents in than
+ * POPULAR_CAP (about 1 µs each).
+ */
+const LOOKUPS = 16_384;
 /**
  * What scoring a row here costs, in matches FTS5's scan walks past meanwhile (about 18 µs against 0.7 µs): the
  * popular matches are scored here when fewer than the matches over this, listed for the scan otherwise.
@@ -535,7 +540,6 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
     const all = [...new Set([...also, ...listedRowids])];
     return finishAbove(whole ? Number.MAX_VALUE : last - boundWithout(listed), all);
   };
-  if (deferred.length) return scan(deferred);
   // Scored here when few, or when this snapshot already holds them (read by an earlier search without a filter).
   const hereAt = q.scoreHereAt ?? SCORE_HERE_AT;
   const loaded =
@@ -543,20 +547,53 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
       ? 0
       : ((snapshot(db).get(topKey) as { rows: CandidateRow[] } | undefined)?.rows.length ?? 0);
   /**
-   * The matches at least `threshold` popular, met in memory (popular-matches.ts) rather than checked one by one
-   * in FTS5's scan: scored here when that costs less than the scan, listed for it otherwise; null when too many
-   * documents are that popular for the list to pay off.
+   * The matches that can still reach the page, each judged by its own bound (popular-matches.ts) rather than
+   * checked one by one in FTS5's scan against the query's: scored here when that costs less than the scan, listed
+   * for it otherwise; null when a bound lets too many in for that to pay off.
    */
   const popularMatchesPage = (): PageRow[] | null => {
-    const popular = popularAbove(db, tid, threshold, q.popularCap ?? POPULAR_CAP);
-    if (!popular) return null;
-    const matches = matchRowids(db, tid, q.match);
-    const found = intersectPopular(matches, popular).filter((rid) => !seen.has(rid));
-    if (found.length > hereAt || found.length * (q.hereRowCost ?? HERE_ROW_COST) > matches.length)
+    // A word that is not widened is one phrase every match holds; a widened word's alternatives are held by some
+    // (a rare one's documents, read whole, are skipped as scored unless they wait for this round).
+    let base = 0;
+    const lists: { rowids: Float64Array; bound: number }[] = [];
+    let at = 0;
+    for (const g of q.groups) {
+      g.forEach((p, k) => {
+        const bound = (K1 + 1) * stats.idf[at + k]! * (1 + 1e-9);
+        if (g.length === 1) base += bound;
+        else lists.push({ rowids: rowidsOf(db, tid, p.fts), bound });
+      });
+      at += g.length;
+    }
+    // One word and nothing excluded: the match is the union of its phrases' documents.
+    let matches: Float64Array;
+    if (q.groups.length === 1 && q.groups[0]!.length > 1 && q.text.mustNot.length === 0) {
+      matches = unionOf(lists.map((l) => l.rowids));
+      rememberMatch(db, tid, q.match, matches);
+    } else matches = matchRowids(db, tid, q.match);
+    // The tier, when its documents were too many to read, or wait for this round: only they can gain it.
+    if (tierRowids === null)
+      lists.push({ rowids: rowidsOf(db, tid, q.tier!.match), bound: q.tier!.boost + 1e-6 });
+    else if (deferred.length && tierRowids.length)
+      lists.push({ rowids: Float64Array.from(tierRowids).sort(), bound: q.tier!.boost + 1e-6 });
+    const found = reachingMatches(db, {
+      tid,
+      matches,
+      base,
+      lists,
+      need: last,
+      scored: seen,
+      cap: q.popularCap ?? POPULAR_CAP,
+      lookups: q.popularCap === -1 ? -1 : LOOKUPS,
+    });
+    if (!found) return null;
+    if (found.length > SCORE_HERE_AT || found.length * (q.hereRowCost ?? HERE_ROW_COST) > matches.length)
       return finishAbove(Number.MAX_VALUE, found);
     score(fetchRows(passingOf(found)));
     return finish(pageOf([...scored.values()], q.after, want));
   };
+  // Rows read whole that wait for this round: judged with the rest by their own bounds, or listed for FTS5's scan.
+  if (deferred.length) return popularMatchesPage() ?? scan(deferred);
   const abovePopular = (
     q.filter
       ? cached(
