@@ -46,7 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const built = spawns ? buildForSpawns().then((line) => console.log(line)) : Promise.resolve();
   // In watch mode, a rerun spawns what the sources are now, not what they were when the run started.
   if (spawns) project.onTestsRerun(async () => console.log(await buildForSpawns()));
-  const results = await Promise.all(
+  const settled = await Promise.allSettled(
     names.map(async (name) => {
       const out = await script(name, 'start').catch((err: { stderr?: string; message: string }) => {
         throw new Error(`starting ${name} failed: ${err.stderr ?? err.message}`);
@@ -55,6 +55,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return [name, JSON.parse(last) as Started] as const;
     }),
   );
+  const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    // The run ends here and vitest calls no teardown: the servers that did start are stopped now, not left
+    // running after it (a control plane outlived a failed start this way).
+    await Promise.allSettled(results.filter(([, r]) => r.started).map(([name]) => script(name, 'stop')));
+    throw failed.reason;
+  }
   await built;
   const urls: ServiceUrls = {};
   for (const [name, r] of results) urls[name] = r.url;
