@@ -203,6 +203,33 @@ describe('embedded engine: broad queries read popular documents first', () => {
     }
   });
 
+  it('settles a widened word by the bound of each match, its prefix phrase held by every match or not', () => {
+    // "alpha"* with "alphabet": every match holds the prefix phrase (alphabet begins with alpha), which every
+    // match's bound then counts; "beta"* with "gamma": some matches hold one, some the other, some both.
+    const phrase = (word: string, prefix: boolean) => ({
+      fts: `"${word}"${prefix ? '*' : ''}`,
+      clause: { tokens: [word], prefix },
+      columns: null,
+    });
+    const runs = [
+      { match: '("alpha"* OR "alphabet")', group: [phrase('alpha', true), phrase('alphabet', false)] },
+      { match: '("beta"* OR "gamma")', group: [phrase('beta', true), phrase('gamma', false)] },
+    ];
+    for (const { match, group } of runs) {
+      const all = everyMatch(match, 'no-such-name');
+      for (const mode of [{ hereRowCost: 0 }, { hereRowCost: 1e9 }]) {
+        const knobs = { match, groups: [group], broadAt: 100, firstRound: 8, scoreHereAt: 0, ...mode };
+        for (const skip of [0, 10, 60]) {
+          const page = popularFirst(db, typed('alpha', { ...knobs, skip }));
+          expect(
+            page?.map((p) => [p.id, p.score]),
+            `${match} from ${skip}`,
+          ).toEqual(all.slice(skip, skip + 10).map((x) => [x.id, x.score]));
+        }
+      }
+    }
+  });
+
   it('bounds the total of a broad match without counting it, and counts it exactly when asked', async () => {
     const all = everyMatch('"gamma"*', 'gamma');
     expect(all.length).toBeGreaterThan(1000);

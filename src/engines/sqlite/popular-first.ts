@@ -554,20 +554,25 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
   const popularMatchesPage = (): PageRow[] | null => {
     // A word that is not widened is one phrase every match holds; a widened word's alternatives are held by some
     // (a rare one's documents, read whole, are skipped as scored unless they wait for this round).
+    // A prefix phrase that every alternative of its word begins with (`"component"*` and `"components"`) is held by
+    // every match too.
     let base = 0;
     const lists: { rowids: Float64Array; bound: number }[] = [];
     let at = 0;
+    let everyMatchHoldsAll = true;
     for (const g of q.groups) {
+      const held = g.length === 1 ? 0 : g.findIndex((p) => coversAll(p, g));
+      if (held < 0) everyMatchHoldsAll = false;
       g.forEach((p, k) => {
         const bound = (K1 + 1) * stats.idf[at + k]! * (1 + 1e-9);
-        if (g.length === 1) base += bound;
+        if (g.length === 1 || k === held) base += bound;
         else lists.push({ rowids: rowidsOf(db, tid, p.fts), bound });
       });
       at += g.length;
     }
     // One word and nothing excluded: the match is the union of its phrases' documents.
     let matches: Float64Array;
-    if (q.groups.length === 1 && q.groups[0]!.length > 1 && q.text.mustNot.length === 0) {
+    if (q.groups.length === 1 && !everyMatchHoldsAll && q.text.mustNot.length === 0) {
       matches = unionOf(lists.map((l) => l.rowids));
       rememberMatch(db, tid, q.match, matches);
     } else matches = matchRowids(db, tid, q.match);
@@ -614,6 +619,21 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
   if (abovePopular > hereAt && abovePopular > loaded) return popularMatchesPage() ?? scan([]);
   if (abovePopular > 0) score(popularRows(abovePopular).rows);
   return finish(pageOf([...scored.values()], q.after, want));
+}
+
+/**
+ * Whether every document holding some phrase of `group` holds `p`: a one-word prefix phrase on every column that
+ * each other alternative (one word, every column) begins with. (Only a saving: counting a phrase's bound for a
+ * match that does not hold it loosens that match's bound, never lets a match out.)
+ */
+function coversAll(p: Phrase, group: Phrase[]): boolean {
+  const [head] = p.clause.tokens;
+  if (!p.clause.prefix || p.clause.tokens.length !== 1 || p.columns !== null || head === undefined)
+    return false;
+  return group.every(
+    (o) =>
+      o === p || (o.columns === null && o.clause.tokens.length === 1 && o.clause.tokens[0]!.startsWith(head)),
+  );
 }
 
 /** The first `want` scored candidates after the cursor, by score then id. */

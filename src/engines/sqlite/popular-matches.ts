@@ -19,7 +19,7 @@ import { cached } from './statements.js';
  * matches in, and FTS5's scan then looked up each match's popularity (about 1.5 µs a row) and scored those.
  */
 
-/** The popularity order is first read this deep, then twice as deep each time a threshold needs more. */
+/** The popularity order is first read this deep, then deeper (at least twice) when a threshold needs more. */
 const FIRST_DEPTH = 16_384;
 
 /**
@@ -33,6 +33,8 @@ export interface PopularOrder {
   place: Int32Array;
   /** The order holds every row. */
   whole: boolean;
+  /** Per cap, the highest threshold the index counted more documents than the cap for (so any lower one too). */
+  tooMany: Map<number, number>;
 }
 
 /** The popularity order at least `depth` rows deep (or whole), kept for the snapshot. */
@@ -41,7 +43,7 @@ export function popularOrder(db: Database.Database, tid: number, depth: number):
   const memo = snapshot(db);
   const kept = memo.get(key) as PopularOrder | undefined;
   if (kept && (kept.rowids.length >= depth || kept.whole)) return kept;
-  const want = Math.max(depth, FIRST_DEPTH, 2 * (kept?.rowids.length ?? 0));
+  const want = Math.max(depth, FIRST_DEPTH);
   const row = cached(
     db,
     `SELECT group_concat(rowid) AS ids, group_concat(b) AS bs FROM ` +
@@ -53,7 +55,13 @@ export function popularOrder(db: Database.Database, tid: number, depth: number):
   for (const rid of rowids) if (rid > top) top = rid;
   const place = new Int32Array(top + 1).fill(-1);
   rowids.forEach((rid, k) => (place[rid] = k));
-  const order = { rowids, b, place, whole: rowids.length < want };
+  const order = {
+    rowids,
+    b,
+    place,
+    whole: rowids.length < want,
+    tooMany: kept?.tooMany ?? new Map<number, number>(),
+  };
   memo.set(key, order);
   return order;
 }
@@ -69,9 +77,8 @@ export function popularAbove(
   cap: number,
 ): { order: PopularOrder; n: number } | null {
   const least = threshold - 1e-12 * Math.max(1, Math.abs(threshold));
-  let order = popularOrder(db, tid, FIRST_DEPTH);
-  for (;;) {
-    // The order is by popularity, highest first: the first row below the threshold ends the count.
+  /** The rows of the order at least `least` popular: the order is by popularity, highest first. */
+  const within = (order: PopularOrder): number => {
     let lo = 0;
     let hi = order.b.length;
     while (lo < hi) {
@@ -79,10 +86,28 @@ export function popularAbove(
       if (order.b[mid]! >= least) lo = mid + 1;
       else hi = mid;
     }
-    if (lo > cap) return null;
-    if (lo < order.b.length || order.whole) return { order, n: lo };
-    order = popularOrder(db, tid, 2 * order.b.length);
+    return lo;
+  };
+  let order = popularOrder(db, tid, 0);
+  let n = within(order);
+  if (n < order.b.length || order.whole) return n > cap ? null : { order, n };
+  if (n > cap || threshold <= (order.tooMany.get(cap) ?? -Infinity)) return null;
+  // The order kept is too short: the popularity index counts (no further than the cap) before it is read deeper,
+  // so a threshold that lets too many in costs a bounded count, not a read of the table.
+  const counted = cached(
+    db,
+    `SELECT count(*) FROM (SELECT 1 FROM ${rankTable(tid)} INDEXED BY ${rankIndex(tid)} WHERE b >= ? LIMIT ?)`,
+  )
+    .pluck()
+    .get(threshold, cap + 1) as number;
+  if (counted > cap) {
+    order.tooMany.set(cap, Math.max(threshold, order.tooMany.get(cap) ?? -Infinity));
+    return null;
   }
+  // Deeper by at least half again, so a run of slowly falling thresholds reads the order a few times only.
+  order = popularOrder(db, tid, Math.min(Math.max(counted + 1, 2 * order.b.length), cap + 1));
+  n = within(order);
+  return n > cap ? null : { order, n };
 }
 
 /** The rowids FTS5 finds for a MATCH expression, in rowid order. */
