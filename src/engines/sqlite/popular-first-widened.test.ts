@@ -106,6 +106,21 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
     expect(delta.groups!.flat().map((p) => p.fts)).toEqual(['"delta"*', '"delto"']);
   });
 
+  /**
+   * The first `size` hits of `q` on `index` by the plain SQL path (sorting on the score, then the id field, takes
+   * it), with the filter `downloads >= 1000` when asked: what the plan's pages are compared with.
+   */
+  const sqlPages = async (index: string, q: string, filtered: boolean, size: number) =>
+    (
+      await svc.search(index, {
+        q,
+        highlight: [],
+        sort: '_score,name',
+        size,
+        ...(filtered ? { filter: 'downloads >= 1000' } : {}),
+      })
+    ).hits.map((h) => [h.id, h.score]);
+
   /** The plan's query for `q` on index p (or `tid`), as the service builds it (no document is named after these queries). */
   const planned = (q: string, extra: Partial<PopularFirstQuery>, tid = 1): PopularFirstQuery => {
     const text = widened(q);
@@ -156,15 +171,7 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
       ['delta', downloads],
     ];
     for (const [q, filter] of runs) {
-      const ref = (
-        await svc.search('p', {
-          q,
-          highlight: [],
-          sort: '_score,name',
-          size: 70,
-          ...(filter ? { filter: 'downloads >= 1000' } : {}),
-        })
-      ).hits.map((h) => [h.id, h.score]);
+      const ref = await sqlPages('p', q, filter !== null, 70);
       expect(ref.length).toBeGreaterThan(20);
       // popularCap -1: FTS5's scan judges the matches, with the waiting rows listed; otherwise each match is judged
       // by its own bound first.
@@ -199,15 +206,7 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
     ];
     for (const [index, q, filter] of runs) {
       const tid = db.prepare(`SELECT tid FROM sift_indexes WHERE name = ?`).pluck().get(index) as number;
-      const ref = (
-        await svc.search(index, {
-          q,
-          highlight: [],
-          sort: '_score,name',
-          size: 40,
-          ...(filter ? { filter: 'downloads >= 1000' } : {}),
-        })
-      ).hits.map((h) => [h.id, h.score]);
+      const ref = await sqlPages(index, q, filter !== null, 40);
       expect(ref.length).toBeGreaterThan(20);
       for (const mode of [{ hereRowCost: 0 }, { hereRowCost: 1e9 }, { hereRowCost: 0, popularCap: 1 }]) {
         const knobs = { filter, firstRound: 16, scoreHereAt: 0, ...mode };
@@ -238,15 +237,7 @@ describe('embedded engine: broad queries widened by typo corrections and synonym
       ['delta', downloads, [[], [0]]],
     ];
     for (const [q, filter, listings] of runs) {
-      const ref = (
-        await svc.search('w', {
-          q,
-          highlight: [],
-          sort: '_score,name',
-          size: 40,
-          ...(filter ? { filter: 'downloads >= 1000' } : {}),
-        })
-      ).hits.map((h) => [h.id, h.score]);
+      const ref = await sqlPages('w', q, filter !== null, 40);
       expect(ref.length).toBeGreaterThan(20);
       for (const listed of listings) {
         const base = { filter, listed, scoreHereAt: 0, firstRound: 16, popularCap: -1 };
