@@ -122,7 +122,7 @@ export interface PopularFirstQuery {
   scoreHereAt?: number;
   /** Documents above the second round's threshold listed for its scan, at most (tests set it; -1 lists none). */
   listPopularAt?: number;
-  /** Documents above the second round's threshold met with the match in memory, at most (tests set it). */
+  /** Documents above the second round's threshold met with the match in memory, at most (tests set it; -1: none). */
   popularCap?: number;
   /** What scoring a row here costs in matches walked by FTS5's scan (tests set it). */
   hereRowCost?: number;
@@ -552,6 +552,7 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
    * for it otherwise; null when a bound lets too many in for that to pay off.
    */
   const popularMatchesPage = (): PageRow[] | null => {
+    if (q.popularCap !== undefined && q.popularCap < 0) return null;
     // A word that is not widened is one phrase every match holds; a widened word's alternatives are held by some
     // (a rare one's documents, read whole, are skipped as scored unless they wait for this round).
     // A prefix phrase that every alternative of its word begins with (`"component"*` and `"components"`) is held by
@@ -589,7 +590,7 @@ export function popularFirst(db: Database.Database, q: PopularFirstQuery): PageR
       need: last,
       scored: seen,
       cap: q.popularCap ?? POPULAR_CAP,
-      lookups: q.popularCap === -1 ? -1 : LOOKUPS,
+      lookups: LOOKUPS,
     });
     if (!found) return null;
     if (found.length > SCORE_HERE_AT || found.length * (q.hereRowCost ?? HERE_ROW_COST) > matches.length)

@@ -122,10 +122,6 @@ export function rowidsOf(db: Database.Database, tid: number, match: string): Flo
   return rowids;
 }
 
-/**
- * `rowidsOf` for a search's whole MATCH. The last list is kept for the snapshot (one, as a common word's is
- * megabytes): a search's facets count over the same match its page was just found in.
- */
 /** Keeps `rowids` as the match's list for the snapshot, when found otherwise (a union of its phrases'). */
 export function rememberMatch(db: Database.Database, tid: number, match: string, rowids: Float64Array): void {
   snapshot(db).set(`match-rowids:${tid}`, { match, rowids });
@@ -145,6 +141,10 @@ export function unionOf(lists: Float64Array[]): Float64Array {
   return all.subarray(0, n);
 }
 
+/**
+ * `rowidsOf` for a search's whole MATCH. The last list is kept for the snapshot (one, as a common word's is
+ * megabytes): a search's facets count over the same match its page was just found in.
+ */
 export function matchRowids(db: Database.Database, tid: number, match: string): Float64Array {
   const key = `match-rowids:${tid}`;
   const memo = snapshot(db);
